@@ -1,0 +1,103 @@
+# certdesk: a terminal workbench for a client-certificate authority.
+# `make` builds ./certdesk, `make check` runs every test, `make demo` opens the dashboard
+# on a demo home.  SANITIZE=1 builds and tests with AddressSanitizer + UBSan.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man/man1
+SHAREDIR  = $(PREFIX)/share/certdesk
+COMPDIR   = $(PREFIX)/share/bash-completion/completions
+
+PKGS      = ncursesw formw menuw openssl sqlite3 libgit2 zlib
+DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
+            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc
+
+CC       ?= cc
+OPT      ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+ifeq ($(SANITIZE),1)
+BUILD     = build/san
+OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD     = build/rel
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(OPT) $(PKG_LIBS) $(LDFLAGS)
+
+CORE_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
+CORE_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/gen/templates.o
+MAIN_OBJ  = $(BUILD)/src/main.o
+TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TESTLIB   = $(BUILD)/tests/testlib.o
+BIN       = $(BUILD)/certdesk
+
+.PHONY: all deps check demo clean install uninstall bench screenshots
+
+all: deps $(BIN) certdesk
+
+# Installs the Debian packages the build and the tests need when run as root;
+# otherwise names the one command that would.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing build dependencies; run:"; \
+	    echo "  sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+certdesk: $(BIN)
+	@if [ "$(SANITIZE)" != 1 ]; then cp $(BIN) certdesk; fi
+
+$(BIN): $(MAIN_OBJ) $(CORE_OBJ)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/%.o: %.c $(wildcard src/*.h ui/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/gen/templates.c: data/embed-templates.sh $(wildcard data/templates/*)
+	@mkdir -p $(dir $@)
+	sh data/embed-templates.sh data/templates > $@
+
+$(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c src/templates.h
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/test_%.c $(TESTLIB) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $^ $(LDLIBS_ALL) -lcunit
+
+# Every CUnit program and every tests/*.sh script; each prints its own summary.
+check: deps $(BIN) $(TEST_BIN)
+	@CERTDESK_BIN=$(abspath $(BIN)) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BIN)
+	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning certdesk.1 && echo "man page: 1 passed, 0 failed"; fi
+
+demo: all
+	@sh data/demo.sh ./certdesk demo
+
+bench: all
+	@echo "see bench/README.md"
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/templates \
+	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(COMPDIR)
+	install -m 755 certdesk $(DESTDIR)$(BINDIR)/certdesk
+	install -m 644 certdesk.1 $(DESTDIR)$(MANDIR)/certdesk.1
+	install -m 644 data/templates/* $(DESTDIR)$(SHAREDIR)/templates/
+	install -m 644 data/certdesk.cron $(DESTDIR)$(SHAREDIR)/examples/certdesk.cron
+	install -m 644 data/certdesk.bash $(DESTDIR)$(COMPDIR)/certdesk
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certdesk $(DESTDIR)$(MANDIR)/certdesk.1 $(DESTDIR)$(COMPDIR)/certdesk
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build certdesk tests/out

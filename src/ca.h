@@ -1,0 +1,96 @@
+/* ca.h: the certificate authority: keys, client certificates, PKCS#12 bundles, CRLs.
+ * Everything is done with libcrypto; nothing shells out to openssl(1). */
+#ifndef CD_CA_H
+#define CD_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { CA_KEY_EC, CA_KEY_RSA } ca_key_type;       /* EC P-256, RSA 3072 */
+typedef enum { CA_P12_COMPAT, CA_P12_MODERN } ca_p12_profile;
+
+/* CRL reason codes as in RFC 5280 (the values written into the CRL). */
+enum {
+	CA_REASON_UNSPECIFIED = 0,
+	CA_REASON_KEY_COMPROMISE = 1,
+	CA_REASON_AFFILIATION_CHANGED = 3,
+	CA_REASON_SUPERSEDED = 4,
+	CA_REASON_CESSATION = 5,
+};
+int ca_reason_parse(const char *name, int *code); /* "keyCompromise" -> 1 */
+const char *ca_reason_name(int code);
+
+typedef struct ca ca; /* the CA certificate, and its key when opened for signing */
+
+/*
+ * Creates dir/ca.crt and dir/ca.key (0600; encrypted with AES-256 when passphrase
+ * is not NULL): a self-signed CA, basicConstraints CA:TRUE critical, keyUsage
+ * keyCertSign+cRLSign, SKI.  Refuses when either file exists.
+ */
+int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase);
+
+/* 1 if dir/ca.key is passphrase-protected, 0 if not, -1 on error. */
+int ca_key_encrypted(const char *dir);
+
+/* Opens dir/ca.crt, and dir/ca.key when with_key (checked to match the certificate;
+ * a wrong passphrase is an error "wrong CA passphrase"). */
+int ca_open(const char *dir, int with_key, const char *passphrase, ca **out);
+void ca_close(ca *c);
+const char *ca_name(const ca *c);     /* the CA's CN */
+int64_t ca_not_after(const ca *c);
+
+typedef struct {
+	const char *user;      /* CN */
+	const char *full_name; /* not in the subject; kept for the record */
+	const char *email;     /* subjectAltName email */
+	const char *org, *ou, *location, *country; /* O, OU, L, C; NULL or "" to omit */
+	int days;
+	ca_key_type key;
+} ca_request;
+
+typedef struct {
+	char serial[80];        /* uppercase hex, no colons, no leading zero bytes: as nginx's
+	                           $ssl_client_serial and Apache's SSL_CLIENT_M_SERIAL print it */
+	int64_t not_before, not_after;
+	char *cert_pem;
+	char *subject;          /* one line, RFC 2253 */
+	unsigned char *p12;     /* DER PKCS#12: key + certificate + CA certificate */
+	size_t p12_len;
+	char password[32];      /* generated, 20 characters, no look-alikes */
+} ca_issued;
+
+/* Issues a clientAuth certificate with a fresh key and bundles it. Serial: 128 random
+ * bits from the CSPRNG, first byte 0x01..0x7F. */
+int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out);
+void ca_issued_free(ca_issued *is);
+
+typedef struct {
+	const char *serial;  /* hex as above */
+	int64_t revoked_at;
+	int reason;
+} ca_revoked;
+
+/* Signs a v2 CRL: thisUpdate now, nextUpdate now+days, CRL Number, AKI, one entry each. */
+int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem);
+
+typedef struct {
+	int64_t this_update, next_update, number;
+	size_t entries;
+} ca_crl_info;
+int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info);
+
+/* Fields of a PEM certificate, for import and for checks. Strings are malloc'd. */
+typedef struct {
+	char serial[80];
+	char *cn, *email, *org, *ou, *location, *country;
+	int64_t not_before, not_after;
+	char *subject;
+} ca_cert_info;
+int ca_cert_parse(const char *pem, size_t len, ca_cert_info *info);
+void ca_cert_info_free(ca_cert_info *info);
+int ca_cert_signed_by(const ca *c, const char *pem, size_t len); /* 1 yes, 0 no, -1 error */
+
+/* Random password of n characters (n < size) from an alphabet without look-alikes. */
+int ca_password(char *out, size_t size, size_t n);
+
+#endif

@@ -1,0 +1,41 @@
+/* links.h: the task link and the mail link, rendered from editable templates. */
+#ifndef CD_LINKS_H
+#define CD_LINKS_H
+
+#include <stddef.h>
+
+/* Template files, in the home's templates/ directory (defaults in data/templates/). */
+#define LINKS_TASK_TITLE  "task-title.txt"
+#define LINKS_TASK_DESC   "task-description.txt"
+#define LINKS_MAIL_SUBJ   "mail-subject.txt"
+#define LINKS_MAIL_BODY   "mail-body.txt"
+
+typedef struct {
+	const char *template_dir;  /* HOME/templates */
+	const char *phab_url;      /* https://phabricator.wikimedia.org */
+	const char *phab_form;     /* 1 */
+	const char *phab_projects; /* fundraising-tech-ops */
+	const char *phab_subscribers; /* may be "" */
+} links_config;
+
+/* The variables a template may use, as {name}. NULL values render as "". */
+typedef struct {
+	const char *user, *full_name, *email, *expiry, *days_left, *serial, *task,
+	           *operator_name, *ca_name;
+} links_vars;
+
+/*
+ * Renders tmpl ({name} substituted, "{{" and "}}" for literal braces). An unknown
+ * variable is an error naming it and `file`; so is invalid UTF-8.
+ */
+int links_render(const char *tmpl, const char *file, const links_vars *v, char **out);
+
+/* Percent-encoding of a URI query value (RFC 3986 unreserved kept, all else %XX).
+ * For mailto (RFC 6068) a line break, LF or CRLF, becomes %0D%0A. */
+char *links_encode(const char *s, int mailto);
+
+/* Both links for one user. Either out pointer may be NULL. Warns on stderr when a link
+ * is longer than 2,000 characters. */
+int links_make(const links_config *cfg, const links_vars *v, char **task_link, char **mail_link);
+
+#endif

@@ -1,0 +1,521 @@
+/* util.c: errors, buffers, time, validation and secret files. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char err_line[1024];
+
+int cd_err(const char *fmt, ...)
+{
+	char tmp[sizeof err_line];
+	va_list ap;
+
+	/* fmt may refer to the current message (adding context), so format aside. */
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	memcpy(err_line, tmp, sizeof err_line);
+	return -1;
+}
+
+const char *cd_errmsg(void)
+{
+	return err_line[0] ? err_line : "unknown error";
+}
+
+void *cd_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void *cd_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *cd_strndup(const char *s, size_t n)
+{
+	char *p = cd_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *cd_strdup(const char *s)
+{
+	return cd_strndup(s, strlen(s));
+}
+
+char *cd_asprintf(const char *fmt, ...)
+{
+	cd_buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	cd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return cd_buf_take(&b);
+}
+
+static void buf_grow(cd_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	b->cap = b->cap ? b->cap : 64;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->s = cd_realloc(b->s, b->cap);
+}
+
+void cd_buf_add(cd_buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void cd_buf_puts(cd_buf *b, const char *s)
+{
+	cd_buf_add(b, s, strlen(s));
+}
+
+void cd_buf_putc(cd_buf *b, char c)
+{
+	cd_buf_add(b, &c, 1);
+}
+
+void cd_buf_vprintf(cd_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void cd_buf_printf(cd_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cd_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *cd_buf_take(cd_buf *b)
+{
+	char *s = b->s ? b->s : cd_strdup("");
+
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void cd_buf_free(cd_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+int64_t cd_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int64_t cd_timegm(int y, int mon, int d, int h, int mi, int s)
+{
+	return days_from_civil(y, mon, d) * CD_DAY + h * 3600LL + mi * 60LL + s;
+}
+
+static int month_days(int y, int m)
+{
+	static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : md[m - 1];
+}
+
+int cd_parse_date(const char *s, int64_t *out)
+{
+	int y, m, d, i;
+
+	for (i = 0; i < 10; i++) {
+		int want_dash = i == 4 || i == 7;
+		if (!s[i] || (want_dash ? s[i] != '-' : !isdigit((unsigned char)s[i])))
+			return cd_err("invalid date '%.40s': expected YYYY-MM-DD", s);
+	}
+	if (s[10])
+		return cd_err("invalid date '%.40s': expected YYYY-MM-DD", s);
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
+		return cd_err("invalid date '%s': no such day", s);
+	*out = cd_timegm(y, m, d, 0, 0, 0);
+	return 0;
+}
+
+void cd_format_date(int64_t t, char out[16])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+void cd_format_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t cd_days_until(int64_t when, int64_t now)
+{
+	int64_t diff = when - now;
+
+	return diff >= 0 ? diff / CD_DAY : -((-diff + CD_DAY - 1) / CD_DAY);
+}
+
+int cd_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t len, k;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int cd_check_user(const char *u)
+{
+	size_t i, n = strlen(u);
+
+	if (n == 0 || n > 64)
+		return cd_err("invalid user name '%.70s': 1 to 64 characters", u);
+	if (!(islower((unsigned char)u[0]) || u[0] == '_'))
+		goto bad;
+	for (i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)u[i];
+		if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-'))
+			goto bad;
+	}
+	return 0;
+bad:
+	{
+		char *clean = cd_sanitize(u);
+		cd_err("invalid user name '%.70s': use lowercase letters, digits, '.', '_' "
+		       "and '-', starting with a letter or '_'", clean);
+		free(clean);
+	}
+	return -1;
+}
+
+int cd_check_field(const char *what, const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n > 256)
+		return cd_err("%s is too long (%zu bytes, at most 256)", what, n);
+	if (!cd_utf8_valid(v, n))
+		return cd_err("%s is not valid UTF-8", what);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7F)
+			return cd_err("%s contains a control character (byte %zu)", what, i + 1);
+		/* C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F. */
+		if (c == 0xC2 && i + 1 < n && (unsigned char)v[i + 1] < 0xA0)
+			return cd_err("%s contains a control character (byte %zu)", what, i + 1);
+	}
+	return 0;
+}
+
+int cd_check_email(const char *e)
+{
+	const char *at = strchr(e, '@');
+	size_t i;
+
+	if (cd_check_field("email", e) < 0)
+		return -1;
+	if (!at || at == e || !at[1] || strchr(at + 1, '@'))
+		return cd_err("invalid email '%.80s': expected exactly one '@' between a local part and a domain", e);
+	for (i = 0; e[i]; i++)
+		if (e[i] == ' ' || e[i] == ',' || e[i] == '<' || e[i] == '>')
+			return cd_err("invalid email '%.80s': no spaces, commas or angle brackets", e);
+	return 0;
+}
+
+int cd_check_country(const char *cc)
+{
+	if (strlen(cc) != 2 || !isupper((unsigned char)cc[0]) || !isupper((unsigned char)cc[1]))
+		return cd_err("invalid country '%.10s': expected two capital letters (ISO 3166), e.g. US", cc);
+	return 0;
+}
+
+int cd_check_task(const char *t)
+{
+	size_t i;
+
+	if (t[0] != 'T' || !t[1] || strlen(t) > 20)
+		goto bad;
+	for (i = 1; t[i]; i++)
+		if (!isdigit((unsigned char)t[i]))
+			goto bad;
+	return 0;
+bad:
+	{
+		char *clean = cd_sanitize(t);
+		cd_err("invalid task id '%.30s': expected T followed by digits, e.g. T123456", clean);
+		free(clean);
+	}
+	return -1;
+}
+
+int cd_parse_int(const char *what, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return cd_err("invalid %s '%.20s': expected a whole number from %ld to %ld", what, s, min, max);
+	*out = v;
+	return 0;
+}
+
+char *cd_sanitize(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+	cd_buf b = {0};
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+		if (c < 0x20 || c == 0x7F) {
+			cd_buf_putc(&b, '?');
+			i++;
+		} else if (c < 0x80) {
+			cd_buf_putc(&b, (char)c);
+			i++;
+		} else if (i + len <= n && cd_utf8_valid(s + i, len) &&
+			   !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
+			cd_buf_add(&b, s + i, len);
+			i += len;
+		} else {
+			cd_buf_putc(&b, '?');
+			i++;
+		}
+	}
+	return cd_buf_take(&b);
+}
+
+const char *cd_operator(void)
+{
+	static char name[64];
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s && *s && cd_check_user(s) == 0)
+		return s;
+	if (!name[0]) {
+		pw = getpwuid(getuid());
+		snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "uid");
+		if (!pw)
+			snprintf(name, sizeof name, "uid%ld", (long)getuid());
+	}
+	return name;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = cd_strdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int cd_write_secret(const char *path, const void *data, size_t len)
+{
+	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd, rc = -1;
+
+	if (cd_path_exists(path)) {
+		cd_err("%s already exists; not overwriting it", path);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		cd_err("cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		cd_err("cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	/* link() refuses an existing target: the final name appears complete or not at all. */
+	if (link(tmp, path) < 0) {
+		cd_err(errno == EEXIST ? "%s already exists; not overwriting it" : "cannot create %s: %s",
+		       path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	unlink(tmp);
+	fsync_dir_of(path);
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+int cd_read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cd_buf b = {0};
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		cd_buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		fclose(f);
+		cd_buf_free(&b);
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	}
+	fclose(f);
+	if (len)
+		*len = b.len;
+	*data = cd_buf_take(&b);
+	return 0;
+}
+
+int cd_mkdir_p(const char *path, int mode)
+{
+	char *p = cd_strdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+				rc = cd_err("cannot create directory %s: %s", p, strerror(errno));
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+int cd_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}

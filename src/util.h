@@ -1,0 +1,70 @@
+/* util.h: errors, buffers, time, validation and secret files shared by every module. */
+#ifndef CD_UTIL_H
+#define CD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Error convention (as in SQLite): a function returns 0 on success and -1 on
+ * failure, after setting one human-readable line with cd_err().  The caller
+ * either adds context with cd_err() again or prints cd_errmsg().
+ */
+int cd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cd_errmsg(void);
+
+/* Allocation that cannot fail: out of memory aborts (there is nothing to save). */
+void *cd_malloc(size_t n);
+void *cd_realloc(void *p, size_t n);
+char *cd_strdup(const char *s);
+char *cd_strndup(const char *s, size_t n);
+char *cd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable NUL-terminated byte buffer. Zero-initialise before use. */
+typedef struct {
+	char *s;
+	size_t len, cap;
+} cd_buf;
+void cd_buf_add(cd_buf *b, const void *p, size_t n);
+void cd_buf_puts(cd_buf *b, const char *s);
+void cd_buf_putc(cd_buf *b, char c);
+void cd_buf_printf(cd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cd_buf_vprintf(cd_buf *b, const char *fmt, va_list ap);
+char *cd_buf_take(cd_buf *b); /* returns the string (never NULL), resets b */
+void cd_buf_free(cd_buf *b);
+
+/* Time: UTC seconds since the epoch. */
+#define CD_DAY 86400LL
+int64_t cd_now(void);                       /* real clock, for anything written */
+int cd_parse_date(const char *s, int64_t *out); /* YYYY-MM-DD, midnight UTC */
+void cd_format_date(int64_t t, char out[16]);   /* YYYY-MM-DD */
+void cd_format_time(int64_t t, char out[32]);   /* YYYY-MM-DDTHH:MM:SSZ */
+int64_t cd_days_until(int64_t when, int64_t now); /* whole days, rounded down */
+int64_t cd_timegm(int y, int mon, int d, int h, int mi, int s); /* mon 1..12 */
+
+/* Validation: each returns 0 when valid, else -1 with a message naming the field. */
+int cd_check_user(const char *user);
+int cd_check_field(const char *what, const char *value); /* UTF-8, no controls, <=256 bytes */
+int cd_check_email(const char *email);
+int cd_check_country(const char *cc);
+int cd_check_task(const char *task);
+int cd_parse_int(const char *what, const char *s, long min, long max, long *out);
+int cd_utf8_valid(const char *s, size_t n);
+
+/* Copy of s fit for a terminal: control characters and invalid UTF-8 become '?'. */
+char *cd_sanitize(const char *s);
+
+/* The Unix user acting: SUDO_USER when set, else the login name of the real uid. */
+const char *cd_operator(void);
+
+/*
+ * Write a secret file: created exclusively (never replaces an existing file),
+ * mode 0600, contents fsync'd before it appears under its final name.
+ */
+int cd_write_secret(const char *path, const void *data, size_t len);
+int cd_read_file(const char *path, char **data, size_t *len);
+int cd_mkdir_p(const char *path, int mode);
+int cd_path_exists(const char *path);
+
+#endif

@@ -1,0 +1,215 @@
+/* testlib.c: see testlib.h. */
+#include "testlib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char base[512];
+static int ndirs;
+
+static void tl_cleanup(void)
+{
+	char cmd[600];
+
+	if (base[0] && !getenv("TL_KEEP")) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", base);
+	}
+}
+
+const char *tl_tmpdir(void)
+{
+	static char dir[600];
+	const char *t = getenv("TMPDIR");
+
+	if (!base[0]) {
+		snprintf(base, sizeof base, "%s/certdesk-test.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(base)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		chmod(base, 0755);
+		atexit(tl_cleanup);
+	}
+	snprintf(dir, sizeof dir, "%s/%d", base, ++ndirs);
+	if (mkdir(dir, 0755) < 0) {
+		perror(dir);
+		exit(2);
+	}
+	return dir;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *s = malloc(cap);
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, s + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2)
+			s = realloc(s, cap *= 2);
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static int tmpfile_fd(void)
+{
+	char path[] = "/tmp/tl-io.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		perror("mkstemp");
+		exit(2);
+	}
+	unlink(path);
+	return fd;
+}
+
+tl_result tl_run(const char *const argv[], const char *in)
+{
+	tl_result r = {0};
+	int ofd = tmpfile_fd(), efd = tmpfile_fd(), ifd = -1, st;
+	pid_t pid;
+
+	if (in) {
+		ifd = tmpfile_fd();
+		if (write(ifd, in, strlen(in)) < 0)
+			exit(2);
+		lseek(ifd, 0, SEEK_SET);
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		dup2(ifd >= 0 ? ifd : open("/dev/null", O_RDONLY), 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = slurp_fd(ofd);
+	r.err = slurp_fd(efd);
+	close(ofd);
+	close(efd);
+	if (ifd >= 0)
+		close(ifd);
+	return r;
+}
+
+tl_result tl_cd(const char *home, ...)
+{
+	const char *argv[64];
+	const char *bin = getenv("CERTDESK_BIN");
+	int n = 0;
+	va_list ap;
+	const char *a;
+
+	argv[n++] = bin && *bin ? bin : "./certdesk";
+	argv[n++] = "--home";
+	argv[n++] = home;
+	va_start(ap, home);
+	while ((a = va_arg(ap, const char *)) && n < 63)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tl_run(argv, NULL);
+}
+
+tl_result tl_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	return tl_run(argv, NULL);
+}
+
+void tl_free(tl_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+const char *tl_home(void)
+{
+	static char home[700];
+	tl_result r;
+
+	snprintf(home, sizeof home, "%s/home", tl_tmpdir());
+	r = tl_cd(home, "init", "--cn", "Test CA", NULL);
+	if (r.status != 0) {
+		fprintf(stderr, "certdesk init failed: %s\n", r.err);
+		exit(2);
+	}
+	tl_free(&r);
+	return home;
+}
+
+char *tl_read(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+int tl_mode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? -1 : (int)(st.st_mode & 07777);
+}
+
+int tl_contains(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+long tl_count_lines(const char *s)
+{
+	long n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+int tl_main(const tl_suite *suites)
+{
+	unsigned fails;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	for (; suites->name; suites++) {
+		CU_pSuite s = CU_add_suite(suites->name, NULL, NULL);
+		CU_TestInfo *t;
+		for (t = suites->tests; t->pName; t++)
+			CU_add_test(s, t->pName, t->pTestFunc);
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return fails ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+/* testlib.h: helpers shared by the CUnit programs: temporary homes, running the real
+ * certdesk binary and independent tools (openssl, git), and reading what they wrote. */
+#ifndef CD_TESTLIB_H
+#define CD_TESTLIB_H
+
+#include <CUnit/Basic.h>
+#include <stddef.h>
+
+typedef struct {
+	int status;  /* exit code, or 128+signal */
+	char *out;   /* standard output */
+	char *err;   /* standard error */
+} tl_result;
+
+/* A fresh directory under $TMPDIR (or /tmp); removed by tl_cleanup() at exit. */
+const char *tl_tmpdir(void);
+
+/* Runs argv (NULL-terminated) with stdin from in (may be NULL). */
+tl_result tl_run(const char *const argv[], const char *in);
+/* Runs the certdesk under test ($CERTDESK_BIN) with --home home, then the arguments. */
+tl_result tl_cd(const char *home, ...) __attribute__((sentinel));
+/* Runs a shell command line (for independent tools in checks; test code only). */
+tl_result tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tl_free(tl_result *r);
+
+/* A home made with `certdesk init` (EC CA, no passphrase), fresh each call. */
+const char *tl_home(void);
+
+char *tl_read(const char *path);          /* NULL when unreadable */
+int tl_mode(const char *path);            /* permission bits, -1 when missing */
+int tl_contains(const char *hay, const char *needle);
+long tl_count_lines(const char *s);
+
+/* Registers suites given as {name, tests[]} and runs them with CUnit's basic runner,
+ * returning non-zero when anything failed. */
+typedef struct {
+	const char *name;
+	CU_TestInfo *tests;
+} tl_suite;
+int tl_main(const tl_suite *suites);
+
+#endif
