@@ -1,0 +1,316 @@
+/* links.c: the task link and the mail link, rendered from editable templates. */
+#include "links.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Some mail clients and browsers cut longer links without saying so. */
+#define LINKS_MAX_LEN 2000
+
+static const struct {
+	const char *name;
+	size_t off;
+} links_var_table[] = {
+	{"user", offsetof(links_vars, user)},
+	{"full_name", offsetof(links_vars, full_name)},
+	{"email", offsetof(links_vars, email)},
+	{"expiry", offsetof(links_vars, expiry)},
+	{"days_left", offsetof(links_vars, days_left)},
+	{"serial", offsetof(links_vars, serial)},
+	{"task", offsetof(links_vars, task)},
+	{"operator_name", offsetof(links_vars, operator_name)},
+	{"ca_name", offsetof(links_vars, ca_name)},
+};
+
+/* The value of variable name[0..n), "" when unset; -1 when no such variable. */
+static int links_lookup(const links_vars *v, const char *name, size_t n, const char **val)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof links_var_table / sizeof links_var_table[0]; i++) {
+		if (strlen(links_var_table[i].name) != n ||
+		    memcmp(links_var_table[i].name, name, n) != 0)
+			continue;
+		*val = v ? *(const char *const *)((const char *)v + links_var_table[i].off) : NULL;
+		if (!*val)
+			*val = "";
+		return 0;
+	}
+	return -1;
+}
+
+static int links_line_of(const char *tmpl, const char *p)
+{
+	int line = 1;
+
+	for (; tmpl < p; tmpl++)
+		line += *tmpl == '\n';
+	return line;
+}
+
+/* Substitutes the {name} at *pp (pointing at '{') and moves *pp past it. */
+static int links_put_var(cd_buf *b, const char *tmpl, const char **pp, const char *file,
+			 const links_vars *v)
+{
+	const char *name = *pp + 1, *val;
+	size_t n = strcspn(name, "{}\n");
+
+	if (name[n] != '}')
+		return cd_err("%s:%d: unterminated '{' (write {{ for a literal brace)", file,
+			      links_line_of(tmpl, *pp));
+	if (links_lookup(v, name, n, &val) < 0)
+		return cd_err("%s: unknown template variable {%.*s}", file,
+			      (int)(n > 64 ? 64 : n), name);
+	cd_buf_puts(b, val);
+	*pp = name + n + 1;
+	return 0;
+}
+
+int links_render(const char *tmpl, const char *file, const links_vars *v, char **out)
+{
+	cd_buf b = {0};
+	const char *p = tmpl;
+
+	*out = NULL;
+	if (!cd_utf8_valid(tmpl, strlen(tmpl)))
+		return cd_err("%s: not valid UTF-8 (save the template as UTF-8)", file);
+	while (*p) {
+		if ((p[0] == '{' || p[0] == '}') && p[1] == p[0]) {
+			cd_buf_putc(&b, *p);
+			p += 2;
+		} else if (*p == '{') {
+			if (links_put_var(&b, tmpl, &p, file, v) < 0) {
+				cd_buf_free(&b);
+				return -1;
+			}
+		} else {
+			cd_buf_putc(&b, *p++);
+		}
+	}
+	/* The values come from the database; a bad one must not make a bad link. */
+	if (b.len && !cd_utf8_valid(b.s, b.len)) {
+		cd_buf_free(&b);
+		return cd_err("%s: a variable's value is not valid UTF-8", file);
+	}
+	*out = cd_buf_take(&b);
+	return 0;
+}
+
+static int links_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static void links_pct(cd_buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	cd_buf_putc(b, '%');
+	cd_buf_putc(b, hex[c >> 4]);
+	cd_buf_putc(b, hex[c & 15]);
+}
+
+/* keep, when not NULL, is one byte position of s to copy literally. */
+static void links_encode_into(cd_buf *b, const char *s, int mailto, const char *keep)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		/* RFC 6068 wants CRLF in a body; a lone CR is an old-style line break too. */
+		if (mailto && (c == '\r' || c == '\n')) {
+			if (c == '\r' && s[1] == '\n')
+				s++;
+			cd_buf_puts(b, "%0D%0A");
+		} else if (links_unreserved(c) || s == keep) {
+			cd_buf_putc(b, (char)c);
+		} else {
+			links_pct(b, c);
+		}
+	}
+}
+
+char *links_encode(const char *s, int mailto)
+{
+	cd_buf b = {0};
+
+	links_encode_into(&b, s ? s : "", mailto, NULL);
+	return cd_buf_take(&b);
+}
+
+/* RFC 6068: only the '@' before the domain stays literal; one in a quoted local part is
+ * encoded. */
+static void links_encode_addr(cd_buf *b, const char *email)
+{
+	links_encode_into(b, email, 1, strrchr(email, '@'));
+}
+
+static void links_strip_newline(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && s[n - 1] == '\n')
+		s[--n] = '\0';
+	if (n && s[n - 1] == '\r')
+		s[--n] = '\0';
+}
+
+static void links_strip_space(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+}
+
+/* Reads and renders one template of cfg->template_dir. */
+static int links_load(const links_config *cfg, const char *name, const links_vars *v,
+		      char **out)
+{
+	char *path, *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->template_dir || !*cfg->template_dir)
+		return cd_err("no template directory configured");
+	path = cd_asprintf("%s/%s", cfg->template_dir, name);
+	rc = cd_read_file(path, &data, &len);
+	if (rc == 0 && strlen(data) != len)
+		rc = cd_err("%s: contains a NUL byte (save the template as UTF-8 text)", path);
+	if (rc == 0)
+		rc = links_render(data, path, v, out);
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* A subject or a title: one line, after the trailing line break is dropped. */
+static int links_load_line(const links_config *cfg, const char *name, const links_vars *v,
+			   char **out)
+{
+	if (links_load(cfg, name, v, out) < 0)
+		return -1;
+	links_strip_space(*out);
+	if (!strpbrk(*out, "\r\n") && **out)
+		return 0;
+	cd_err("%s/%s: must be one non-empty line", cfg->template_dir, name);
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
+static int links_load_text(const links_config *cfg, const char *name, const links_vars *v,
+			   char **out)
+{
+	if (links_load(cfg, name, v, out) < 0)
+		return -1;
+	links_strip_newline(*out);
+	return 0;
+}
+
+static void links_add_param(cd_buf *b, const char *key, const char *val, int mailto)
+{
+	cd_buf_puts(b, key);
+	links_encode_into(b, val, mailto, NULL);
+}
+
+static void links_add_base(cd_buf *b, const links_config *cfg)
+{
+	size_t n = strlen(cfg->phab_url);
+
+	/* A configured "https://host/" must not give "//maniphest". */
+	while (n && cfg->phab_url[n - 1] == '/')
+		n--;
+	cd_buf_add(b, cfg->phab_url, n);
+	cd_buf_puts(b, "/maniphest/task/edit/form/");
+	links_encode_into(b, cfg->phab_form && *cfg->phab_form ? cfg->phab_form : "default", 0,
+			  NULL);
+	cd_buf_puts(b, "/");
+}
+
+static int links_task(const links_config *cfg, const links_vars *v, char **link)
+{
+	char *title, *desc;
+	cd_buf b = {0};
+
+	if (!cfg->phab_url || !*cfg->phab_url)
+		return cd_err("cannot make the task link: no Phabricator URL is configured");
+	if (links_load_line(cfg, LINKS_TASK_TITLE, v, &title) < 0)
+		return -1;
+	if (links_load_text(cfg, LINKS_TASK_DESC, v, &desc) < 0) {
+		free(title);
+		return -1;
+	}
+	links_add_base(&b, cfg);
+	links_add_param(&b, "?title=", title, 0);
+	links_add_param(&b, "&description=", desc, 0);
+	if (cfg->phab_projects && *cfg->phab_projects)
+		links_add_param(&b, "&projects=", cfg->phab_projects, 0);
+	if (cfg->phab_subscribers && *cfg->phab_subscribers)
+		links_add_param(&b, "&subscribers=", cfg->phab_subscribers, 0);
+	free(title);
+	free(desc);
+	*link = cd_buf_take(&b);
+	return 0;
+}
+
+static int links_mail(const links_config *cfg, const links_vars *v, char **link)
+{
+	char *subj, *body;
+	cd_buf b = {0};
+
+	if (links_load_line(cfg, LINKS_MAIL_SUBJ, v, &subj) < 0)
+		return -1;
+	if (links_load_text(cfg, LINKS_MAIL_BODY, v, &body) < 0) {
+		free(subj);
+		return -1;
+	}
+	cd_buf_puts(&b, "mailto:");
+	links_encode_addr(&b, v && v->email ? v->email : "");
+	links_add_param(&b, "?subject=", subj, 1);
+	links_add_param(&b, "&body=", body, 1);
+	free(subj);
+	free(body);
+	*link = cd_buf_take(&b);
+	return 0;
+}
+
+static void links_warn_long(const char *what, const links_vars *v, const char *link)
+{
+	size_t n = strlen(link);
+
+	if (n > LINKS_MAX_LEN)
+		fprintf(stderr, "certdesk: warning: the %s link for %s is %zu characters long; "
+			"some mail clients cut links over %d (shorten the templates)\n",
+			what, v && v->user ? v->user : "?", n, LINKS_MAX_LEN);
+}
+
+int links_make(const links_config *cfg, const links_vars *v, char **task_link, char **mail_link)
+{
+	char *task = NULL, *mail = NULL;
+
+	if (task_link)
+		*task_link = NULL;
+	if (mail_link)
+		*mail_link = NULL;
+	if (task_link && links_task(cfg, v, &task) < 0)
+		return -1;
+	if (mail_link && links_mail(cfg, v, &mail) < 0) {
+		free(task);
+		return -1;
+	}
+	if (task) {
+		links_warn_long("task", v, task);
+		*task_link = task;
+	}
+	if (mail) {
+		links_warn_long("mail", v, mail);
+		*mail_link = mail;
+	}
+	return 0;
+}
