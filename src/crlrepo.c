@@ -1,0 +1,647 @@
+/* crlrepo.c: the CRL's git history, kept with libgit2 in a bare clone inside the home.
+ *
+ * Commits are built from objects only (blob, updated tree, commit), never through a
+ * work tree or an index, so files the team keeps next to the CRL stay as they are.
+ * Commits move no branch here: a push names its commit through a private ref under
+ * refs/certdesk/push/, which is the only local ref this module writes besides the
+ * remote-tracking refs under refs/remotes/origin/ that fetches and pushes update. */
+#include "crlrepo.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <git2.h>
+
+#include "util.h"
+
+#define CR_REMOTE "origin"
+#define CR_PUSH_NS "refs/certdesk/push/"
+
+struct crlrepo {
+	git_repository *repo;
+	char *url;    /* as configured */
+	char *shown;  /* url without a password, for messages */
+	char *secret; /* the password in url, scrubbed from messages; NULL when none */
+};
+
+/* State shared with libgit2's network callbacks during one fetch or push. */
+struct cr_net {
+	int agent_tried, url_has_password;
+	char rejected[256];
+};
+
+static const char *cr_git_msg(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message && *e->message ? e->message : "unknown libgit2 error";
+}
+
+/* Sets the error line "<context>: <libgit2 message>", with any password masked. */
+static int cr_fail(const crlrepo *r, const char *context)
+{
+	cd_buf b = {0};
+	char *msg, *p;
+
+	cd_buf_printf(&b, "%s: %s", context, cr_git_msg());
+	msg = cd_buf_take(&b);
+	while (r && r->secret && (p = strstr(msg, r->secret)))
+		memset(p, '*', strlen(r->secret));
+	for (p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	cd_err("%s", msg);
+	free(msg);
+	return -1;
+}
+
+/* Splits scheme://user:password@host/... so the password never reaches a message. */
+static void cr_set_url(crlrepo *r, const char *url)
+{
+	const char *auth = strstr(url, "://"), *at, *colon, *end;
+
+	r->url = cd_strdup(url);
+	r->shown = cd_strdup(url);
+	r->secret = NULL;
+	if (!auth)
+		return;
+	auth += 3;
+	end = auth + strcspn(auth, "/");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon || colon + 1 == at)
+		return;
+	r->secret = cd_strndup(colon + 1, (size_t)(at - colon - 1));
+	free(r->shown);
+	r->shown = cd_asprintf("%.*s:***%s", (int)(colon - url), url, at);
+}
+
+/* The local directory url names, or NULL for a network URL. */
+static const char *cr_local_path(const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+
+	if (!strncmp(url, "file://", 7))
+		return url + 7;
+	/* scheme:// and scp-like host:path are remote; a colon after a slash is a name. */
+	if (colon && (!slash || colon < slash))
+		return NULL;
+	return url;
+}
+
+/* libgit2 says "unsupported URL protocol" for a missing local path: say what it is. */
+static int cr_net_fail(const crlrepo *r, const char *context)
+{
+	const char *path = cr_local_path(r->url);
+	struct stat st;
+
+	if (path && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return cd_err("%s: no git repository at that path", context);
+	return cr_fail(r, context);
+}
+
+static int cr_check_branch(const char *branch)
+{
+	char *name;
+	int valid = 0;
+
+	if (!branch || !*branch)
+		return cd_err("empty branch name");
+	name = cd_asprintf("refs/heads/%s", branch);
+	if (git_reference_name_is_valid(&valid, name) < 0)
+		valid = 0;
+	free(name);
+	if (!valid)
+		return cd_err("invalid branch name '%.80s'", branch);
+	return 0;
+}
+
+/* A path inside the repository: relative, no empty, "." , ".." or ".git" parts. */
+static int cr_check_path(const char *path)
+{
+	const char *p = path, *slash;
+	size_t n;
+
+	if (!path || !*path)
+		return cd_err("empty path in the CRL repository");
+	do {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
+		    (n == 4 && !strncasecmp(p, ".git", 4)))
+			return cd_err("invalid path '%.120s' in the CRL repository", path);
+		p = slash + 1;
+	} while (slash);
+	return 0;
+}
+
+static int cr_parse_id(const char *hex, git_oid *oid)
+{
+	if (!hex || strlen(hex) != GIT_OID_HEXSZ || git_oid_fromstr(oid, hex) < 0)
+		return cd_err("invalid commit id '%.48s': expected 40 hex digits", hex ? hex : "");
+	return 0;
+}
+
+static int cr_lookup_commit(crlrepo *r, const char *hex, git_commit **out)
+{
+	git_oid oid;
+	char *ctx;
+	int rc;
+
+	if (cr_parse_id(hex, &oid) < 0)
+		return -1;
+	if (git_commit_lookup(out, r->repo, &oid) == 0)
+		return 0;
+	ctx = cd_asprintf("commit %s is not in the CRL repository", hex);
+	rc = cr_fail(r, ctx);
+	free(ctx);
+	return rc;
+}
+
+/* Refuses to make a repository inside a directory that holds something else. */
+static int cr_dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static int cr_open_repo(const char *dir, git_repository **repo)
+{
+	if (cd_mkdir_p(dir, 0700) < 0)
+		return -1;
+	if (git_repository_open_bare(repo, dir) == 0)
+		return 0;
+	if (!cr_dir_empty(dir))
+		return cr_fail(NULL, "not a git repository, and not empty");
+	if (git_repository_init(repo, dir, 1) < 0)
+		return cr_fail(NULL, "cannot create the CRL repository");
+	return 0;
+}
+
+/* Sets name in the clone's own config unless it already holds value. */
+static int cr_config_set(crlrepo *r, git_config *cfg, const char *name, const char *value)
+{
+	git_buf cur = GIT_BUF_INIT;
+	int rc = git_config_get_string_buf(&cur, cfg, name);
+
+	if (rc == 0 && !strcmp(cur.ptr, value))
+		rc = 1;
+	git_buf_dispose(&cur);
+	if (rc == 1)
+		return 0;
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return cr_fail(r, "cannot read the CRL repository's config");
+	if (git_config_set_string(cfg, name, value) < 0)
+		return cr_fail(r, "cannot set the CRL repository's remote");
+	return 0;
+}
+
+/*
+ * Records "origin" in the config so that git itself can be pointed at the clone, minus
+ * any password: the config file is not a secret file. The
+ * network code below uses anonymous remotes on r->url instead of git_remote_lookup:
+ * libgit2 1.5 leaks a regex match block per config entry on every named lookup.
+ */
+static int cr_set_origin(crlrepo *r)
+{
+	git_config *cfg = NULL;
+	int rc;
+
+	if (git_repository_config(&cfg, r->repo) < 0)
+		return cr_fail(r, "cannot open the CRL repository's config");
+	rc = cr_config_set(r, cfg, "remote." CR_REMOTE ".url", r->shown);
+	if (rc == 0)
+		rc = cr_config_set(r, cfg, "remote." CR_REMOTE ".fetch",
+				   "+refs/heads/*:refs/remotes/" CR_REMOTE "/*");
+	git_config_free(cfg);
+	return rc;
+}
+
+int crlrepo_open(const char *dir, const char *url, crlrepo **out)
+{
+	crlrepo *r;
+
+	*out = NULL;
+	if (!url || !*url)
+		return cd_err("no URL for the CRL repository");
+	if (!dir || !*dir)
+		return cd_err("no directory for the CRL repository's clone");
+	if (git_libgit2_init() < 0)
+		return cr_fail(NULL, "cannot initialise libgit2");
+	r = cd_malloc(sizeof *r);
+	memset(r, 0, sizeof *r);
+	cr_set_url(r, url);
+	if (cr_open_repo(dir, &r->repo) < 0 || cr_set_origin(r) < 0) {
+		cd_err("%s: %s", dir, cd_errmsg());
+		crlrepo_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void crlrepo_close(crlrepo *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r->url);
+	free(r->shown);
+	free(r->secret);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+/*
+ * certdesk runs from cron and over SSH with nobody to type a password: it offers the
+ * ssh agent once, then fails with a message instead of waiting for input.
+ */
+static int cr_credentials(git_credential **out, const char *url, const char *user,
+			  unsigned int allowed, void *payload)
+{
+	struct cr_net *net = payload;
+
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && user && getenv("SSH_AUTH_SOCK") &&
+	    !net->agent_tried++)
+		return git_credential_ssh_key_from_agent(out, user);
+	if (net->url_has_password)
+		git_error_set_str(GIT_ERROR_NET, "the repository refused the password in its URL");
+	else
+		git_error_set_str(GIT_ERROR_NET, "the repository asks for credentials and certdesk "
+				  "never prompts: use an ssh agent or a URL that needs none");
+	return GIT_EAUTH;
+}
+
+/* The remote's per-ref verdict: a non-NULL status is its reason for refusing. */
+static int cr_push_status(const char *refname, const char *status, void *payload)
+{
+	struct cr_net *net = payload;
+
+	if (status && !net->rejected[0])
+		snprintf(net->rejected, sizeof net->rejected, "%s", status);
+	return 0;
+}
+
+static void cr_callbacks(const crlrepo *r, git_remote_callbacks *cb, struct cr_net *net)
+{
+	memset(net, 0, sizeof *net);
+	net->url_has_password = r->secret != NULL;
+	cb->credentials = cr_credentials;
+	cb->push_update_reference = cr_push_status;
+	cb->payload = net;
+}
+
+/* insteadOf rewrites are skipped: the URL certdesk was given is the one it uses. */
+static int cr_remote(crlrepo *r, git_remote **remote)
+{
+	git_remote_create_options opts;
+
+	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	opts.repository = r->repo;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(remote, r->url, &opts) < 0)
+		return cr_fail(r, "invalid URL for the CRL repository");
+	return 0;
+}
+
+static int cr_tracking_tip(crlrepo *r, const char *branch, int *exists, char tip[41])
+{
+	char *name = cd_asprintf("refs/remotes/" CR_REMOTE "/%s", branch);
+	git_oid oid;
+	int rc = git_reference_name_to_id(&oid, r->repo, name);
+
+	free(name);
+	*exists = 0;
+	tip[0] = '\0';
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return cr_fail(r, "cannot read the fetched branch");
+	*exists = 1;
+	git_oid_tostr(tip, 41, &oid);
+	return 0;
+}
+
+int crlrepo_fetch(crlrepo *r, const char *branch, int *exists, char tip[41])
+{
+	git_fetch_options opts;
+	git_remote *remote = NULL;
+	struct cr_net net;
+	char *spec, *ctx;
+	git_strarray specs;
+	int rc;
+
+	*exists = 0;
+	tip[0] = '\0';
+	if (cr_check_branch(branch) < 0 || cr_remote(r, &remote) < 0)
+		return -1;
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	cr_callbacks(r, &opts.callbacks, &net);
+	/* Pruning drops the tracking ref when someone deleted the branch upstream. */
+	opts.prune = GIT_FETCH_PRUNE;
+	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	spec = cd_asprintf("+refs/heads/%s:refs/remotes/" CR_REMOTE "/%s", branch, branch);
+	specs.strings = &spec;
+	specs.count = 1;
+	rc = git_remote_fetch(remote, &specs, &opts, NULL);
+	free(spec);
+	git_remote_free(remote);
+	if (rc < 0) {
+		ctx = cd_asprintf("cannot reach the CRL repository %s", r->shown);
+		cr_net_fail(r, ctx);
+		free(ctx);
+		return -1;
+	}
+	return cr_tracking_tip(r, branch, exists, tip);
+}
+
+static int cr_blob_at(crlrepo *r, git_commit *commit, const char *path, git_blob **blob)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int rc;
+
+	if (git_commit_tree(&tree, commit) < 0)
+		return cr_fail(r, "cannot read the commit's tree");
+	rc = git_tree_entry_bypath(&entry, tree, path);
+	if (rc == 0 && git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		rc = cd_err("'%.120s' is not a file in the CRL repository", path);
+	else if (rc == 0 && git_blob_lookup(blob, r->repo, git_tree_entry_id(entry)) < 0)
+		rc = cr_fail(r, "cannot read the file");
+	else if (rc < 0 && rc != GIT_ENOTFOUND)
+		rc = cr_fail(r, "cannot look up the file");
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return rc;
+}
+
+int crlrepo_read(crlrepo *r, const char *commit, const char *path, char **data,
+		 size_t *len, int *found)
+{
+	git_commit *c = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	*found = 0;
+	if (cr_check_path(path) < 0 || cr_lookup_commit(r, commit, &c) < 0)
+		return -1;
+	rc = cr_blob_at(r, c, path, &blob);
+	git_commit_free(c);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return -1;
+	*len = (size_t)git_blob_rawsize(blob);
+	*data = cd_malloc(*len + 1);
+	memcpy(*data, git_blob_rawcontent(blob), *len);
+	(*data)[*len] = '\0';
+	*found = 1;
+	git_blob_free(blob);
+	return 0;
+}
+
+/* The tree a new commit starts from: the parent's, or an empty one for a root commit. */
+static int cr_base_tree(crlrepo *r, git_commit *parent, git_tree **tree)
+{
+	git_treebuilder *bld = NULL;
+	git_oid oid;
+	int rc;
+
+	if (parent)
+		return git_commit_tree(tree, parent) < 0 ? cr_fail(r, "cannot read the parent") : 0;
+	rc = git_treebuilder_new(&bld, r->repo, NULL);
+	if (rc == 0)
+		rc = git_treebuilder_write(&oid, bld);
+	if (rc == 0)
+		rc = git_tree_lookup(tree, r->repo, &oid);
+	git_treebuilder_free(bld);
+	return rc < 0 ? cr_fail(r, "cannot make an empty tree") : 0;
+}
+
+/* Writes data as a blob and returns the parent's tree with path replaced by it. */
+static int cr_write_tree(crlrepo *r, git_commit *parent, const char *path, const char *data,
+			 size_t len, git_tree **out)
+{
+	git_tree_update upd = {.action = GIT_TREE_UPDATE_UPSERT,
+			       .filemode = GIT_FILEMODE_BLOB,
+			       .path = path};
+	git_tree *base = NULL;
+	git_oid oid;
+	int rc;
+
+	if (git_blob_create_from_buffer(&upd.id, r->repo, data, len) < 0)
+		return cr_fail(r, "cannot store the file");
+	if (cr_base_tree(r, parent, &base) < 0)
+		return -1;
+	rc = git_tree_create_updated(&oid, r->repo, base, 1, &upd);
+	git_tree_free(base);
+	if (rc == 0)
+		rc = git_tree_lookup(out, r->repo, &oid);
+	return rc < 0 ? cr_fail(r, "cannot build the new tree") : 0;
+}
+
+static int cr_check_commit_args(const char *message, const crlrepo_sig *author)
+{
+	if (!message || !*message)
+		return cd_err("empty commit message");
+	if (!author || !author->name || !*author->name || !author->email || !*author->email)
+		return cd_err("a commit needs an author name and email");
+	return 0;
+}
+
+/* The author is also the committer, so a commit depends only on its arguments. */
+static int cr_make_commit(crlrepo *r, git_commit *parent, git_tree *tree, const char *message,
+			  const crlrepo_sig *author, char out[41])
+{
+	const git_commit *parents[1] = {parent};
+	git_signature *sig = NULL;
+	git_oid oid;
+	char *msg;
+	int rc;
+
+	if (git_signature_new(&sig, author->name, author->email, (git_time_t)author->when, 0) < 0)
+		return cr_fail(r, "invalid commit author");
+	/* git itself ends every message with a newline; do the same. */
+	msg = message[strlen(message) - 1] == '\n' ? cd_strdup(message)
+						   : cd_asprintf("%s\n", message);
+	rc = git_commit_create(&oid, r->repo, NULL, sig, sig, NULL, msg, tree,
+			       parent ? 1 : 0, parents);
+	free(msg);
+	git_signature_free(sig);
+	if (rc < 0)
+		return cr_fail(r, "cannot create the commit");
+	git_oid_tostr(out, 41, &oid);
+	return 0;
+}
+
+int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char *data,
+		   size_t len, const char *message, const crlrepo_sig *author, char out[41])
+{
+	git_commit *p = NULL;
+	git_tree *tree = NULL;
+	int rc;
+
+	out[0] = '\0';
+	if (cr_check_path(path) < 0 || cr_check_commit_args(message, author) < 0)
+		return -1;
+	if (parent && *parent && cr_lookup_commit(r, parent, &p) < 0)
+		return -1;
+	rc = cr_write_tree(r, p, path, data, len, &tree);
+	if (rc == 0)
+		rc = cr_make_commit(r, p, tree, message, author, out);
+	git_tree_free(tree);
+	git_commit_free(p);
+	return rc;
+}
+
+/* Points the private ref refs/certdesk/push/<branch> at commit, for the push refspec. */
+static int cr_push_ref(crlrepo *r, const char *commit, const char *branch)
+{
+	git_commit *c = NULL;
+	git_reference *ref = NULL;
+	char *name;
+	int rc;
+
+	if (cr_lookup_commit(r, commit, &c) < 0)
+		return -1;
+	name = cd_asprintf(CR_PUSH_NS "%s", branch);
+	rc = git_reference_create(&ref, r->repo, name, git_commit_id(c), 1, NULL);
+	free(name);
+	git_reference_free(ref);
+	git_commit_free(c);
+	return rc < 0 ? cr_fail(r, "cannot prepare the push") : 0;
+}
+
+static int cr_push_error(crlrepo *r, const char *branch, int rc, const struct cr_net *net)
+{
+	char *ctx;
+
+	if (rc == 0 && net->rejected[0])
+		return cd_err("push of %s to %s rejected: %s", branch, r->shown,
+			      net->rejected);
+	if (rc == GIT_ENONFASTFORWARD)
+		ctx = cd_asprintf("push of %s to %s rejected (non-fast-forward; fetch first)",
+				  branch, r->shown);
+	else
+		ctx = cd_asprintf("cannot push %s to the CRL repository %s", branch, r->shown);
+	cr_net_fail(r, ctx);
+	free(ctx);
+	return -1;
+}
+
+/* An anonymous remote updates no tracking ref: record what origin now holds. */
+static int cr_note_pushed(crlrepo *r, const char *commit, const char *branch)
+{
+	git_reference *ref = NULL;
+	git_oid oid;
+	char *name;
+	int rc;
+
+	if (cr_parse_id(commit, &oid) < 0)
+		return -1;
+	name = cd_asprintf("refs/remotes/" CR_REMOTE "/%s", branch);
+	rc = git_reference_create(&ref, r->repo, name, &oid, 1, NULL);
+	free(name);
+	git_reference_free(ref);
+	return rc < 0 ? cr_fail(r, "pushed, but cannot record the remote's new tip") : 0;
+}
+
+int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
+{
+	git_push_options opts;
+	git_remote *remote = NULL;
+	struct cr_net net;
+	git_strarray specs;
+	char *spec;
+	int rc;
+
+	if (cr_check_branch(branch) < 0 || cr_push_ref(r, commit, branch) < 0 ||
+	    cr_remote(r, &remote) < 0)
+		return -1;
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	cr_callbacks(r, &opts.callbacks, &net);
+	spec = cd_asprintf("%s" CR_PUSH_NS "%s:refs/heads/%s", force ? "+" : "", branch, branch);
+	specs.strings = &spec;
+	specs.count = 1;
+	rc = git_remote_push(remote, &specs, &opts);
+	free(spec);
+	git_remote_free(remote);
+	if (rc < 0 || net.rejected[0])
+		return cr_push_error(r, branch, rc, &net);
+	return cr_note_pushed(r, commit, branch);
+}
+
+static int cr_walk_setup(crlrepo *r, git_revwalk *walk, const char *from, const char *until)
+{
+	git_oid oid;
+
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
+	git_revwalk_simplify_first_parent(walk);
+	if (cr_parse_id(from, &oid) < 0)
+		return -1;
+	if (git_revwalk_push(walk, &oid) < 0)
+		return cr_fail(r, "cannot walk the CRL history");
+	if (!until || !*until)
+		return 0;
+	if (cr_parse_id(until, &oid) < 0)
+		return -1;
+	if (git_revwalk_hide(walk, &oid) < 0)
+		return cr_fail(r, "cannot walk the CRL history");
+	return 0;
+}
+
+int crlrepo_walk(crlrepo *r, const char *from, const char *until, crlrepo_walk_fn fn, void *ctx)
+{
+	git_revwalk *walk = NULL;
+	git_commit *c;
+	git_oid oid;
+	char hex[41];
+	int rc, stop = 0;
+
+	if (git_revwalk_new(&walk, r->repo) < 0)
+		return cr_fail(r, "cannot walk the CRL history");
+	if (cr_walk_setup(r, walk, from, until) < 0) {
+		git_revwalk_free(walk);
+		return -1;
+	}
+	rc = 0;
+	while (!stop && (rc = git_revwalk_next(&oid, walk)) == 0) {
+		if ((rc = git_commit_lookup(&c, r->repo, &oid)) < 0)
+			break;
+		git_oid_tostr(hex, sizeof hex, &oid);
+		stop = fn(ctx, hex, git_commit_message(c));
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	if (rc == GIT_ITEROVER || rc == 0)
+		return 0;
+	return cr_fail(r, "cannot walk the CRL history");
+}
+
+int crlrepo_descends(crlrepo *r, const char *commit, const char *ancestor)
+{
+	git_oid c, a;
+	int rc;
+
+	if (cr_parse_id(commit, &c) < 0 || cr_parse_id(ancestor, &a) < 0)
+		return -1;
+	if (git_oid_equal(&c, &a))
+		return 1;
+	rc = git_graph_descendant_of(r->repo, &c, &a);
+	return rc < 0 ? cr_fail(r, "cannot compare commits") : rc;
+}
