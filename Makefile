@@ -16,7 +16,7 @@ DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2
 CC       ?= cc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wno-unused-parameter
+            -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(SANITIZE),1)
 BUILD     = build/san
 OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -29,7 +29,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(OPT) $(PKG_LIBS) $(LDFLAGS)
 
 CORE_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
-CORE_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/gen/templates.o
+CORE_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/gen/embed.o
 MAIN_OBJ  = $(BUILD)/src/main.o
 TEST_SRC  = $(wildcard tests/test_*.c)
 TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -64,11 +64,11 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h ui/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BUILD)/gen/templates.c: data/embed-templates.sh $(wildcard data/templates/*)
+$(BUILD)/gen/embed.c: data/embed.sh data/schema.sql $(wildcard data/templates/*)
 	@mkdir -p $(dir $@)
-	sh data/embed-templates.sh data/templates > $@
+	sh data/embed.sh cd_templates $(sort $(wildcard data/templates/*)) -- cd_schema data/schema.sql > $@
 
-$(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c src/templates.h
+$(BUILD)/gen/embed.o: $(BUILD)/gen/embed.c src/embed.h
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/test_%.c $(TESTLIB) $(CORE_OBJ)

@@ -1,0 +1,789 @@
+/* cli.c: one function per command. Output goes to stdout, one error line to stderr. */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "cycle.h"
+#include "desk.h"
+#include "links.h"
+#include "seen.h"
+#include "util.h"
+
+#define VERSION "0.1.0"
+
+/* Options of one command: name, whether it takes a value, and what was given. */
+typedef struct {
+	const char *name;
+	int has_arg;
+	const char *value;
+	int set;
+} opt;
+
+static opt *opt_find(opt *o, const char *name)
+{
+	for (; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+static const char *opt_val(opt *o, const char *name)
+{
+	opt *f = opt_find(o, name);
+
+	return f && f->set ? f->value : NULL;
+}
+
+static int opt_set(opt *o, const char *name)
+{
+	opt *f = opt_find(o, name);
+
+	return f && f->set;
+}
+
+/* Splits argv into options (--x V, --x=V, --flag) and positional arguments. */
+static int parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb)
+{
+	int i;
+
+	*npos = 0;
+	for (i = 0; i < c->argc; i++) {
+		char *a = c->argv[i], *eq;
+		opt *f;
+
+		if (strncmp(a, "--", 2) != 0 || !a[2]) {
+			if (*npos == maxpos)
+				return cd_err("%s: unexpected argument '%.40s'", verb, a);
+			pos[(*npos)++] = a;
+			continue;
+		}
+		eq = strchr(a, '=');
+		if (eq)
+			*eq = '\0';
+		f = opt_find(o, a + 2);
+		if (!f)
+			return cd_err("%s: unknown option %.40s (see certdesk --help)", verb, a);
+		f->set = 1;
+		if (f->has_arg && eq)
+			f->value = eq + 1;
+		else if (f->has_arg && i + 1 < c->argc)
+			f->value = c->argv[++i];
+		else if (f->has_arg)
+			return cd_err("%s: option %s needs a value", verb, a);
+		else if (eq)
+			return cd_err("%s: option %s takes no value", verb, a);
+	}
+	return 0;
+}
+
+static int fail(void)
+{
+	fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+	return 1;
+}
+
+int cli_ask_tty(void *ctx, const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), ok = 0;
+	ssize_t n = 0;
+	size_t len = 0;
+	char ch;
+
+	if (fd < 0)
+		return -1;
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+		if (write(fd, prompt, strlen(prompt)) >= 0) {
+			while ((n = read(fd, &ch, 1)) == 1 && ch != '\n' && ch != '\r')
+				if (len + 1 < size)
+					buf[len++] = ch;
+			ok = n == 1 && len > 0;
+		}
+		tcsetattr(fd, TCSAFLUSH, &old);
+		if (write(fd, "\n", 1) < 0)
+			ok = 0;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int open_desk(cli_ctx *c, desk *d, int flags)
+{
+	if (desk_open(d, c->home, flags | (c->readonly ? DESK_READONLY : 0)) < 0)
+		return -1;
+	if (c->as_of)
+		d->now = c->as_of;
+	d->ask = cli_ask_tty;
+	return 0;
+}
+
+static int cmd_init(cli_ctx *c)
+{
+	opt o[] = {{"cn", 1}, {"key", 1}, {"days", 1}, {"passphrase-file", 1}, {"crl-remote", 1}, {0}};
+	const char *pos[1];
+	desk_init_opts io = {"certdesk CA", CA_KEY_EC, 3650, NULL, NULL};
+	const char *v;
+	long days;
+	int n;
+
+	if (parse(c, o, pos, 0, &n, "init") < 0)
+		return fail();
+	if ((v = opt_val(o, "cn")) && (cd_check_field("CA name", v) < 0 || !*v))
+		return *v ? fail() : (cd_err("CA name must not be empty"), fail());
+	if (v)
+		io.cn = v;
+	if ((v = opt_val(o, "key")) && strcmp(v, "ec") != 0 && strcmp(v, "rsa") != 0)
+		return cd_err("invalid key type '%.20s': expected ec or rsa", v), fail();
+	if (v && strcmp(v, "rsa") == 0)
+		io.key = CA_KEY_RSA;
+	if ((v = opt_val(o, "days"))) {
+		if (cd_parse_int("days", v, 1, 36500, &days) < 0)
+			return fail();
+		io.days = (int)days;
+	}
+	io.passphrase_file = opt_val(o, "passphrase-file");
+	io.crl_remote = opt_val(o, "crl-remote");
+	if (desk_init(c->home, &io) < 0)
+		return fail();
+	printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
+	       "%s/ca/ca.key (mode 0600%s)\n", c->home, c->home, c->home,
+	       io.passphrase_file ? ", passphrase-protected" : "");
+	return 0;
+}
+
+/* The field options shared by create and renew. */
+#define FIELD_OPTS {"name", 1}, {"email", 1}, {"phone", 1}, {"location", 1}, {"org", 1}, \
+	{"ou", 1}, {"country", 1}, {"days", 1}, {"key", 1}, {"p12", 1}, {"out", 1}
+
+static int read_fields(opt *o, desk_fields *f)
+{
+	const char *days = opt_val(o, "days");
+
+	memset(f, 0, sizeof *f);
+	f->full_name = opt_val(o, "name");
+	f->email = opt_val(o, "email");
+	f->phone = opt_val(o, "phone");
+	f->location = opt_val(o, "location");
+	f->org = opt_val(o, "org");
+	f->ou = opt_val(o, "ou");
+	f->country = opt_val(o, "country");
+	f->key = opt_val(o, "key");
+	f->p12 = opt_val(o, "p12");
+	f->out_dir = opt_val(o, "out");
+	if (days && cd_parse_int("days", days, 1, 825, &f->days) < 0)
+		return -1;
+	return desk_check_fields(f);
+}
+
+static void print_issued(const char *what, const char *user, const desk_issued *is)
+{
+	char end[16];
+
+	cd_format_date(is->not_after, end);
+	printf("%s %s: serial %s, valid until %s\n", what, user, is->serial, end);
+	printf("  bundle:   %s\n  password: %s\n", is->p12_path, is->pw_path);
+	if (is->phone && *is->phone) {
+		char *clean = cd_sanitize(is->phone);
+		printf("  send the password by SMS to %s\n", clean);
+		free(clean);
+	} else {
+		printf("  no phone number on record: send the password by another channel\n");
+	}
+}
+
+static int issue_cmd(cli_ctx *c, int renew)
+{
+	opt o[] = {FIELD_OPTS, {0}};
+	const char *pos[1];
+	desk_fields f;
+	desk_issued is;
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 1, &n, renew ? "renew" : "create") < 0 || read_fields(o, &f) < 0)
+		return fail();
+	if (n != 1)
+		return cd_err("%s: which user? (certdesk %s USER ...)", renew ? "renew" : "create",
+			      renew ? "renew" : "create"), fail();
+	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	rc = renew ? desk_renew(&d, pos[0], &f, &is) : desk_create(&d, pos[0], &f, &is);
+	desk_close(&d);
+	if (rc < 0)
+		return fail();
+	print_issued(renew ? "renewed" : "created", pos[0], &is);
+	if (renew)
+		printf("  the old certificate's revocation is scheduled; it is published once %s "
+		       "applies the new one (certdesk applied %s) or it expires\n", pos[0], pos[0]);
+	desk_issued_free(&is);
+	return 0;
+}
+
+static int cmd_revoke(cli_ctx *c)
+{
+	opt o[] = {{"reason", 1}, {"now", 0}, {0}};
+	const char *pos[1], *reason;
+	int n, code = CA_REASON_UNSPECIFIED, rc;
+	desk d;
+
+	if (parse(c, o, pos, 1, &n, "revoke") < 0)
+		return fail();
+	if (n != 1)
+		return cd_err("revoke: which user? (certdesk revoke USER)"), fail();
+	reason = opt_val(o, "reason");
+	if (!reason && opt_set(o, "now"))
+		code = CA_REASON_KEY_COMPROMISE;
+	if (reason && ca_reason_parse(reason, &code) < 0)
+		return fail();
+	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	rc = desk_revoke(&d, pos[0], code, opt_set(o, "now"));
+	desk_close(&d);
+	if (rc < 0)
+		return fail();
+	printf("revoked %s (reason %s): scheduled for the CRL; 'certdesk publish' publishes it\n",
+	       pos[0], ca_reason_name(code));
+	return 0;
+}
+
+static void print_links(const char *user, const char *task_link, const char *mail_link)
+{
+	printf("%s\n  task: %s\n  mail: %s\n", user, task_link, mail_link);
+}
+
+struct due_ctx {
+	desk *d;
+	desk_row *rows;
+	size_t n, cap;
+};
+
+static int collect_due(void *ctx, const store_row *r)
+{
+	struct due_ctx *due = ctx;
+	cycle_stage s = desk_stage(due->d, r);
+
+	if (s != STAGE_EXPIRING && !(s == STAGE_EXPIRED && !r->cur.notified_at))
+		return 0;
+	if (due->n == due->cap) {
+		due->cap = due->cap ? due->cap * 2 : 64;
+		due->rows = cd_realloc(due->rows, due->cap * sizeof *due->rows);
+	}
+	desk_row_copy(&due->rows[due->n++], r);
+	return 0;
+}
+
+static int notify_due(cli_ctx *c, desk *d)
+{
+	struct due_ctx due = {d, NULL, 0, 0};
+	size_t i;
+	int rc = 0;
+
+	if (store_rows_expiring(d->st, d->now + d->window + 1, collect_due, &due) < 0)
+		return fail();
+	for (i = 0; i < due.n; i++) {
+		char *t = NULL, *m = NULL;
+		if (rc == 0 && desk_notify(d, due.rows[i].r.u.name, NULL, &t, &m) < 0)
+			rc = fail();
+		else if (rc == 0)
+			print_links(due.rows[i].r.u.name, t, m);
+		free(t);
+		free(m);
+		desk_row_free(&due.rows[i]);
+	}
+	free(due.rows);
+	return rc;
+}
+
+static int cmd_notify(cli_ctx *c)
+{
+	opt o[] = {{"task", 1}, {"due", 0}, {0}};
+	const char *pos[1];
+	char *t = NULL, *m = NULL;
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 1, &n, "notify") < 0)
+		return fail();
+	if (opt_set(o, "due") == (n == 1))
+		return cd_err("notify: give either USER or --due"), fail();
+	if (opt_set(o, "due") && opt_set(o, "task"))
+		return cd_err("notify: --task goes with one USER, not --due"), fail();
+	if ((n && cd_check_user(pos[0]) < 0) || open_desk(c, &d, 0) < 0)
+		return fail();
+	if (opt_set(o, "due")) {
+		rc = notify_due(c, &d);
+	} else {
+		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? fail() : 0;
+		if (rc == 0)
+			print_links(pos[0], t, m);
+	}
+	free(t);
+	free(m);
+	desk_close(&d);
+	return rc;
+}
+
+static int cmd_task(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[2];
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 2, &n, "task") < 0)
+		return fail();
+	if (n != 2)
+		return cd_err("task: usage: certdesk task USER T123456"), fail();
+	if (cd_check_user(pos[0]) < 0 || cd_check_task(pos[1]) < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	rc = desk_set_task(&d, pos[0], pos[1]);
+	desk_close(&d);
+	if (rc < 0)
+		return fail();
+	printf("%s: task %s\n", pos[0], pos[1]);
+	return 0;
+}
+
+static int cmd_applied(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[1];
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 1, &n, "applied") < 0)
+		return fail();
+	if (n != 1)
+		return cd_err("applied: which user? (certdesk applied USER)"), fail();
+	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	rc = desk_applied(&d, pos[0], "operator", 0);
+	desk_close(&d);
+	if (rc < 0)
+		return fail();
+	printf("%s: new certificate applied; the old one's revocation is ready to publish\n", pos[0]);
+	return 0;
+}
+
+struct seen_ctx {
+	desk *d;
+	const char *file;
+	int marked, failed;
+};
+
+static int add_awaited(void *ctx, const store_row *r)
+{
+	seen_set *set = ctx;
+
+	/* Only a renewal's new certificate, not yet applied, is waited for. */
+	if (r->old.id && !r->old.published_at && !r->cur.applied_at && !r->cur.revoke_at)
+		seen_set_add(set, r->cur.serial, (void *)(intptr_t)r->cur.id);
+	return 0;
+}
+
+static void on_seen(void *ctx, void *tag, const char *serial, int64_t when)
+{
+	struct seen_ctx *s = ctx;
+	char *via = cd_asprintf("log %s", s->file);
+	char at[32];
+	int64_t id = (int64_t)(intptr_t)tag;
+
+	if (desk_applied_cert(s->d, id, via, when, NULL) < 0) {
+		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		s->failed++;
+	} else {
+		cd_format_time(when ? when : cd_now(), at);
+		printf("applied: serial %s seen in %s at %s\n", serial, s->file, at);
+		s->marked++;
+	}
+	free(via);
+}
+
+static int cmd_seen(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[256];
+	const char *stdin_only[] = {"-"};
+	struct seen_ctx sc = {0};
+	seen_set *set;
+	desk d;
+	int n, i, rc = 0;
+
+	if (parse(c, o, pos, 256, &n, "seen") < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	set = seen_set_new();
+	sc.d = &d;
+	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, set) < 0)
+		rc = fail();
+	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
+		seen_stats st = {0};
+		sc.file = n ? pos[i] : stdin_only[0];
+		if (seen_scan(set, sc.file, on_seen, &sc, &st) < 0) {
+			rc = fail();
+			break;
+		}
+		fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.file,
+			(unsigned long long)st.lines, (unsigned long long)st.skipped,
+			st.truncated ? ", truncated gzip data (the rest was not read)" : "");
+	}
+	if (rc == 0)
+		printf("%d renewal%s marked applied\n", sc.marked, sc.marked == 1 ? "" : "s");
+	seen_set_free(set);
+	desk_close(&d);
+	return rc ? rc : sc.failed ? 1 : 0;
+}
+
+/* Listing */
+static const char *const list_cols[] = {"user", "name", "email", "serial", "expiry", "#days",
+					"stage", "task"};
+#define LIST_NCOLS 8
+
+struct list_ctx {
+	desk *d;
+	out_table *t;
+	int all;
+};
+
+static void row_values(desk *d, const store_row *r, char expiry[16], char days[24],
+		       const char **v)
+{
+	const store_cert *cc = r->old.id && !r->old.published_at ? &r->old : &r->cur;
+
+	cd_format_date(r->cur.not_after, expiry);
+	snprintf(days, 24, "%lld", (long long)cd_days_until(r->cur.not_after, d->now));
+	v[0] = r->u.name;
+	v[1] = r->u.full_name;
+	v[2] = r->u.email;
+	v[3] = r->cur.serial;
+	v[4] = expiry;
+	v[5] = days;
+	v[6] = cycle_stage_name(desk_stage(d, r));
+	v[7] = cc->task ? cc->task : "";
+}
+
+static int list_row(void *ctx, const store_row *r)
+{
+	struct list_ctx *l = ctx;
+	const char *v[LIST_NCOLS];
+	char expiry[16], days[24];
+
+	if (!l->all && r->cur.revoke_at && !(r->old.id && !r->old.published_at))
+		return 0;
+	row_values(l->d, r, expiry, days, v);
+	out_row(l->t, v);
+	return 0;
+}
+
+static int cmd_list(cli_ctx *c)
+{
+	opt o[] = {{"all", 0}, {0}};
+	const char *pos[1];
+	struct list_ctx l;
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 0, &n, "list") < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	l.d = &d;
+	l.all = opt_set(o, "all");
+	l.t = out_begin(c->fmt, stdout, list_cols, LIST_NCOLS);
+	rc = store_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
+	out_end(l.t);
+	desk_close(&d);
+	return rc < 0 ? fail() : 0;
+}
+
+/* expirecheck */
+static const char *const check_cols[] = {"user", "name", "email", "serial", "expiry", "#days",
+					 "stage", "task", "task_link", "mail_link"};
+#define CHECK_NCOLS 10
+
+struct check_ctx {
+	desk *d;
+	out_table *t;
+	int worst;
+	out_format fmt;
+};
+
+static int check_row(void *ctx, const store_row *r)
+{
+	struct check_ctx *k = ctx;
+	cycle_stage s = desk_stage(k->d, r);
+	const char *v[CHECK_NCOLS];
+	char expiry[16], days[24];
+	char *tl = NULL, *ml = NULL;
+
+	/* Renewed users have a new certificate; revoked ones need nothing. */
+	if (s != STAGE_EXPIRING && s != STAGE_NOTIFIED && s != STAGE_EXPIRED)
+		return 0;
+	k->worst = s == STAGE_EXPIRED ? 2 : k->worst > 1 ? k->worst : 1;
+	if (desk_links(k->d, r, &tl, &ml) < 0)
+		return -1;
+	row_values(k->d, r, expiry, days, v);
+	if (k->fmt == OUT_TEXT) {
+		char *who = cd_sanitize(v[1]), *mail = cd_sanitize(v[2]);
+		printf("%s  %s <%s>\n  %s %s (%s days), stage %s%s%s\n  task: %s\n  mail: %s\n\n",
+		       v[0], who, mail, s == STAGE_EXPIRED ? "expired" : "expires", expiry, days,
+		       v[6], *v[7] ? ", task " : "", v[7], tl, ml);
+		free(who);
+		free(mail);
+	} else {
+		v[8] = tl;
+		v[9] = ml;
+		out_row(k->t, v);
+	}
+	free(tl);
+	free(ml);
+	return 0;
+}
+
+static int cmd_expirecheck(cli_ctx *c)
+{
+	opt o[] = {{"days", 1}, {0}};
+	const char *pos[1], *v;
+	struct check_ctx k = {0};
+	long days;
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 0, &n, "expirecheck") < 0)
+		return fail(), 3;
+	if ((v = opt_val(o, "days")) && cd_parse_int("days", v, 0, 3650, &days) < 0)
+		return fail(), 3;
+	if (open_desk(c, &d, 0) < 0)
+		return fail(), 3;
+	if (v)
+		d.window = days * CD_DAY;
+	k.d = &d;
+	k.fmt = c->fmt;
+	if (c->fmt != OUT_TEXT)
+		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
+	rc = store_rows_expiring(d.st, d.now + d.window + 1, check_row, &k);
+	if (k.t)
+		out_end(k.t);
+	desk_close(&d);
+	if (rc < 0)
+		return fail(), 3;
+	return k.worst;
+}
+
+/* show */
+static void show_field(const char *label, const char *v)
+{
+	char *clean;
+
+	if (!v || !*v)
+		return;
+	clean = cd_sanitize(v);
+	printf("  %-10s %s\n", label, clean);
+	free(clean);
+}
+
+static int show_cert(void *ctx, const store_cert *c)
+{
+	desk *d = ctx;
+	char from[16], to[16], at[16];
+
+	cd_format_date(c->not_before, from);
+	cd_format_date(c->not_after, to);
+	printf("  %s  %s .. %s  %s", c->serial, from, to, c->key_type);
+	if (c->applied_at)
+		cd_format_date(c->applied_at, at), printf(", applied %s", at);
+	if (c->published_at)
+		cd_format_date(c->published_at, at), printf(", revoked in CRL %s", at);
+	else if (c->revoke_at)
+		cd_format_date(c->revoke_at, at), printf(", revocation scheduled %s", at);
+	else if (c->not_after <= d->now)
+		printf(", expired");
+	printf("\n");
+	if (c->p12_path)
+		printf("    files: %s, %s\n", c->p12_path, c->pw_path ? c->pw_path : "");
+	return 0;
+}
+
+static int show_audit(void *ctx, int64_t at, const char *actor, const char *action,
+		      const char *user, const char *detail)
+{
+	char when[32];
+	char *clean = cd_sanitize(detail);
+
+	cd_format_time(at, when);
+	printf("  %s  %-8s %-8s %s\n", when, actor, action, clean);
+	free(clean);
+	return 0;
+}
+
+static int cmd_show(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[1];
+	desk_row row;
+	desk d;
+	char *tl = NULL, *ml = NULL;
+	int n;
+
+	if (parse(c, o, pos, 1, &n, "show") < 0)
+		return fail();
+	if (n != 1)
+		return cd_err("show: which user? (certdesk show USER)"), fail();
+	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
+		return fail();
+	if (desk_get_existing(&d, pos[0], &row) < 0) {
+		desk_close(&d);
+		return fail();
+	}
+	printf("%s  stage %s\n", row.r.u.name, cycle_stage_name(desk_stage(&d, &row.r)));
+	show_field("name", row.r.u.full_name);
+	show_field("email", row.r.u.email);
+	show_field("phone", row.r.u.phone);
+	show_field("location", row.r.u.location);
+	show_field("org", row.r.u.org);
+	show_field("ou", row.r.u.ou);
+	show_field("country", row.r.u.country);
+	show_field("task", row.r.old.id && !row.r.old.published_at ? row.r.old.task : row.r.cur.task);
+	printf("certificates:\n");
+	store_certs_of(d.st, row.r.u.id, show_cert, &d);
+	if (desk_links(&d, &row.r, &tl, &ml) == 0)
+		printf("links:\n  task: %s\n  mail: %s\n", tl, ml);
+	printf("history:\n");
+	store_audit_each(d.st, row.r.u.name, show_audit, NULL);
+	free(tl);
+	free(ml);
+	desk_row_free(&row);
+	desk_close(&d);
+	return 0;
+}
+
+/* config */
+static int cmd_config(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[2];
+	const conf_def *def;
+	char *v;
+	desk d;
+	int n, rc = 0;
+
+	if (parse(c, o, pos, 2, &n, "config") < 0)
+		return fail();
+	if (n >= 1 && !conf_find(pos[0]))
+		return cd_err("unknown setting '%.60s' (certdesk config lists them)", pos[0]), fail();
+	if (n == 2 && conf_check(pos[0], pos[1]) < 0)
+		return fail();
+	if (open_desk(c, &d, 0) < 0)
+		return fail();
+	if (n == 2) {
+		if (d.readonly)
+			rc = (cd_err("read-only: cannot change settings"), fail());
+		else if (store_begin(d.st) < 0 || store_setting_set(d.st, pos[0], pos[1]) < 0 ||
+			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
+			 store_commit(d.st) < 0)
+			rc = (store_rollback(d.st), fail());
+	} else if (n == 1) {
+		if (conf_get(d.st, pos[0], &v) < 0)
+			rc = fail();
+		else
+			printf("%s\n", v), free(v);
+	} else {
+		for (def = conf_table; def->key; def++) {
+			if (conf_get(d.st, def->key, &v) < 0) {
+				rc = fail();
+				break;
+			}
+			printf("%-18s %-34s %s\n", def->key, *v ? v : "\"\"", def->help);
+			free(v);
+		}
+	}
+	desk_close(&d);
+	return rc;
+}
+
+/* log */
+static const char *const log_cols[] = {"time", "actor", "action", "user", "detail"};
+
+static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
+		   const char *user, const char *detail)
+{
+	char when[32];
+	const char *v[5] = {when, actor, action, user ? user : "", detail};
+
+	cd_format_time(at, when);
+	out_row(ctx, v);
+	return 0;
+}
+
+static int cmd_log(cli_ctx *c)
+{
+	opt o[] = {{0}};
+	const char *pos[1];
+	out_table *t;
+	desk d;
+	int n, rc;
+
+	if (parse(c, o, pos, 1, &n, "log") < 0 || (n && cd_check_user(pos[0]) < 0) ||
+	    open_desk(c, &d, 0) < 0)
+		return fail();
+	t = out_begin(c->fmt, stdout, log_cols, 5);
+	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
+	out_end(t);
+	desk_close(&d);
+	return rc < 0 ? fail() : 0;
+}
+
+static int not_built(cli_ctx *c, const char *verb)
+{
+	return cd_err("%s: not available in this build", verb), fail();
+}
+
+int cli_run(const cmd_info *ci, cli_ctx *c)
+{
+	if (cmd_allowed(ci, c->readonly) < 0)
+		return fail();
+	switch (ci->id) {
+	case CMD_INIT: return cmd_init(c);
+	case CMD_CREATE: return issue_cmd(c, 0);
+	case CMD_RENEW: return issue_cmd(c, 1);
+	case CMD_REVOKE: return cmd_revoke(c);
+	case CMD_NOTIFY: return cmd_notify(c);
+	case CMD_TASK: return cmd_task(c);
+	case CMD_APPLIED: return cmd_applied(c);
+	case CMD_SEEN: return cmd_seen(c);
+	case CMD_LIST: return cmd_list(c);
+	case CMD_SHOW: return cmd_show(c);
+	case CMD_EXPIRECHECK: return cmd_expirecheck(c);
+	case CMD_CONFIG: return cmd_config(c);
+	case CMD_LOG: return cmd_log(c);
+	default: return not_built(c, ci->verb);
+	}
+}
+
+void cli_help(FILE *fp)
+{
+	int i;
+
+	fprintf(fp, "usage: certdesk [global options] [command [arguments]]\n\n"
+		"With no command, opens the dashboard.\n\ncommands:\n");
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+		if (!c->verb || (c->flags & CMD_UI))
+			continue;
+		fprintf(fp, "  %-12s %s\n  %-12s   %s\n", c->verb, c->help, "", c->usage);
+	}
+	fprintf(fp, "\nglobal options:\n"
+		"  --home DIR          the certdesk home (else $CERTDESK_HOME, else ~/.local/share/certdesk)\n"
+		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC)\n"
+		"  --format text|tsv|json  output of listing commands\n"
+		"  --read-only         never write, never open the CA key\n"
+		"  --no-color          monochrome dashboard (also NO_COLOR)\n"
+		"  --expirecheck       same as the expirecheck command\n"
+		"  --help, --version\n\nversion %s\n", VERSION);
+}

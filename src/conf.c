@@ -1,0 +1,126 @@
+/* conf.c: settings table, defaults and validation. */
+#include "conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const conf_def conf_table[] = {
+	{"window.days", "14", "int", 1, 365, NULL,
+	 "days before expiry when a certificate starts to count as expiring"},
+	{"cert.days", "365", "int", 1, 825, NULL, "validity of new client certificates, in days"},
+	{"cert.key", "ec", "enum", 0, 0, "ec|rsa", "key type of new client certificates (EC P-256 or RSA 3072)"},
+	{"p12.profile", "compat", "enum", 0, 0, "compat|modern",
+	 "PKCS#12 encryption: compat (3DES, SHA-1 MAC: macOS, older Windows) or modern (AES-256)"},
+	{"out.dir", "", "dir", 0, 0, NULL,
+	 "where .p12 and .pw files are written; empty for the operator's $HOME"},
+	{"default.org", "", "text", 0, 0, NULL, "O of new certificates unless --org is given"},
+	{"default.ou", "", "text", 0, 0, NULL, "OU of new certificates unless --ou is given"},
+	{"default.location", "", "text", 0, 0, NULL, "L of new certificates unless --location is given"},
+	{"default.country", "", "country", 0, 0, NULL, "C of new certificates unless --country is given"},
+	{"phab.url", "https://phabricator.wikimedia.org", "url", 0, 0, NULL,
+	 "Phabricator base URL for the task link"},
+	{"phab.form", "1", "int", 1, 1000000, NULL, "Phabricator task form id"},
+	{"phab.projects", "fundraising-tech-ops", "text", 0, 0, NULL,
+	 "projects tagged on the task (comma-separated)"},
+	{"phab.subscribers", "", "text", 0, 0, NULL, "subscribers of the task (comma-separated)"},
+	{"crl.days", "30", "int", 1, 366, NULL, "validity of a signed CRL (nextUpdate), in days"},
+	{"crl.refresh_days", "7", "int", 1, 365, NULL,
+	 "re-sign the CRL when its nextUpdate is this close"},
+	{"crl.remote", "", "url", 0, 0, NULL,
+	 "the team's git repository holding the CRL (path or URL); empty: not published"},
+	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
+	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
+	{NULL, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+const conf_def *conf_find(const char *key)
+{
+	const conf_def *d;
+
+	for (d = conf_table; d->key; d++)
+		if (strcmp(d->key, key) == 0)
+			return d;
+	return NULL;
+}
+
+static int check_enum(const conf_def *d, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p = d->choices;
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && strncmp(p, v, n) == 0)
+			return 0;
+		p = bar ? bar + 1 : NULL;
+	}
+	return cd_err("%s: '%.40s' is not one of %s", d->key, v, d->choices);
+}
+
+/* Relative paths in a repository: no "..", no leading '/', nothing odd. */
+static int check_repo_path(const conf_def *d, const char *v)
+{
+	const char *p;
+
+	if (!*v || v[0] == '/' || strstr(v, "..") || strstr(v, "//") || v[strlen(v) - 1] == '/')
+		return cd_err("%s: '%.80s' must be a relative path inside the repository", d->key, v);
+	for (p = v; *p; p++)
+		if (!(*p == '/' || *p == '.' || *p == '-' || *p == '_' ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return cd_err("%s: '%.80s' may hold only letters, digits, '.', '-', '_' and '/'",
+				      d->key, v);
+	return 0;
+}
+
+int conf_check(const char *key, const char *v)
+{
+	const conf_def *d = conf_find(key);
+	long n;
+
+	if (!d)
+		return cd_err("unknown setting '%.60s' (see certdesk config)", key);
+	if (cd_check_field(key, v) < 0)
+		return -1;
+	if (strcmp(d->kind, "int") == 0)
+		return cd_parse_int(key, v, d->min, d->max, &n);
+	if (strcmp(d->kind, "enum") == 0)
+		return check_enum(d, v);
+	if (strcmp(d->kind, "country") == 0)
+		return *v ? cd_check_country(v) : 0;
+	if (strcmp(d->kind, "url") == 0 && strcmp(key, "phab.url") == 0 &&
+	    strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+		return cd_err("%s: '%.80s' must start with https:// or http://", key, v);
+	if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0)
+		return check_repo_path(d, v);
+	if (strcmp(d->kind, "dir") == 0 && *v && v[0] != '/')
+		return cd_err("%s: '%.80s' must be an absolute directory path", key, v);
+	return 0;
+}
+
+int conf_get(store *st, const char *key, char **value)
+{
+	const conf_def *d = conf_find(key);
+
+	if (!d)
+		return cd_err("unknown setting '%.60s'", key);
+	if (store_setting_get(st, key, value) < 0)
+		return -1;
+	if (!*value)
+		*value = cd_strdup(d->def);
+	return 0;
+}
+
+long conf_get_int(store *st, const char *key)
+{
+	const conf_def *d = conf_find(key);
+	char *v = NULL;
+	long n = d ? strtol(d->def, NULL, 10) : 0;
+
+	if (d && conf_get(st, key, &v) == 0 && cd_parse_int(key, v, d->min, d->max, &n) < 0)
+		n = strtol(d->def, NULL, 10);
+	free(v);
+	return n;
+}

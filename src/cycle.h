@@ -1,0 +1,47 @@
+/* cycle.h: where a user's renewal stands, and whether a scheduled revocation may be
+ * published. Pure logic over stored facts: no I/O, no clock (now is a parameter). */
+#ifndef CD_CYCLE_H
+#define CD_CYCLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* In the order a listing sorts them when expiry dates tie. */
+#define CYCLE_STAGES(_) \
+	_(EXPIRED, "expired", "ran out without a renewal") \
+	_(EXPIRING, "expiring", "inside the warning window, not yet notified") \
+	_(NOTIFIED, "notified", "task and mail links generated, waiting for renewal") \
+	_(RENEWED, "renewed", "new certificate issued, not yet installed by the user") \
+	_(APPLIED, "applied", "user installed the new certificate; old one may be revoked") \
+	_(REVOKED, "revoked", "old certificate's revocation is in the published CRL") \
+	_(ACTIVE, "active", "valid, outside the warning window")
+
+typedef enum {
+#define CYCLE_ENUM(id, name, help) STAGE_##id,
+	CYCLE_STAGES(CYCLE_ENUM)
+#undef CYCLE_ENUM
+	STAGE_COUNT
+} cycle_stage;
+
+const char *cycle_stage_name(cycle_stage s);
+const char *cycle_stage_help(cycle_stage s);
+int cycle_stage_parse(const char *name, cycle_stage *s);
+
+/* The stage of a user (row.cur = current certificate, row.old = the one it renewed). */
+cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window);
+/* Whether the stage asks the operator to do something. */
+int cycle_needs_action(cycle_stage s);
+
+/*
+ * A scheduled revocation (p.cur = the certificate to revoke, p.old = its replacement,
+ * id 0 when none): ready or held as of now, and why, in words.
+ */
+typedef struct {
+	int ready;
+	char why[256];
+} cycle_readiness;
+void cycle_ready(const store_row *p, int64_t now, cycle_readiness *out);
+
+#endif

@@ -1,0 +1,792 @@
+/* desk.c: the home and every action on it. See desk.h. */
+#include "desk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "embed.h"
+#include "links.h"
+#include "util.h"
+
+char *desk_home_path(const char *given)
+{
+	const char *env = getenv("CERTDESK_HOME");
+	const char *home = getenv("HOME");
+
+	if (given && *given)
+		return cd_strdup(given);
+	if (env && *env)
+		return cd_strdup(env);
+	return cd_asprintf("%s/.local/share/certdesk", home && *home ? home : ".");
+}
+
+static void set_paths(desk *d, const char *home)
+{
+	d->home = cd_strdup(home);
+	d->db_path = cd_asprintf("%s/certdesk.db", home);
+	d->ca_dir = cd_asprintf("%s/ca", home);
+	d->tmpl_dir = cd_asprintf("%s/templates", home);
+	d->lock_path = cd_asprintf("%s/.lock", home);
+}
+
+static void free_paths(desk *d)
+{
+	free(d->home);
+	free(d->db_path);
+	free(d->ca_dir);
+	free(d->tmpl_dir);
+	free(d->lock_path);
+}
+
+/* The first line of a file, for passphrases given by file. */
+static int read_first_line(const char *path, char *buf, size_t size)
+{
+	char *data;
+	size_t len, n;
+
+	if (cd_read_file(path, &data, &len) < 0)
+		return -1;
+	n = strcspn(data, "\r\n");
+	if (n == 0 || n >= size) {
+		free(data);
+		return cd_err("%s: the passphrase must be one line of 1 to %zu bytes", path, size - 1);
+	}
+	memcpy(buf, data, n);
+	buf[n] = '\0';
+	memset(data, 0, len);
+	free(data);
+	return 0;
+}
+
+static int write_templates(const char *dir)
+{
+	const struct cd_embedded *t;
+
+	if (cd_mkdir_p(dir, 0755) < 0)
+		return -1;
+	for (t = cd_templates; t->name; t++) {
+		char *path = cd_asprintf("%s/%s", dir, t->name);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		size_t len = strlen(t->text);
+
+		if (fd < 0 && errno != EEXIST) {
+			cd_err("cannot write %s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		if (fd >= 0 && (write(fd, t->text, len) != (ssize_t)len || close(fd) < 0)) {
+			cd_err("cannot write %s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+int desk_init(const char *home, const desk_init_opts *o)
+{
+	desk d = {0};
+	char pass[1024];
+	store *st = NULL;
+	int rc = -1;
+
+	set_paths(&d, home);
+	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
+		goto out;
+	if (cd_path_exists(d.ca_dir) && cd_path_exists(d.db_path)) {
+		cd_err("%s already holds a certdesk CA; not overwriting it", home);
+		goto out;
+	}
+	if (cd_mkdir_p(home, 0755) < 0 || cd_mkdir_p(d.ca_dir, 0755) < 0)
+		goto out;
+	if (ca_init(d.ca_dir, o->cn, o->key, o->days, o->passphrase_file ? pass : NULL) < 0)
+		goto out;
+	if (write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, 0, &st) < 0)
+		goto out;
+	if (store_begin(st) < 0)
+		goto out;
+	if (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
+			      store_setting_set(st, "crl.remote", o->crl_remote) < 0)) {
+		store_rollback(st);
+		goto out;
+	}
+	if (store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 || store_commit(st) < 0)
+		goto out;
+	rc = 0;
+out:
+	memset(pass, 0, sizeof pass);
+	store_close(st);
+	free_paths(&d);
+	return rc;
+}
+
+static int take_lock(desk *d, int nonblock)
+{
+	int fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		cd_err("cannot open %s: %s", d->lock_path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
+		cd_err("another certdesk is issuing a certificate; try again");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void drop_lock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+struct recover {
+	desk *d;
+	int64_t ids[64];
+	int n;
+};
+
+static int recover_one(void *ctx, int64_t id, const char *serial, const char *p12, const char *pw)
+{
+	struct recover *r = ctx;
+
+	/* Only files this certdesk created exclusively for that pending issue. */
+	if (p12)
+		unlink(p12);
+	if (pw)
+		unlink(pw);
+	if (r->n < 64)
+		r->ids[r->n++] = id;
+	return 0;
+}
+
+/*
+ * An issue killed half-way left a 'pending' certificate (and perhaps its files):
+ * undo it, so that the result is as if it never started. Runs only when no other
+ * certdesk is issuing (the issue lock is free).
+ */
+static int recover_pending(desk *d)
+{
+	struct recover r = {d, {0}, 0};
+	int fd = take_lock(d, 1), i, rc = 0;
+
+	if (fd < 0)
+		return 0;
+	if (store_pending_each(d->st, recover_one, &r) < 0) {
+		drop_lock(fd);
+		return -1;
+	}
+	if (r.n && store_begin(d->st) == 0) {
+		for (i = 0; i < r.n && rc == 0; i++)
+			rc = store_cert_delete(d->st, r.ids[i]);
+		if (rc == 0)
+			rc = store_audit(d->st, cd_now(), cd_operator(), "recover", NULL,
+					 "undid an interrupted certificate issue");
+		rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+	}
+	drop_lock(fd);
+	return rc;
+}
+
+void desk_reload(desk *d)
+{
+	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
+}
+
+int desk_open(desk *d, const char *home, int flags)
+{
+	int ro = flags & DESK_READONLY;
+
+	memset(d, 0, sizeof *d);
+	set_paths(d, home);
+	d->now = cd_now();
+	if (!cd_path_exists(d->db_path) || !cd_path_exists(d->ca_dir)) {
+		cd_err("no certdesk home at %s: run 'certdesk init' there, or pass --home", home);
+		goto fail;
+	}
+	/* A teammate who cannot write the home gets the read-only view. */
+	if (access(d->db_path, W_OK) < 0 || access(home, W_OK) < 0)
+		ro = 1;
+	d->readonly = ro;
+	if (store_open(d->db_path, ro, &d->st) < 0 || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
+		goto fail;
+	if (!ro && recover_pending(d) < 0)
+		goto fail;
+	desk_reload(d);
+	return 0;
+fail:
+	desk_close(d);
+	return -1;
+}
+
+void desk_close(desk *d)
+{
+	ca_close(d->ca);
+	store_close(d->st);
+	free_paths(d);
+	memset(d, 0, sizeof *d);
+}
+
+int desk_signing(desk *d)
+{
+	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
+	char pass[1024] = "";
+	ca *c = NULL;
+	int enc, rc;
+
+	if (d->signing)
+		return 0;
+	if (d->readonly)
+		return cd_err("read-only: this view never opens the CA key");
+	if ((enc = ca_key_encrypted(d->ca_dir)) < 0)
+		return -1;
+	if (enc && file && *file) {
+		if (read_first_line(file, pass, sizeof pass) < 0)
+			return -1;
+	} else if (enc && (!d->ask || d->ask(d->ask_ctx, "CA passphrase: ", pass, sizeof pass) < 0)) {
+		return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
+			      "run from a terminal");
+	}
+	rc = ca_open(d->ca_dir, 1, enc ? pass : NULL, &c);
+	memset(pass, 0, sizeof pass);
+	if (rc < 0)
+		return -1;
+	ca_close(d->ca);
+	d->ca = c;
+	d->signing = 1;
+	return 0;
+}
+
+int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)
+{
+	cd_buf b = {0};
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	cd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	rc = store_audit(d->st, cd_now(), cd_operator(), action, user, b.s ? b.s : "");
+	cd_buf_free(&b);
+	return rc;
+}
+
+/* Copies: one allocation holding every string, pointers re-aimed into it. */
+static void copy_str(const char **p, cd_buf *b, size_t *offs, int *n)
+{
+	offs[(*n)++] = *p ? b->len : (size_t)-1;
+	if (*p)
+		cd_buf_add(b, *p, strlen(*p) + 1);
+}
+
+#define ROW_STRINGS(r) \
+	&r->u.name, &r->u.full_name, &r->u.email, &r->u.phone, &r->u.location, &r->u.org, \
+	&r->u.ou, &r->u.country, \
+	&r->cur.serial, &r->cur.subject, &r->cur.key_type, &r->cur.state, &r->cur.p12_path, \
+	&r->cur.pw_path, &r->cur.task, &r->cur.applied_via, &r->cur.publish_commit, \
+	&r->old.serial, &r->old.subject, &r->old.key_type, &r->old.state, &r->old.p12_path, \
+	&r->old.pw_path, &r->old.task, &r->old.applied_via, &r->old.publish_commit
+
+void desk_row_copy(desk_row *dst, const store_row *src)
+{
+	store_row *r = &dst->r;
+	const char **fields[] = {ROW_STRINGS(r)};
+	size_t offs[sizeof fields / sizeof *fields];
+	cd_buf b = {0};
+	int i, n = 0;
+
+	*r = *src;
+	for (i = 0; i < (int)(sizeof fields / sizeof *fields); i++)
+		copy_str(fields[i], &b, offs, &n);
+	dst->strings = cd_buf_take(&b);
+	for (i = 0; i < n; i++)
+		*fields[i] = offs[i] == (size_t)-1 ? NULL : dst->strings + offs[i];
+}
+
+void desk_row_free(desk_row *r)
+{
+	free(r->strings);
+	r->strings = NULL;
+}
+
+static int copy_cb(void *ctx, const store_row *row)
+{
+	desk_row_copy(ctx, row);
+	return 0;
+}
+
+int desk_get(desk *d, const char *user, desk_row *out, int *found)
+{
+	memset(out, 0, sizeof *out);
+	return store_row_get(d->st, user, copy_cb, out, found);
+}
+
+int desk_get_existing(desk *d, const char *user, desk_row *out)
+{
+	int found;
+
+	if (cd_check_user(user) < 0 || desk_get(d, user, out, &found) < 0)
+		return -1;
+	if (!found)
+		return cd_err("no such user '%s'", user);
+	return 0;
+}
+
+cycle_stage desk_stage(const desk *d, const store_row *r)
+{
+	return cycle_stage_of(r, d->now, d->window);
+}
+
+int desk_check_fields(const desk_fields *f)
+{
+	const struct {
+		const char *what, *v;
+	} text[] = {
+		{"name", f->full_name}, {"phone", f->phone}, {"location", f->location},
+		{"org", f->org}, {"ou", f->ou}, {"output directory", f->out_dir},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof text / sizeof *text; i++)
+		if (text[i].v && cd_check_field(text[i].what, text[i].v) < 0)
+			return -1;
+	if (f->full_name && !*f->full_name)
+		return cd_err("name must not be empty");
+	if (f->email && cd_check_email(f->email) < 0)
+		return -1;
+	if (f->country && *f->country && cd_check_country(f->country) < 0)
+		return -1;
+	if (f->days && (f->days < 1 || f->days > 825))
+		return cd_err("invalid days '%ld': expected a whole number from 1 to 825", f->days);
+	if (f->key && strcmp(f->key, "ec") != 0 && strcmp(f->key, "rsa") != 0)
+		return cd_err("invalid key type '%.20s': expected ec or rsa", f->key);
+	if (f->p12 && strcmp(f->p12, "compat") != 0 && strcmp(f->p12, "modern") != 0)
+		return cd_err("invalid p12 profile '%.20s': expected compat or modern", f->p12);
+	return 0;
+}
+
+/* A field given on the command line, else the old value, else a setting's default. */
+static char *pick(desk *d, const char *given, const char *old, const char *setting)
+{
+	char *v = NULL;
+
+	if (given)
+		return cd_strdup(given);
+	if (old)
+		return cd_strdup(old);
+	if (setting && conf_get(d->st, setting, &v) == 0)
+		return v;
+	return cd_strdup("");
+}
+
+typedef struct {
+	char *full_name, *email, *phone, *location, *org, *ou, *country, *out_dir, *key, *p12;
+	long days;
+} issue_plan;
+
+static void plan_free(issue_plan *p)
+{
+	char **s[] = {&p->full_name, &p->email, &p->phone, &p->location, &p->org, &p->ou,
+		      &p->country, &p->out_dir, &p->key, &p->p12};
+	size_t i;
+
+	for (i = 0; i < sizeof s / sizeof *s; i++)
+		free(*s[i]);
+}
+
+static void plan_fields(desk *d, const desk_fields *f, const store_user *old, issue_plan *p)
+{
+	const char *home = getenv("HOME");
+
+	p->full_name = pick(d, f->full_name, old ? old->full_name : NULL, NULL);
+	p->email = pick(d, f->email, old ? old->email : NULL, NULL);
+	p->phone = pick(d, f->phone, old ? old->phone : NULL, NULL);
+	p->location = pick(d, f->location, old ? old->location : NULL, "default.location");
+	p->org = pick(d, f->org, old ? old->org : NULL, "default.org");
+	p->ou = pick(d, f->ou, old ? old->ou : NULL, "default.ou");
+	p->country = pick(d, f->country, old ? old->country : NULL, "default.country");
+	p->out_dir = pick(d, f->out_dir, NULL, "out.dir");
+	if (!*p->out_dir) {
+		free(p->out_dir);
+		p->out_dir = cd_strdup(home && *home ? home : ".");
+	}
+	p->key = pick(d, f->key, NULL, "cert.key");
+	p->p12 = pick(d, f->p12, NULL, "p12.profile");
+	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
+}
+
+static int check_out_dir(const char *dir, const char *user, char **p12, char **pw)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return cd_err("output directory %s does not exist", dir);
+	if (access(dir, W_OK | X_OK) < 0)
+		return cd_err("output directory %s is not writable", dir);
+	*p12 = cd_asprintf("%s/%s.p12", dir, user);
+	*pw = cd_asprintf("%s/%s.pw", dir, user);
+	if (cd_path_exists(*p12) || cd_path_exists(*pw)) {
+		cd_err("%s exists already; move it away first (certdesk never overwrites it)",
+		       cd_path_exists(*p12) ? *p12 : *pw);
+		return -1;
+	}
+	return 0;
+}
+
+/* Undoes a pending certificate whose files could not be written. */
+static void abandon(desk *d, int64_t cert_id, const char *p12, const char *pw, int wrote)
+{
+	char *msg = cd_strdup(cd_errmsg());
+
+	if (wrote & 1)
+		unlink(pw);
+	if (wrote & 2)
+		unlink(p12);
+	if (store_begin(d->st) == 0) {
+		if (store_cert_delete(d->st, cert_id) == 0)
+			store_commit(d->st);
+		else
+			store_rollback(d->st);
+	}
+	cd_err("%s", msg);
+	free(msg);
+}
+
+typedef struct {
+	const char *user;
+	const issue_plan *plan;
+	const desk_row *prev; /* NULL for create */
+	int64_t replaces;     /* the certificate this renewal replaces, 0 for create */
+	int64_t supersede;    /* an unapplied replacement to revoke at once, 0 if none */
+} issue_job;
+
+static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t user_id,
+			const ca_issued *is)
+{
+	const issue_plan *p = j->plan;
+	store_user u = {user_id, j->user, p->full_name, p->email, p->phone, p->location,
+			p->org, p->ou, p->country};
+	int64_t now = cd_now();
+	char end[16];
+
+	cd_format_date(is->not_after, end);
+	if (store_begin(d->st) < 0)
+		return -1;
+	if (store_cert_mark_issued(d->st, cert_id, user_id) < 0 ||
+	    (j->prev && store_user_update(d->st, &u) < 0) ||
+	    (j->replaces && store_cert_schedule_revoke(d->st, j->replaces, now,
+						       CA_REASON_SUPERSEDED, 0) < 0) ||
+	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
+							CA_REASON_SUPERSEDED, 0) < 0) ||
+	    desk_audit(d, j->prev ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
+		       "files %s.p12/.pw in %s", is->serial, end, p->key, j->user, p->out_dir) < 0) {
+		store_rollback(d->st);
+		return -1;
+	}
+	return store_commit(d->st);
+}
+
+static int issue(desk *d, const issue_job *j, desk_issued *out)
+{
+	const issue_plan *p = j->plan;
+	ca_request req = {j->user, p->full_name, p->email, p->org, p->ou, p->location,
+			  p->country, (int)p->days, strcmp(p->key, "rsa") == 0 ? CA_KEY_RSA : CA_KEY_EC};
+	ca_issued is = {0};
+	char *p12 = NULL, *pw = NULL, *pem = NULL;
+	int64_t user_id = j->prev ? j->prev->r.u.id : 0, cert_id = 0;
+	int lock = -1, rc = -1, wrote = 0;
+	store_user u = {0, j->user, p->full_name, p->email, p->phone, p->location, p->org,
+			p->ou, p->country};
+
+	memset(out, 0, sizeof *out);
+	if (check_out_dir(p->out_dir, j->user, &p12, &pw) < 0 || desk_signing(d) < 0)
+		goto out;
+	if ((lock = take_lock(d, 0)) < 0)
+		goto out;
+	if (ca_issue(d->ca, &req, strcmp(p->p12, "modern") == 0 ? CA_P12_MODERN : CA_P12_COMPAT,
+		     &is) < 0)
+		goto out;
+	pem = is.cert_pem;
+	{
+		store_new_cert nc = {0, j->replaces, is.serial, is.subject, p->key, pem, p12, pw,
+				     is.not_before, is.not_after, cd_now()};
+		/* Step 1: the certificate exists as 'pending', with the names of its files. */
+		if (store_begin(d->st) < 0)
+			goto out;
+		if ((!j->prev && store_user_insert(d->st, &u, cd_now(), &user_id) < 0) ||
+		    (nc.user_id = user_id, store_cert_insert_pending(d->st, &nc, &cert_id) < 0)) {
+			store_rollback(d->st);
+			if (strstr(cd_errmsg(), "UNIQUE") && !j->prev)
+				cd_err("user '%s' exists already", j->user);
+			goto out;
+		}
+		if (store_commit(d->st) < 0)
+			goto out;
+	}
+	/* Step 2: the files. Step 3: the certificate becomes real. A kill between the
+	 * steps leaves a pending row that the next certdesk undoes, files included. */
+	if (cd_write_secret(pw, is.password, strlen(is.password)) < 0 || !(wrote |= 1) ||
+	    cd_write_secret(p12, is.p12, is.p12_len) < 0 || !(wrote |= 2) ||
+	    record_issue(d, j, cert_id, user_id, &is) < 0) {
+		abandon(d, cert_id, p12, pw, wrote);
+		goto out;
+	}
+	memcpy(out->serial, is.serial, sizeof out->serial);
+	out->p12_path = p12;
+	out->pw_path = pw;
+	out->phone = cd_strdup(p->phone);
+	out->not_after = is.not_after;
+	p12 = pw = NULL;
+	rc = 0;
+out:
+	drop_lock(lock);
+	ca_issued_free(&is);
+	free(p12);
+	free(pw);
+	return rc;
+}
+
+void desk_issued_free(desk_issued *is)
+{
+	free(is->p12_path);
+	free(is->pw_path);
+	free(is->phone);
+	memset(is, 0, sizeof *is);
+}
+
+int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *out)
+{
+	desk_row prev;
+	issue_plan p = {0};
+	issue_job j = {user, &p, NULL, 0, 0};
+	int found, rc;
+
+	if (cd_check_user(user) < 0 || desk_check_fields(f) < 0)
+		return -1;
+	if (!f->full_name || !f->email)
+		return cd_err("create needs --name and --email");
+	if (d->readonly)
+		return cd_err("read-only: cannot create certificates");
+	if (desk_get(d, user, &prev, &found) < 0)
+		return -1;
+	desk_row_free(&prev);
+	if (found)
+		return cd_err("user '%s' exists already; use 'certdesk renew %s'", user, user);
+	plan_fields(d, f, NULL, &p);
+	rc = desk_check_fields(&(desk_fields){.country = p.country}) < 0 ? -1 : issue(d, &j, out);
+	plan_free(&p);
+	return rc;
+}
+
+int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out)
+{
+	desk_row prev;
+	issue_plan p = {0};
+	issue_job j = {user, &p, &prev, 0, 0};
+	const store_row *r = &prev.r;
+	int rc;
+
+	if (desk_check_fields(f) < 0 || desk_get_existing(d, user, &prev) < 0)
+		return -1;
+	if (d->readonly) {
+		desk_row_free(&prev);
+		return cd_err("read-only: cannot renew certificates");
+	}
+	if (r->cur.revoke_at && !(r->old.id && !r->old.published_at)) {
+		desk_row_free(&prev);
+		return cd_err("%s has no valid certificate (it was revoked); use 'certdesk create' "
+			      "for a new one", user);
+	}
+	/* Renewing again before the last renewal was installed: the new certificate
+	 * replaces the one the user still has, and the unused one goes at once. */
+	if (r->old.id && !r->old.published_at && !r->cur.applied_at) {
+		j.replaces = r->old.id;
+		j.supersede = r->cur.id;
+	} else {
+		j.replaces = r->cur.id;
+	}
+	plan_fields(d, f, &r->u, &p);
+	rc = issue(d, &j, out);
+	plan_free(&p);
+	desk_row_free(&prev);
+	return rc;
+}
+
+int desk_revoke(desk *d, const char *user, int reason, int now_forced)
+{
+	desk_row row;
+	const store_row *r = &row.r;
+	int open, rc = -1;
+
+	if (desk_get_existing(d, user, &row) < 0)
+		return -1;
+	open = r->old.id && !r->old.published_at;
+	if (d->readonly) {
+		cd_err("read-only: cannot revoke");
+		goto out;
+	}
+	if (r->cur.revoke_at && !open) {
+		cd_err("%s's certificate %s is already revoked", user, r->cur.serial);
+		goto out;
+	}
+	if (store_begin(d->st) < 0)
+		goto out;
+	if (now_forced && open) {
+		/* Old key compromised mid-renewal: publish its revocation without waiting. */
+		rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
+		if (rc == 0)
+			rc = desk_audit(d, "revoke", user, "serial %s forced now, reason %s",
+					r->old.serial, ca_reason_name(reason));
+	} else {
+		rc = store_cert_schedule_revoke(d->st, r->cur.id, cd_now(), reason, 0);
+		if (rc == 0 && open)
+			rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
+		if (rc == 0)
+			rc = desk_audit(d, "revoke", user, "serial %s, reason %s%s", r->cur.serial,
+					ca_reason_name(reason), open ? " (and the one it replaced)" : "");
+	}
+	rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+out:
+	desk_row_free(&row);
+	return rc;
+}
+
+/* The certificate a renewal cycle is about: the expiring one. */
+static const store_cert *cycle_cert(const store_row *r)
+{
+	return r->old.id && !r->old.published_at ? &r->old : &r->cur;
+}
+
+int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
+{
+	const store_cert *c = cycle_cert(r);
+	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
+	char expiry[16], days[32];
+	int rc = -1;
+
+	cd_format_date(c->not_after, expiry);
+	snprintf(days, sizeof days, "%lld", (long long)cd_days_until(c->not_after, d->now));
+	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
+	    conf_get(d->st, "phab.projects", &projects) == 0 &&
+	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
+		links_config cfg = {d->tmpl_dir, url, form, projects, subs};
+		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
+				c->task ? c->task : "", cd_operator(), ca_name(d->ca)};
+		rc = links_make(&cfg, &v, task_link, mail_link);
+	}
+	free(url);
+	free(form);
+	free(projects);
+	free(subs);
+	return rc;
+}
+
+int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
+{
+	desk_row row;
+	const store_cert *c;
+	int rc = -1;
+
+	*task_link = *mail_link = NULL;
+	if ((task && cd_check_task(task) < 0) || desk_get_existing(d, user, &row) < 0)
+		return -1;
+	c = cycle_cert(&row.r);
+	if (d->readonly) {
+		cd_err("read-only: cannot record a notification");
+		goto out;
+	}
+	if (row.r.cur.revoke_at && c == &row.r.cur) {
+		cd_err("%s's certificate is revoked; nothing to renew", user);
+		goto out;
+	}
+	if (task)
+		c = (((store_cert *)c)->task = task, c);
+	if (desk_links(d, &row.r, task_link, mail_link) < 0 || store_begin(d->st) < 0)
+		goto out;
+	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
+	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+	    desk_audit(d, "notify", user, "serial %s%s%s", c->serial, task ? ", task " : "",
+		       task ? task : "") < 0) {
+		store_rollback(d->st);
+		goto out;
+	}
+	rc = store_commit(d->st);
+out:
+	if (rc < 0) {
+		free(*task_link);
+		free(*mail_link);
+		*task_link = *mail_link = NULL;
+	}
+	desk_row_free(&row);
+	return rc;
+}
+
+int desk_set_task(desk *d, const char *user, const char *task)
+{
+	desk_row row;
+	const store_cert *c;
+	int rc = -1;
+
+	if (cd_check_task(task) < 0 || desk_get_existing(d, user, &row) < 0)
+		return -1;
+	c = cycle_cert(&row.r);
+	if (d->readonly)
+		cd_err("read-only: cannot set the task");
+	else if (store_begin(d->st) == 0) {
+		rc = store_cert_set_text(d->st, c->id, "task", task);
+		if (rc == 0)
+			rc = desk_audit(d, "task", user, "%s%s%s", task, c->task ? " (was " : "",
+					c->task ? c->task : "");
+		if (rc == 0 && c->task)
+			rc = desk_audit(d, "task", user, ")") * 0;
+		rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+	}
+	desk_row_free(&row);
+	return rc;
+}
+
+int desk_applied(desk *d, const char *user, const char *via, int64_t when)
+{
+	desk_row row;
+	const store_row *r;
+	int rc = -1;
+
+	if (desk_get_existing(d, user, &row) < 0)
+		return -1;
+	r = &row.r;
+	if (d->readonly)
+		cd_err("read-only: cannot record that");
+	else if (!r->old.id || r->old.published_at || r->cur.revoke_at)
+		cd_err("%s has no pending renewal to mark applied", user);
+	else if (r->cur.applied_at)
+		cd_err("%s's new certificate %s is already marked applied", user, r->cur.serial);
+	else
+		rc = desk_applied_cert(d, r->cur.id, via, when, NULL);
+	desk_row_free(&row);
+	return rc;
+}
+
+int desk_applied_cert(desk *d, int64_t cert_id, const char *via, int64_t when, const char **user)
+{
+	int rc;
+
+	if (store_begin(d->st) < 0)
+		return -1;
+	rc = store_cert_set(d->st, cert_id, "applied_at", when ? when : cd_now());
+	if (rc == 0)
+		rc = store_cert_set_text(d->st, cert_id, "applied_via", via);
+	if (rc == 0)
+		rc = store_audit(d->st, cd_now(), cd_operator(), "applied", user ? *user : NULL, via);
+	return rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+}

@@ -1,0 +1,92 @@
+/* desk.h: the core of certdesk: a home (database, CA, templates) and every action on it.
+ * The command line and the dashboard both call these; no logic lives only in either. */
+#ifndef CD_DESK_H
+#define CD_DESK_H
+
+#include <stdint.h>
+
+#include "ca.h"
+#include "cycle.h"
+#include "store.h"
+
+/* Asks for the CA passphrase (tty prompt, dashboard dialog). 0, or -1 to cancel. */
+typedef int (*desk_ask_fn)(void *ctx, const char *prompt, char *buf, size_t size);
+
+typedef struct {
+	char *home, *db_path, *ca_dir, *tmpl_dir, *lock_path;
+	store *st;
+	ca *ca;             /* certificate only, until desk_signing() loads the key */
+	int readonly;
+	int signing;        /* the CA key is loaded */
+	int64_t now;        /* the day stages are judged on: --as-of, else the clock */
+	int64_t window;     /* warning window, seconds */
+	desk_ask_fn ask;
+	void *ask_ctx;
+} desk;
+
+/* --home, else $CERTDESK_HOME, else ~/.local/share/certdesk. Returns malloc'd. */
+char *desk_home_path(const char *given);
+
+typedef struct {
+	const char *cn;
+	ca_key_type key;
+	int days;
+	const char *passphrase_file; /* NULL: the CA key is not encrypted */
+	const char *crl_remote;      /* NULL: not set */
+} desk_init_opts;
+int desk_init(const char *home, const desk_init_opts *o);
+
+#define DESK_READONLY 1
+int desk_open(desk *d, const char *home, int flags);
+void desk_close(desk *d);
+/* Loads the CA key (asking for the passphrase when it is encrypted). */
+int desk_signing(desk *d);
+/* Re-reads settings that judging depends on (after a change by another operator). */
+void desk_reload(desk *d);
+
+/* Fields of create and renew; NULL (or 0 for days) means "not given". */
+typedef struct {
+	const char *full_name, *email, *phone, *location, *org, *ou, *country;
+	const char *out_dir, *key, *p12;
+	long days;
+} desk_fields;
+int desk_check_fields(const desk_fields *f);
+
+typedef struct {
+	char serial[80];
+	char *p12_path, *pw_path, *phone;
+	int64_t not_after;
+} desk_issued;
+void desk_issued_free(desk_issued *is);
+
+int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *out);
+int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out);
+/* now_forced: during a renewal, publish the old certificate's revocation without
+ * waiting (a compromised key); otherwise revoke the user's certificates. */
+int desk_revoke(desk *d, const char *user, int reason, int now_forced);
+
+/* Stage and links. */
+cycle_stage desk_stage(const desk *d, const store_row *r);
+int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
+int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
+int desk_set_task(desk *d, const char *user, const char *task);
+/* Marks the user's pending renewal applied; via = "operator" or "log FILE". */
+int desk_applied(desk *d, const char *user, const char *via, int64_t when);
+int desk_applied_cert(desk *d, int64_t cert_id, const char *via, int64_t when, const char **user);
+
+/* A copy of a row that outlives the callback (for the dashboard and for notify). */
+typedef struct {
+	store_row r;
+	char *strings; /* owns every string of r */
+} desk_row;
+void desk_row_copy(desk_row *dst, const store_row *src);
+void desk_row_free(desk_row *r);
+/* Loads one user. *found = 0 when none. */
+int desk_get(desk *d, const char *user, desk_row *out, int *found);
+int desk_get_existing(desk *d, const char *user, desk_row *out); /* error when unknown */
+
+/* Writes one audit line in its own transaction. */
+int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

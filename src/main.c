@@ -1,0 +1,104 @@
+/* main.c: global options, then a command or the dashboard. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "desk.h"
+#include "util.h"
+
+#define VERSION "0.1.0"
+
+typedef struct {
+	const char *home, *as_of, *format;
+	int readonly, no_color, help, version, expirecheck;
+} globals;
+
+/* Takes the global options out of argv (wherever they stand); returns the new argc. */
+static int take_globals(int argc, char **argv, globals *g)
+{
+	int i, n = 1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **val = strcmp(a, "--home") == 0 ? &g->home :
+				   strcmp(a, "--as-of") == 0 ? &g->as_of :
+				   strcmp(a, "--format") == 0 ? &g->format : NULL;
+		if (val) {
+			if (i + 1 >= argc)
+				return cd_err("option %s needs a value", a);
+			*val = argv[++i];
+		} else if (strncmp(a, "--home=", 7) == 0) {
+			g->home = a + 7;
+		} else if (strncmp(a, "--as-of=", 8) == 0) {
+			g->as_of = a + 8;
+		} else if (strncmp(a, "--format=", 9) == 0) {
+			g->format = a + 9;
+		} else if (strcmp(a, "--read-only") == 0) {
+			g->readonly = 1;
+		} else if (strcmp(a, "--no-color") == 0) {
+			g->no_color = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			g->help = 1;
+		} else if (strcmp(a, "--version") == 0) {
+			g->version = 1;
+		} else if (strcmp(a, "--expirecheck") == 0) {
+			g->expirecheck = 1;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+static int setup(cli_ctx *c, const globals *g)
+{
+	if (g->home && (!*g->home || cd_check_field("--home", g->home) < 0))
+		return *g->home ? -1 : cd_err("--home needs a directory");
+	c->home = desk_home_path(g->home);
+	if (g->as_of && cd_parse_date(g->as_of, &c->as_of) < 0)
+		return cd_err("--as-of: %s", cd_errmsg());
+	if (g->format && out_format_parse(g->format, &c->fmt) < 0)
+		return -1;
+	c->readonly = g->readonly;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	globals g = {0};
+	cli_ctx c = {0};
+	const cmd_info *ci;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
+		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		return g.expirecheck ? 3 : 2;
+	}
+	if (g.help) {
+		cli_help(stdout);
+		return 0;
+	}
+	if (g.version) {
+		printf("certdesk %s\n", VERSION);
+		return 0;
+	}
+	ci = g.expirecheck ? cmd_by_verb("expirecheck") : argc > 1 ? cmd_by_verb(argv[1]) : NULL;
+	if (!ci && argc > 1) {
+		char *clean = cd_sanitize(argv[1]);
+		fprintf(stderr, "certdesk: unknown command '%.40s' (see certdesk --help)\n", clean);
+		free(clean);
+		return 2;
+	}
+	if (!ci)
+		ci = cmd_by_verb("list"); /* the dashboard takes this place once it exists */
+	c.argc = argc - (g.expirecheck || argc <= 1 ? 1 : 2);
+	c.argv = argv + (argc - c.argc);
+	rc = cli_run(ci, &c);
+	free(c.home);
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* out.c: aligned text, TSV and JSON tables. */
+#include "out.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "util.h"
+
+struct out_table {
+	out_format f;
+	FILE *fp;
+	char **cols;
+	int ncols;
+	long rows;
+	/* text: rows are kept to align columns */
+	char **cells;
+	size_t ncells, cap;
+	int *width;
+	int *numeric;
+};
+
+int out_format_parse(const char *s, out_format *f)
+{
+	if (strcmp(s, "text") == 0)
+		*f = OUT_TEXT;
+	else if (strcmp(s, "tsv") == 0)
+		*f = OUT_TSV;
+	else if (strcmp(s, "json") == 0)
+		*f = OUT_JSON;
+	else
+		return cd_err("invalid format '%.20s': expected text, tsv or json", s);
+	return 0;
+}
+
+/* Display width of UTF-8 text (wide characters count two). */
+static int text_width(const char *s)
+{
+	mbstate_t st;
+	int w = 0;
+	size_t n;
+	wchar_t wc;
+
+	memset(&st, 0, sizeof st);
+	while (*s) {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			w++;
+			s++;
+			memset(&st, 0, sizeof st);
+			continue;
+		}
+		w += wcwidth(wc) > 0 ? wcwidth(wc) : 0;
+		s += n;
+	}
+	return w;
+}
+
+out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
+{
+	out_table *t = calloc(1, sizeof *t);
+	int i;
+
+	if (!t)
+		abort();
+	t->f = f;
+	t->fp = fp;
+	t->ncols = ncols;
+	t->cols = cd_malloc(sizeof *t->cols * (size_t)ncols);
+	t->width = calloc((size_t)ncols, sizeof *t->width);
+	t->numeric = calloc((size_t)ncols, sizeof *t->numeric);
+	for (i = 0; i < ncols; i++) {
+		t->numeric[i] = cols[i][0] == '#';
+		t->cols[i] = cd_strdup(cols[i][0] == '#' ? cols[i] + 1 : cols[i]);
+		t->width[i] = text_width(t->cols[i]);
+	}
+	if (f == OUT_TSV)
+		for (i = 0; i < ncols; i++)
+			fprintf(fp, "%s%c", t->cols[i], i + 1 < ncols ? '\t' : '\n');
+	if (f == OUT_JSON)
+		fputc('[', fp);
+	return t;
+}
+
+void out_json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c < 0x20 || c == 0x7F)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+static void row_json(out_table *t, const char *const *vals)
+{
+	int i;
+
+	fputs(t->rows ? ",\n{" : "\n{", t->fp);
+	for (i = 0; i < t->ncols; i++) {
+		const char *v = vals[i] ? vals[i] : "";
+		if (i)
+			fputc(',', t->fp);
+		out_json_string(t->fp, t->cols[i]);
+		fputc(':', t->fp);
+		if (t->numeric[i] && *v)
+			fputs(v, t->fp);
+		else if (t->numeric[i])
+			fputs("null", t->fp);
+		else
+			out_json_string(t->fp, v);
+	}
+	fputc('}', t->fp);
+}
+
+static void row_tsv(out_table *t, const char *const *vals)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++) {
+		char *clean = cd_sanitize(vals[i] ? vals[i] : "");
+		fputs(clean, t->fp);
+		fputc(i + 1 < t->ncols ? '\t' : '\n', t->fp);
+		free(clean);
+	}
+}
+
+void out_row(out_table *t, const char *const *vals)
+{
+	int i;
+
+	if (t->f == OUT_JSON) {
+		row_json(t, vals);
+	} else if (t->f == OUT_TSV) {
+		row_tsv(t, vals);
+	} else {
+		if (t->ncells + (size_t)t->ncols > t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 256;
+			t->cells = cd_realloc(t->cells, t->cap * sizeof *t->cells);
+		}
+		for (i = 0; i < t->ncols; i++) {
+			char *c = cd_sanitize(vals[i] ? vals[i] : "");
+			int w = text_width(c);
+			if (w > t->width[i])
+				t->width[i] = w;
+			t->cells[t->ncells++] = c;
+		}
+	}
+	t->rows++;
+}
+
+static void pad(FILE *fp, const char *s, int width, int last)
+{
+	int w = text_width(s);
+
+	fputs(s, fp);
+	if (!last)
+		for (; w < width + 2; w++)
+			fputc(' ', fp);
+}
+
+static void flush_text(out_table *t)
+{
+	size_t r;
+	int i;
+
+	if (!t->rows)
+		return;
+	for (i = 0; i < t->ncols; i++) {
+		char *up = cd_strdup(t->cols[i]), *p;
+		for (p = up; *p; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		pad(t->fp, up, t->width[i], i + 1 == t->ncols);
+		free(up);
+	}
+	fputc('\n', t->fp);
+	for (r = 0; r < t->ncells; r += (size_t)t->ncols) {
+		for (i = 0; i < t->ncols; i++)
+			pad(t->fp, t->cells[r + (size_t)i], t->width[i], i + 1 == t->ncols);
+		fputc('\n', t->fp);
+	}
+}
+
+long out_end(out_table *t)
+{
+	long rows = t->rows;
+	size_t i;
+	int c;
+
+	if (t->f == OUT_TEXT)
+		flush_text(t);
+	if (t->f == OUT_JSON)
+		fputs(t->rows ? "\n]\n" : "]\n", t->fp);
+	for (i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	for (c = 0; c < t->ncols; c++)
+		free(t->cols[c]);
+	free(t->cells);
+	free(t->cols);
+	free(t->width);
+	free(t->numeric);
+	free(t);
+	return rows;
+}

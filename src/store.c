@@ -1,0 +1,824 @@
+/* store.c: the SQLite database. See store.h. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "util.h"
+
+#define STMT_CACHE 48
+
+struct store {
+	sqlite3 *db;
+	int readonly;
+	struct {
+		const char *sql; /* cached by the address of the literal */
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+};
+
+/* Migrations: index i brings the schema from version i to i+1. */
+static const char *migration(int version)
+{
+	return version == 0 ? cd_schema[0].text : NULL;
+}
+
+static int db_err(store *st, const char *what)
+{
+	return cd_err("database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Returns a reset prepared statement for a literal SQL string; prepared once. */
+static sqlite3_stmt *stmt(store *st, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < STMT_CACHE && st->cache[i].sql; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+	}
+	if (i == STMT_CACHE) {
+		cd_err("internal error: statement cache full");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &st->cache[i].stmt, NULL) != SQLITE_OK) {
+		db_err(st, "prepare");
+		return NULL;
+	}
+	st->cache[i].sql = sql;
+	return st->cache[i].stmt;
+}
+
+static int exec(store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		cd_err("database: %s", msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_version(store *st, int *v)
+{
+	sqlite3_stmt *s = stmt(st, "PRAGMA user_version");
+
+	if (!s || sqlite3_step(s) != SQLITE_ROW)
+		return db_err(st, "cannot read the schema version (is it a certdesk database?)");
+	*v = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int migrate(store *st)
+{
+	int v;
+
+	if (user_version(st, &v) < 0)
+		return -1;
+	if (v > STORE_SCHEMA_VERSION)
+		return cd_err("the database has schema version %d, newer than this certdesk "
+			      "understands (%d): upgrade certdesk", v, STORE_SCHEMA_VERSION);
+	if (v == STORE_SCHEMA_VERSION || st->readonly)
+		return v == STORE_SCHEMA_VERSION ? 0 :
+		       cd_err("the database needs an upgrade from schema %d; run any command "
+			      "as a user who can write it", v);
+	if (store_begin(st) < 0)
+		return -1;
+	if (user_version(st, &v) < 0)
+		goto fail;
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		char pragma[64];
+		if (exec(st, migration(v)) < 0)
+			goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if (exec(st, pragma) < 0)
+			goto fail;
+	}
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static int check_integrity(store *st)
+{
+	/* quick_check catches a damaged file early, before anything acts on it. */
+	sqlite3_stmt *s = stmt(st, "PRAGMA quick_check(1)");
+	const char *r;
+
+	if (!s || sqlite3_step(s) != SQLITE_ROW)
+		return db_err(st, "the file is not a usable certdesk database");
+	r = (const char *)sqlite3_column_text(s, 0);
+	if (!r || strcmp(r, "ok") != 0) {
+		cd_err("database is corrupt: %s", r ? r : "?");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_open(const char *path, int readonly, store **out)
+{
+	store *st = calloc(1, sizeof *st);
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	if (!st)
+		abort();
+	st->readonly = readonly;
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		cd_err("cannot open database %s: %s", path,
+		       st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (!readonly) {
+		/* Keep -wal and -shm after the last writer closes, so that a teammate who
+		 * may read the home but not write it can still open the database. */
+		int persist = 1;
+		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") < 0) ||
+	    exec(st, "PRAGMA foreign_keys = ON") < 0 || check_integrity(st) < 0 ||
+	    migrate(st) < 0) {
+		char *msg = cd_strdup(cd_errmsg());
+		cd_err("%s: %s", path, msg);
+		free(msg);
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_readonly(const store *st)
+{
+	return st->readonly;
+}
+
+int64_t store_data_version(store *st)
+{
+	sqlite3_stmt *s = stmt(st, "PRAGMA data_version");
+	int64_t v = -1;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	return v;
+}
+
+int store_begin(store *st)
+{
+	int rc;
+
+	if (st->readonly)
+		return cd_err("the database is open read-only");
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return cd_err("database is busy: another certdesk is writing; try again");
+	return rc == SQLITE_OK ? 0 : db_err(st, "begin");
+}
+
+int store_commit(store *st)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_err(st, "commit");
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void store_rollback(store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Steps a write statement to completion. */
+static int done(store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, what);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static void bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int store_setting_get(store *st, const char *key, char **value)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	*value = NULL;
+	if (!s)
+		return -1;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*value = cd_strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "read setting");
+}
+
+int store_setting_set(store *st, const char *key, const char *value)
+{
+	static const char sql[] = "INSERT INTO settings(key, value) VALUES (?, ?) "
+				  "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	return done(st, s, "write setting");
+}
+
+int store_audit(store *st, int64_t at, const char *actor, const char *action,
+		const char *user, const char *detail)
+{
+	static const char sql[] = "INSERT INTO audit(at, actor, action, user, detail) "
+				  "VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, at);
+	bind_text(s, 2, actor);
+	bind_text(s, 3, action);
+	bind_opt_text(s, 4, user);
+	bind_text(s, 5, detail);
+	return done(st, s, "write audit");
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	return t ? t : "";
+}
+
+static const char *col_opt_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Runs a query, calling row() for each result row; row's non-zero return stops it. */
+static int each(store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *), void *ctx)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row(s, ctx)) {
+			sqlite3_reset(s);
+			return -1;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+struct audit_ctx {
+	store_audit_fn fn;
+	void *ctx;
+};
+
+static int audit_row(sqlite3_stmt *s, void *p)
+{
+	struct audit_ctx *a = p;
+
+	return a->fn(a->ctx, sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
+		     col_opt_text(s, 3), col_text(s, 4));
+}
+
+int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx)
+{
+	static const char all[] = "SELECT at, actor, action, user, detail FROM audit ORDER BY id";
+	static const char one[] = "SELECT at, actor, action, user, detail FROM audit "
+				  "WHERE user = ? ORDER BY id";
+	struct audit_ctx a = {fn, ctx};
+	sqlite3_stmt *s = stmt(st, user ? one : all);
+
+	if (s && user)
+		bind_text(s, 1, user);
+	return each(st, s, audit_row, &a);
+}
+
+/* Column lists shared by every row query: keep in step with read_row(). */
+#define CERT_COLS(t) \
+	t ".id, " t ".user_id, " t ".replaces, " t ".serial, " t ".subject, " t ".key_type, " \
+	t ".state, " t ".p12_path, " t ".pw_path, " t ".task, " t ".applied_via, " \
+	t ".publish_commit, " t ".not_before, " t ".not_after, " t ".issued_at, " \
+	t ".notified_at, " t ".applied_at, " t ".revoke_at, " t ".published_at, " \
+	t ".revoke_reason, " t ".revoke_forced"
+#define CERT_NCOLS 21
+#define USER_COLS "u.id, u.name, u.full_name, u.email, u.phone, u.location, u.org, u.ou, u.country"
+#define USER_NCOLS 9
+#define ROW_SELECT "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
+	" FROM users u JOIN certs c ON c.id = u.cert_id LEFT JOIN certs o ON o.id = c.replaces "
+
+static void read_cert(sqlite3_stmt *s, int i, store_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = sqlite3_column_int64(s, i);
+	if (!c->id)
+		return;
+	c->user_id = sqlite3_column_int64(s, i + 1);
+	c->replaces = sqlite3_column_int64(s, i + 2);
+	c->serial = col_text(s, i + 3);
+	c->subject = col_text(s, i + 4);
+	c->key_type = col_text(s, i + 5);
+	c->state = col_text(s, i + 6);
+	c->p12_path = col_opt_text(s, i + 7);
+	c->pw_path = col_opt_text(s, i + 8);
+	c->task = col_opt_text(s, i + 9);
+	c->applied_via = col_opt_text(s, i + 10);
+	c->publish_commit = col_opt_text(s, i + 11);
+	c->not_before = sqlite3_column_int64(s, i + 12);
+	c->not_after = sqlite3_column_int64(s, i + 13);
+	c->issued_at = sqlite3_column_int64(s, i + 14);
+	c->notified_at = sqlite3_column_int64(s, i + 15);
+	c->applied_at = sqlite3_column_int64(s, i + 16);
+	c->revoke_at = sqlite3_column_int64(s, i + 17);
+	c->published_at = sqlite3_column_int64(s, i + 18);
+	c->revoke_reason = sqlite3_column_int(s, i + 19);
+	c->revoke_forced = sqlite3_column_int(s, i + 20);
+}
+
+static void read_user(sqlite3_stmt *s, store_user *u)
+{
+	u->id = sqlite3_column_int64(s, 0);
+	u->name = col_text(s, 1);
+	u->full_name = col_text(s, 2);
+	u->email = col_text(s, 3);
+	u->phone = col_text(s, 4);
+	u->location = col_text(s, 5);
+	u->org = col_text(s, 6);
+	u->ou = col_text(s, 7);
+	u->country = col_text(s, 8);
+}
+
+struct row_ctx {
+	store_row_fn fn;
+	void *ctx;
+	int n;
+};
+
+static int row_cb(sqlite3_stmt *s, void *p)
+{
+	struct row_ctx *r = p;
+	store_row row;
+
+	read_user(s, &row.u);
+	read_cert(s, USER_NCOLS, &row.cur);
+	read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
+	r->n++;
+	return r->fn(r->ctx, &row);
+}
+
+int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
+{
+	static const char by_expiry[] = ROW_SELECT "ORDER BY c.not_after, u.name";
+	static const char by_user[] = ROW_SELECT "ORDER BY u.name";
+	struct row_ctx r = {fn, ctx, 0};
+
+	return each(st, stmt(st, order == STORE_BY_USER ? by_user : by_expiry), row_cb, &r);
+}
+
+int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx)
+{
+	static const char sql[] = ROW_SELECT "WHERE c.not_after < ? ORDER BY c.not_after, u.name";
+	struct row_ctx r = {fn, ctx, 0};
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, before);
+	return each(st, s, row_cb, &r);
+}
+
+int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *found)
+{
+	static const char sql[] = ROW_SELECT "WHERE u.name = ?";
+	struct row_ctx r = {fn, ctx, 0};
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	if (s)
+		bind_text(s, 1, user);
+	rc = each(st, s, row_cb, &r);
+	*found = r.n > 0;
+	return rc;
+}
+
+struct cert_ctx {
+	store_cert_fn fn;
+	void *ctx;
+};
+
+static int cert_cb(sqlite3_stmt *s, void *p)
+{
+	struct cert_ctx *c = p;
+	store_cert cert;
+
+	read_cert(s, 0, &cert);
+	return c->fn(c->ctx, &cert);
+}
+
+int store_certs_of(store *st, int64_t user_id, store_cert_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT " CERT_COLS("c") " FROM certs c WHERE c.user_id = ? "
+				  "AND c.state = 'issued' ORDER BY c.issued_at, c.id";
+	struct cert_ctx c = {fn, ctx};
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, user_id);
+	return each(st, s, cert_cb, &c);
+}
+
+int store_revocations_pending(store *st, store_row_fn fn, void *ctx)
+{
+	/* cur = the certificate to revoke, old = its replacement (if any). */
+	static const char sql[] =
+		"SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") " FROM certs c "
+		"JOIN users u ON u.id = c.user_id "
+		"LEFT JOIN certs o ON o.replaces = c.id AND o.state = 'issued' "
+		"WHERE c.revoke_at IS NOT NULL AND c.published_at IS NULL "
+		"ORDER BY c.revoke_at, c.id";
+	struct row_ctx r = {fn, ctx, 0};
+
+	return each(st, stmt(st, sql), row_cb, &r);
+}
+
+struct revoked_ctx {
+	store_revoked_fn fn;
+	void *ctx;
+};
+
+static int revoked_cb(sqlite3_stmt *s, void *p)
+{
+	struct revoked_ctx *r = p;
+
+	return r->fn(r->ctx, col_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2));
+}
+
+int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT serial, revoke_at, revoke_reason FROM certs "
+				  "WHERE published_at IS NOT NULL ORDER BY published_at, id";
+	struct revoked_ctx r = {fn, ctx};
+
+	return each(st, stmt(st, sql), revoked_cb, &r);
+}
+
+static int one_int(store *st, sqlite3_stmt *s, int64_t *out, int *found)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id)
+{
+	static const char sql[] = "SELECT id FROM certs WHERE serial = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+	int found;
+
+	*cert_id = 0;
+	if (s)
+		bind_text(s, 1, serial);
+	return one_int(st, s, cert_id, &found);
+}
+
+int store_cert_pem(store *st, int64_t cert_id, char **pem)
+{
+	static const char sql[] = "SELECT pem FROM cert_pem WHERE cert_id = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	*pem = NULL;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*pem = cd_strdup(col_text(s, 0));
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return cd_err("no certificate with id %lld", (long long)cert_id);
+	return rc == SQLITE_ROW ? 0 : db_err(st, "read certificate");
+}
+
+static void bind_user_fields(sqlite3_stmt *s, const store_user *u)
+{
+	bind_text(s, 1, u->name);
+	bind_text(s, 2, u->full_name);
+	bind_text(s, 3, u->email);
+	bind_text(s, 4, u->phone);
+	bind_text(s, 5, u->location);
+	bind_text(s, 6, u->org);
+	bind_text(s, 7, u->ou);
+	bind_text(s, 8, u->country);
+}
+
+int store_user_insert(store *st, const store_user *u, int64_t now, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO users(name, full_name, email, phone, location, "
+				  "org, ou, country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	bind_user_fields(s, u);
+	sqlite3_bind_int64(s, 9, now);
+	if (done(st, s, "add user") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_user_update(store *st, const store_user *u)
+{
+	static const char sql[] = "UPDATE users SET name = ?, full_name = ?, email = ?, phone = ?, "
+				  "location = ?, org = ?, ou = ?, country = ? WHERE id = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	bind_user_fields(s, u);
+	sqlite3_bind_int64(s, 9, u->id);
+	return done(st, s, "update user");
+}
+
+int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO certs(user_id, serial, state, subject, key_type, "
+				  "not_before, not_after, issued_at, p12_path, pw_path, replaces) "
+				  "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char pem_sql[] = "INSERT INTO cert_pem(cert_id, pem) VALUES (?, ?)";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, c->user_id);
+	bind_text(s, 2, c->serial);
+	bind_text(s, 3, c->subject);
+	bind_text(s, 4, c->key_type);
+	sqlite3_bind_int64(s, 5, c->not_before);
+	sqlite3_bind_int64(s, 6, c->not_after);
+	sqlite3_bind_int64(s, 7, c->issued_at);
+	bind_opt_text(s, 8, c->p12_path);
+	bind_opt_text(s, 9, c->pw_path);
+	bind_opt_int(s, 10, c->replaces);
+	if (done(st, s, "add certificate") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	s = stmt(st, pem_sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, *id);
+	bind_text(s, 2, c->pem);
+	return done(st, s, "add certificate");
+}
+
+int store_cert_mark_issued(store *st, int64_t cert_id, int64_t user_id)
+{
+	static const char sql[] = "UPDATE certs SET state = 'issued' WHERE id = ?";
+	static const char cur[] = "UPDATE users SET cert_id = ? WHERE id = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	if (done(st, s, "mark certificate issued") < 0 || !(s = stmt(st, cur)))
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	sqlite3_bind_int64(s, 2, user_id);
+	return done(st, s, "set current certificate");
+}
+
+/* Column names cannot be bound: only these fixed statements are ever run. */
+static const char *const set_int_sql[][2] = {
+	{"notified_at", "UPDATE certs SET notified_at = ?2 WHERE id = ?1"},
+	{"applied_at", "UPDATE certs SET applied_at = ?2 WHERE id = ?1"},
+};
+static const char *const set_text_sql[][2] = {
+	{"task", "UPDATE certs SET task = ?2 WHERE id = ?1"},
+	{"applied_via", "UPDATE certs SET applied_via = ?2 WHERE id = ?1"},
+};
+
+static const char *pick_sql(const char *const (*table)[2], size_t n, const char *column)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(table[i][0], column) == 0)
+			return table[i][1];
+	cd_err("internal error: no such certificate column %s", column);
+	return NULL;
+}
+
+int store_cert_set(store *st, int64_t cert_id, const char *column, int64_t value)
+{
+	const char *sql = pick_sql(set_int_sql, sizeof set_int_sql / sizeof *set_int_sql, column);
+	sqlite3_stmt *s = sql ? stmt(st, sql) : NULL;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	bind_opt_int(s, 2, value);
+	return done(st, s, "update certificate");
+}
+
+int store_cert_set_text(store *st, int64_t cert_id, const char *column, const char *value)
+{
+	const char *sql = pick_sql(set_text_sql, sizeof set_text_sql / sizeof *set_text_sql, column);
+	sqlite3_stmt *s = sql ? stmt(st, sql) : NULL;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	bind_opt_text(s, 2, value);
+	return done(st, s, "update certificate");
+}
+
+int store_cert_schedule_revoke(store *st, int64_t cert_id, int64_t at, int reason, int forced)
+{
+	static const char sql[] = "UPDATE certs SET revoke_at = coalesce(revoke_at, ?2), "
+				  "revoke_reason = ?3, revoke_forced = max(revoke_forced, ?4) "
+				  "WHERE id = ?1";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	sqlite3_bind_int64(s, 2, at);
+	sqlite3_bind_int(s, 3, reason);
+	sqlite3_bind_int(s, 4, forced);
+	return done(st, s, "schedule revocation");
+}
+
+struct pending_ctx {
+	store_pending_fn fn;
+	void *ctx;
+};
+
+static int pending_cb(sqlite3_stmt *s, void *p)
+{
+	struct pending_ctx *c = p;
+
+	return c->fn(c->ctx, sqlite3_column_int64(s, 0), col_text(s, 1), col_opt_text(s, 2),
+		     col_opt_text(s, 3));
+}
+
+int store_pending_each(store *st, store_pending_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT id, serial, p12_path, pw_path FROM certs "
+				  "WHERE state = 'pending'";
+	struct pending_ctx c = {fn, ctx};
+
+	return each(st, stmt(st, sql), pending_cb, &c);
+}
+
+int store_cert_delete(store *st, int64_t cert_id)
+{
+	static const char pem[] = "DELETE FROM cert_pem WHERE cert_id = ?";
+	static const char sql[] = "DELETE FROM certs WHERE id = ? AND state = 'pending'";
+	sqlite3_stmt *s = stmt(st, pem);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	if (done(st, s, "delete certificate") < 0 || !(s = stmt(st, sql)))
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	return done(st, s, "delete certificate");
+}
+
+int store_crl_next_number(store *st, int64_t *number)
+{
+	static const char sql[] = "SELECT coalesce(max(number), 0) + 1 FROM crls";
+	int found;
+
+	return one_int(st, stmt(st, sql), number, &found);
+}
+
+int store_crl_record(store *st, int64_t number, int64_t this_update, int64_t next_update,
+		     const char *commit_id, int64_t published_at)
+{
+	static const char sql[] = "INSERT INTO crls(number, this_update, next_update, commit_id, "
+				  "published_at) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, number);
+	sqlite3_bind_int64(s, 2, this_update);
+	sqlite3_bind_int64(s, 3, next_update);
+	bind_opt_text(s, 4, commit_id);
+	bind_opt_int(s, 5, published_at);
+	return done(st, s, "record CRL");
+}
+
+int store_crl_last_published(store *st, int64_t *number, int64_t *next_update, int *found)
+{
+	static const char sql[] = "SELECT number, next_update FROM crls WHERE published_at IS NOT NULL "
+				  "ORDER BY number DESC LIMIT 1";
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	*found = 0;
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*number = sqlite3_column_int64(s, 0);
+		*next_update = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+int store_revocation_published(store *st, int64_t cert_id, int64_t at, const char *commit)
+{
+	static const char sql[] = "UPDATE certs SET published_at = ?2, publish_commit = ?3 "
+				  "WHERE id = ?1";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_opt_text(s, 3, commit);
+	return done(st, s, "record publication");
+}
+
+int store_count(store *st, const char *what, int64_t *n)
+{
+	static const char users[] = "SELECT count(*) FROM users";
+	static const char certs[] = "SELECT count(*) FROM certs";
+	int found;
+
+	return one_int(st, stmt(st, strcmp(what, "users") == 0 ? users : certs), n, &found);
+}

@@ -1,0 +1,110 @@
+/* store.h: the SQLite database: schema and migrations, settings, users, certificates,
+ * the audit trail.  Prepared statements only; writes inside BEGIN IMMEDIATE. */
+#ifndef CD_STORE_H
+#define CD_STORE_H
+
+#include <stdint.h>
+
+typedef struct store store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Opens path. Writable opens create and migrate the schema; read-only opens never
+ * write. A newer schema, a corrupt or non-SQLite file are errors. */
+int store_open(const char *path, int readonly, store **out);
+void store_close(store *st);
+int store_readonly(const store *st);
+/* Changes whenever another connection commits (PRAGMA data_version). */
+int64_t store_data_version(store *st);
+
+/* BEGIN IMMEDIATE (waits up to 5 s for another writer, then "database is busy"). */
+int store_begin(store *st);
+int store_commit(store *st);
+void store_rollback(store *st);
+
+/* Settings: raw key/value; validation and defaults live in conf.c. */
+int store_setting_get(store *st, const char *key, char **value); /* *value NULL if unset */
+int store_setting_set(store *st, const char *key, const char *value);
+
+/* Audit trail (inside the caller's transaction). */
+int store_audit(store *st, int64_t at, const char *actor, const char *action,
+		const char *user, const char *detail);
+typedef int (*store_audit_fn)(void *ctx, int64_t at, const char *actor, const char *action,
+			      const char *user, const char *detail);
+int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx);
+
+typedef struct {
+	int64_t id;
+	const char *name, *full_name, *email, *phone, *location, *org, *ou, *country;
+} store_user;
+
+/* One certificate row. Strings point into SQLite's memory: valid during a callback only. */
+typedef struct {
+	int64_t id, user_id, replaces;
+	const char *serial, *subject, *key_type, *state, *p12_path, *pw_path, *task,
+	           *applied_via, *publish_commit;
+	int64_t not_before, not_after, issued_at, notified_at, applied_at, revoke_at,
+	        published_at;
+	int revoke_reason, revoke_forced;
+} store_cert;
+
+/* A user with their current certificate and, when that one is a renewal, the
+ * certificate it replaces (old.id == 0 when none). */
+typedef struct {
+	store_user u;
+	store_cert cur, old;
+} store_row;
+
+typedef int (*store_row_fn)(void *ctx, const store_row *row);
+
+enum store_order { STORE_BY_EXPIRY, STORE_BY_USER };
+/* Every user, ordered. Returns -1 on error or when fn returns non-zero (with its error). */
+int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx);
+/* Users whose current certificate ends before `before`, by expiry. */
+int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx);
+/* One user; *found = 0 when there is none. */
+int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *found);
+/* Every certificate of a user, oldest first. */
+typedef int (*store_cert_fn)(void *ctx, const store_cert *c);
+int store_certs_of(store *st, int64_t user_id, store_cert_fn fn, void *ctx);
+/* Every certificate whose revocation is scheduled and not yet published, with its
+ * user and the certificate replacing it (as row.cur = the revoked one, row.old = the
+ * replacement, id 0 when none). */
+int store_revocations_pending(store *st, store_row_fn fn, void *ctx);
+/* Every published revocation, for the CRL. */
+typedef int (*store_revoked_fn)(void *ctx, const char *serial, int64_t at, int reason);
+int store_revocations_published(store *st, store_revoked_fn fn, void *ctx);
+int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id);
+int store_cert_pem(store *st, int64_t cert_id, char **pem);
+
+/* Writes (inside the caller's transaction). */
+int store_user_insert(store *st, const store_user *u, int64_t now, int64_t *id);
+int store_user_update(store *st, const store_user *u);
+typedef struct {
+	int64_t user_id, replaces;
+	const char *serial, *subject, *key_type, *pem, *p12_path, *pw_path;
+	int64_t not_before, not_after, issued_at;
+} store_new_cert;
+int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id);
+int store_cert_mark_issued(store *st, int64_t cert_id, int64_t user_id);
+int store_cert_set(store *st, int64_t cert_id, const char *column, int64_t value);
+int store_cert_set_text(store *st, int64_t cert_id, const char *column, const char *value);
+int store_cert_schedule_revoke(store *st, int64_t cert_id, int64_t at, int reason, int forced);
+
+/* Certificates left 'pending' by an interrupted issue; the caller removes their files. */
+typedef int (*store_pending_fn)(void *ctx, int64_t cert_id, const char *serial,
+				const char *p12_path, const char *pw_path);
+int store_pending_each(store *st, store_pending_fn fn, void *ctx);
+int store_cert_delete(store *st, int64_t cert_id);
+
+/* CRLs */
+int store_crl_next_number(store *st, int64_t *number);
+int store_crl_record(store *st, int64_t number, int64_t this_update, int64_t next_update,
+		     const char *commit_id, int64_t published_at);
+int store_crl_last_published(store *st, int64_t *number, int64_t *next_update, int *found);
+int store_revocation_published(store *st, int64_t cert_id, int64_t at, const char *commit);
+
+/* Counts for the header and for benchmarks. */
+int store_count(store *st, const char *what, int64_t *n); /* "users", "certs" */
+
+#endif
