@@ -403,7 +403,14 @@ static void test_unreachable_remotes(void)
 	free(base);
 }
 
-/* A one-shot HTTP server that demands a password, to prove we fail instead of asking. */
+/* Ends a server this test started, and reaps it. */
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* An HTTP server that demands a password, to prove we fail instead of asking. */
 static const char auth_server[] =
 	"import http.server,sys\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
@@ -415,9 +422,8 @@ static const char auth_server[] =
 	"    do_POST=do_GET\n"
 	"    def log_message(self,*a): pass\n"
 	"s=http.server.HTTPServer(('127.0.0.1',0),H)\n"
-	"s.timeout=20\n"
 	"open(sys.argv[1],'w').write(str(s.server_address[1]))\n"
-	"for i in range(6): s.handle_request()\n";
+	"while True: s.handle_request()\n";
 
 static void test_credentials_never_prompt(void)
 {
@@ -426,14 +432,22 @@ static void test_credentials_never_prompt(void)
 	crlrepo *r;
 	char tip[41];
 	int exists, i;
+	pid_t srv;
 	FILE *f = fopen(script, "w");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs(auth_server, f);
 	fclose(f);
-	free(sh_ok("python3 %s %s >/dev/null 2>&1 &", script, portfile));
+	fflush(NULL);
+	srv = fork();
+	if (srv == 0) {
+		execlp("python3", "python3", script, portfile, (char *)NULL);
+		_exit(127);
+	}
 	for (i = 0; i < 100 && !(port = tl_read(portfile)); i++)
 		usleep(50000);
+	if (!port)
+		stop_child(srv);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(port);
 	url = cd_asprintf("http://alice:s3cr3tpw@127.0.0.1:%s/crl.git", port);
 	r = open_ok(base, url);
@@ -452,6 +466,7 @@ static void test_credentials_never_prompt(void)
 	CU_ASSERT_EQUAL(crlrepo_fetch(r, "main", &exists, tip), -1);
 	CU_ASSERT(tl_contains(cd_errmsg(), "never prompts"));
 	crlrepo_close(r);
+	stop_child(srv);
 	free(url);
 	free(port);
 	free(portfile);
@@ -493,12 +508,6 @@ static char *start_daemon(const char *base, pid_t *pid)
 	return NULL;
 }
 
-static void stop_daemon(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
-
 /* A server's own refusal (a hook) reaches us as a per-ref status, not a failed call. */
 static void test_server_rejects(void)
 {
@@ -512,7 +521,7 @@ static void test_server_rejects(void)
 		   " && chmod +x %s/hooks/pre-receive", remote, remote));
 	port = start_daemon(base, &dpid);
 	if (!port)
-		stop_daemon(dpid);
+		stop_child(dpid);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(port);
 	url = cd_asprintf("git://127.0.0.1:%s/remote.git", port);
 	r = open_ok(base, url);
@@ -533,7 +542,7 @@ static void test_server_rejects(void)
 	CU_ASSERT_EQUAL(crlrepo_fetch(r, "main", &exists, tip), 0);
 	CU_ASSERT(exists && !strcmp(tip, c));
 	crlrepo_close(r);
-	stop_daemon(dpid);
+	stop_child(dpid);
 	free(url);
 	free(port);
 	free(remote);
