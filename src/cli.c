@@ -16,14 +16,6 @@
 
 #define VERSION "0.1.0"
 
-/* Options of one command: name, whether it takes a value, and what was given. */
-typedef struct {
-	const char *name;
-	int has_arg;
-	const char *value;
-	int set;
-} opt;
-
 static opt *opt_find(opt *o, const char *name)
 {
 	for (; o->name; o++)
@@ -32,14 +24,14 @@ static opt *opt_find(opt *o, const char *name)
 	return NULL;
 }
 
-static const char *opt_val(opt *o, const char *name)
+const char *opt_val(opt *o, const char *name)
 {
 	opt *f = opt_find(o, name);
 
 	return f && f->set ? f->value : NULL;
 }
 
-static int opt_set(opt *o, const char *name)
+int opt_set(opt *o, const char *name)
 {
 	opt *f = opt_find(o, name);
 
@@ -47,7 +39,7 @@ static int opt_set(opt *o, const char *name)
 }
 
 /* Splits argv into options (--x V, --x=V, --flag) and positional arguments. */
-static int parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb)
+int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb)
 {
 	int i;
 
@@ -81,7 +73,7 @@ static int parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, co
 	return 0;
 }
 
-static int fail(void)
+int cli_fail(void)
 {
 	fprintf(stderr, "certdesk: %s\n", cd_errmsg());
 	return 1;
@@ -116,7 +108,7 @@ int cli_ask_tty(void *ctx, const char *prompt, char *buf, size_t size)
 	return ok ? 0 : -1;
 }
 
-static int open_desk(cli_ctx *c, desk *d, int flags)
+int cli_open_desk(cli_ctx *c, desk *d, int flags)
 {
 	if (desk_open(d, c->home, flags | (c->readonly ? DESK_READONLY : 0)) < 0)
 		return -1;
@@ -135,25 +127,25 @@ static int cmd_init(cli_ctx *c)
 	long days;
 	int n;
 
-	if (parse(c, o, pos, 0, &n, "init") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 0, &n, "init") < 0)
+		return cli_fail();
 	if ((v = opt_val(o, "cn")) && (cd_check_field("CA name", v) < 0 || !*v))
-		return *v ? fail() : (cd_err("CA name must not be empty"), fail());
+		return *v ? cli_fail() : (cd_err("CA name must not be empty"), cli_fail());
 	if (v)
 		io.cn = v;
 	if ((v = opt_val(o, "key")) && strcmp(v, "ec") != 0 && strcmp(v, "rsa") != 0)
-		return cd_err("invalid key type '%.20s': expected ec or rsa", v), fail();
+		return cd_err("invalid key type '%.20s': expected ec or rsa", v), cli_fail();
 	if (v && strcmp(v, "rsa") == 0)
 		io.key = CA_KEY_RSA;
 	if ((v = opt_val(o, "days"))) {
 		if (cd_parse_int("days", v, 1, 36500, &days) < 0)
-			return fail();
+			return cli_fail();
 		io.days = (int)days;
 	}
 	io.passphrase_file = opt_val(o, "passphrase-file");
 	io.crl_remote = opt_val(o, "crl-remote");
 	if (desk_init(c->home, &io) < 0)
-		return fail();
+		return cli_fail();
 	printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
 	       "%s/ca/ca.key (mode 0600%s)\n", c->home, c->home, c->home,
 	       io.passphrase_file ? ", passphrase-protected" : "");
@@ -209,17 +201,17 @@ static int issue_cmd(cli_ctx *c, int renew)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 1, &n, renew ? "renew" : "create") < 0 || read_fields(o, &f) < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, renew ? "renew" : "create") < 0 || read_fields(o, &f) < 0)
+		return cli_fail();
 	if (n != 1)
 		return cd_err("%s: which user? (certdesk %s USER ...)", renew ? "renew" : "create",
-			      renew ? "renew" : "create"), fail();
-	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+			      renew ? "renew" : "create"), cli_fail();
+	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	rc = renew ? desk_renew(&d, pos[0], &f, &is) : desk_create(&d, pos[0], &f, &is);
 	desk_close(&d);
 	if (rc < 0)
-		return fail();
+		return cli_fail();
 	print_issued(renew ? "renewed" : "created", pos[0], &is);
 	if (renew)
 		printf("  the old certificate's revocation is scheduled; it is published once %s "
@@ -235,21 +227,21 @@ static int cmd_revoke(cli_ctx *c)
 	int n, code = CA_REASON_UNSPECIFIED, rc;
 	desk d;
 
-	if (parse(c, o, pos, 1, &n, "revoke") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, "revoke") < 0)
+		return cli_fail();
 	if (n != 1)
-		return cd_err("revoke: which user? (certdesk revoke USER)"), fail();
+		return cd_err("revoke: which user? (certdesk revoke USER)"), cli_fail();
 	reason = opt_val(o, "reason");
 	if (!reason && opt_set(o, "now"))
 		code = CA_REASON_KEY_COMPROMISE;
 	if (reason && ca_reason_parse(reason, &code) < 0)
-		return fail();
-	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+		return cli_fail();
+	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	rc = desk_revoke(&d, pos[0], code, opt_set(o, "now"));
 	desk_close(&d);
 	if (rc < 0)
-		return fail();
+		return cli_fail();
 	printf("revoked %s (reason %s): scheduled for the CRL; 'certdesk publish' publishes it\n",
 	       pos[0], ca_reason_name(code));
 	return 0;
@@ -288,11 +280,11 @@ static int notify_due(cli_ctx *c, desk *d)
 	int rc = 0;
 
 	if (store_rows_expiring(d->st, d->now + d->window + 1, collect_due, &due) < 0)
-		return fail();
+		return cli_fail();
 	for (i = 0; i < due.n; i++) {
 		char *t = NULL, *m = NULL;
 		if (rc == 0 && desk_notify(d, due.rows[i].r.u.name, NULL, &t, &m) < 0)
-			rc = fail();
+			rc = cli_fail();
 		else if (rc == 0)
 			print_links(due.rows[i].r.u.name, t, m);
 		free(t);
@@ -311,18 +303,18 @@ static int cmd_notify(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 1, &n, "notify") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, "notify") < 0)
+		return cli_fail();
 	if (opt_set(o, "due") == (n == 1))
-		return cd_err("notify: give either USER or --due"), fail();
+		return cd_err("notify: give either USER or --due"), cli_fail();
 	if (opt_set(o, "due") && opt_set(o, "task"))
-		return cd_err("notify: --task goes with one USER, not --due"), fail();
-	if ((n && cd_check_user(pos[0]) < 0) || open_desk(c, &d, 0) < 0)
-		return fail();
+		return cd_err("notify: --task goes with one USER, not --due"), cli_fail();
+	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	if (opt_set(o, "due")) {
 		rc = notify_due(c, &d);
 	} else {
-		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? fail() : 0;
+		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? cli_fail() : 0;
 		if (rc == 0)
 			print_links(pos[0], t, m);
 	}
@@ -339,16 +331,16 @@ static int cmd_task(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 2, &n, "task") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 2, &n, "task") < 0)
+		return cli_fail();
 	if (n != 2)
-		return cd_err("task: usage: certdesk task USER T123456"), fail();
-	if (cd_check_user(pos[0]) < 0 || cd_check_task(pos[1]) < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+		return cd_err("task: usage: certdesk task USER T123456"), cli_fail();
+	if (cd_check_user(pos[0]) < 0 || cd_check_task(pos[1]) < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	rc = desk_set_task(&d, pos[0], pos[1]);
 	desk_close(&d);
 	if (rc < 0)
-		return fail();
+		return cli_fail();
 	printf("%s: task %s\n", pos[0], pos[1]);
 	return 0;
 }
@@ -360,16 +352,16 @@ static int cmd_applied(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 1, &n, "applied") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, "applied") < 0)
+		return cli_fail();
 	if (n != 1)
-		return cd_err("applied: which user? (certdesk applied USER)"), fail();
-	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+		return cd_err("applied: which user? (certdesk applied USER)"), cli_fail();
+	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	rc = desk_applied(&d, pos[0], "operator", 0);
 	desk_close(&d);
 	if (rc < 0)
-		return fail();
+		return cli_fail();
 	printf("%s: new certificate applied; the old one's revocation is ready to publish\n", pos[0]);
 	return 0;
 }
@@ -418,17 +410,17 @@ static int cmd_seen(cli_ctx *c)
 	desk d;
 	int n, i, rc = 0;
 
-	if (parse(c, o, pos, 256, &n, "seen") < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 256, &n, "seen") < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	set = seen_set_new();
 	sc.d = &d;
 	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, set) < 0)
-		rc = fail();
+		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
 		sc.file = n ? pos[i] : stdin_only[0];
 		if (seen_scan(set, sc.file, on_seen, &sc, &st) < 0) {
-			rc = fail();
+			rc = cli_fail();
 			break;
 		}
 		fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.file,
@@ -491,15 +483,15 @@ static int cmd_list(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 0, &n, "list") < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 0, &n, "list") < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	l.d = &d;
 	l.all = opt_set(o, "all");
 	l.t = out_begin(c->fmt, stdout, list_cols, LIST_NCOLS);
 	rc = store_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
 	out_end(l.t);
 	desk_close(&d);
-	return rc < 0 ? fail() : 0;
+	return rc < 0 ? cli_fail() : 0;
 }
 
 /* expirecheck */
@@ -555,12 +547,12 @@ static int cmd_expirecheck(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 0, &n, "expirecheck") < 0)
-		return fail(), 3;
+	if (cli_parse(c, o, pos, 0, &n, "expirecheck") < 0)
+		return cli_fail(), 3;
 	if ((v = opt_val(o, "days")) && cd_parse_int("days", v, 0, 3650, &days) < 0)
-		return fail(), 3;
-	if (open_desk(c, &d, 0) < 0)
-		return fail(), 3;
+		return cli_fail(), 3;
+	if (cli_open_desk(c, &d, 0) < 0)
+		return cli_fail(), 3;
 	if (v)
 		d.window = days * CD_DAY;
 	k.d = &d;
@@ -572,7 +564,7 @@ static int cmd_expirecheck(cli_ctx *c)
 		out_end(k.t);
 	desk_close(&d);
 	if (rc < 0)
-		return fail(), 3;
+		return cli_fail(), 3;
 	return k.worst;
 }
 
@@ -631,15 +623,15 @@ static int cmd_show(cli_ctx *c)
 	char *tl = NULL, *ml = NULL;
 	int n;
 
-	if (parse(c, o, pos, 1, &n, "show") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, "show") < 0)
+		return cli_fail();
 	if (n != 1)
-		return cd_err("show: which user? (certdesk show USER)"), fail();
-	if (cd_check_user(pos[0]) < 0 || open_desk(c, &d, 0) < 0)
-		return fail();
+		return cd_err("show: which user? (certdesk show USER)"), cli_fail();
+	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	if (desk_get_existing(&d, pos[0], &row) < 0) {
 		desk_close(&d);
-		return fail();
+		return cli_fail();
 	}
 	printf("%s  stage %s\n", row.r.u.name, cycle_stage_name(desk_stage(&d, &row.r)));
 	show_field("name", row.r.u.full_name);
@@ -673,30 +665,30 @@ static int cmd_config(cli_ctx *c)
 	desk d;
 	int n, rc = 0;
 
-	if (parse(c, o, pos, 2, &n, "config") < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 2, &n, "config") < 0)
+		return cli_fail();
 	if (n >= 1 && !conf_find(pos[0]))
-		return cd_err("unknown setting '%.60s' (certdesk config lists them)", pos[0]), fail();
+		return cd_err("unknown setting '%.60s' (certdesk config lists them)", pos[0]), cli_fail();
 	if (n == 2 && conf_check(pos[0], pos[1]) < 0)
-		return fail();
-	if (open_desk(c, &d, 0) < 0)
-		return fail();
+		return cli_fail();
+	if (cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	if (n == 2) {
 		if (d.readonly)
-			rc = (cd_err("read-only: cannot change settings"), fail());
+			rc = (cd_err("read-only: cannot change settings"), cli_fail());
 		else if (store_begin(d.st) < 0 || store_setting_set(d.st, pos[0], pos[1]) < 0 ||
 			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
 			 store_commit(d.st) < 0)
-			rc = (store_rollback(d.st), fail());
+			rc = (store_rollback(d.st), cli_fail());
 	} else if (n == 1) {
 		if (conf_get(d.st, pos[0], &v) < 0)
-			rc = fail();
+			rc = cli_fail();
 		else
 			printf("%s\n", v), free(v);
 	} else {
 		for (def = conf_table; def->key; def++) {
 			if (conf_get(d.st, def->key, &v) < 0) {
-				rc = fail();
+				rc = cli_fail();
 				break;
 			}
 			printf("%-18s %-34s %s\n", def->key, *v ? v : "\"\"", def->help);
@@ -729,41 +721,53 @@ static int cmd_log(cli_ctx *c)
 	desk d;
 	int n, rc;
 
-	if (parse(c, o, pos, 1, &n, "log") < 0 || (n && cd_check_user(pos[0]) < 0) ||
-	    open_desk(c, &d, 0) < 0)
-		return fail();
+	if (cli_parse(c, o, pos, 1, &n, "log") < 0 || (n && cd_check_user(pos[0]) < 0) ||
+	    cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
 	t = out_begin(c->fmt, stdout, log_cols, 5);
 	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
 	out_end(t);
 	desk_close(&d);
-	return rc < 0 ? fail() : 0;
+	return rc < 0 ? cli_fail() : 0;
 }
 
-static int not_built(cli_ctx *c, const char *verb)
+static int cmd_create(cli_ctx *c)
 {
-	return cd_err("%s: not available in this build", verb), fail();
+	return issue_cmd(c, 0);
 }
+
+static int cmd_renew(cli_ctx *c)
+{
+	return issue_cmd(c, 1);
+}
+
+/* Every command-line verb of the command table has its function here. */
+static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
+	[CMD_INIT] = cmd_init,
+	[CMD_CREATE] = cmd_create,
+	[CMD_RENEW] = cmd_renew,
+	[CMD_REVOKE] = cmd_revoke,
+	[CMD_NOTIFY] = cmd_notify,
+	[CMD_TASK] = cmd_task,
+	[CMD_APPLIED] = cmd_applied,
+	[CMD_SEEN] = cmd_seen,
+	[CMD_PUBLISH] = cli_publish,
+	[CMD_CRL] = cli_crl,
+	[CMD_LIST] = cmd_list,
+	[CMD_SHOW] = cmd_show,
+	[CMD_EXPIRECHECK] = cmd_expirecheck,
+	[CMD_CONFIG] = cmd_config,
+	[CMD_LOG] = cmd_log,
+	[CMD_IMPORT] = cli_import,
+};
 
 int cli_run(const cmd_info *ci, cli_ctx *c)
 {
 	if (cmd_allowed(ci, c->readonly) < 0)
-		return fail();
-	switch (ci->id) {
-	case CMD_INIT: return cmd_init(c);
-	case CMD_CREATE: return issue_cmd(c, 0);
-	case CMD_RENEW: return issue_cmd(c, 1);
-	case CMD_REVOKE: return cmd_revoke(c);
-	case CMD_NOTIFY: return cmd_notify(c);
-	case CMD_TASK: return cmd_task(c);
-	case CMD_APPLIED: return cmd_applied(c);
-	case CMD_SEEN: return cmd_seen(c);
-	case CMD_LIST: return cmd_list(c);
-	case CMD_SHOW: return cmd_show(c);
-	case CMD_EXPIRECHECK: return cmd_expirecheck(c);
-	case CMD_CONFIG: return cmd_config(c);
-	case CMD_LOG: return cmd_log(c);
-	default: return not_built(c, ci->verb);
-	}
+		return cli_fail();
+	if (!verbs[ci->id])
+		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
+	return verbs[ci->id](c);
 }
 
 void cli_help(FILE *fp)

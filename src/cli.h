@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "desk.h"
 #include "out.h"
 
 typedef struct {
@@ -17,10 +18,32 @@ typedef struct {
 	char **argv;
 } cli_ctx;
 
+/* Options of one command: name, whether it takes a value, and what was given. */
+typedef struct {
+	const char *name;
+	int has_arg;
+	const char *value;
+	int set;
+} opt;
+/* Splits c->argv into options (--x V, --x=V, --flag) and at most maxpos positional
+ * arguments; an unknown option is an error naming the verb. */
+int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb);
+const char *opt_val(opt *o, const char *name); /* NULL when not given */
+int opt_set(opt *o, const char *name);
+/* Prints "certdesk: <error>" on stderr and returns 1. */
+int cli_fail(void);
+
+/* Verbs implemented beside their modules (cli_publish.c, cli_import.c). */
+int cli_publish(cli_ctx *c);
+int cli_crl(cli_ctx *c);
+int cli_import(cli_ctx *c);
+
 /* Runs one command; returns the process exit code (errors printed on stderr). */
 int cli_run(const cmd_info *c, cli_ctx *ctx);
 void cli_help(FILE *fp);
 /* Asks for the CA passphrase on the terminal, echo off (desk_ask_fn). */
 int cli_ask_tty(void *ctx, const char *prompt, char *buf, size_t size);
+/* Opens the home for a command (read-only when asked or when it cannot be written). */
+int cli_open_desk(cli_ctx *c, desk *d, int flags);
 
 #endif

@@ -216,9 +216,11 @@ void cd_format_time(int64_t t, char out[32])
 
 int64_t cd_days_until(int64_t when, int64_t now)
 {
-	int64_t diff = when - now;
+	/* Calendar days between the two UTC dates, as a person reads an expiry date. */
+	int64_t a = when >= 0 ? when / CD_DAY : -((-when + CD_DAY - 1) / CD_DAY);
+	int64_t b = now >= 0 ? now / CD_DAY : -((-now + CD_DAY - 1) / CD_DAY);
 
-	return diff >= 0 ? diff / CD_DAY : -((-diff + CD_DAY - 1) / CD_DAY);
+	return a - b;
 }
 
 int cd_utf8_valid(const char *str, size_t n)

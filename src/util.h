@@ -40,7 +40,7 @@ int64_t cd_now(void);                       /* real clock, for anything written 
 int cd_parse_date(const char *s, int64_t *out); /* YYYY-MM-DD, midnight UTC */
 void cd_format_date(int64_t t, char out[16]);   /* YYYY-MM-DD */
 void cd_format_time(int64_t t, char out[32]);   /* YYYY-MM-DDTHH:MM:SSZ */
-int64_t cd_days_until(int64_t when, int64_t now); /* whole days, rounded down */
+int64_t cd_days_until(int64_t when, int64_t now); /* calendar days between the UTC dates */
 int64_t cd_timegm(int y, int mon, int d, int h, int mi, int s); /* mon 1..12 */
 
 /* Validation: each returns 0 when valid, else -1 with a message naming the field. */
