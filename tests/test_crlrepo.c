@@ -412,7 +412,7 @@ static void stop_child(pid_t pid)
 
 /* An HTTP server that demands a password, to prove we fail instead of asking. */
 static const char auth_server[] =
-	"import http.server,sys\n"
+	"import http.server,os,sys\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def do_GET(self):\n"
 	"        self.send_response(401)\n"
@@ -422,7 +422,8 @@ static const char auth_server[] =
 	"    do_POST=do_GET\n"
 	"    def log_message(self,*a): pass\n"
 	"s=http.server.HTTPServer(('127.0.0.1',0),H)\n"
-	"open(sys.argv[1],'w').write(str(s.server_address[1]))\n"
+	"open(sys.argv[1]+'.tmp','w').write(str(s.server_address[1]))\n"
+	"os.rename(sys.argv[1]+'.tmp',sys.argv[1])\n"
 	"while True: s.handle_request()\n";
 
 static void test_credentials_never_prompt(void)
