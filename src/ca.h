@@ -18,7 +18,7 @@ enum {
 	CA_REASON_CESSATION = 5,
 };
 int ca_reason_parse(const char *name, int *code); /* "keyCompromise" -> 1 */
-const char *ca_reason_name(int code);
+const char *ca_reason_name(int code);            /* "unknown" for other codes */
 
 typedef struct ca ca; /* the CA certificate, and its key when opened for signing */
 
@@ -70,7 +70,9 @@ typedef struct {
 	int reason;
 } ca_revoked;
 
-/* Signs a v2 CRL: thisUpdate now, nextUpdate now+days, CRL Number, AKI, one entry each. */
+/* Signs a v2 CRL: thisUpdate now, nextUpdate now+days, CRL Number, AKI, one entry each
+ * (reasonCode omitted for unspecified, as RFC 5280 asks).  A serial listed twice, a bad
+ * serial or an unknown reason is an error.  *pem is malloc'd. */
 int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem);
 
 typedef struct {
@@ -79,7 +81,8 @@ typedef struct {
 } ca_crl_info;
 int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info);
 
-/* Fields of a PEM certificate, for import and for checks. Strings are malloc'd. */
+/* Fields of a PEM certificate, for import and for checks. Strings are malloc'd, "" when
+ * absent; email is the subjectAltName email, else the subject's emailAddress. */
 typedef struct {
 	char serial[80];
 	char *cn, *email, *org, *ou, *location, *country;

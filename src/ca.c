@@ -1,0 +1,1034 @@
+/* ca.c: the certificate authority, with libcrypto only (no openssl(1), no prompts). */
+#include "ca.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* OpenSSL's own default (PKCS12_DEFAULT_ITER): every importer we care about accepts it. */
+#define CA_P12_ITER 2048
+#define CA_SERIAL_BYTES 16
+
+struct ca {
+	X509 *cert;
+	EVP_PKEY *key;   /* NULL unless opened for signing */
+	char *name;
+	int64_t not_after;
+};
+
+/* ---- small helpers ---- */
+
+/* Adds OpenSSL's own reason to our message, and leaves its queue empty for the next call. */
+static int ssl_err(const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *why = e ? ERR_reason_error_string(e) : NULL;
+
+	cd_err("%s%s%s", what, why ? ": " : "", why ? why : "");
+	ERR_clear_error();
+	return -1;
+}
+
+static char *bio_take(BIO *b)
+{
+	char *data;
+	long n = BIO_get_mem_data(b, &data);
+
+	return cd_strndup(data, n > 0 ? (size_t)n : 0);
+}
+
+static int asn1_time_epoch(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	if (!t || !ASN1_TIME_to_tm(t, &tm))
+		return ssl_err("invalid time in certificate or CRL");
+	*out = cd_timegm(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+	return 0;
+}
+
+/* RFC 2253 on one line, but UTF-8 kept readable instead of escaped as \XX bytes. */
+static char *name_oneline(const X509_NAME *nm)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s;
+
+	if (!b)
+		return cd_strdup("");
+	X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	s = bio_take(b);
+	BIO_free(b);
+	return s;
+}
+
+/* The last (most specific) entry of that type, as UTF-8; "" when absent. */
+static char *name_field(const X509_NAME *nm, int nid)
+{
+	int idx = -1, i;
+	unsigned char *u = NULL;
+	char *s;
+	int n;
+
+	while ((i = X509_NAME_get_index_by_NID(nm, nid, idx)) >= 0)
+		idx = i;
+	if (idx < 0)
+		return cd_strdup("");
+	n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, idx)));
+	if (n < 0)
+		return cd_strdup("");
+	s = cd_strndup((char *)u, (size_t)n);
+	OPENSSL_free(u);
+	return s;
+}
+
+static int serial_hex(const ASN1_INTEGER *ai, char out[80])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	int rc = 0;
+
+	if (!hex)
+		rc = ssl_err("cannot read serial number");
+	else if (strlen(hex) >= 80)
+		rc = cd_err("serial number too long (%zu hex digits)", strlen(hex));
+	else
+		strcpy(out, hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return rc;
+}
+
+static ASN1_INTEGER *serial_from_hex(const char *s, BIGNUM **bn)
+{
+	size_t i, n = strlen(s);
+	ASN1_INTEGER *ai;
+
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			break;
+	if (n == 0 || n > 64 || i < n) {
+		char *clean = cd_sanitize(s);
+		cd_err("invalid serial '%.70s': expected 1 to 64 hex digits", clean);
+		free(clean);
+		return NULL;
+	}
+	if (!BN_hex2bn(bn, s) || !(ai = BN_to_ASN1_INTEGER(*bn, NULL))) {
+		ssl_err("cannot convert serial number");
+		return NULL;
+	}
+	return ai;
+}
+
+/* 128 random bits, first byte 01..7F: positive, and its hex has no leading zero. */
+static int random_serial(X509 *x, char out[80])
+{
+	unsigned char b[CA_SERIAL_BYTES];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	int rc = -1;
+
+	do {
+		if (RAND_bytes(b, sizeof b) != 1)
+			return ssl_err("random number generator failed");
+		b[0] &= 0x7F;
+	} while (b[0] == 0);
+	bn = BN_bin2bn(b, sizeof b, NULL);
+	ai = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	if (!ai || !X509_set_serialNumber(x, ai))
+		ssl_err("cannot set serial number");
+	else
+		rc = serial_hex(ai, out);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return rc;
+}
+
+static EVP_PKEY *gen_key(ca_key_type kt)
+{
+	EVP_PKEY *k = kt == CA_KEY_RSA ? EVP_RSA_gen(3072) : EVP_EC_gen("P-256");
+
+	if (!k)
+		ssl_err("key generation failed");
+	return k;
+}
+
+static int set_validity(X509 *x, int64_t now, int days)
+{
+	if (!ASN1_TIME_set(X509_getm_notBefore(x), (time_t)now) ||
+	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0))
+		return ssl_err("cannot set validity");
+	return 0;
+}
+
+static int add_name(X509_NAME *nm, int nid, const char *what, const char *value)
+{
+	if (!value || !*value)
+		return 0;
+	if (!X509_NAME_add_entry_by_NID(nm, nid, MBSTRING_UTF8, (const unsigned char *)value,
+					-1, -1, 0)) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "%s cannot go into a certificate", what);
+		return ssl_err(msg);
+	}
+	return 0;
+}
+
+/* Fixed extension texts only: nothing from input is ever parsed as configuration. */
+static int add_ext_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok = ext && X509_add_ext(x, ext, -1);
+
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : ssl_err("cannot add certificate extension");
+}
+
+/* RFC 5280 method 1: SHA-1 of the subjectPublicKey bits (what OpenSSL calls "hash"). */
+static ASN1_OCTET_STRING *key_id(const X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	ASN1_OCTET_STRING *id;
+
+	if (!X509_pubkey_digest(x, EVP_sha1(), md, &n) || !(id = ASN1_OCTET_STRING_new()))
+		return NULL;
+	if (!ASN1_OCTET_STRING_set(id, md, (int)n)) {
+		ASN1_OCTET_STRING_free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* The CA's own SKI when it has one (an imported CA may have computed it otherwise). */
+static ASN1_OCTET_STRING *ca_key_id(X509 *cacert)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cacert);
+
+	return ski ? ASN1_OCTET_STRING_dup(ski) : key_id(cacert);
+}
+
+static AUTHORITY_KEYID *aki_new(const ASN1_OCTET_STRING *keyid)
+{
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+
+	if (akid && !(akid->keyid = ASN1_OCTET_STRING_dup(keyid))) {
+		AUTHORITY_KEYID_free(akid);
+		akid = NULL;
+	}
+	return akid;
+}
+
+/* SKI of x itself and AKI pointing at the issuer's key id. */
+static int add_key_ids(X509 *x, const ASN1_OCTET_STRING *issuer_id)
+{
+	ASN1_OCTET_STRING *ski = key_id(x);
+	AUTHORITY_KEYID *akid = aki_new(issuer_id ? issuer_id : ski);
+	int ok = ski && akid &&
+		 X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, 0) == 1 &&
+		 X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0) == 1;
+
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(akid);
+	return ok ? 0 : ssl_err("cannot add key identifiers");
+}
+
+static char *x509_pem(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL;
+
+	if (b && PEM_write_bio_X509(b, x))
+		s = bio_take(b);
+	else
+		ssl_err("cannot encode certificate");
+	BIO_free(b);
+	return s;
+}
+
+static X509 *pem_to_x509(const char *pem, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	if (!x)
+		ssl_err("cannot parse PEM certificate");
+	return x;
+}
+
+/* ---- reasons and passwords ---- */
+
+static const struct {
+	int code;
+	const char *name;
+} reasons[] = {
+	{CA_REASON_UNSPECIFIED, "unspecified"},
+	{CA_REASON_KEY_COMPROMISE, "keyCompromise"},
+	{CA_REASON_AFFILIATION_CHANGED, "affiliationChanged"},
+	{CA_REASON_SUPERSEDED, "superseded"},
+	{CA_REASON_CESSATION, "cessationOfOperation"},
+};
+#define NREASONS (sizeof reasons / sizeof reasons[0])
+
+int ca_reason_parse(const char *name, int *code)
+{
+	size_t i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (strcmp(name, reasons[i].name) == 0) {
+			*code = reasons[i].code;
+			return 0;
+		}
+	return cd_err("unknown revocation reason '%.40s': use unspecified, keyCompromise, "
+		      "affiliationChanged, superseded or cessationOfOperation", name);
+}
+
+static const char *reason_lookup(int code)
+{
+	size_t i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (reasons[i].code == code)
+			return reasons[i].name;
+	return NULL;
+}
+
+const char *ca_reason_name(int code)
+{
+	const char *s = reason_lookup(code);
+
+	return s ? s : "unknown";
+}
+
+/* Read aloud or typed from an SMS: no 0/O/o, 1/l/I, 2/Z, 5/S, 8/B, u/v and the like. */
+static const char pw_alphabet[] = "346789abcdefghjkmnpqrtwxyACDEFGHJKLMNPQRTUVWXY";
+
+int ca_password(char *out, size_t size, size_t n)
+{
+	const size_t m = sizeof pw_alphabet - 1;
+	const unsigned limit = 256 - 256 % m; /* bytes >= limit would favour the first letters */
+	unsigned char rnd[64];
+	size_t got = 0, i;
+
+	if (n == 0 || n >= size)
+		return cd_err("password length %zu does not fit in %zu bytes", n, size);
+	while (got < n) {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			return ssl_err("random number generator failed");
+		for (i = 0; i < sizeof rnd && got < n; i++)
+			if (rnd[i] < limit)
+				out[got++] = pw_alphabet[rnd[i] % m];
+	}
+	out[n] = '\0';
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	return 0;
+}
+
+/* ---- files ---- */
+
+static int write_public(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	ssize_t w;
+
+	if (fd < 0)
+		return cd_err("cannot create %s: %s", path, strerror(errno));
+	w = write(fd, data, len);
+	if (w != (ssize_t)len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		cd_err("cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_key(const char *path, EVP_PKEY *key, const char *pass)
+{
+	BIO *b = BIO_new(BIO_s_secmem());
+	char *data;
+	long n;
+	int rc = -1;
+
+	if (!b || !PEM_write_bio_PKCS8PrivateKey(b, key, pass ? EVP_aes_256_cbc() : NULL, pass,
+						 pass ? (int)strlen(pass) : 0, NULL, NULL)) {
+		ssl_err("cannot encode the CA key");
+	} else {
+		n = BIO_get_mem_data(b, &data);
+		rc = cd_write_secret(path, data, (size_t)n);
+	}
+	BIO_free(b);
+	return rc;
+}
+
+static int key_text_encrypted(const char *pem)
+{
+	return strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+	       strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL;
+}
+
+int ca_key_encrypted(const char *dir)
+{
+	char *path = cd_asprintf("%s/ca.key", dir), *data = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (cd_read_file(path, &data, &len) == 0) {
+		rc = key_text_encrypted(data);
+		OPENSSL_cleanse(data, len);
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* ---- init ---- */
+
+static X509 *build_root(const char *cn, EVP_PKEY *key, int days)
+{
+	X509 *x = X509_new();
+	X509_NAME *nm = x ? X509_get_subject_name(x) : NULL;
+	X509V3_CTX ctx;
+	char serial[80];
+
+	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key)) {
+		ssl_err("cannot build the CA certificate");
+		goto err;
+	}
+	if (random_serial(x, serial) < 0 || add_name(nm, NID_commonName, "CA name", cn) < 0 ||
+	    set_validity(x, cd_now(), days) < 0)
+		goto err;
+	if (!X509_set_issuer_name(x, nm)) {
+		ssl_err("cannot build the CA certificate");
+		goto err;
+	}
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	if (add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
+	    add_ext_conf(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
+	    add_key_ids(x, NULL) < 0)
+		goto err;
+	if (!X509_sign(x, key, EVP_sha256())) {
+		ssl_err("cannot sign the CA certificate");
+		goto err;
+	}
+	return x;
+err:
+	X509_free(x);
+	return NULL;
+}
+
+static int init_check(const char *cn, int days, const char *pass)
+{
+	if (!cn || !*cn)
+		return cd_err("the CA needs a name (its CN)");
+	if (cd_check_field("CA name", cn) < 0)
+		return -1;
+	if (days < 1 || days > 36500)
+		return cd_err("invalid CA lifetime %d days: expected 1 to 36500", days);
+	if (pass && !*pass)
+		return cd_err("empty CA passphrase: give a real one, or none");
+	return 0;
+}
+
+int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase)
+{
+	char *kpath = cd_asprintf("%s/ca.key", dir), *cpath = cd_asprintf("%s/ca.crt", dir);
+	char *pem = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+
+	if (cd_path_exists(kpath) || cd_path_exists(cpath)) {
+		cd_err("a CA already exists in %s; not replacing it", dir);
+		goto out;
+	}
+	if (init_check(cn, days, passphrase) < 0 || cd_mkdir_p(dir, 0700) < 0 ||
+	    !(key = gen_key(kt)) || !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
+		goto out;
+	if (write_key(kpath, key, passphrase) < 0)
+		goto out;
+	if (write_public(cpath, pem, strlen(pem)) < 0) {
+		unlink(kpath); /* a key without its certificate would block the next attempt */
+		goto out;
+	}
+	rc = 0;
+out:
+	free(pem);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	free(kpath);
+	free(cpath);
+	return rc;
+}
+
+/* ---- open ---- */
+
+static int load_cert(ca *c, const char *dir)
+{
+	char *path = cd_asprintf("%s/ca.crt", dir), *pem = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (cd_read_file(path, &pem, &len) < 0)
+		goto out;
+	if (!(c->cert = pem_to_x509(pem, len))) {
+		cd_err("cannot parse the CA certificate %s", path);
+		goto out;
+	}
+	if (X509_check_ca(c->cert) < 1) {
+		cd_err("%s is not a CA certificate", path);
+		goto out;
+	}
+	c->name = name_field(X509_get_subject_name(c->cert), NID_commonName);
+	rc = asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
+out:
+	free(pem);
+	free(path);
+	return rc;
+}
+
+/* Hands the passphrase to PEM decoding; without one it refuses instead of prompting. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	const char *p = u;
+	size_t n = p ? strlen(p) : 0;
+
+	if (!p || n > (size_t)size)
+		return -1;
+	memcpy(buf, p, n);
+	return (int)n;
+}
+
+static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, const char *pass)
+{
+	int enc = key_text_encrypted(pem);
+	BIO *b;
+	EVP_PKEY *k;
+
+	if (enc && !pass) {
+		cd_err("the CA key %s is passphrase-protected; a passphrase is needed", path);
+		return NULL;
+	}
+	b = BIO_new_mem_buf(pem, (int)len);
+	k = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass) : NULL;
+	BIO_free(b);
+	ERR_clear_error();
+	if (!k && enc)
+		cd_err("wrong CA passphrase for %s", path);
+	else if (!k)
+		cd_err("cannot parse the CA key %s", path);
+	return k;
+}
+
+static int load_key(ca *c, const char *dir, const char *pass)
+{
+	char *path = cd_asprintf("%s/ca.key", dir), *pem = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (cd_read_file(path, &pem, &len) < 0)
+		goto out;
+	if (!(c->key = parse_key(path, pem, len, pass)))
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) != 1) {
+		cd_err("the CA key %s does not match the certificate %s/ca.crt", path, dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (pem)
+		OPENSSL_cleanse(pem, len);
+	free(pem);
+	free(path);
+	return rc;
+}
+
+int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
+{
+	ca *c = cd_malloc(sizeof *c);
+
+	memset(c, 0, sizeof *c);
+	*out = NULL;
+	if (load_cert(c, dir) < 0 || (with_key && load_key(c, dir, passphrase) < 0)) {
+		ca_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void ca_close(ca *c)
+{
+	if (!c)
+		return;
+	X509_free(c->cert);
+	EVP_PKEY_free(c->key);
+	free(c->name);
+	free(c);
+}
+
+const char *ca_name(const ca *c)
+{
+	return c->name;
+}
+
+int64_t ca_not_after(const ca *c)
+{
+	return c->not_after;
+}
+
+/* ---- issue ---- */
+
+static int check_opt(const char *what, const char *v)
+{
+	return v && *v ? cd_check_field(what, v) : 0;
+}
+
+static int check_request(const ca_request *r)
+{
+	const char *p;
+
+	if (!r->user || !*r->user)
+		return cd_err("a certificate needs a user name (its CN)");
+	if (cd_check_field("user", r->user) < 0 || !r->email || cd_check_email(r->email) < 0)
+		return r->email ? -1 : cd_err("a certificate needs an email address");
+	for (p = r->email; *p; p++)
+		if ((unsigned char)*p >= 0x80) /* subjectAltName email is an IA5String */
+			return cd_err("email '%.80s' must be ASCII to go into a certificate",
+				      r->email);
+	if (check_opt("organisation", r->org) < 0 || check_opt("unit", r->ou) < 0 ||
+	    check_opt("location", r->location) < 0)
+		return -1;
+	if (r->country && *r->country && cd_check_country(r->country) < 0)
+		return -1;
+	if (r->days < 1 || r->days > 3650)
+		return cd_err("invalid certificate lifetime %d days: expected 1 to 3650", r->days);
+	return 0;
+}
+
+static int add_subject(X509 *x, const ca_request *r)
+{
+	X509_NAME *nm = X509_get_subject_name(x);
+
+	if (add_name(nm, NID_countryName, "country", r->country) < 0 ||
+	    add_name(nm, NID_organizationName, "organisation", r->org) < 0 ||
+	    add_name(nm, NID_organizationalUnitName, "unit", r->ou) < 0 ||
+	    add_name(nm, NID_localityName, "location", r->location) < 0 ||
+	    add_name(nm, NID_commonName, "user", r->user) < 0)
+		return -1;
+	return 0;
+}
+
+/* Built by hand rather than from "email:..." text, so no address is ever parsed as config. */
+static int add_san_email(X509 *x, const char *email)
+{
+	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+	int ok = gens && gn && ia5 && ASN1_STRING_set(ia5, email, -1);
+
+	if (ok) {
+		GENERAL_NAME_set0_value(gn, GEN_EMAIL, ia5);
+		ia5 = NULL;
+		ok = sk_GENERAL_NAME_push(gens, gn) > 0;
+		if (ok)
+			gn = NULL;
+	}
+	ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1;
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(gens);
+	return ok ? 0 : ssl_err("cannot add the email address");
+}
+
+static int add_client_exts(ca *c, X509 *x, const char *email)
+{
+	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
+	X509V3_CTX ctx;
+	int rc = -1;
+
+	X509V3_set_ctx(&ctx, c->cert, x, NULL, NULL, 0);
+	if (!caid)
+		ssl_err("cannot compute the CA key identifier");
+	else if (add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
+		 add_ext_conf(x, &ctx, NID_key_usage, "critical,digitalSignature") == 0 &&
+		 add_ext_conf(x, &ctx, NID_ext_key_usage, "clientAuth") == 0 &&
+		 add_san_email(x, email) == 0 && add_key_ids(x, caid) == 0)
+		rc = 0;
+	ASN1_OCTET_STRING_free(caid);
+	return rc;
+}
+
+static X509 *build_client(ca *c, const ca_request *r, EVP_PKEY *key, char serial[80])
+{
+	X509 *x = X509_new();
+
+	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(c->cert))) {
+		ssl_err("cannot build the certificate");
+		goto err;
+	}
+	if (random_serial(x, serial) < 0 || add_subject(x, r) < 0 ||
+	    set_validity(x, cd_now(), r->days) < 0 || add_client_exts(c, x, r->email) < 0)
+		goto err;
+	if (!X509_sign(x, c->key, EVP_sha256())) {
+		ssl_err("cannot sign the certificate");
+		goto err;
+	}
+	return x;
+err:
+	X509_free(x);
+	return NULL;
+}
+
+/* The MAC is set separately because OpenSSL 3 changed PKCS12_create's MAC digest to
+ * SHA-256, which older Windows and macOS importers reject in the compat profile. */
+static PKCS12 *make_p12(ca *c, X509 *x, EVP_PKEY *key, const char *name, const char *pw,
+			ca_p12_profile prof)
+{
+	int compat = prof == CA_P12_COMPAT;
+	int nid = compat ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+
+	if (chain && sk_X509_push(chain, c->cert) > 0)
+		p12 = PKCS12_create(pw, name, key, x, chain, nid, nid, CA_P12_ITER, -1, 0);
+	if (p12 && !PKCS12_set_mac(p12, pw, -1, NULL, 0, CA_P12_ITER,
+				   compat ? EVP_sha1() : EVP_sha256())) {
+		PKCS12_free(p12);
+		p12 = NULL;
+	}
+	sk_X509_free(chain);
+	if (!p12)
+		ssl_err("cannot build the PKCS#12 bundle");
+	return p12;
+}
+
+static int p12_der(PKCS12 *p12, unsigned char **out, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_PKCS12(p12, &der);
+
+	if (n <= 0)
+		return ssl_err("cannot encode the PKCS#12 bundle");
+	*out = cd_malloc((size_t)n);
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+static int fill_issued(ca *c, X509 *x, EVP_PKEY *key, const ca_request *r,
+		       ca_p12_profile prof, ca_issued *out)
+{
+	PKCS12 *p12;
+	int rc;
+
+	if (ca_password(out->password, sizeof out->password, 20) < 0 ||
+	    !(p12 = make_p12(c, x, key, r->user, out->password, prof)))
+		return -1;
+	rc = p12_der(p12, &out->p12, &out->p12_len);
+	PKCS12_free(p12);
+	if (rc < 0 || !(out->cert_pem = x509_pem(x)))
+		return -1;
+	out->subject = name_oneline(X509_get_subject_name(x));
+	if (asn1_time_epoch(X509_get0_notBefore(x), &out->not_before) < 0 ||
+	    asn1_time_epoch(X509_get0_notAfter(x), &out->not_after) < 0)
+		return -1;
+	return 0;
+}
+
+int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!c->key)
+		return cd_err("the CA was opened without its key; cannot issue");
+	if (check_request(req) < 0)
+		return -1;
+	if ((key = gen_key(req->key)) && (x = build_client(c, req, key, out->serial)) &&
+	    fill_issued(c, x, key, req, prof, out) == 0)
+		rc = 0;
+	if (rc < 0)
+		ca_issued_free(out);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+void ca_issued_free(ca_issued *is)
+{
+	free(is->cert_pem);
+	free(is->subject);
+	free(is->p12);
+	OPENSSL_cleanse(is->password, sizeof is->password);
+	memset(is, 0, sizeof *is);
+}
+
+/* ---- CRLs ---- */
+
+static int crl_add_entry(X509_CRL *crl, const ca_revoked *r, BIGNUM **bn, ASN1_TIME *tm)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *sn = NULL;
+	ASN1_ENUMERATED *why = NULL;
+	int ok;
+
+	if (!reason_lookup(r->reason))
+		return cd_err("unknown revocation reason code %d for serial %.64s", r->reason,
+			      r->serial);
+	if (!(sn = serial_from_hex(r->serial, bn)))
+		return -1;
+	/* RFC 5280: reasonCode unspecified SHOULD be absent. */
+	ok = (rev = X509_REVOKED_new()) && ASN1_TIME_set(tm, (time_t)r->revoked_at) &&
+	     X509_REVOKED_set_serialNumber(rev, sn) && X509_REVOKED_set_revocationDate(rev, tm) &&
+	     (r->reason == CA_REASON_UNSPECIFIED ||
+	      ((why = ASN1_ENUMERATED_new()) && ASN1_ENUMERATED_set(why, r->reason) &&
+	       X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, why, 0, 0) == 1)) &&
+	     X509_CRL_add0_revoked(crl, rev);
+	ASN1_INTEGER_free(sn);
+	ASN1_ENUMERATED_free(why);
+	if (!ok) {
+		X509_REVOKED_free(rev);
+		return ssl_err("cannot add a CRL entry");
+	}
+	return 0;
+}
+
+/* Sorted, so a serial given twice sits next to itself. */
+static int crl_check_dups(X509_CRL *crl)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	const ASN1_INTEGER *prev = NULL, *cur;
+	char hex[80];
+	int k;
+
+	for (k = 0; k < sk_X509_REVOKED_num(revs); k++, prev = cur) {
+		cur = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, k));
+		if (!prev || ASN1_INTEGER_cmp(prev, cur) != 0)
+			continue;
+		if (serial_hex(cur, hex) < 0)
+			return -1;
+		return cd_err("serial %s is listed twice in the CRL", hex);
+	}
+	return 0;
+}
+
+/* add0_revoked only appends; one sort afterwards keeps 100,000 entries fast. */
+static int crl_add_entries(X509_CRL *crl, const ca_revoked *list, size_t n)
+{
+	ASN1_TIME *tm = ASN1_TIME_new();
+	BIGNUM *bn = BN_new();
+	size_t i;
+	int rc = 0;
+
+	if (!tm || !bn)
+		rc = ssl_err("out of memory");
+	for (i = 0; i < n && rc == 0; i++)
+		rc = crl_add_entry(crl, &list[i], &bn, tm);
+	ASN1_TIME_free(tm);
+	BN_free(bn);
+	if (rc < 0)
+		return -1;
+	if (!X509_CRL_sort(crl))
+		return ssl_err("cannot sort the CRL");
+	return crl_check_dups(crl);
+}
+
+static int crl_times(X509_CRL *crl, int days)
+{
+	int64_t now = cd_now();
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
+	ASN1_TIME *u = ASN1_TIME_adj(NULL, (time_t)now, days, 0);
+	int ok = t && u && X509_CRL_set1_lastUpdate(crl, t) && X509_CRL_set1_nextUpdate(crl, u);
+
+	ASN1_TIME_free(t);
+	ASN1_TIME_free(u);
+	return ok ? 0 : ssl_err("cannot set the CRL dates");
+}
+
+static int crl_exts(ca *c, X509_CRL *crl, int64_t number)
+{
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
+	AUTHORITY_KEYID *akid = caid ? aki_new(caid) : NULL;
+	int ok = num && akid && ASN1_INTEGER_set_int64(num, number) &&
+		 X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1 &&
+		 X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) == 1;
+
+	ASN1_INTEGER_free(num);
+	ASN1_OCTET_STRING_free(caid);
+	AUTHORITY_KEYID_free(akid);
+	return ok ? 0 : ssl_err("cannot add the CRL extensions");
+}
+
+static char *crl_pem(X509_CRL *crl)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL;
+
+	if (b && PEM_write_bio_X509_CRL(b, crl))
+		s = bio_take(b);
+	else
+		ssl_err("cannot encode the CRL");
+	BIO_free(b);
+	return s;
+}
+
+int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem)
+{
+	X509_CRL *crl;
+	int rc = -1;
+
+	*pem = NULL;
+	if (!c->key)
+		return cd_err("the CA was opened without its key; cannot sign a CRL");
+	if (days < 1 || days > 3650 || number < 0)
+		return cd_err("invalid CRL parameters: %d days, number %lld", days,
+			      (long long)number);
+	if (!(crl = X509_CRL_new()))
+		return ssl_err("out of memory");
+	if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(c->cert)))
+		ssl_err("cannot set the CRL issuer");
+	else if (crl_times(crl, days) == 0 && crl_exts(c, crl, number) == 0 &&
+		 crl_add_entries(crl, list, n) == 0) {
+		if (!X509_CRL_sign(crl, c->key, EVP_sha256()))
+			ssl_err("cannot sign the CRL");
+		else if ((*pem = crl_pem(crl)))
+			rc = 0;
+	}
+	X509_CRL_free(crl);
+	return rc;
+}
+
+static int crl_number(X509_CRL *crl, int64_t *out)
+{
+	int crit = 0;
+	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
+	int rc = 0;
+
+	*out = 0;
+	if (num && !ASN1_INTEGER_get_int64(out, num))
+		rc = ssl_err("CRL number out of range");
+	else if (!num && crit != -1)
+		rc = ssl_err("invalid CRL number");
+	ASN1_INTEGER_free(num);
+	return rc;
+}
+
+int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+	const ASN1_TIME *next;
+	int rc = -1;
+
+	memset(info, 0, sizeof *info);
+	BIO_free(b);
+	if (!crl)
+		return ssl_err("cannot parse PEM CRL");
+	next = X509_CRL_get0_nextUpdate(crl);
+	if (asn1_time_epoch(X509_CRL_get0_lastUpdate(crl), &info->this_update) == 0 &&
+	    (!next || asn1_time_epoch(next, &info->next_update) == 0) &&
+	    crl_number(crl, &info->number) == 0) {
+		int k = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+		info->entries = k > 0 ? (size_t)k : 0;
+		rc = 0;
+	}
+	X509_CRL_free(crl);
+	return rc;
+}
+
+/* ---- certificates ---- */
+
+static char *cert_email(X509 *x)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	char *s = NULL;
+	int i;
+
+	for (i = 0; i < sk_GENERAL_NAME_num(gens) && !s; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+		if (gn->type == GEN_EMAIL)
+			s = cd_strndup((const char *)ASN1_STRING_get0_data(gn->d.rfc822Name),
+				       (size_t)ASN1_STRING_length(gn->d.rfc822Name));
+	}
+	GENERAL_NAMES_free(gens);
+	return s ? s : name_field(X509_get_subject_name(x), NID_pkcs9_emailAddress);
+}
+
+int ca_cert_parse(const char *pem, size_t len, ca_cert_info *info)
+{
+	X509 *x = pem_to_x509(pem, len);
+	const X509_NAME *nm;
+	int rc = -1;
+
+	memset(info, 0, sizeof *info);
+	if (!x)
+		return -1;
+	nm = X509_get_subject_name(x);
+	info->cn = name_field(nm, NID_commonName);
+	info->email = cert_email(x);
+	info->org = name_field(nm, NID_organizationName);
+	info->ou = name_field(nm, NID_organizationalUnitName);
+	info->location = name_field(nm, NID_localityName);
+	info->country = name_field(nm, NID_countryName);
+	info->subject = name_oneline(nm);
+	if (serial_hex(X509_get0_serialNumber(x), info->serial) == 0 &&
+	    asn1_time_epoch(X509_get0_notBefore(x), &info->not_before) == 0 &&
+	    asn1_time_epoch(X509_get0_notAfter(x), &info->not_after) == 0)
+		rc = 0;
+	X509_free(x);
+	if (rc < 0)
+		ca_cert_info_free(info);
+	return rc;
+}
+
+void ca_cert_info_free(ca_cert_info *info)
+{
+	free(info->cn);
+	free(info->email);
+	free(info->org);
+	free(info->ou);
+	free(info->location);
+	free(info->country);
+	free(info->subject);
+	memset(info, 0, sizeof *info);
+}
+
+int ca_cert_signed_by(const ca *c, const char *pem, size_t len)
+{
+	X509 *x = pem_to_x509(pem, len);
+	int ok;
+
+	if (!x)
+		return -1;
+	ok = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(c->cert)) == 0 &&
+	     X509_verify(x, X509_get0_pubkey(c->cert)) == 1;
+	ERR_clear_error();
+	X509_free(x);
+	return ok;
+}
