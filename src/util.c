@@ -110,6 +110,8 @@ void cd_buf_vprintf(cd_buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	if (!fmt)
+		return;
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
