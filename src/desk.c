@@ -426,22 +426,49 @@ static void plan_fields(desk *d, const desk_fields *f, const store_user *old, is
 	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
 }
 
-static int check_out_dir(const char *dir, const char *user, char **p12, char **pw)
+static int names_free(const char *dir, const char *base, char **p12, char **pw)
+{
+	*p12 = cd_asprintf("%s/%s.p12", dir, base);
+	*pw = cd_asprintf("%s/%s.pw", dir, base);
+	if (!cd_path_exists(*p12) && !cd_path_exists(*pw))
+		return 1;
+	free(*p12);
+	free(*pw);
+	*p12 = *pw = NULL;
+	return 0;
+}
+
+/*
+ * USER.p12 and USER.pw. A renewal whose operator still has last year's files beside
+ * them gets USER-YYYY-MM-DD.p12 (then -2, -3...) rather than an error: nothing is
+ * ever overwritten, and nothing old has to be moved first.
+ */
+static int check_out_dir(const char *dir, const char *user, int renew, char **p12, char **pw)
 {
 	struct stat st;
+	char today[16], base[128];
+	int i;
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return cd_err("output directory %s does not exist", dir);
 	if (access(dir, W_OK | X_OK) < 0)
 		return cd_err("output directory %s is not writable", dir);
-	*p12 = cd_asprintf("%s/%s.p12", dir, user);
-	*pw = cd_asprintf("%s/%s.pw", dir, user);
-	if (cd_path_exists(*p12) || cd_path_exists(*pw)) {
-		cd_err("%s exists already; move it away first (certdesk never overwrites it)",
-		       cd_path_exists(*p12) ? *p12 : *pw);
-		return -1;
+	if (names_free(dir, user, p12, pw))
+		return 0;
+	if (!renew)
+		return cd_err("%s/%s.p12 or .pw exists already; move it away first (certdesk never "
+			      "overwrites it)", dir, user);
+	cd_format_date(cd_now(), today);
+	for (i = 1; i < 10; i++) {
+		if (i == 1)
+			snprintf(base, sizeof base, "%s-%s", user, today);
+		else
+			snprintf(base, sizeof base, "%s-%s-%d", user, today, i);
+		if (names_free(dir, base, p12, pw))
+			return 0;
 	}
-	return 0;
+	return cd_err("%s/%s.p12 and its dated variants exist already; move them away first",
+		      dir, user);
 }
 
 /* Undoes a pending certificate whose files could not be written. */
@@ -469,6 +496,7 @@ typedef struct {
 	const desk_row *prev; /* NULL for create */
 	int64_t replaces;     /* the certificate this renewal replaces, 0 for create */
 	int64_t supersede;    /* an unapplied replacement to revoke at once, 0 if none */
+	const char *p12;      /* where the bundle goes */
 } issue_job;
 
 static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t user_id,
@@ -490,14 +518,14 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
 							CA_REASON_SUPERSEDED, 0) < 0) ||
 	    desk_audit(d, j->prev ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
-		       "files %s.p12/.pw in %s", is->serial, end, p->key, j->user, p->out_dir) < 0) {
+		       "bundle %s", is->serial, end, p->key, j->p12) < 0) {
 		store_rollback(d->st);
 		return -1;
 	}
 	return store_commit(d->st);
 }
 
-static int issue(desk *d, const issue_job *j, desk_issued *out)
+static int issue(desk *d, issue_job *j, desk_issued *out)
 {
 	const issue_plan *p = j->plan;
 	ca_request req = {j->user, p->full_name, p->email, p->org, p->ou, p->location,
@@ -510,8 +538,9 @@ static int issue(desk *d, const issue_job *j, desk_issued *out)
 			p->ou, p->country};
 
 	memset(out, 0, sizeof *out);
-	if (check_out_dir(p->out_dir, j->user, &p12, &pw) < 0 || desk_signing(d) < 0)
+	if (check_out_dir(p->out_dir, j->user, j->prev != NULL, &p12, &pw) < 0 || desk_signing(d) < 0)
 		goto out;
+	j->p12 = p12;
 	if ((lock = take_lock(d, 0)) < 0)
 		goto out;
 	if (ca_issue(d->ca, &req, strcmp(p->p12, "modern") == 0 ? CA_P12_MODERN : CA_P12_COMPAT,
@@ -569,7 +598,7 @@ int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *ou
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, NULL, 0, 0};
+	issue_job j = {user, &p, NULL, 0, 0, NULL};
 	int found, rc;
 
 	if (cd_check_user(user) < 0 || desk_check_fields(f) < 0)
@@ -593,7 +622,7 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, &prev, 0, 0};
+	issue_job j = {user, &p, &prev, 0, 0, NULL};
 	const store_row *r = &prev.r;
 	int rc;
 
