@@ -372,13 +372,32 @@ struct seen_ctx {
 	int marked, failed;
 };
 
+/* What a serial found in a log stands for. */
+struct awaited {
+	int64_t cert_id;
+	struct awaited *next;
+	char user[];
+};
+
+struct awaited_list {
+	seen_set *set;
+	struct awaited *head;
+};
+
 static int add_awaited(void *ctx, const store_row *r)
 {
-	seen_set *set = ctx;
+	struct awaited_list *l = ctx;
+	struct awaited *a;
 
 	/* Only a renewal's new certificate, not yet applied, is waited for. */
-	if (r->old.id && !r->old.published_at && !r->cur.applied_at && !r->cur.revoke_at)
-		seen_set_add(set, r->cur.serial, (void *)(intptr_t)r->cur.id);
+	if (!r->old.id || r->old.published_at || r->cur.applied_at || r->cur.revoke_at)
+		return 0;
+	a = cd_malloc(sizeof *a + strlen(r->u.name) + 1);
+	a->cert_id = r->cur.id;
+	strcpy(a->user, r->u.name);
+	a->next = l->head;
+	l->head = a;
+	seen_set_add(l->set, r->cur.serial, a);
 	return 0;
 }
 
@@ -387,14 +406,14 @@ static void on_seen(void *ctx, void *tag, const char *serial, int64_t when)
 	struct seen_ctx *s = ctx;
 	char *via = cd_asprintf("log %s", s->file);
 	char at[32];
-	int64_t id = (int64_t)(intptr_t)tag;
+	const struct awaited *a = tag;
 
-	if (desk_applied_cert(s->d, id, via, when, NULL) < 0) {
+	if (desk_applied_cert(s->d, a->cert_id, a->user, via, when) < 0) {
 		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
 		s->failed++;
 	} else {
 		cd_format_time(when ? when : cd_now(), at);
-		printf("applied: serial %s seen in %s at %s\n", serial, s->file, at);
+		printf("applied: %s (serial %s) seen in %s at %s\n", a->user, serial, s->file, at);
 		s->marked++;
 	}
 	free(via);
@@ -406,15 +425,16 @@ static int cmd_seen(cli_ctx *c)
 	const char *pos[256];
 	const char *stdin_only[] = {"-"};
 	struct seen_ctx sc = {0};
+	struct awaited_list l = {NULL, NULL};
 	seen_set *set;
 	desk d;
 	int n, i, rc = 0;
 
 	if (cli_parse(c, o, pos, 256, &n, "seen") < 0 || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
-	set = seen_set_new();
+	set = l.set = seen_set_new();
 	sc.d = &d;
-	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, set) < 0)
+	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
 		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
@@ -430,6 +450,11 @@ static int cmd_seen(cli_ctx *c)
 	if (rc == 0)
 		printf("%d renewal%s marked applied\n", sc.marked, sc.marked == 1 ? "" : "s");
 	seen_set_free(set);
+	while (l.head) {
+		struct awaited *next = l.head->next;
+		free(l.head);
+		l.head = next;
+	}
 	desk_close(&d);
 	return rc ? rc : sc.failed ? 1 : 0;
 }
@@ -523,9 +548,11 @@ static int check_row(void *ctx, const store_row *r)
 	row_values(k->d, r, expiry, days, v);
 	if (k->fmt == OUT_TEXT) {
 		char *who = cd_sanitize(v[1]), *mail = cd_sanitize(v[2]);
-		printf("%s  %s <%s>\n  %s %s (%s days), stage %s%s%s\n  task: %s\n  mail: %s\n\n",
-		       v[0], who, mail, s == STAGE_EXPIRED ? "expired" : "expires", expiry, days,
-		       v[6], *v[7] ? ", task " : "", v[7], tl, ml);
+		long left = strtol(days, NULL, 10);
+		printf("%s  %s <%s>\n  %s %s (%ld day%s %s), stage %s%s%s\n  task: %s\n  mail: %s\n\n",
+		       v[0], who, mail, s == STAGE_EXPIRED ? "expired" : "expires", expiry,
+		       left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
+		       left < 0 ? "ago" : "left", v[6], *v[7] ? ", task " : "", v[7], tl, ml);
 		free(who);
 		free(mail);
 	} else {

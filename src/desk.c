@@ -446,18 +446,25 @@ static int names_free(const char *dir, const char *base, char **p12, char **pw)
 static int check_out_dir(const char *dir, const char *user, int renew, char **p12, char **pw)
 {
 	struct stat st;
-	char today[16], base[128];
-	int i;
+	char today[16], base[128], *abs = NULL;
+	int i, rc = 0;
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return cd_err("output directory %s does not exist", dir);
-	if (access(dir, W_OK | X_OK) < 0)
-		return cd_err("output directory %s is not writable", dir);
+	if (!(abs = realpath(dir, NULL)))
+		return cd_err("output directory %s: %s", dir, strerror(errno));
+	dir = abs;
+	if (access(dir, W_OK | X_OK) < 0) {
+		rc = cd_err("output directory %s is not writable", dir);
+		goto out;
+	}
 	if (names_free(dir, user, p12, pw))
-		return 0;
-	if (!renew)
-		return cd_err("%s/%s.p12 or .pw exists already; move it away first (certdesk never "
-			      "overwrites it)", dir, user);
+		goto out;
+	if (!renew) {
+		rc = cd_err("%s/%s.p12 or .pw exists already; move it away first (certdesk never "
+			    "overwrites it)", dir, user);
+		goto out;
+	}
 	cd_format_date(cd_now(), today);
 	for (i = 1; i < 10; i++) {
 		if (i == 1)
@@ -465,10 +472,13 @@ static int check_out_dir(const char *dir, const char *user, int renew, char **p1
 		else
 			snprintf(base, sizeof base, "%s-%s-%d", user, today, i);
 		if (names_free(dir, base, p12, pw))
-			return 0;
+			goto out;
 	}
-	return cd_err("%s/%s.p12 and its dated variants exist already; move them away first",
-		      dir, user);
+	rc = cd_err("%s/%s.p12 and its dated variants exist already; move them away first",
+		    dir, user);
+out:
+	free(abs);
+	return rc;
 }
 
 /* Undoes a pending certificate whose files could not be written. */
@@ -801,12 +811,12 @@ int desk_applied(desk *d, const char *user, const char *via, int64_t when)
 	else if (r->cur.applied_at)
 		cd_err("%s's new certificate %s is already marked applied", user, r->cur.serial);
 	else
-		rc = desk_applied_cert(d, r->cur.id, via, when, NULL);
+		rc = desk_applied_cert(d, r->cur.id, user, via, when);
 	desk_row_free(&row);
 	return rc;
 }
 
-int desk_applied_cert(desk *d, int64_t cert_id, const char *via, int64_t when, const char **user)
+int desk_applied_cert(desk *d, int64_t cert_id, const char *user, const char *via, int64_t when)
 {
 	int rc;
 
@@ -816,6 +826,6 @@ int desk_applied_cert(desk *d, int64_t cert_id, const char *via, int64_t when, c
 	if (rc == 0)
 		rc = store_cert_set_text(d->st, cert_id, "applied_via", via);
 	if (rc == 0)
-		rc = store_audit(d->st, cd_now(), cd_operator(), "applied", user ? *user : NULL, via);
+		rc = store_audit(d->st, cd_now(), cd_operator(), "applied", user, via);
 	return rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
 }

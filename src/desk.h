@@ -72,7 +72,7 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 int desk_set_task(desk *d, const char *user, const char *task);
 /* Marks the user's pending renewal applied; via = "operator" or "log FILE". */
 int desk_applied(desk *d, const char *user, const char *via, int64_t when);
-int desk_applied_cert(desk *d, int64_t cert_id, const char *via, int64_t when, const char **user);
+int desk_applied_cert(desk *d, int64_t cert_id, const char *user, const char *via, int64_t when);
 
 /* A copy of a row that outlives the callback (for the dashboard and for notify). */
 typedef struct {
