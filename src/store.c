@@ -110,24 +110,6 @@ fail:
 	return -1;
 }
 
-static int check_integrity(store *st)
-{
-	/* quick_check catches a damaged file early, before anything acts on it. */
-	sqlite3_stmt *s = stmt(st, "PRAGMA quick_check(1)");
-	const char *r;
-
-	if (!s || sqlite3_step(s) != SQLITE_ROW)
-		return db_err(st, "the file is not a usable certdesk database");
-	r = (const char *)sqlite3_column_text(s, 0);
-	if (!r || strcmp(r, "ok") != 0) {
-		cd_err("database is corrupt: %s", r ? r : "?");
-		sqlite3_reset(s);
-		return -1;
-	}
-	sqlite3_reset(s);
-	return 0;
-}
-
 int store_open(const char *path, int readonly, store **out)
 {
 	store *st = calloc(1, sizeof *st);
@@ -151,8 +133,7 @@ int store_open(const char *path, int readonly, store **out)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") < 0) ||
-	    exec(st, "PRAGMA foreign_keys = ON") < 0 || check_integrity(st) < 0 ||
-	    migrate(st) < 0) {
+	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st) < 0) {
 		char *msg = cd_strdup(cd_errmsg());
 		cd_err("%s: %s", path, msg);
 		free(msg);
@@ -821,4 +802,27 @@ int store_count(store *st, const char *what, int64_t *n)
 	int found;
 
 	return one_int(st, stmt(st, strcmp(what, "users") == 0 ? users : certs), n, &found);
+}
+
+int store_crl_last(store *st, store_crl *out, int *found)
+{
+	static const char sql[] = "SELECT number, this_update, next_update, commit_id FROM crls "
+				  "WHERE published_at IS NOT NULL ORDER BY number DESC LIMIT 1";
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*found = 0;
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		out->number = sqlite3_column_int64(s, 0);
+		out->this_update = sqlite3_column_int64(s, 1);
+		out->next_update = sqlite3_column_int64(s, 2);
+		snprintf(out->commit_id, sizeof out->commit_id, "%s", col_text(s, 3));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
 }
