@@ -88,8 +88,10 @@ int conf_check(const char *key, const char *v)
 		return cd_parse_int(key, v, d->min, d->max, &n);
 	if (strcmp(d->kind, "enum") == 0)
 		return check_enum(d, v);
+	if (strcmp(d->kind, "country") == 0 && *v && cd_check_country(v) < 0)
+		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "country") == 0)
-		return *v ? cd_check_country(v) : 0;
+		return 0;
 	if (strcmp(d->kind, "url") == 0 && strcmp(key, "phab.url") == 0 &&
 	    strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 		return cd_err("%s: '%.80s' must start with https:// or http://", key, v);
