@@ -118,6 +118,22 @@ int cli_open_desk(cli_ctx *c, desk *d, int flags)
 	return 0;
 }
 
+/* The common start of a verb acting on one user: options, exactly `want` positional
+ * arguments (the first a user name), then the home. */
+static int user_verb(cli_ctx *c, opt *o, const char **pos, int want, const char *verb,
+		     const char *usage, desk *d)
+{
+	int n;
+
+	if (cli_parse(c, o, pos, want, &n, verb) < 0)
+		return -1;
+	if (n != want)
+		return cd_err("%s: usage: certdesk %s %s", verb, verb, usage);
+	if (cd_check_user(pos[0]) < 0)
+		return -1;
+	return cli_open_desk(c, d, 0);
+}
+
 static int cmd_init(cli_ctx *c)
 {
 	opt o[] = {{"cn", 1}, {"key", 1}, {"days", 1}, {"passphrase-file", 1}, {"crl-remote", 1}, {0}};
@@ -199,15 +215,14 @@ static int issue_cmd(cli_ctx *c, int renew)
 	desk_fields f;
 	desk_issued is;
 	desk d;
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 1, &n, renew ? "renew" : "create") < 0 || read_fields(o, &f) < 0)
+	if (user_verb(c, o, pos, 1, renew ? "renew" : "create", "USER [options]", &d) < 0)
 		return cli_fail();
-	if (n != 1)
-		return cd_err("%s: which user? (certdesk %s USER ...)", renew ? "renew" : "create",
-			      renew ? "renew" : "create"), cli_fail();
-	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (read_fields(o, &f) < 0) {
+		desk_close(&d);
 		return cli_fail();
+	}
 	rc = renew ? desk_renew(&d, pos[0], &f, &is) : desk_create(&d, pos[0], &f, &is);
 	desk_close(&d);
 	if (rc < 0)
@@ -224,20 +239,18 @@ static int cmd_revoke(cli_ctx *c)
 {
 	opt o[] = {{"reason", 1}, {"now", 0}, {0}};
 	const char *pos[1], *reason;
-	int n, code = CA_REASON_UNSPECIFIED, rc;
+	int code = CA_REASON_UNSPECIFIED, rc;
 	desk d;
 
-	if (cli_parse(c, o, pos, 1, &n, "revoke") < 0)
+	if (user_verb(c, o, pos, 1, "revoke", "USER [--reason R] [--now]", &d) < 0)
 		return cli_fail();
-	if (n != 1)
-		return cd_err("revoke: which user? (certdesk revoke USER)"), cli_fail();
 	reason = opt_val(o, "reason");
 	if (!reason && opt_set(o, "now"))
 		code = CA_REASON_KEY_COMPROMISE;
-	if (reason && ca_reason_parse(reason, &code) < 0)
+	if (reason && ca_reason_parse(reason, &code) < 0) {
+		desk_close(&d);
 		return cli_fail();
-	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
-		return cli_fail();
+	}
 	rc = desk_revoke(&d, pos[0], code, opt_set(o, "now"));
 	desk_close(&d);
 	if (rc < 0)
@@ -329,13 +342,9 @@ static int cmd_task(cli_ctx *c)
 	opt o[] = {{0}};
 	const char *pos[2];
 	desk d;
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 2, &n, "task") < 0)
-		return cli_fail();
-	if (n != 2)
-		return cd_err("task: usage: certdesk task USER T123456"), cli_fail();
-	if (cd_check_user(pos[0]) < 0 || cd_check_task(pos[1]) < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (user_verb(c, o, pos, 2, "task", "USER T123456", &d) < 0)
 		return cli_fail();
 	rc = desk_set_task(&d, pos[0], pos[1]);
 	desk_close(&d);
@@ -350,13 +359,9 @@ static int cmd_applied(cli_ctx *c)
 	opt o[] = {{0}};
 	const char *pos[1];
 	desk d;
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 1, &n, "applied") < 0)
-		return cli_fail();
-	if (n != 1)
-		return cd_err("applied: which user? (certdesk applied USER)"), cli_fail();
-	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (user_verb(c, o, pos, 1, "applied", "USER", &d) < 0)
 		return cli_fail();
 	rc = desk_applied(&d, pos[0], "operator", 0);
 	desk_close(&d);
@@ -648,13 +653,8 @@ static int cmd_show(cli_ctx *c)
 	desk_row row;
 	desk d;
 	char *tl = NULL, *ml = NULL;
-	int n;
 
-	if (cli_parse(c, o, pos, 1, &n, "show") < 0)
-		return cli_fail();
-	if (n != 1)
-		return cd_err("show: which user? (certdesk show USER)"), cli_fail();
-	if (cd_check_user(pos[0]) < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (user_verb(c, o, pos, 1, "show", "USER", &d) < 0)
 		return cli_fail();
 	if (desk_get_existing(&d, pos[0], &row) < 0) {
 		desk_close(&d);

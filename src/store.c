@@ -236,21 +236,30 @@ static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+/* Steps a query for at most one text value; *out stays NULL when there is no row. */
+static int one_text(store *st, sqlite3_stmt *s, char **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = cd_strdup((const char *)sqlite3_column_text(s, 0) ?
+				 (const char *)sqlite3_column_text(s, 0) : "");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
 int store_setting_get(store *st, const char *key, char **value)
 {
 	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
 	sqlite3_stmt *s = stmt(st, sql);
-	int rc;
 
-	*value = NULL;
-	if (!s)
-		return -1;
-	bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*value = cd_strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "read setting");
+	if (s)
+		bind_text(s, 1, key);
+	return one_text(st, s, value);
 }
 
 int store_setting_set(store *st, const char *key, const char *value)
@@ -535,19 +544,12 @@ int store_cert_pem(store *st, int64_t cert_id, char **pem)
 {
 	static const char sql[] = "SELECT pem FROM cert_pem WHERE cert_id = ?";
 	sqlite3_stmt *s = stmt(st, sql);
-	int rc;
 
-	*pem = NULL;
-	if (!s)
+	if (s)
+		sqlite3_bind_int64(s, 1, cert_id);
+	if (one_text(st, s, pem) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*pem = cd_strdup(col_text(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return cd_err("no certificate with id %lld", (long long)cert_id);
-	return rc == SQLITE_ROW ? 0 : db_err(st, "read certificate");
+	return *pem ? 0 : cd_err("no certificate with id %lld", (long long)cert_id);
 }
 
 static void bind_user_fields(sqlite3_stmt *s, const store_user *u)
