@@ -107,4 +107,11 @@ int store_revocation_published(store *st, int64_t cert_id, int64_t at, const cha
 /* Counts for the header and for benchmarks. */
 int store_count(store *st, const char *what, int64_t *n); /* "users", "certs" */
 
+/* The last published CRL (commit_id "" when none was recorded). */
+typedef struct {
+	int64_t number, this_update, next_update;
+	char commit_id[41];
+} store_crl;
+int store_crl_last(store *st, store_crl *out, int *found);
+
 #endif
