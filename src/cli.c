@@ -11,6 +11,7 @@
 #include "cycle.h"
 #include "desk.h"
 #include "links.h"
+#include "publish.h"
 #include "seen.h"
 #include "util.h"
 
@@ -577,7 +578,7 @@ static int cmd_expirecheck(cli_ctx *c)
 	struct check_ctx k = {0};
 	long days;
 	desk d;
-	int n, rc;
+	int n, rc, health = 0;
 
 	if (cli_parse(c, o, pos, 0, &n, "expirecheck") < 0)
 		return cli_fail(), 3;
@@ -594,10 +595,13 @@ static int cmd_expirecheck(cli_ctx *c)
 	rc = store_rows_expiring(d.st, d.now + d.window + 1, check_row, &k);
 	if (k.t)
 		out_end(k.t);
+	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */
+	if (rc == 0 && (health = publish_health(&d, c->fmt == OUT_TEXT ? stdout : stderr)) < 0)
+		rc = -1;
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail(), 3;
-	return k.worst;
+	return k.worst > health ? k.worst : health;
 }
 
 /* show */
