@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "desk.h"
+#include "ui.h"
 #include "util.h"
 
 #define VERSION "0.1.0"
@@ -94,8 +95,13 @@ int main(int argc, char **argv)
 		free(clean);
 		return 2;
 	}
-	if (!ci)
-		ci = cmd_by_verb("list"); /* the dashboard takes this place once it exists */
+	if (!ci) {
+		ui_opts uo = {c.readonly, g.no_color, c.as_of};
+
+		rc = ui_main(c.home, &uo);
+		free(c.home);
+		return rc;
+	}
 	c.argc = argc - (g.expirecheck || argc <= 1 ? 1 : 2);
 	c.argv = argv + (argc - c.argc);
 	rc = cli_run(ci, &c);

@@ -1,0 +1,380 @@
+/* detail.c: text screens (a pager with an optional yes/no question): the user's
+ * detail, the audit log, help generated from the command table, results. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "ui.h"
+
+ui_text *ui_text_new(const char *title)
+{
+	ui_text *t = cd_malloc(sizeof *t);
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->title, sizeof t->title, "%s", title);
+	return t;
+}
+
+void ui_text_add_raw(ui_text *t, const char *s)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 32;
+		t->lines = cd_realloc(t->lines, t->cap * sizeof *t->lines);
+	}
+	t->lines[t->n++] = cd_sanitize(s);
+}
+
+void ui_text_add(ui_text *t, const char *fmt, ...)
+{
+	cd_buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	cd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	ui_text_add_raw(t, b.s ? b.s : "");
+	cd_buf_free(&b);
+}
+
+static void free_lines(char **lines, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+static void text_free(ui_text *t)
+{
+	free_lines(t->lines, t->n);
+	free(t);
+}
+
+/* Bytes of s that fit in w columns (at least one character, so wrapping advances). */
+static size_t fit(const char *s, int w)
+{
+	mbstate_t ps;
+	size_t off = 0;
+	int used = 0;
+
+	memset(&ps, 0, sizeof ps);
+	while (s[off]) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s + off, MB_CUR_MAX, &ps);
+		int c = (n == (size_t)-1 || n == (size_t)-2 || n == 0) ? 1 : wcwidth(wc);
+
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&ps, 0, sizeof ps);
+			n = 1;
+		}
+		if (c < 0)
+			c = 1;
+		if (used + c > w && off > 0)
+			break;
+		used += c;
+		off += n;
+	}
+	return off;
+}
+
+void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w)
+{
+	size_t i, row = 0;
+	int drawn = 0;
+
+	for (i = 0; i < n && drawn < h; i++) {
+		const char *s = lines[i];
+
+		do {
+			size_t k = fit(s, w);
+			char *part = cd_strndup(s, k);
+
+			if (row++ >= scroll && drawn < h)
+				ui_put(y + drawn++, x, part, w, 1);
+			free(part);
+			s += k;
+		} while (*s);
+	}
+}
+
+static void text_draw(ui *u, void *st)
+{
+	ui_text *t = st;
+	int y = UI_HEAD_ROWS - 1, h = LINES - UI_HEAD_ROWS - 1, i;
+	char **lines = t->lines;
+	size_t n = t->n;
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	if (t->detail && ui_detail_refresh(u) == 0) {
+		lines = u->dlines;
+		n = u->ndlines;
+	}
+	for (i = 0; i < h; i++)
+		ui_fill(y + i, 0, COLS, A_NORMAL);
+	attrset(ui_attr(UI_TITLE));
+	ui_put(y, 0, t->title, COLS, 1);
+	attrset(A_NORMAL);
+	ui_text_draw_lines(lines, n, t->scroll, y + 1, 1, h - 2, COLS - 2);
+	attrset(A_BOLD);
+	ui_put(y + h - 1, 0, t->footer[0] ? t->footer : "q: back  j/k: scroll", COLS, 1);
+	attrset(A_NORMAL);
+}
+
+static void text_close(ui *u, void *st)
+{
+	text_free(st);
+}
+
+static int text_yes_key(ui *u, ui_text *t, int key)
+{
+	u->depth--; /* off the stack before the answer may open another screen */
+	if (key == 'y' || key == 'Y') {
+		if (t->yes(u, t) < 0)
+			ui_msg(u, 1, "%s", cd_errmsg());
+	} else {
+		ui_msg(u, 0, "cancelled");
+	}
+	text_free(t);
+	return 0;
+}
+
+static int text_key(ui *u, void *st, int key)
+{
+	ui_text *t = st;
+	long page = LINES - UI_HEAD_ROWS - 3;
+
+	if (key == KEY_RESIZE)
+		return key;
+	if (t->yes)
+		return text_yes_key(u, t, key);
+	switch (key) {
+	case 'q': case 27: case KEY_LEFT: case '?':
+		ui_pop(u);
+		return 0;
+	case 'j': case KEY_DOWN: t->scroll++; return 0;
+	case 'k': case KEY_UP: t->scroll -= t->scroll > 0; return 0;
+	case KEY_NPAGE: case ' ': t->scroll += (size_t)page; return 0;
+	case KEY_PPAGE: t->scroll = t->scroll > (size_t)page ? t->scroll - (size_t)page : 0; return 0;
+	case 'g': case KEY_HOME: t->scroll = 0; return 0;
+	}
+	return key; /* commands on the selected user work from here too */
+}
+
+static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close};
+
+void ui_text_push(ui *u, ui_text *t)
+{
+	ui_push(u, &text_ops, t);
+}
+
+/* ---- detail ---- */
+
+static void add_field(ui_text *t, const char *label, const char *v)
+{
+	if (v && *v)
+		ui_text_add(t, "  %-9s %s", label, v);
+}
+
+static void detail_user(ui_text *t, desk *d, const store_row *r)
+{
+	cycle_stage s = desk_stage(d, r);
+	char end[16];
+
+	cd_format_date(r->cur.not_after, end);
+	ui_text_add(t, "%s  %s", r->u.name, r->u.full_name);
+	add_field(t, "email", r->u.email);
+	add_field(t, "phone", r->u.phone);
+	add_field(t, "location", r->u.location);
+	add_field(t, "org", r->u.org);
+	add_field(t, "unit", r->u.ou);
+	add_field(t, "country", r->u.country);
+	ui_text_add(t, "  %-9s %s: %s", "stage", cycle_stage_name(s), cycle_stage_help(s));
+	ui_text_add(t, "  %-9s %s (%lld days)", "expires", end,
+		    (long long)cd_days_until(r->cur.not_after, d->now));
+}
+
+static int detail_cert(void *ctx, const store_cert *c)
+{
+	ui_text *t = ctx;
+	char from[16], to[16], when[16];
+
+	cd_format_date(c->not_before, from);
+	cd_format_date(c->not_after, to);
+	cd_format_date(c->published_at ? c->published_at : c->revoke_at, when);
+	ui_text_add(t, "  %s  %s..%s  %s%s%s", c->serial, from, to,
+		    c->published_at ? "revoked, in the CRL since " :
+		    c->revoke_at ? "revocation scheduled " : c->state,
+		    c->published_at || c->revoke_at ? when : "",
+		    c->task ? "" : "");
+	return 0;
+}
+
+static void timeline_date(ui_text *t, const char *what, int64_t when, const char *extra)
+{
+	char day[16];
+
+	if (!when)
+		return;
+	cd_format_date(when, day);
+	ui_text_add(t, "  %-9s %s%s%s", what, day, extra ? " " : "", extra ? extra : "");
+}
+
+/* The renewal's story, and why the old certificate's revocation waits or may go. */
+static void detail_timeline(ui_text *t, desk *d, const store_row *r)
+{
+	int open = r->old.id && !r->old.published_at;
+	const store_cert *cc = open ? &r->old : &r->cur;
+	store_row p = {0};
+	cycle_readiness rd;
+
+	ui_text_add(t, "%s", "Renewal");
+	timeline_date(t, "issued", cc->issued_at, NULL);
+	timeline_date(t, "notified", cc->notified_at, cc->task);
+	if (cc->task && !cc->notified_at)
+		ui_text_add(t, "  %-9s %s", "task", cc->task);
+	if (open) {
+		timeline_date(t, "renewed", r->cur.issued_at, r->cur.serial);
+		timeline_date(t, "applied", r->cur.applied_at, r->cur.applied_via);
+	}
+	p.u = r->u;
+	if (open && r->old.revoke_at) {
+		p.cur = r->old;
+		p.old = r->cur;
+	} else if (r->cur.revoke_at && !r->cur.published_at) {
+		p.cur = r->cur;
+	} else {
+		return;
+	}
+	cycle_ready(&p, d->now, &rd);
+	ui_text_add(t, "  %-9s %s", "revoke", rd.why);
+}
+
+static void detail_links(ui_text *t, desk *d, const store_row *r)
+{
+	char *tl = NULL, *ml = NULL;
+
+	ui_text_add(t, "%s", "Links");
+	if (desk_links(d, r, &tl, &ml) < 0) {
+		ui_text_add(t, "  %s", cd_errmsg());
+		return;
+	}
+	ui_text_add(t, "  task  %s", tl);
+	ui_text_add(t, "  mail  %s", ml);
+	free(tl);
+	free(ml);
+}
+
+static int detail_build(ui *u, const char *user, ui_text *t)
+{
+	desk_row row;
+
+	if (desk_get_existing(u->d, user, &row) < 0)
+		return -1;
+	detail_user(t, u->d, &row.r);
+	ui_text_add(t, "%s", "Certificates (oldest first)");
+	if (store_certs_of(u->d->st, row.r.u.id, detail_cert, t) < 0)
+		ui_text_add(t, "  %s", cd_errmsg());
+	detail_timeline(t, u->d, &row.r);
+	detail_links(t, u->d, &row.r);
+	desk_row_free(&row);
+	return 0;
+}
+
+void ui_detail_free(ui *u)
+{
+	free_lines(u->dlines, u->ndlines);
+	u->dlines = NULL;
+	u->ndlines = 0;
+	u->duser[0] = '\0';
+}
+
+int ui_detail_refresh(ui *u)
+{
+	const ui_row *r = ui_selected(u);
+	const char *user = r ? ui_str(u, r->user) : "";
+	ui_text *t;
+
+	if (u->dlines && strcmp(user, u->duser) == 0)
+		return 0;
+	ui_detail_free(u);
+	t = ui_text_new("");
+	if (!r)
+		ui_text_add(t, "%s", "no user selected");
+	else if (detail_build(u, user, t) < 0)
+		ui_text_add(t, "%s", cd_errmsg());
+	u->dlines = t->lines;
+	u->ndlines = t->n;
+	snprintf(u->duser, sizeof u->duser, "%s", user);
+	free(t);
+	return 0;
+}
+
+int ui_open_detail(ui *u)
+{
+	ui_text *t = ui_text_new("detail");
+
+	t->detail = 1;
+	snprintf(t->footer, sizeof t->footer, "q: back  j/k: scroll  keys of the list act on this user");
+	ui_text_push(u, t);
+	return 0;
+}
+
+/* ---- audit log ---- */
+
+static int log_line(void *ctx, int64_t at, const char *actor, const char *action,
+		    const char *user, const char *detail)
+{
+	char when[32];
+
+	cd_format_time(at, when);
+	ui_text_add(ctx, "%s  %-8s %-8s %s", when, actor, action, detail);
+	return 0;
+}
+
+int ui_open_log(ui *u)
+{
+	const ui_row *r = ui_selected(u);
+	char title[160];
+	ui_text *t;
+
+	snprintf(title, sizeof title, "audit log of %s", ui_str(u, r->user));
+	t = ui_text_new(title);
+	if (store_audit_each(u->d->st, ui_str(u, r->user), log_line, t) < 0) {
+		text_free(t);
+		return -1;
+	}
+	if (t->n == 0)
+		ui_text_add(t, "%s", "(nothing recorded)");
+	ui_text_push(u, t);
+	return 0;
+}
+
+/* ---- help, generated from the command table ---- */
+
+int ui_open_help(ui *u)
+{
+	ui_text *t = ui_text_new("help: keys (from the command table)");
+	char key[16];
+	int i;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+		int refused = u->d->readonly && (c->flags & CMD_WRITES);
+
+		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
+			continue;
+		ui_key_name(c, key, sizeof key);
+		ui_text_add(t, "%-7s %s%s", key, c->help, refused ? "  [read-only: not available]" : "");
+	}
+	ui_text_add(t, "%s", "");
+	ui_text_add(t, "%s", "Stages");
+	for (i = 0; i < STAGE_COUNT; i++)
+		ui_text_add(t, "%-9s %s", cycle_stage_name((cycle_stage)i),
+			    cycle_stage_help((cycle_stage)i));
+	ui_text_push(u, t);
+	return 0;
+}

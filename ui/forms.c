@@ -1,0 +1,670 @@
+/* forms.c: dialogs (forms made of ui/field.c state machines, a menu, the search line)
+ * and the actions behind them.  Every action calls the same desk_* function as its
+ * command-line verb. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip.h"
+#include "publish.h"
+#include "ui.h"
+
+#define FORM_MAX 12
+
+typedef struct ui_form ui_form;
+struct ui_form {
+	char title[160];
+	char note[3][240];
+	field fields[FORM_MAX];
+	form fm;
+	int (*submit)(ui *u, ui_form *f); /* 0 closes the form; -1 keeps it open */
+	char user[128];
+	int reason, now_forced;
+	int modal, result; /* a modal form (the passphrase) ends with result 1 or -1 */
+};
+
+static ui_form *form_new(const char *title, const char *user)
+{
+	ui_form *f = cd_malloc(sizeof *f);
+
+	memset(f, 0, sizeof *f);
+	snprintf(f->title, sizeof f->title, "%s", title);
+	snprintf(f->user, sizeof f->user, "%s", user ? user : "");
+	return f;
+}
+
+static field *form_add(ui_form *f, const char *name, const char *label, int flags,
+		       field_check_fn check, const char *value)
+{
+	field *fl = &f->fields[f->fm.nfields++];
+
+	fl->name = name;
+	fl->label = label;
+	fl->flags = flags;
+	fl->check = check;
+	if (value)
+		field_set(fl, value);
+	return fl;
+}
+
+static void form_wipe(ui_form *f)
+{
+	memset(f, 0, sizeof *f); /* a passphrase may have been typed here */
+	free(f);
+}
+
+static void form_draw(ui *u, void *st)
+{
+	ui_form *f = st;
+	int w = COLS - 4 < 76 ? COLS - 4 : 76, notes = 0, h, y, x, i, fx = 14, ccol = 0, cy = -1;
+	char view[FIELD_CAP * 4 + 8];
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	while (notes < 3 && f->note[notes][0])
+		notes++;
+	h = (int)f->fm.nfields + notes + 4;
+	y = (LINES - h) / 2 > 0 ? (LINES - h) / 2 : 0;
+	x = (COLS - w) / 2;
+	ui_box(y, x, h, w, f->title);
+	for (i = 0; i < notes; i++)
+		ui_put(y + 1 + i, x + 2, f->note[i], w - 4, 0);
+	for (i = 0; i < (int)f->fm.nfields; i++) {
+		field *fl = &f->fields[i];
+		int row = y + 1 + notes + (notes > 0) + i, col;
+
+		attrset((size_t)i == f->fm.focus ? A_BOLD : A_NORMAL);
+		ui_put(row, x + 2, fl->label, fx - 3, 1);
+		attrset(A_UNDERLINE | ((fl->flags & FIELD_READONLY) ? A_DIM : 0));
+		field_view(fl, w - fx - 2, view, sizeof view, &col);
+		ui_put(row, x + fx, view, w - fx - 2, 1);
+		attrset(A_NORMAL);
+		if ((size_t)i == f->fm.focus) {
+			cy = row;
+			ccol = x + fx + col;
+		}
+	}
+	ui_put(y + h - 2, x + 2, "Tab/Enter next  Enter on the last or Ctrl-X submits  Esc cancels",
+	       w - 4, 0);
+	if (cy >= 0) {
+		move(cy, ccol);
+		curs_set(1);
+	}
+}
+
+static void form_close(ui *u, void *st)
+{
+	form_wipe(st);
+}
+
+static const ui_screen_ops form_ops;
+
+static int form_submit(ui *u, ui_form *f)
+{
+	u->depth--; /* the form leaves the stack before its action may open a result */
+	if (f->submit(u, f) < 0) {
+		ui_msg(u, 1, "%s", cd_errmsg());
+		ui_push(u, &form_ops, f);
+		return 0;
+	}
+	form_wipe(f);
+	return 0;
+}
+
+static int form_keyh(ui *u, void *st, int key)
+{
+	ui_form *f = st;
+
+	if (key == KEY_RESIZE)
+		return key;
+	switch (form_key(&f->fm, key)) {
+	case FORM_SUBMIT:
+		if (f->modal)
+			f->result = 1;
+		else
+			return form_submit(u, f);
+		break;
+	case FORM_CANCEL:
+		if (f->modal) {
+			f->result = -1;
+		} else {
+			ui_pop(u);
+			ui_msg(u, 0, "cancelled");
+		}
+		break;
+	case FORM_INVALID:
+		ui_msg(u, 1, "%s", cd_errmsg());
+		break;
+	case FORM_CONTINUE:
+		break;
+	}
+	return 0;
+}
+
+static const ui_screen_ops form_ops = {"form", form_draw, form_keyh, form_close};
+
+static void form_open(ui *u, ui_form *f)
+{
+	form_setup(&f->fm, f->fields, f->fm.nfields);
+	ui_push(u, &form_ops, f);
+}
+
+/* Empty optional values mean "not given": the setting's default, or the old value. */
+static const char *opt_value(ui_form *f, const char *name)
+{
+	const char *v = form_value(&f->fm, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* ---- the passphrase, asked in the middle of an action ---- */
+
+int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
+{
+	ui *u = ctx;
+	ui_form *f = form_new("CA key", NULL);
+	int key, rc = -1;
+
+	f->modal = 1;
+	snprintf(f->note[0], sizeof f->note[0], "The CA key is passphrase-protected.");
+	form_add(f, "pass", prompt, FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
+	form_open(u, f);
+	while (!f->result) {
+		ui_draw(u);
+		key = ui_read_key(u);
+		if (key == ERR && u->quit)
+			f->result = -1;
+		else if (key != ERR)
+			form_keyh(u, f, key);
+	}
+	if (f->result > 0 && strlen(form_value(&f->fm, "pass")) < size) {
+		snprintf(buf, size, "%s", form_value(&f->fm, "pass"));
+		rc = 0;
+	}
+	ui_pop(u);
+	return rc;
+}
+
+/* ---- create and renew ---- */
+
+static int check_days(const char *v)
+{
+	long n;
+
+	return !*v ? 0 : cd_parse_int("days", v, 1, 825, &n);
+}
+
+static int check_country(const char *v)
+{
+	return !*v ? 0 : cd_check_country(v);
+}
+
+static void person_fields(ui_form *f, const store_user *p)
+{
+	form_add(f, "name", "Name", FIELD_REQUIRED, NULL, p ? p->full_name : NULL);
+	form_add(f, "email", "Email", FIELD_REQUIRED, cd_check_email, p ? p->email : NULL);
+	form_add(f, "phone", "Phone (SMS)", 0, NULL, p ? p->phone : NULL);
+	form_add(f, "location", "Location", 0, NULL, p ? p->location : NULL);
+	form_add(f, "org", "Org", 0, NULL, p ? p->org : NULL);
+	form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
+	form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
+	form_add(f, "days", "Days", 0, check_days, NULL);
+}
+
+static desk_fields fields_of(ui_form *f)
+{
+	desk_fields df = {0};
+	const char *days = opt_value(f, "days");
+
+	df.full_name = form_value(&f->fm, "name");
+	df.email = form_value(&f->fm, "email");
+	df.phone = form_value(&f->fm, "phone");
+	df.location = opt_value(f, "location");
+	df.org = opt_value(f, "org");
+	df.ou = opt_value(f, "ou");
+	df.country = opt_value(f, "country");
+	df.days = days ? strtol(days, NULL, 10) : 0;
+	return df;
+}
+
+/* Where the files went and who gets the SMS; the password waits for its key. */
+static void show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
+{
+	char title[160], end[16];
+	ui_text *t;
+
+	cd_format_date(is->not_after, end);
+	snprintf(title, sizeof title, "%s %s", verb, user);
+	t = ui_text_new(title);
+	ui_text_add(t, "%s %s: serial %s, expires %s", verb, user, is->serial, end);
+	ui_text_add(t, "  .p12  %s", is->p12_path);
+	ui_text_add(t, "  .pw   %s", is->pw_path);
+	ui_text_add(t, "  send the password by SMS to: %s",
+		    is->phone && *is->phone ? is->phone : "(no phone on record)");
+	ui_text_add(t, "%s", "  press P to show the password (it is never shown unasked)");
+	if (strcmp(verb, "renewed") == 0)
+		ui_text_add(t, "  the old certificate's revocation is held until %s applies the new "
+			    "one (key a) or it expires", user);
+	snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
+	snprintf(u->last_user, sizeof u->last_user, "%s", user);
+	ui_load(u);
+	ui_select_user(u, user);
+	ui_text_push(u, t);
+}
+
+static int create_submit(ui *u, ui_form *f)
+{
+	desk_fields df = fields_of(f);
+	const char *user = form_value(&f->fm, "user");
+	desk_issued is;
+
+	if (desk_create(u->d, user, &df, &is) < 0)
+		return -1;
+	show_issued(u, "created", user, &is);
+	desk_issued_free(&is);
+	return 0;
+}
+
+int ui_open_create(ui *u)
+{
+	ui_form *f = form_new("create a user's certificate", NULL);
+
+	snprintf(f->note[0], sizeof f->note[0], "Empty location/org/unit/country/days: the defaults.");
+	form_add(f, "user", "User", FIELD_REQUIRED, cd_check_user, NULL);
+	person_fields(f, NULL);
+	f->submit = create_submit;
+	form_open(u, f);
+	return 0;
+}
+
+static int renew_submit(ui *u, ui_form *f)
+{
+	desk_fields df = fields_of(f);
+	desk_issued is;
+
+	if (desk_renew(u->d, f->user, &df, &is) < 0)
+		return -1;
+	show_issued(u, "renewed", f->user, &is);
+	desk_issued_free(&is);
+	return 0;
+}
+
+int ui_open_renew(ui *u)
+{
+	const char *user = ui_str(u, ui_selected(u)->user);
+	ui_form *f;
+	desk_row row;
+	char title[160];
+
+	if (desk_get_existing(u->d, user, &row) < 0)
+		return -1;
+	snprintf(title, sizeof title, "renew %s", user);
+	f = form_new(title, user);
+	snprintf(f->note[0], sizeof f->note[0], "The current details, filled in: change what changed.");
+	form_add(f, "user", "User", FIELD_READONLY, NULL, user);
+	person_fields(f, &row.r.u);
+	desk_row_free(&row);
+	f->submit = renew_submit;
+	form_open(u, f);
+	return 0;
+}
+
+/* ---- revoke: a reason, then the user name typed as confirmation ---- */
+
+static const char *const reasons[] = {
+	"unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation",
+};
+#define NREASONS (int)(sizeof reasons / sizeof *reasons)
+
+typedef struct {
+	char user[128];
+	int sel, n, renewing;
+} ui_menu;
+
+static void menu_draw(ui *u, void *st)
+{
+	ui_menu *m = st;
+	int w = 60 < COLS - 4 ? 60 : COLS - 4, h = m->n + 5, y = (LINES - h) / 2, x = (COLS - w) / 2, i;
+	char title[200];
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	snprintf(title, sizeof title, "revoke %s: why?", m->user);
+	ui_box(y, x, h, w, title);
+	for (i = 0; i < m->n; i++) {
+		char item[160];
+
+		if (i < NREASONS)
+			snprintf(item, sizeof item, "%s", reasons[i]);
+		else
+			snprintf(item, sizeof item, "keyCompromise, the old certificate at once");
+		attrset(i == m->sel ? ui_attr(UI_SELECTED) : A_NORMAL);
+		ui_put(y + 2 + i, x + 2, item, w - 4, 1);
+	}
+	attrset(A_NORMAL);
+	ui_put(y + h - 2, x + 2, "j/k choose  Enter next  Esc cancel", w - 4, 0);
+}
+
+static void menu_close(ui *u, void *st)
+{
+	free(st);
+}
+
+static int revoke_submit(ui *u, ui_form *f)
+{
+	if (strcmp(form_value(&f->fm, "confirm"), f->user) != 0)
+		return cd_err("the name typed does not match '%s': nothing revoked", f->user);
+	if (desk_revoke(u->d, f->user, f->reason, f->now_forced) < 0)
+		return -1;
+	ui_load(u);
+	ui_msg(u, 0, "%s: revocation scheduled (%s); p publishes what is ready", f->user,
+	       ca_reason_name(f->reason));
+	return 0;
+}
+
+static void revoke_confirm(ui *u, ui_menu *m)
+{
+	char title[160];
+	ui_form *f;
+
+	snprintf(title, sizeof title, "revoke %s", m->user);
+	f = form_new(title, m->user);
+	f->now_forced = m->sel >= NREASONS;
+	ca_reason_parse(f->now_forced ? "keyCompromise" : reasons[m->sel], &f->reason);
+	snprintf(f->note[0], sizeof f->note[0], "Reason: %s%s.", ca_reason_name(f->reason),
+		 f->now_forced ? ", the old certificate revoked at once" : "");
+	snprintf(f->note[1], sizeof f->note[1], "Type the user name to confirm.");
+	form_add(f, "confirm", "User name", FIELD_REQUIRED, NULL, NULL);
+	f->submit = revoke_submit;
+	form_open(u, f);
+}
+
+static int menu_key(ui *u, void *st, int key)
+{
+	ui_menu *m = st;
+
+	switch (key) {
+	case KEY_RESIZE: return key;
+	case 'j': case KEY_DOWN: m->sel += m->sel + 1 < m->n; break;
+	case 'k': case KEY_UP: m->sel -= m->sel > 0; break;
+	case 27: case 'q':
+		ui_pop(u);
+		ui_msg(u, 0, "cancelled");
+		break;
+	case '\n': case '\r': case KEY_ENTER:
+		u->depth--;
+		revoke_confirm(u, m);
+		free(m);
+		break;
+	}
+	return 0;
+}
+
+static const ui_screen_ops menu_ops = {"menu", menu_draw, menu_key, menu_close};
+
+int ui_open_revoke(ui *u)
+{
+	const ui_row *r = ui_selected(u);
+	ui_menu *m = cd_malloc(sizeof *m);
+
+	memset(m, 0, sizeof *m);
+	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
+	m->renewing = r->stage == STAGE_RENEWED || r->stage == STAGE_APPLIED;
+	m->n = NREASONS + m->renewing;
+	ui_push(u, &menu_ops, m);
+	return 0;
+}
+
+/* ---- notify, task, applied ---- */
+
+static int check_task_opt(const char *v)
+{
+	return !*v ? 0 : cd_check_task(v);
+}
+
+static int notify_submit(ui *u, ui_form *f)
+{
+	char *tl, *ml, title[160];
+	ui_text *t;
+
+	if (desk_notify(u->d, f->user, opt_value(f, "task"), &tl, &ml) < 0)
+		return -1;
+	ui_load(u);
+	snprintf(title, sizeof title, "notified %s", f->user);
+	t = ui_text_new(title);
+	ui_text_add(t, "%s is notified. Open the task, send the mail (y / m copy them):", f->user);
+	ui_text_add(t, "task  %s", tl);
+	ui_text_add(t, "mail  %s", ml);
+	free(tl);
+	free(ml);
+	ui_text_push(u, t);
+	return 0;
+}
+
+static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn check)
+{
+	const char *user = ui_str(u, ui_selected(u)->user);
+	const char *task = ui_str(u, ui_selected(u)->task);
+	char title[160];
+	ui_form *f;
+
+	snprintf(title, sizeof title, "%s %s", verb, user);
+	f = form_new(title, user);
+	form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, check, *task ? task : NULL);
+	return f;
+}
+
+int ui_open_notify(ui *u)
+{
+	ui_form *f = task_form(u, "notify", 0, check_task_opt);
+
+	snprintf(f->note[0], sizeof f->note[0], "The task id (e.g. T123456), or empty if none yet.");
+	f->submit = notify_submit;
+	form_open(u, f);
+	return 0;
+}
+
+static int task_submit(ui *u, ui_form *f)
+{
+	const char *task = form_value(&f->fm, "task");
+
+	if (desk_set_task(u->d, f->user, task) < 0)
+		return -1;
+	ui_load(u);
+	ui_msg(u, 0, "%s: task %s recorded", f->user, task);
+	return 0;
+}
+
+int ui_open_task(ui *u)
+{
+	ui_form *f = task_form(u, "task of", 1, cd_check_task);
+
+	f->submit = task_submit;
+	form_open(u, f);
+	return 0;
+}
+
+int ui_do_applied(ui *u)
+{
+	char user[128];
+
+	snprintf(user, sizeof user, "%s", ui_str(u, ui_selected(u)->user));
+	if (desk_applied(u->d, user, "operator", 0) < 0)
+		return -1;
+	ui_load(u);
+	ui_msg(u, 0, "%s: new certificate applied; the old one's revocation is ready", user);
+	return 0;
+}
+
+/* ---- copy a link, show the password ---- */
+
+int ui_do_copy(ui *u, int mail)
+{
+	const char *user = ui_str(u, ui_selected(u)->user);
+	char *tl = NULL, *ml = NULL, how[128] = "";
+	desk_row row;
+	int rc;
+
+	if (desk_get_existing(u->d, user, &row) < 0)
+		return -1;
+	rc = desk_links(u->d, &row.r, &tl, &ml);
+	desk_row_free(&row);
+	if (rc == 0)
+		rc = clip_copy(mail ? ml : tl, how, sizeof how);
+	free(tl);
+	free(ml);
+	if (rc < 0)
+		return cd_err("copy failed: %s (the link is in the detail view, Enter)", cd_errmsg());
+	clearok(curscr, TRUE); /* the clipboard write went straight to the terminal */
+	ui_msg(u, 0, "copied the %s link of %s via %s", mail ? "mail" : "task", user, how);
+	return 0;
+}
+
+int ui_do_password(ui *u)
+{
+	const char *user = ui_str(u, ui_selected(u)->user);
+	char *data = NULL, path[1024];
+	size_t len;
+	desk_row row;
+
+	if (u->last_pw[0] && strcmp(u->last_user, user) == 0) {
+		snprintf(path, sizeof path, "%s", u->last_pw);
+	} else {
+		if (desk_get_existing(u->d, user, &row) < 0)
+			return -1;
+		snprintf(path, sizeof path, "%s", row.r.cur.pw_path ? row.r.cur.pw_path : "");
+		desk_row_free(&row);
+	}
+	if (!path[0])
+		return cd_err("no .pw file is recorded for %s", user);
+	if (cd_read_file(path, &data, &len) < 0)
+		return cd_err("%s (moved or sent already?)", cd_errmsg());
+	data[strcspn(data, "\r\n")] = '\0';
+	ui_msg(u, 0, "password of %s: %s   (cleared at the next key)", user, data);
+	memset(data, 0, len);
+	free(data);
+	return 0;
+}
+
+/* ---- publish: the dry run first, then the question ---- */
+
+static void report_line(void *ctx, const char *line)
+{
+	ui_text_add_raw(ctx, line);
+}
+
+static int publish_yes(ui *u, ui_text *dry)
+{
+	publish_opts po = {0, report_line, NULL};
+	publish_result res;
+	ui_text *t = ui_text_new("publish");
+	int rc;
+
+	po.ctx = t;
+	rc = publish_run(u->d, &po, &res);
+	if (rc == 0)
+		ui_text_add(t, "published %zu revocation%s in %zu commit%s; %zu held", res.published,
+			    res.published == 1 ? "" : "s", res.commits, res.commits == 1 ? "" : "s",
+			    res.held);
+	else
+		ui_text_add(t, "publish failed: %s", cd_errmsg());
+	ui_load(u);
+	ui_text_push(u, t);
+	if (rc == 0)
+		ui_msg(u, 0, "published %zu revocation%s", res.published, res.published == 1 ? "" : "s");
+	return rc;
+}
+
+static void dry_plan(ui_text *t, const publish_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const publish_item *it = &p->items[i];
+
+		ui_text_add(t, "%-5s %-12s %-8s %s", it->ready ? "READY" : "held", it->user,
+			    it->task ? it->task : "-", it->serial);
+		ui_text_add(t, "      %s", it->why);
+	}
+	if (p->n == 0)
+		ui_text_add(t, "%s", "no revocation is scheduled");
+}
+
+int ui_open_publish(ui *u)
+{
+	ui_text *t = ui_text_new("publish: dry run (nothing changes until you answer y)");
+	publish_plan p;
+
+	if (publish_plan_get(u->d, &p) < 0) {
+		free(t);
+		return -1;
+	}
+	dry_plan(t, &p);
+	t->yes = publish_yes;
+	snprintf(t->footer, sizeof t->footer,
+		 "publish %zu ready, %zu held wait (signed CRL, one commit each, push)? y/n",
+		 p.ready, p.held);
+	publish_plan_free(&p);
+	ui_text_push(u, t);
+	return 0;
+}
+
+/* ---- search: the filter typed on the status line, applied as it is typed ---- */
+
+typedef struct {
+	field f;
+	char before[FIELD_CAP + 1];
+} ui_search;
+
+static void search_draw(ui *u, void *st)
+{
+	ui_search *s = st;
+	char view[FIELD_CAP * 4 + 8];
+	int col;
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	ui_fill(LINES - 2, 0, COLS, A_NORMAL);
+	mvaddstr(LINES - 2, 0, "filter: ");
+	field_view(&s->f, COLS - 9, view, sizeof view, &col);
+	ui_put(LINES - 2, 8, view, COLS - 9, 0);
+	move(LINES - 2, 8 + col);
+	curs_set(1);
+}
+
+static int search_key(ui *u, void *st, int key)
+{
+	ui_search *s = st;
+
+	if (key == KEY_RESIZE)
+		return key;
+	if (key == 27 || key == '\n' || key == '\r' || key == KEY_ENTER) {
+		if (key == 27)
+			snprintf(u->filter, sizeof u->filter, "%s", s->before);
+		ui_view_build(u);
+		ui_pop(u);
+		return 0;
+	}
+	field_key(&s->f, key);
+	snprintf(u->filter, sizeof u->filter, "%s", field_value(&s->f));
+	ui_view_build(u);
+	return 0;
+}
+
+static void search_close(ui *u, void *st)
+{
+	free(st);
+}
+
+static const ui_screen_ops search_ops = {"search", search_draw, search_key, search_close};
+
+int ui_open_search(ui *u)
+{
+	ui_search *s = cd_malloc(sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->before, sizeof s->before, "%s", u->filter);
+	field_set(&s->f, u->filter);
+	ui_push(u, &search_ops, s);
+	return 0;
+}

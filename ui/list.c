@@ -1,0 +1,322 @@
+/* list.c: every user in one compact array, sorted and filtered into a view; the header
+ * and the list drawn from it.  Drawing costs the visible rows only. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "publish.h"
+#include "ui.h"
+
+const char *ui_str(const ui *u, uint32_t off)
+{
+	return u->data.text.s + off;
+}
+
+static uint32_t add_str(ui_data *dt, const char *s)
+{
+	char *clean = cd_sanitize(s ? s : "");
+	uint32_t off = (uint32_t)dt->text.len;
+
+	cd_buf_add(&dt->text, clean, strlen(clean) + 1);
+	free(clean);
+	return off;
+}
+
+struct load_ctx {
+	ui *u;
+	ui_data *dt;
+};
+
+static int load_row(void *ctx, const store_row *r)
+{
+	struct load_ctx *l = ctx;
+	ui_data *dt = l->dt;
+	const store_cert *cc = r->old.id && !r->old.published_at ? &r->old : &r->cur;
+	ui_row *row;
+
+	if (dt->nrows == dt->cap) {
+		dt->cap = dt->cap ? dt->cap * 2 : 256;
+		dt->rows = cd_realloc(dt->rows, dt->cap * sizeof *dt->rows);
+	}
+	row = &dt->rows[dt->nrows++];
+	row->user = add_str(dt, r->u.name);
+	row->name = add_str(dt, r->u.full_name);
+	row->task = add_str(dt, cc->task);
+	row->expiry = r->cur.not_after;
+	row->stage = (unsigned char)desk_stage(l->u->d, r);
+	dt->counts[row->stage]++;
+	return 0;
+}
+
+void ui_data_free(ui_data *dt)
+{
+	free(dt->rows);
+	free(dt->view);
+	free(dt->ca_name);
+	cd_buf_free(&dt->text);
+	memset(dt, 0, sizeof *dt);
+}
+
+static int load_into(ui *u, ui_data *dt)
+{
+	struct load_ctx l = {u, dt};
+	publish_state ps;
+
+	dt->ca_name = cd_sanitize(ca_name(u->d->ca));
+	if (store_rows(u->d->st, STORE_BY_EXPIRY, load_row, &l) < 0 ||
+	    publish_state_get(u->d, &ps) < 0)
+		return -1;
+	dt->crl_found = ps.published;
+	dt->crl_number = ps.number;
+	dt->crl_next = ps.next_update;
+	dt->ready = (int)ps.ready;
+	dt->held = (int)ps.held;
+	return 0;
+}
+
+int ui_load(ui *u)
+{
+	ui_data fresh = {0};
+	const ui_row *r = ui_selected(u);
+	char keep[128] = "";
+
+	if (r)
+		snprintf(keep, sizeof keep, "%s", ui_str(u, r->user));
+	u->version = store_data_version(u->d->st);
+	desk_reload(u->d);
+	if (load_into(u, &fresh) < 0) {
+		ui_data_free(&fresh);
+		return -1;
+	}
+	ui_data_free(&u->data);
+	u->data = fresh;
+	ui_view_build(u);
+	ui_select_user(u, keep);
+	u->duser[0] = '\0'; /* the detail is stale */
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx)
+{
+	const ui *u = ctx;
+	const ui_row *x = &u->data.rows[*(const uint32_t *)a];
+	const ui_row *y = &u->data.rows[*(const uint32_t *)b];
+	int by_stage = x->stage - y->stage;
+	int by_expiry = (x->expiry > y->expiry) - (x->expiry < y->expiry);
+	int by_user = strcmp(ui_str(u, x->user), ui_str(u, y->user));
+
+	if (u->sort == UI_SORT_USER)
+		return by_user;
+	if (u->sort == UI_SORT_STAGE)
+		return by_stage ? by_stage : by_expiry ? by_expiry : by_user;
+	return by_expiry ? by_expiry : by_stage ? by_stage : by_user;
+}
+
+static int row_matches(const ui *u, const ui_row *r)
+{
+	const char *f = u->filter;
+
+	if (u->stage_filter == UI_FILTER_ACTION && !cycle_needs_action(r->stage))
+		return 0;
+	if (u->stage_filter >= 0 && r->stage != u->stage_filter)
+		return 0;
+	return !*f || strcasestr(ui_str(u, r->user), f) || strcasestr(ui_str(u, r->name), f) ||
+	       strcasestr(ui_str(u, r->task), f);
+}
+
+void ui_view_build(ui *u)
+{
+	ui_data *dt = &u->data;
+	const ui_row *cur = ui_selected(u);
+	char keep[128] = "";
+	size_t i;
+
+	if (cur)
+		snprintf(keep, sizeof keep, "%s", ui_str(u, cur->user));
+	dt->view = cd_realloc(dt->view, (dt->nrows ? dt->nrows : 1) * sizeof *dt->view);
+	dt->nview = 0;
+	for (i = 0; i < dt->nrows; i++)
+		if (row_matches(u, &dt->rows[i]))
+			dt->view[dt->nview++] = (uint32_t)i;
+	qsort_r(dt->view, dt->nview, sizeof *dt->view, row_cmp, u);
+	ui_select_user(u, keep);
+}
+
+const ui_row *ui_selected(ui *u)
+{
+	if (!u->data.view || u->sel >= u->data.nview)
+		return NULL;
+	return &u->data.rows[u->data.view[u->sel]];
+}
+
+void ui_select_user(ui *u, const char *user)
+{
+	size_t i;
+
+	u->sel = 0;
+	u->top = 0;
+	for (i = 0; user && *user && i < u->data.nview; i++) {
+		if (strcmp(ui_str(u, u->data.rows[u->data.view[i]].user), user) == 0) {
+			u->sel = i;
+			break;
+		}
+	}
+}
+
+void ui_move(ui *u, long delta)
+{
+	long n = (long)u->data.nview, s = (long)u->sel + delta;
+
+	if (n == 0)
+		return;
+	u->sel = (size_t)(s < 0 ? 0 : s >= n ? n - 1 : s);
+}
+
+const char *ui_sort_name(int sort)
+{
+	static const char *const names[] = {"expiry", "stage", "user"};
+
+	return sort >= 0 && sort < UI_SORT_COUNT ? names[sort] : "?";
+}
+
+const char *ui_filter_name(int f)
+{
+	return f == UI_FILTER_ALL ? "all" : f == UI_FILTER_ACTION ? "needs action" :
+	       cycle_stage_name((cycle_stage)f);
+}
+
+static void header_counts(ui *u, int y, int w)
+{
+	char line[512];
+	size_t off = 0;
+	int s;
+
+	for (s = 0; s < STAGE_COUNT && off < sizeof line; s++)
+		off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %zu", s ? "  " : "",
+					cycle_stage_name((cycle_stage)s), u->data.counts[s]);
+	ui_put(y, 0, line, w, 1);
+}
+
+static void header_crl(ui *u, int y, int w)
+{
+	const ui_data *dt = &u->data;
+	char line[256], next[16];
+	int64_t days;
+
+	if (!dt->crl_found) {
+		snprintf(line, sizeof line, "CRL: never published  ready %d  held %d",
+			 dt->ready, dt->held);
+	} else {
+		cd_format_date(dt->crl_next, next);
+		days = cd_days_until(dt->crl_next, u->d->now);
+		snprintf(line, sizeof line, "CRL #%lld: next update %s (%s%lld days)  ready %d  held %d",
+			 (long long)dt->crl_number, next, days < 0 ? "EXPIRED " : "",
+			 (long long)days, dt->ready, dt->held);
+	}
+	if (dt->crl_found && cd_days_until(dt->crl_next, u->d->now) <= 7)
+		attrset(ui_attr(UI_EXPIRED));
+	ui_put(y, 0, line, w, 1);
+	attrset(A_NORMAL);
+}
+
+void ui_draw_header(ui *u)
+{
+	int w = COLS;
+	char line[256], today[16];
+	const char *badge = u->d->readonly ? " READ-ONLY " : "";
+
+	cd_format_date(u->d->now, today);
+	snprintf(line, sizeof line, "certdesk  %s", u->data.ca_name ? u->data.ca_name : "");
+	attrset(ui_attr(UI_HEADER));
+	ui_put(0, 0, line, w, 1);
+	snprintf(line, sizeof line, "%zu users  as of %s", u->data.nrows, today);
+	ui_put(0, w - ui_width(line) - (int)strlen(badge) - 1 > 0 ?
+	       w - ui_width(line) - (int)strlen(badge) - 1 : 0, line, w, 0);
+	attrset(ui_attr(UI_BADGE));
+	if (*badge)
+		mvaddstr(0, w - (int)strlen(badge), badge);
+	attrset(A_NORMAL);
+	header_counts(u, 1, w);
+	header_crl(u, 2, w);
+}
+
+/* Column widths for a list w columns wide: the name takes what the others leave. */
+typedef struct {
+	int user, name, task;
+} list_cols;
+
+static list_cols layout(int w)
+{
+	list_cols c = {12, 0, 8};
+
+	if (w < 64)
+		c.task = 0;
+	if (w >= 100)
+		c.user = 16;
+	c.name = w - c.user - 1 - 11 - 6 - 9 - (c.task ? c.task + 1 : 0) - 1;
+	if (c.name < 4)
+		c.name = 4;
+	return c;
+}
+
+static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
+{
+	list_cols c = layout(w);
+	char date[16], days[24];
+	int cx = x;
+
+	cd_format_date(r->expiry, date);
+	snprintf(days, sizeof days, "%5lld", (long long)cd_days_until(r->expiry, u->d->now));
+	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
+	ui_fill(y, x, w, selected ? ui_attr(UI_SELECTED) : A_NORMAL);
+	cx += ui_put(y, cx, ui_str(u, r->user), c.user, 1) + 1;
+	cx += ui_put(y, cx, ui_str(u, r->name), c.name, 1) + 1;
+	cx += ui_put(y, cx, date, 10, 1) + 1;
+	if (!selected)
+		attrset(ui_attr(ui_stage_role(r->stage)));
+	cx += ui_put(y, cx, days, 5, 1) + 1;
+	cx += ui_put(y, cx, cycle_stage_name((cycle_stage)r->stage), 8, 1) + 1;
+	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
+	if (c.task)
+		ui_put(y, cx, ui_str(u, r->task), x + w - cx, 1);
+	attrset(A_NORMAL);
+}
+
+static void draw_titles(int y, int x, int w)
+{
+	list_cols c = layout(w);
+	char line[256];
+
+	snprintf(line, sizeof line, "%-*s %-*s %-10s %5s %-8s %s", c.user, "USER", c.name, "NAME",
+		 "EXPIRES", "DAYS", "STAGE", c.task ? "TASK" : "");
+	attrset(ui_attr(UI_TITLE));
+	ui_put(y, x, line, w, 1);
+	attrset(A_NORMAL);
+}
+
+void ui_draw_list(ui *u, int y, int x, int h, int w)
+{
+	size_t i;
+
+	draw_titles(y, x, w);
+	y++;
+	h--;
+	if (h <= 0)
+		return;
+	/* Keep the selection in sight; scroll by pages like less does. */
+	if (u->sel < u->top)
+		u->top = u->sel;
+	if (u->sel >= u->top + (size_t)h)
+		u->top = u->sel - (size_t)h + 1;
+	for (i = 0; i < (size_t)h; i++) {
+		size_t k = u->top + i;
+
+		if (k < u->data.nview)
+			draw_row(u, &u->data.rows[u->data.view[k]], y + (int)i, x, w, k == u->sel);
+		else
+			ui_fill(y + (int)i, x, w, A_NORMAL);
+	}
+	if (u->data.nview == 0)
+		ui_put(y, x, u->data.nrows ? "  no user matches the filter" : "  no users yet: press c to create one", w, 1);
+}

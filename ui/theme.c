@@ -1,0 +1,151 @@
+/* theme.c: colours by urgency, a monochrome theme, and width-aware cells. */
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "ui.h"
+
+static attr_t attrs[UI_ROLE_COUNT];
+
+/* Without colour, urgency still shows: bold+reverse expired, bold inside the window. */
+static void theme_mono(void)
+{
+	attrs[UI_NORMAL] = A_NORMAL;
+	attrs[UI_HEADER] = A_BOLD;
+	attrs[UI_TITLE] = A_UNDERLINE;
+	attrs[UI_EXPIRED] = A_BOLD | A_REVERSE;
+	attrs[UI_WINDOW] = A_BOLD;
+	attrs[UI_DONE] = A_NORMAL;
+	attrs[UI_SELECTED] = A_REVERSE;
+	attrs[UI_DIM] = A_DIM;
+	attrs[UI_STATUS] = A_REVERSE;
+	attrs[UI_ERROR] = A_BOLD | A_REVERSE;
+	attrs[UI_BADGE] = A_BOLD | A_REVERSE;
+	attrs[UI_DIALOG] = A_NORMAL;
+}
+
+void ui_theme_init(int color)
+{
+	theme_mono();
+	if (!color || !has_colors() || start_color() == ERR)
+		return;
+	use_default_colors();
+	init_pair(1, COLOR_RED, -1);
+	init_pair(2, COLOR_YELLOW, -1);
+	init_pair(3, COLOR_GREEN, -1);
+	init_pair(4, COLOR_WHITE, COLOR_BLUE);
+	init_pair(5, COLOR_WHITE, COLOR_RED);
+	init_pair(6, COLOR_CYAN, -1);
+	attrs[UI_HEADER] = A_BOLD | COLOR_PAIR(6);
+	attrs[UI_TITLE] = A_BOLD | A_UNDERLINE;
+	attrs[UI_EXPIRED] = A_BOLD | COLOR_PAIR(1);
+	attrs[UI_WINDOW] = COLOR_PAIR(2);
+	attrs[UI_DONE] = COLOR_PAIR(3);
+	attrs[UI_STATUS] = COLOR_PAIR(4);
+	attrs[UI_ERROR] = A_BOLD | COLOR_PAIR(5);
+	attrs[UI_BADGE] = A_BOLD | COLOR_PAIR(5);
+}
+
+attr_t ui_attr(enum ui_role r)
+{
+	return r < UI_ROLE_COUNT ? attrs[r] : A_NORMAL;
+}
+
+enum ui_role ui_stage_role(int stage)
+{
+	switch (stage) {
+	case STAGE_EXPIRED: return UI_EXPIRED;
+	case STAGE_EXPIRING: case STAGE_NOTIFIED: case STAGE_RENEWED: case STAGE_APPLIED:
+		return UI_WINDOW;
+	case STAGE_REVOKED: return UI_DONE;
+	default: return UI_NORMAL;
+	}
+}
+
+/* Bytes and columns of the next character; anything unprintable counts as one '?'. */
+static size_t next_char(const char *s, mbstate_t *ps, int *cols)
+{
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, s, MB_CUR_MAX, ps);
+	int w;
+
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(ps, 0, sizeof *ps);
+		*cols = -1;
+		return 1;
+	}
+	w = wcwidth(wc);
+	*cols = w < 0 ? -1 : w;
+	return n;
+}
+
+int ui_width(const char *s)
+{
+	mbstate_t ps;
+	int total = 0, c;
+
+	memset(&ps, 0, sizeof ps);
+	while (*s) {
+		s += next_char(s, &ps, &c);
+		total += c < 0 ? 1 : c;
+	}
+	return total;
+}
+
+int ui_put(int y, int x, const char *s, int w, int pad)
+{
+	mbstate_t ps;
+	int used = 0, c;
+
+	memset(&ps, 0, sizeof ps);
+	move(y, x);
+	while (s && *s) {
+		size_t n = next_char(s, &ps, &c);
+
+		if (used + (c < 0 ? 1 : c) > w)
+			break;
+		if (c < 0)
+			addch('?');
+		else
+			addnstr(s, (int)n);
+		used += c < 0 ? 1 : c;
+		s += n;
+	}
+	for (; pad && used < w; used++)
+		addch(' ');
+	return used;
+}
+
+void ui_fill(int y, int x, int w, attr_t a)
+{
+	attr_t old;
+	short pair;
+
+	attr_get(&old, &pair, NULL);
+	attrset(a);
+	mvhline(y, x, ' ', w);
+	attrset(old);
+}
+
+void ui_box(int y, int x, int h, int w, const char *title)
+{
+	int i;
+
+	for (i = 0; i < h; i++)
+		ui_fill(y + i, x, w, ui_attr(UI_DIALOG));
+	mvhline(y, x + 1, ACS_HLINE, w - 2);
+	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
+	mvvline(y + 1, x, ACS_VLINE, h - 2);
+	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	mvaddch(y, x, ACS_ULCORNER);
+	mvaddch(y, x + w - 1, ACS_URCORNER);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	if (title && *title) {
+		attron(A_BOLD);
+		mvaddch(y, x + 2, ' ');
+		ui_put(y, x + 3, title, w - 6, 0);
+		addch(' ');
+		attroff(A_BOLD);
+	}
+}

@@ -1,0 +1,525 @@
+/* ui.c: the dashboard's loop: keys in (terminal or script), one dispatch point for the
+ * command table, the screen stack, the status bar, live reload, and the entry points. */
+#include "ui.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#define UI_POLL_MS 500
+
+static volatile sig_atomic_t ui_signalled;
+
+static void ui_on_signal(int sig)
+{
+	ui_signalled = sig; /* the loop notices; no curses here */
+}
+
+static void ui_trace(ui *u, const char *what, long n)
+{
+	struct timespec ts;
+
+	if (!u->trace)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(u->trace, "%s %ld %lld.%03ld\n", what, n, (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	fflush(u->trace);
+}
+
+void ui_msg(ui *u, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char raw[sizeof u->msg], *clean;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	clean = cd_sanitize(raw);
+	snprintf(u->msg, sizeof u->msg, "%s", clean);
+	free(clean);
+	u->msg_err = err;
+}
+
+void ui_push(ui *u, const ui_screen_ops *ops, void *st)
+{
+	if (u->depth == UI_DEPTH) {
+		ops->close(u, st);
+		ui_msg(u, 1, "too many screens open");
+		return;
+	}
+	u->stack[u->depth].ops = ops;
+	u->stack[u->depth++].st = st;
+}
+
+void ui_pop(ui *u)
+{
+	ui_screen s;
+
+	if (u->depth == 0)
+		return;
+	s = u->stack[--u->depth];
+	s.ops->close(u, s.st);
+}
+
+/* ---- the command table, as the dashboard sees it ---- */
+
+const cmd_info *ui_cmd_for_key(int key)
+{
+	switch (key) {
+	case KEY_DOWN: return &cmd_table[CMD_DOWN];
+	case KEY_UP: return &cmd_table[CMD_UP];
+	case KEY_NPAGE: case ' ': return &cmd_table[CMD_PAGE_DOWN];
+	case KEY_PPAGE: return &cmd_table[CMD_PAGE_UP];
+	case KEY_HOME: return &cmd_table[CMD_FIRST];
+	case KEY_END: return &cmd_table[CMD_LAST];
+	case KEY_ENTER: case '\r': return &cmd_table[CMD_SHOW];
+	case 3: return &cmd_table[CMD_QUIT]; /* Ctrl-C, read as a key in raw mode */
+	}
+	return key > 0 && key < KEY_MIN ? cmd_by_key(key) : NULL;
+}
+
+const char *ui_cmd_label(const cmd_info *c)
+{
+	switch (c->id) {
+	case CMD_SHOW: return "detail";
+	case CMD_COPY_TASK: return "copy task";
+	case CMD_COPY_MAIL: return "copy mail";
+	case CMD_PASSWORD: return "password";
+	case CMD_SEARCH: return "search";
+	case CMD_STAGE: return "stage";
+	case CMD_HELP: return "help";
+	case CMD_QUIT: return "quit";
+	default: return c->verb ? c->verb : cmd_by_key(c->key) ? c->help : "";
+	}
+}
+
+void ui_key_name(const cmd_info *c, char *out, size_t n)
+{
+	switch (c->id) {
+	case CMD_PAGE_DOWN: snprintf(out, n, "PgDn"); return;
+	case CMD_PAGE_UP: snprintf(out, n, "PgUp"); return;
+	case CMD_DOWN: snprintf(out, n, "j/Down"); return;
+	case CMD_UP: snprintf(out, n, "k/Up"); return;
+	case CMD_SHOW: snprintf(out, n, "Enter"); return;
+	default: snprintf(out, n, "%c", c->key);
+	}
+}
+
+int ui_cmd_applies(ui *u, const cmd_info *c)
+{
+	const ui_row *r = ui_selected(u);
+
+	if ((c->flags & CMD_ROW) && !r)
+		return 0;
+	if (c->id == CMD_APPLIED)
+		return r->stage == STAGE_RENEWED;
+	return 1;
+}
+
+static int is_navigation(const cmd_info *c)
+{
+	return c->id == CMD_DOWN || c->id == CMD_UP || c->id == CMD_PAGE_DOWN ||
+	       c->id == CMD_PAGE_UP || c->id == CMD_FIRST || c->id == CMD_LAST ||
+	       c->id == CMD_SORT || c->id == CMD_RELOAD;
+}
+
+/* The one place where a command is checked and run. */
+int ui_dispatch(ui *u, const cmd_info *c)
+{
+	long page = LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
+	int rc = 0;
+
+	if (cmd_allowed(c, u->d->readonly) < 0 ||
+	    ((c->flags & CMD_ROW) && !ui_selected(u) && cd_err("no user selected") < 0)) {
+		ui_msg(u, 1, "%s", cd_errmsg());
+		return -1;
+	}
+	switch (c->id) {
+	case CMD_DOWN: ui_move(u, 1); break;
+	case CMD_UP: ui_move(u, -1); break;
+	case CMD_PAGE_DOWN: ui_move(u, page); ui_trace(u, "pgdn", ++u->nkeys_seen); break;
+	case CMD_PAGE_UP: ui_move(u, -page); break;
+	case CMD_FIRST: ui_move(u, -(long)u->data.nview); break;
+	case CMD_LAST: ui_move(u, (long)u->data.nview); break;
+	case CMD_SORT:
+		u->sort = (u->sort + 1) % UI_SORT_COUNT;
+		ui_view_build(u);
+		ui_msg(u, 0, "sorted by %s", ui_sort_name(u->sort));
+		break;
+	case CMD_STAGE:
+		u->stage_filter = u->stage_filter + 1 >= STAGE_COUNT ? UI_FILTER_ALL : u->stage_filter + 1;
+		ui_view_build(u);
+		break;
+	case CMD_SEARCH: rc = ui_open_search(u); break;
+	case CMD_RELOAD:
+		rc = ui_load(u);
+		if (rc == 0)
+			ui_msg(u, 0, "reloaded %zu users", u->data.nrows);
+		break;
+	case CMD_HELP: rc = ui_open_help(u); break;
+	case CMD_QUIT: u->quit = 1; break;
+	case CMD_SHOW: rc = ui_open_detail(u); break;
+	case CMD_LOG: rc = ui_open_log(u); break;
+	case CMD_CREATE: rc = ui_open_create(u); break;
+	case CMD_RENEW: rc = ui_open_renew(u); break;
+	case CMD_REVOKE: rc = ui_open_revoke(u); break;
+	case CMD_NOTIFY: rc = ui_open_notify(u); break;
+	case CMD_TASK: rc = ui_open_task(u); break;
+	case CMD_APPLIED: rc = ui_do_applied(u); break;
+	case CMD_PUBLISH: rc = ui_open_publish(u); break;
+	case CMD_COPY_TASK: rc = ui_do_copy(u, 0); break;
+	case CMD_COPY_MAIL: rc = ui_do_copy(u, 1); break;
+	case CMD_PASSWORD: rc = ui_do_password(u); break;
+	default: rc = cd_err("'%s' is not a dashboard key", c->verb ? c->verb : "?");
+	}
+	if (rc < 0)
+		ui_msg(u, 1, "%s", cd_errmsg());
+	return rc;
+}
+
+/* ---- drawing ---- */
+
+/* One "key label" item of the hints; refused keys greyed out. Returns its width. */
+static int draw_hint(ui *u, const cmd_info *c, int y, int x)
+{
+	char key[16];
+	int refused = u->d->readonly && (c->flags & CMD_WRITES);
+
+	ui_key_name(c, key, sizeof key);
+	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : A_BOLD));
+	ui_put(y, x, key, COLS - x, 0);
+	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : 0));
+	ui_put(y, x + ui_width(key) + 1, ui_cmd_label(c), COLS - x - ui_width(key) - 1, 0);
+	attrset(A_NORMAL);
+	return ui_width(key) + 1 + ui_width(ui_cmd_label(c));
+}
+
+/* The keys that apply to the selected row, from the table; help and quit always show. */
+static void draw_hints(ui *u, int y)
+{
+	const cmd_info *help = &cmd_table[CMD_HELP], *quit = &cmd_table[CMD_QUIT];
+	int i, x = 0, tail;
+
+	ui_fill(y, 0, COLS, ui_attr(UI_STATUS));
+	tail = 2 + (int)strlen(ui_cmd_label(help)) + 2 + 2 + (int)strlen(ui_cmd_label(quit));
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+		char key[16];
+		int w;
+
+		if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c == help || c == quit ||
+		    !ui_cmd_applies(u, c))
+			continue;
+		ui_key_name(c, key, sizeof key);
+		w = ui_width(key) + 1 + ui_width(ui_cmd_label(c));
+		if (x + w + 2 + tail > COLS)
+			break;
+		x += draw_hint(u, c, y, x) + 2;
+	}
+	x = COLS - tail;
+	x += draw_hint(u, help, y, x) + 2;
+	draw_hint(u, quit, y, x);
+}
+
+static void draw_info(ui *u, int y)
+{
+	char line[600];
+
+	if (u->msg[0]) {
+		attrset(u->msg_err ? ui_attr(UI_ERROR) : A_BOLD);
+		ui_fill(y, 0, COLS, u->msg_err ? ui_attr(UI_ERROR) : A_BOLD);
+		ui_put(y, 0, u->msg, COLS, 1);
+		attrset(A_NORMAL);
+		return;
+	}
+	snprintf(line, sizeof line, "%zu/%zu  sort: %s  stage: %s%s%s", u->data.nview ? u->sel + 1 : 0,
+		 u->data.nview, ui_sort_name(u->sort), ui_filter_name(u->stage_filter),
+		 u->filter[0] ? "  filter: " : "", u->filter);
+	ui_put(y, 0, line, COLS, 1);
+}
+
+static void draw_side(ui *u, int x, int h, int w)
+{
+	if (ui_detail_refresh(u) < 0) {
+		ui_put(UI_HEAD_ROWS - 1, x, cd_errmsg(), w, 1);
+		return;
+	}
+	mvvline(UI_HEAD_ROWS - 1, x - 1, ACS_VLINE, h);
+	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1);
+}
+
+void ui_draw(ui *u)
+{
+	int body = LINES - UI_HEAD_ROWS - 1, i;
+	int lw = COLS >= UI_SIDE_COLS ? (COLS * 55) / 100 : COLS;
+
+	erase();
+	curs_set(0);
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
+		mvprintw(0, 0, "terminal too small: %dx%d", COLS, LINES);
+		mvprintw(1, 0, "certdesk needs %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+		refresh();
+		return;
+	}
+	ui_draw_header(u);
+	ui_draw_list(u, UI_HEAD_ROWS - 1, 0, body, lw);
+	if (lw < COLS)
+		draw_side(u, lw + 1, body, COLS - lw - 1);
+	draw_info(u, LINES - 2);
+	draw_hints(u, LINES - 1);
+	for (i = 0; i < u->depth; i++)
+		u->stack[i].ops->draw(u, u->stack[i].st);
+	refresh();
+}
+
+/* ---- keys ---- */
+
+static int script_key(ui *u)
+{
+	int k;
+
+	if (u->ki >= u->nkeys) {
+		u->quit = 1;
+		return ERR;
+	}
+	k = u->keys[u->ki++];
+	if (k == UI_KEY_TICK)
+		return ERR;
+	if ((k & 0x7ff00000) == UI_KEY_SIZE_TAG) {
+		resizeterm(k & 0xfff, (k >> 12) & 0xfff);
+		return KEY_RESIZE;
+	}
+	return k;
+}
+
+int ui_read_key(ui *u)
+{
+	wint_t wch;
+	int rc, k;
+
+	if (u->script)
+		return script_key(u);
+	rc = get_wch(&wch);
+	if (ui_signalled) {
+		u->quit = 1;
+		return ERR;
+	}
+	k = field_key_from_wch(rc, wch);
+	if (k != ERR && (k & FIELD_TEXT) && (k & ~FIELD_TEXT) < KEY_MIN)
+		k &= ~FIELD_TEXT; /* plain characters match the command table's keys */
+	return k;
+}
+
+/* Another operator's change shows up without a key press. */
+static void ui_poll(ui *u)
+{
+	if (store_data_version(u->d->st) == u->version)
+		return;
+	if (!u->o.as_of)
+		u->d->now = cd_now();
+	if (ui_load(u) < 0)
+		ui_msg(u, 1, "reload failed: %s", cd_errmsg());
+}
+
+static void ui_handle(ui *u, int key)
+{
+	const cmd_info *c;
+	int i;
+
+	if (key == KEY_RESIZE)
+		return;
+	u->msg[0] = '\0';
+	for (i = u->depth - 1; i >= 0 && key; i--)
+		key = u->stack[i].ops->key(u, u->stack[i].st, key);
+	if (!key || key == KEY_RESIZE)
+		return;
+	if ((c = ui_cmd_for_key(key)))
+		ui_dispatch(u, c);
+}
+
+static void ui_loop(ui *u)
+{
+	int first = 1, key;
+
+	while (!u->quit) {
+		ui_draw(u);
+		if (first)
+			ui_trace(u, "first-screen", (long)u->data.nrows);
+		first = 0;
+		key = ui_read_key(u);
+		if (key == ERR)
+			ui_poll(u);
+		else
+			ui_handle(u, key);
+	}
+}
+
+static void ui_close_all(ui *u)
+{
+	while (u->depth)
+		ui_pop(u);
+}
+
+static int ui_start(ui *u, desk *d, const ui_opts *o)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *tr = getenv("CERTDESK_UI_TRACE");
+
+	memset(u, 0, sizeof *u);
+	u->d = d;
+	u->o = *o;
+	u->stage_filter = UI_FILTER_ALL;
+	if (o->as_of)
+		d->now = o->as_of;
+	d->ask = ui_ask;
+	d->ask_ctx = u;
+	u->color = !o->no_color && !(nc && *nc);
+	if (tr && *tr)
+		u->trace = fopen(tr, "a");
+	return ui_load(u);
+}
+
+static void ui_setup_curses(ui *u)
+{
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	timeout(u->script ? 0 : UI_POLL_MS);
+	ui_theme_init(u->color);
+}
+
+static void ui_finish(ui *u)
+{
+	struct rusage ru;
+
+	if (u->trace) {
+		getrusage(RUSAGE_SELF, &ru);
+		ui_trace(u, "maxrss-kb", ru.ru_maxrss);
+		fclose(u->trace);
+	}
+	ui_detail_free(u);
+	ui_data_free(&u->data);
+	u->d->ask = NULL;
+	u->d->ask_ctx = NULL;
+}
+
+static void ui_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ui_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int ui_main(const char *home, const ui_opts *o)
+{
+	desk d;
+	ui u;
+	SCREEN *sc;
+	int rc = 0;
+
+	if (desk_open(&d, home, o->readonly ? DESK_READONLY : 0) < 0) {
+		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		return 1;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || ui_start(&u, &d, o) < 0) {
+		fprintf(stderr, "certdesk: %s\n", isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ?
+			cd_errmsg() : "the dashboard needs a terminal (try 'certdesk list')");
+		desk_close(&d);
+		return 1;
+	}
+	if (!(sc = newterm(NULL, stdout, stdin))) {
+		fprintf(stderr, "certdesk: cannot start the terminal (is TERM set?)\n");
+		rc = 1;
+	} else {
+		ui_setup_curses(&u);
+		ui_signals();
+		ui_loop(&u);
+		endwin();
+		delscreen(sc);
+	}
+	ui_close_all(&u);
+	ui_finish(&u);
+	desk_close(&d);
+	return rc;
+}
+
+/* ---- script mode, for the screen tests ---- */
+
+static char *dump_screen(void)
+{
+	cd_buf b = {0};
+	wchar_t *wl = cd_malloc(((size_t)COLS + 1) * sizeof *wl);
+	char *mb = cd_malloc((size_t)COLS * MB_CUR_MAX + 1);
+	int y;
+
+	for (y = 0; y < LINES; y++) {
+		size_t n;
+
+		if (mvinnwstr(y, 0, wl, COLS) == ERR)
+			wl[0] = L'\0';
+		n = wcstombs(mb, wl, (size_t)COLS * MB_CUR_MAX);
+		if (n == (size_t)-1)
+			n = 0;
+		while (n > 0 && mb[n - 1] == ' ')
+			n--;
+		cd_buf_add(&b, mb, n);
+		cd_buf_putc(&b, '\n');
+	}
+	free(wl);
+	free(mb);
+	return cd_buf_take(&b);
+}
+
+int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols, int rows,
+		  char **screen_text)
+{
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *sc = NULL;
+	ui u;
+	int rc = -1;
+
+	*screen_text = NULL;
+	if (!out || !in) {
+		cd_err("cannot open /dev/null: %s", strerror(errno));
+		goto done;
+	}
+	if (ui_start(&u, d, o) < 0)
+		goto finish;
+	if (!(sc = newterm("xterm", out, in))) {
+		cd_err("newterm failed (no terminfo entry for xterm?)");
+		goto finish;
+	}
+	u.script = 1;
+	u.keys = keys;
+	u.nkeys = n;
+	ui_setup_curses(&u);
+	resizeterm(rows, cols);
+	ui_loop(&u);
+	ui_draw(&u);
+	*screen_text = dump_screen();
+	ui_close_all(&u);
+	endwin();
+	delscreen(sc);
+	rc = 0;
+finish:
+	ui_finish(&u);
+done:
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+	return rc;
+}

@@ -1,0 +1,195 @@
+/* ui.h: the dashboard.  ncurses starts only here; headless commands never touch it.
+ *
+ * The first part is the public entry points.  The second part is shared by the
+ * dashboard's own files (ui.c loop and dispatch, list.c rows and list screen,
+ * detail.c text screens, forms.c dialogs and actions, theme.c colours and cells). */
+#ifndef CD_UI_H
+#define CD_UI_H
+
+#include <curses.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd.h"
+#include "cycle.h"
+#include "desk.h"
+#include "field.h"
+#include "util.h"
+
+typedef struct {
+	int readonly;   /* --read-only (desk_open may also have decided so) */
+	int no_color;   /* --no-color; NO_COLOR in the environment does the same */
+	int64_t as_of;  /* 0: the clock */
+} ui_opts;
+
+/* Opens the home and runs the dashboard on the terminal; returns the exit code. */
+int ui_main(const char *home, const ui_opts *o);
+
+/*
+ * Runs the dashboard on an invisible cols x rows screen (newterm on /dev/null), feeds
+ * it the keys, and returns the final screen as text (*screen_text, malloc'd: rows
+ * lines of cols columns, trailing blanks trimmed).  Keys are curses KEY_* codes or
+ * characters; UI_KEY_TICK stands for an input timeout (the live-reload poll) and
+ * UI_KEY_SIZE(c, r) for a resize.  Returns 0, or -1 with cd_err().
+ */
+#define UI_KEY_TICK (-2)
+#define UI_KEY_SIZE_TAG 0x50000000
+#define UI_KEY_SIZE(c, r) (UI_KEY_SIZE_TAG | ((c) << 12) | (r))
+int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols, int rows,
+		  char **screen_text);
+
+/* ---- inside the dashboard ---- */
+
+#define UI_MIN_COLS 40
+#define UI_MIN_ROWS 10
+#define UI_SIDE_COLS 120 /* from this width the detail is a side pane */
+#define UI_HEAD_ROWS 4   /* three header lines and the column titles */
+
+/* One user in the list: what the list shows, in one compact array (strings are
+ * sanitised and live in ui_data.text). */
+typedef struct {
+	uint32_t user, name, task; /* offsets into ui_data.text */
+	int64_t expiry;
+	unsigned char stage;
+} ui_row;
+
+typedef struct {
+	ui_row *rows;
+	size_t nrows, cap;
+	cd_buf text;
+	uint32_t *view; /* rows shown: indices into rows, sorted and filtered */
+	size_t nview;
+	size_t counts[STAGE_COUNT];
+	int ready, held;           /* scheduled revocations */
+	int crl_found;
+	int64_t crl_next, crl_number;
+	char *ca_name;
+} ui_data;
+
+enum ui_sort { UI_SORT_EXPIRY, UI_SORT_STAGE, UI_SORT_USER, UI_SORT_COUNT };
+#define UI_FILTER_ALL (-2)
+#define UI_FILTER_ACTION (-1)
+
+typedef struct ui ui;
+
+/* A screen, after tmux's window_mode: a handler returns 0 when it used the key, or the
+ * key for the screen below (and finally the command table) to handle. */
+typedef struct {
+	const char *name;
+	void (*draw)(ui *u, void *st);
+	int (*key)(ui *u, void *st, int key);
+	void (*close)(ui *u, void *st);
+} ui_screen_ops;
+
+typedef struct {
+	const ui_screen_ops *ops;
+	void *st;
+} ui_screen;
+
+#define UI_DEPTH 8
+
+struct ui {
+	desk *d;
+	ui_opts o;
+	ui_data data;
+	size_t sel, top;     /* selection and first visible row, indices into data.view */
+	int sort, stage_filter;
+	char filter[FIELD_CAP + 1];
+	char msg[512];
+	int msg_err;
+	int64_t version;
+	ui_screen stack[UI_DEPTH];
+	int depth;
+	int quit;
+	int color;
+	/* The detail of the selected user, rebuilt when the selection or data change. */
+	char **dlines;
+	size_t ndlines;
+	char duser[128];
+	size_t dscroll;
+	char last_pw[1024];  /* .pw of the last certificate issued here */
+	char last_user[128];
+	/* Script mode (tests): keys come from here instead of the terminal. */
+	const int *keys;
+	size_t nkeys, ki;
+	int script;
+	FILE *trace;         /* CERTDESK_UI_TRACE: timings for the benchmarks */
+	long nkeys_seen;
+};
+
+/* ui.c */
+int ui_read_key(ui *u);             /* next key; ERR on timeout or end of script */
+void ui_draw(ui *u);
+void ui_msg(ui *u, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_push(ui *u, const ui_screen_ops *ops, void *st);
+void ui_pop(ui *u);
+int ui_dispatch(ui *u, const cmd_info *c);
+const cmd_info *ui_cmd_for_key(int key);
+int ui_cmd_applies(ui *u, const cmd_info *c);
+const char *ui_cmd_label(const cmd_info *c);
+void ui_key_name(const cmd_info *c, char *out, size_t n);
+
+/* list.c */
+int ui_load(ui *u);                 /* (re)reads every user, keeps the selection */
+void ui_view_build(ui *u);          /* sort and filter */
+const ui_row *ui_selected(ui *u);
+const char *ui_str(const ui *u, uint32_t off);
+void ui_select_user(ui *u, const char *user);
+void ui_move(ui *u, long delta);
+void ui_draw_header(ui *u);
+void ui_draw_list(ui *u, int y, int x, int h, int w);
+void ui_data_free(ui_data *dt);
+const char *ui_sort_name(int sort);
+const char *ui_filter_name(int f);
+
+/* detail.c */
+typedef struct ui_text ui_text;
+struct ui_text {
+	char title[160];
+	char **lines;
+	size_t n, cap;
+	size_t scroll;
+	char footer[160];
+	int (*yes)(ui *u, ui_text *t); /* set: 'y' confirms, any other key cancels */
+	int detail;                    /* follows the selected user */
+};
+ui_text *ui_text_new(const char *title);
+void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
+void ui_text_push(ui *u, ui_text *t);
+void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w);
+int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
+void ui_detail_free(ui *u);
+int ui_open_detail(ui *u);
+int ui_open_help(ui *u);
+int ui_open_log(ui *u);
+
+/* forms.c: every dialog and the actions behind them */
+int ui_open_create(ui *u);
+int ui_open_renew(ui *u);
+int ui_open_revoke(ui *u);
+int ui_open_notify(ui *u);
+int ui_open_task(ui *u);
+int ui_open_publish(ui *u);
+int ui_do_applied(ui *u);
+int ui_do_copy(ui *u, int mail);
+int ui_do_password(ui *u);
+int ui_open_search(ui *u);
+int ui_ask(void *ctx, const char *prompt, char *buf, size_t size); /* desk_ask_fn */
+
+/* theme.c */
+enum ui_role {
+	UI_NORMAL, UI_HEADER, UI_TITLE, UI_EXPIRED, UI_WINDOW, UI_DONE, UI_SELECTED,
+	UI_DIM, UI_STATUS, UI_ERROR, UI_BADGE, UI_DIALOG, UI_ROLE_COUNT
+};
+void ui_theme_init(int color);
+attr_t ui_attr(enum ui_role r);
+enum ui_role ui_stage_role(int stage);
+/* Writes s (UTF-8, sanitised) at y,x in at most w columns, padding with blanks when
+ * pad; returns the columns written. */
+int ui_put(int y, int x, const char *s, int w, int pad);
+int ui_width(const char *s); /* display columns */
+void ui_fill(int y, int x, int w, attr_t a);
+void ui_box(int y, int x, int h, int w, const char *title);
+
+#endif
