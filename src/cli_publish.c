@@ -64,7 +64,13 @@ int cli_crl(cli_ctx *c)
 	desk d;
 	int n, fresh, rc;
 
-	if (cli_parse(c, o, pos, 0, &n, "crl") < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (cli_parse(c, o, pos, 0, &n, "crl") < 0)
+		return cli_fail();
+	/* Refused before signing, so that a refusal uses no CRL Number. */
+	out = opt_val(o, "out");
+	if (out && cd_path_exists(out))
+		return cd_err("%s exists already (certdesk never overwrites it)", out), cli_fail();
+	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	rc = publish_crl_pem(&d, &pem, &len, &fresh);
 	desk_close(&d);
@@ -72,8 +78,7 @@ int cli_crl(cli_ctx *c)
 		return cli_fail();
 	if (fresh)
 		fprintf(stderr, "certdesk: no CRL published yet: this is a freshly signed CRL of "
-			"the published revocations (none until 'certdesk publish')\n");
-	out = opt_val(o, "out");
+			"the revocations recorded as published; 'certdesk publish' publishes one\n");
 	if (out)
 		rc = write_new(out, pem, len);
 	else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
