@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,15 +158,38 @@ struct recover {
 	int n;
 };
 
+/* A file and the temporary names (FILE.tmp.PID) cd_write_secret may have left when it
+ * was killed: they hold the secret too. */
+static void unlink_with_temps(const char *path)
+{
+	cd_buf pat = {0};
+	glob_t g = {0};
+	size_t i;
+
+	unlink(path);
+	for (i = 0; path[i]; i++) {
+		if (strchr("*?[\\", path[i]))
+			cd_buf_putc(&pat, '\\');
+		cd_buf_putc(&pat, path[i]);
+	}
+	cd_buf_puts(&pat, ".tmp.[0-9]*");
+	if (glob(pat.s, GLOB_NOSORT, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	cd_buf_free(&pat);
+}
+
 static int recover_one(void *ctx, int64_t id, const char *serial, const char *p12, const char *pw)
 {
 	struct recover *r = ctx;
 
 	/* Only files this certdesk created exclusively for that pending issue. */
 	if (p12)
-		unlink(p12);
+		unlink_with_temps(p12);
 	if (pw)
-		unlink(pw);
+		unlink_with_temps(pw);
 	if (r->n < 64)
 		r->ids[r->n++] = id;
 	return 0;

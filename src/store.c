@@ -725,17 +725,30 @@ int store_pending_each(store *st, store_pending_fn fn, void *ctx)
 
 int store_cert_delete(store *st, int64_t cert_id)
 {
+	static const char owner[] = "SELECT user_id FROM certs WHERE id = ? AND state = 'pending'";
 	static const char pem[] = "DELETE FROM cert_pem WHERE cert_id = ?";
 	static const char sql[] = "DELETE FROM certs WHERE id = ? AND state = 'pending'";
-	sqlite3_stmt *s = stmt(st, pem);
+	/* A create inserts the user with its pending certificate: undo both, or the name
+	 * stays taken by a user nobody can see. */
+	static const char user[] = "DELETE FROM users WHERE id = ?1 AND cert_id IS NULL AND "
+				   "NOT EXISTS (SELECT 1 FROM certs WHERE user_id = ?1)";
+	sqlite3_stmt *s = stmt(st, owner);
+	int64_t user_id = 0;
+	int found;
 
 	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cert_id);
+	if (one_int(st, s, &user_id, &found) < 0 || !(s = stmt(st, pem)))
 		return -1;
 	sqlite3_bind_int64(s, 1, cert_id);
 	if (done(st, s, "delete certificate") < 0 || !(s = stmt(st, sql)))
 		return -1;
 	sqlite3_bind_int64(s, 1, cert_id);
-	return done(st, s, "delete certificate");
+	if (done(st, s, "delete certificate") < 0 || !found || !(s = stmt(st, user)))
+		return found ? -1 : 0;
+	sqlite3_bind_int64(s, 1, user_id);
+	return done(st, s, "delete user");
 }
 
 int store_crl_next_number(store *st, int64_t *number)
