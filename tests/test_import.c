@@ -1,0 +1,545 @@
+/* test_import.c: importing a real easy-rsa 3 PKI and a real `openssl ca` directory with
+ * the certdesk binary; openssl(1) judges serials and the next CRL. */
+#include "ca.h"
+#include "import.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EASYRSA "/usr/share/easy-rsa/easyrsa"
+
+static char er_src[700];  /* a pristine easy-rsa directory (pki/ inside) */
+static char oca_src[700]; /* a pristine openssl ca directory */
+
+static tl_result sh_ok(const char *what, tl_result r)
+{
+	if (r.status != 0)
+		fprintf(stderr, "%s failed (%d): %s%s\n", what, r.status, r.out, r.err);
+	return r;
+}
+
+/*
+ * alice: renewed, the old certificate still valid (mid-renewal); carol: renewed and the
+ * old one revoked; bob: revoked; all in the CRL; dave: revoked after the CRL was made.
+ */
+static const char *easyrsa_pki(void)
+{
+	tl_result r;
+
+	if (er_src[0])
+		return er_src;
+	snprintf(er_src, sizeof er_src, "%s", tl_tmpdir());
+	r = sh_ok("easyrsa", tl_sh(
+		"cd '%s' && export EASYRSA_BATCH=1 EASYRSA_PKI='%s/pki' EASYRSA_CERT_RENEW=3650 && "
+		"E=" EASYRSA " && { $E init-pki && EASYRSA_REQ_CN='Team CA' $E build-ca nopass && "
+		"for u in alice bob carol dave; do $E build-client-full $u nopass || exit 1; done && "
+		"$E renew alice nopass && $E renew carol nopass && $E revoke-renewed carol superseded && "
+		"$E revoke bob && $E gen-crl && $E revoke dave keyCompromise; } >log 2>&1",
+		er_src, er_src));
+	CU_ASSERT_FATAL(r.status == 0);
+	tl_free(&r);
+	return er_src;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *openssl_ca(void)
+{
+	char cnf[800], *text;
+	tl_result r;
+
+	if (oca_src[0])
+		return oca_src;
+	snprintf(oca_src, sizeof oca_src, "%s/ca", tl_tmpdir());
+	r = tl_sh("mkdir -p '%s/newcerts' '%s/private' && touch '%s/index.txt' && "
+		  "echo 1000 > '%s/serial' && echo 01 > '%s/crlnumber'", oca_src, oca_src, oca_src,
+		  oca_src, oca_src);
+	tl_free(&r);
+	text = cd_asprintf(
+		"[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\ndir = %s\n"
+		"database = $dir/index.txt\nnew_certs_dir = $dir/newcerts\n"
+		"certificate = $dir/cacert.pem\nprivate_key = $dir/private/cakey.pem\n"
+		"serial = $dir/serial\ncrlnumber = $dir/crlnumber\ncrl = $dir/crl.pem\n"
+		"default_md = sha256\ndefault_days = 365\ndefault_crl_days = 30\npolicy = pol\n"
+		"unique_subject = no\n[ pol ]\ncommonName = supplied\nemailAddress = optional\n"
+		"organizationName = optional\nlocalityName = optional\n", oca_src);
+	snprintf(cnf, sizeof cnf, "%s/ca.cnf", oca_src);
+	write_file(cnf, text);
+	free(text);
+	/* dave valid; erin revoked (keyCompromise) in the CRL, made twice so the CRL Number
+	 * is 2; frank revoked after that CRL. */
+	r = sh_ok("openssl ca", tl_sh(
+		"cd '%s' && { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		"-keyout private/cakey.pem -out cacert.pem -subj '/CN=Old Team CA' -days 3650 && "
+		"for u in dave erin frank; do openssl req -new -newkey ec -pkeyopt "
+		"ec_paramgen_curve:P-256 -nodes -keyout $u.key -out $u.csr "
+		"-subj \"/CN=$u/O=Example/L=Berlin/emailAddress=$u@example.org\" && "
+		"openssl ca -batch -config ca.cnf -in $u.csr -out $u.crt || exit 1; done && "
+		"openssl ca -batch -config ca.cnf -revoke newcerts/1001.pem -crl_reason keyCompromise && "
+		"openssl ca -batch -config ca.cnf -gencrl -out crl.pem && "
+		"openssl ca -batch -config ca.cnf -gencrl -out crl.pem && "
+		"openssl ca -batch -config ca.cnf -revoke newcerts/1002.pem; } >log 2>&1", oca_src));
+	CU_ASSERT_FATAL(r.status == 0);
+	tl_free(&r);
+	return oca_src;
+}
+
+/* A fresh copy of a source directory, so a test may damage it. */
+static char *copy_of(const char *src)
+{
+	char *dst = cd_asprintf("%s/copy", tl_tmpdir());
+	tl_result r = tl_sh("cp -a '%s' '%s'", src, dst);
+
+	CU_ASSERT_FATAL(r.status == 0);
+	tl_free(&r);
+	return dst;
+}
+
+static char *new_home(void)
+{
+	return cd_asprintf("%s/home", tl_tmpdir());
+}
+
+/* The TSV row of one user from `list --all`, or NULL. */
+static char *row_of(const char *home, const char *user)
+{
+	tl_result r = tl_cd(home, "--format", "tsv", "list", "--all", NULL);
+	char *key = cd_asprintf("\n%s\t", user), *p = strstr(r.out, key), *row = NULL;
+
+	if (p)
+		row = cd_strndup(p + 1, strcspn(p + 1, "\n"));
+	free(key);
+	tl_free(&r);
+	return row;
+}
+
+/* The serial openssl reads from a certificate file, as certdesk writes serials. */
+static char *openssl_serial(const char *file)
+{
+	tl_result r = tl_sh("openssl x509 -noout -serial -in '%s' | sed 's/^serial=0*//'", file);
+	char *s = cd_strndup(r.out, strcspn(r.out, "\n"));
+
+	tl_free(&r);
+	return s;
+}
+
+/* Everything a dry run or a repeated import must leave as it was. */
+static char *snapshot(const char *home)
+{
+	tl_result a = tl_cd(home, "--format", "tsv", "list", "--all", NULL);
+	tl_result b = tl_cd(home, "--format", "tsv", "log", NULL);
+	char *s = cd_asprintf("%s\n--\n%s", a.out, b.out);
+
+	tl_free(&a);
+	tl_free(&b);
+	return s;
+}
+
+struct revs {
+	ca_revoked list[64];
+	char serials[64][80];
+	size_t n;
+};
+
+static int add_rev(void *ctx, const char *serial, int64_t at, int reason)
+{
+	struct revs *v = ctx;
+
+	if (v->n == 64)
+		return -1;
+	snprintf(v->serials[v->n], 80, "%s", serial);
+	v->list[v->n].serial = v->serials[v->n];
+	v->list[v->n].revoked_at = at;
+	v->list[v->n].reason = reason;
+	v->n++;
+	return 0;
+}
+
+/*
+ * certdesk's next CRL, in out. The `crl` verb when this build has it; otherwise the
+ * CRL is signed here the way publishing does: every published revocation, numbered by
+ * the store.
+ */
+static int next_crl(const char *home, const char *out)
+{
+	tl_result r = tl_cd(home, "crl", "--out", out, NULL);
+	char *db, *cadir, *pem = NULL;
+	struct revs v = {.n = 0};
+	store *st = NULL;
+	ca *c = NULL;
+	int64_t number = 0;
+	int rc = -1;
+
+	if (r.status == 0 && !tl_contains(r.err, "not available")) {
+		tl_free(&r);
+		return 0;
+	}
+	tl_free(&r);
+	db = cd_asprintf("%s/certdesk.db", home);
+	cadir = cd_asprintf("%s/ca", home);
+	if (store_open(db, 1, &st) == 0 && store_revocations_published(st, add_rev, &v) == 0 &&
+	    store_crl_next_number(st, &number) == 0 && ca_open(cadir, 1, NULL, &c) == 0 &&
+	    ca_sign_crl(c, v.list, v.n, number, 30, &pem) == 0 &&
+	    cd_write_secret(out, pem, strlen(pem)) == 0)
+		rc = 0;
+	if (rc < 0)
+		fprintf(stderr, "next_crl: %s\n", cd_errmsg());
+	free(pem);
+	ca_close(c);
+	store_close(st);
+	free(db);
+	free(cadir);
+	return rc;
+}
+
+static long crl_number(const char *file)
+{
+	tl_result r = tl_sh("openssl crl -noout -crlnumber -in '%s' 2>/dev/null | "
+			    "sed -n 's/^crlNumber=0x//p'", file);
+	long n = *r.out ? strtol(r.out, NULL, 16) : 0;
+
+	tl_free(&r);
+	return n;
+}
+
+static int crl_lists(const char *crl, const char *cert)
+{
+	char *serial = openssl_serial(cert);
+	tl_result r = tl_sh("openssl crl -noout -text -in '%s' | grep -c 'Serial Number: 0*%s$'",
+			    crl, serial);
+	int found = r.status == 0 && atoi(r.out) == 1;
+
+	free(serial);
+	tl_free(&r);
+	return found;
+}
+
+static void test_easyrsa_import(void)
+{
+	const char *src = easyrsa_pki();
+	char *pki = cd_asprintf("%s/pki", src), *home = new_home(), *row, *before, *after, *s;
+	char crl[800], path[800];
+	tl_result r;
+
+	/* Dry run: counts, and nothing written, not even the home. */
+	r = tl_cd(home, "import", "easyrsa", pki, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "users:        4 new"));
+	CU_ASSERT(tl_contains(r.out, "6 new (3 valid, 0 expired, 3 revoked)"));
+	CU_ASSERT(tl_contains(r.out, "2 published in the CRL, 1 scheduled (ready), 1 held"));
+	CU_ASSERT(tl_contains(r.out, "dry run: nothing written"));
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+	tl_free(&r);
+
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "imported: 4 users, 6 certificates"));
+	tl_free(&r);
+	snprintf(path, sizeof path, "%s/ca/ca.key", home);
+	CU_ASSERT_EQUAL(tl_mode(path), 0600);
+	r = tl_sh("cmp '%s' '%s/private/ca.key' && cmp '%s/ca/ca.crt' '%s/ca.crt'", path, pki,
+		  home, pki);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+
+	/* Serials as openssl reads them; stages as certdesk judges them. */
+	snprintf(path, sizeof path, "%s/issued/alice.crt", pki);
+	s = openssl_serial(path);
+	row = row_of(home, "alice");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+	CU_ASSERT(tl_contains(row, s) && tl_contains(row, "\trenewed\t"));
+	free(s);
+	free(row);
+	row = row_of(home, "bob");
+	CU_ASSERT(row && tl_contains(row, "\trevoked\t"));
+	free(row);
+	snprintf(path, sizeof path, "%s/issued/carol.crt", pki);
+	s = openssl_serial(path);
+	row = row_of(home, "carol");
+	CU_ASSERT(row && tl_contains(row, s) && tl_contains(row, "\trevoked\t"));
+	free(s);
+	free(row);
+	row = row_of(home, "dave");
+	CU_ASSERT(row && tl_contains(row, "\trevoked\t"));
+	free(row);
+	r = tl_cd(home, "show", "alice", NULL);
+	CU_ASSERT(tl_contains(r.out, "revocation scheduled"));
+	tl_free(&r);
+
+	/* A second import changes nothing. */
+	before = snapshot(home);
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "imported: 0 users, 0 certificates"));
+	CU_ASSERT(tl_contains(r.out, "6 already in the home"));
+	tl_free(&r);
+	after = snapshot(home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(after);
+	/* Nor does a dry run into the existing home. */
+	r = tl_cd(home, "import", "easyrsa", pki, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	after = snapshot(home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(after);
+	free(before);
+
+	/* certdesk's next CRL: signed by the CA, still revoking what the old CRL revoked. */
+	snprintf(crl, sizeof crl, "%s/next.pem", tl_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(next_crl(home, crl), 0);
+	r = tl_sh("openssl crl -noout -verify -in '%s' -CAfile '%s/ca.crt' 2>&1", crl, pki);
+	CU_ASSERT(r.status == 0 && tl_contains(r.out, "verify OK"));
+	tl_free(&r);
+	snprintf(path, sizeof path, "%s/revoked/certs_by_serial", pki);
+	r = tl_sh("ls '%s'/*.crt | wc -l", path);
+	CU_ASSERT_EQUAL(atoi(r.out), 3);
+	tl_free(&r);
+	r = tl_sh("for f in '%s'/*.crt; do openssl x509 -noout -serial -in $f; done | "
+		  "sed 's/serial=//' > '%s.rev'; openssl crl -in '%s/crl.pem' -noout -text | "
+		  "sed -n 's/ *Serial Number: //p' | sort > '%s.old'; "
+		  "openssl crl -in '%s' -noout -text | sed -n 's/ *Serial Number: 0*//p' | sort "
+		  "> '%s.new'; comm -23 '%s.old' '%s.new' | wc -l; wc -l < '%s.old'",
+		  path, crl, pki, crl, crl, crl, crl, crl, crl);
+	CU_ASSERT(tl_contains(r.out, "0\n2\n")); /* both old entries kept */
+	tl_free(&r);
+	CU_ASSERT(crl_number(crl) >= 1); /* easy-rsa 3.1.0 writes CRLs without a number */
+	free(pki);
+	free(home);
+}
+
+static void test_openssl_ca_import(void)
+{
+	const char *src = openssl_ca();
+	char *home = new_home(), *row, cfg[800], crl[800], path[800];
+	tl_result r;
+
+	snprintf(cfg, sizeof cfg, "%s/ca.cnf", src);
+	r = tl_cd(home, "import", "openssl-ca", src, "--config", cfg, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "imported: 3 users, 3 certificates"));
+	CU_ASSERT(tl_contains(r.out, "1 published in the CRL, 1 scheduled (ready)"));
+	CU_ASSERT(tl_contains(r.out, "CRL:          number 2, 1 entries"));
+	CU_ASSERT(tl_contains(r.out, "next CRL:     number 3"));
+	tl_free(&r);
+
+	row = row_of(home, "dave");
+	CU_ASSERT(row && tl_contains(row, "\tdave@example.org\t1000\t") &&
+		  tl_contains(row, "\tactive\t"));
+	free(row);
+	row = row_of(home, "erin");
+	CU_ASSERT(row && tl_contains(row, "\t1001\t") && tl_contains(row, "\trevoked\t"));
+	free(row);
+	r = tl_cd(home, "show", "dave", NULL);
+	CU_ASSERT(tl_contains(r.out, "Example") && tl_contains(r.out, "Berlin"));
+	tl_free(&r);
+	r = tl_cd(home, "show", "frank", NULL);
+	CU_ASSERT(tl_contains(r.out, "revocation scheduled"));
+	tl_free(&r);
+
+	snprintf(crl, sizeof crl, "%s/next.pem", tl_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(next_crl(home, crl), 0);
+	r = tl_sh("openssl crl -noout -verify -in '%s' -CAfile '%s/cacert.pem' 2>&1", crl, src);
+	CU_ASSERT(r.status == 0 && tl_contains(r.out, "verify OK"));
+	tl_free(&r);
+	snprintf(path, sizeof path, "%s/erin.crt", src);
+	CU_ASSERT(crl_lists(crl, path));
+	snprintf(path, sizeof path, "%s/crl.pem", src);
+	CU_ASSERT_EQUAL(crl_number(path), 2);
+	CU_ASSERT(crl_number(crl) > crl_number(path));
+
+	/* Without --config: the usual file names inside the directory. */
+	free(home);
+	home = new_home();
+	r = tl_cd(home, "import", "openssl-ca", src, NULL);
+	CU_ASSERT(r.status == 0 && tl_contains(r.out, "users:        3 new"));
+	tl_free(&r);
+	free(home);
+}
+
+/* Each refusal names what is wrong and writes nothing. */
+static void expect_refusal(const char *home, const char *kind, const char *dir,
+			   const char *needle)
+{
+	tl_result r = tl_cd(home, "import", kind, dir, "--apply", NULL);
+
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.err, needle));
+	if (!tl_contains(r.err, needle))
+		fprintf(stderr, "expected '%s' in: %s", needle, r.err);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+	tl_free(&r);
+}
+
+static void test_refusals(void)
+{
+	const char *src = easyrsa_pki();
+	char *copy, *home = new_home(), path[900];
+	const char *other;
+	tl_result r;
+
+	/* A home that holds another CA. */
+	other = tl_home();
+	snprintf(path, sizeof path, "%s/pki", src);
+	expect_refusal(other, "easyrsa", path, "already holds a different CA");
+	r = tl_cd(other, "--format", "tsv", "list", "--all", NULL);
+	CU_ASSERT_EQUAL(tl_count_lines(r.out), 1); /* the header only */
+	tl_free(&r);
+
+	/* A CA key that is not the certificate's. */
+	copy = copy_of(src);
+	r = tl_sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+		  "-out '%s/pki/private/ca.key' 2>/dev/null", copy);
+	tl_free(&r);
+	snprintf(path, sizeof path, "%s/pki", copy);
+	expect_refusal(home, "easyrsa", path, "does not match the CA certificate");
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+	free(copy);
+
+	/* No index.txt. */
+	copy = copy_of(src);
+	snprintf(path, sizeof path, "%s/pki/index.txt", copy);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/pki", copy);
+	expect_refusal(home, "easyrsa", path, "index.txt: no index.txt there");
+	free(copy);
+
+	/* A malformed line, named with its file and line. */
+	copy = copy_of(src);
+	r = tl_sh("sed -i '2s/\\t/ /g' '%s/pki/index.txt'", copy);
+	tl_free(&r);
+	snprintf(path, sizeof path, "%s/pki", copy);
+	expect_refusal(home, "easyrsa", path, "pki/index.txt:2: malformed line");
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+	free(copy);
+
+	/* A certificate file that is not PEM. */
+	copy = copy_of(src);
+	r = tl_sh("f=$(ls '%s'/pki/certs_by_serial/*.pem | head -1); "
+		  "openssl x509 -in $f -outform DER -out $f.der && mv $f.der $f && echo $f", copy);
+	snprintf(path, sizeof path, "%.*s: not a PEM certificate", (int)strcspn(r.out, "\n"),
+		 r.out);
+	tl_free(&r);
+	{
+		char dir[900];
+		snprintf(dir, sizeof dir, "%s/pki", copy);
+		expect_refusal(home, "easyrsa", dir, path);
+	}
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+	free(copy);
+	free(home);
+}
+
+static void test_foreign_certificate(void)
+{
+	const char *src = easyrsa_pki();
+	char *copy = copy_of(src), *home = new_home(), pki[800];
+	tl_result r;
+
+	/* mallory: signed by another CA, slipped into the PKI with an index line. */
+	r = tl_sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		  "-nodes -keyout m.key -out pki/issued/mallory.crt -subj /CN=mallory -days 30 "
+		  "-set_serial 0x4D414C && printf 'V\\t301231235959Z\\t\\t4D414C\\tunknown\\t"
+		  "/CN=mallory\\n' >> pki/index.txt", copy);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	snprintf(pki, sizeof pki, "%s/pki", copy);
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "problem: ") && tl_contains(r.out, "issued/mallory.crt: not "
+								   "signed by this CA; skipped"));
+	CU_ASSERT(tl_contains(r.out, "imported: 4 users"));
+	tl_free(&r);
+	r = tl_cd(home, "show", "mallory", NULL);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	tl_free(&r);
+	free(copy);
+	free(home);
+}
+
+static void test_passphrase(void)
+{
+	char *dir = cd_asprintf("%s", tl_tmpdir()), *home = new_home(), pki[800], pw[800];
+	char key[800];
+	tl_result r;
+
+	r = sh_ok("easyrsa", tl_sh(
+		"cd '%s' && export EASYRSA_BATCH=1 EASYRSA_PKI='%s/pki' "
+		"EASYRSA_PASSIN=pass:s3cret-pass EASYRSA_PASSOUT=pass:s3cret-pass && "
+		"{ " EASYRSA " init-pki && EASYRSA_REQ_CN='Locked CA' " EASYRSA " build-ca && "
+		EASYRSA " build-client-full zoe nopass && " EASYRSA " gen-crl; } >log 2>&1",
+		dir, dir));
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	snprintf(pki, sizeof pki, "%s/pki", dir);
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	expect_refusal(home, "easyrsa", pki, "passphrase-protected");
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+
+	snprintf(pw, sizeof pw, "%s/wrong", dir);
+	write_file(pw, "not-it\n");
+	setenv("CERTDESK_PASSPHRASE_FILE", pw, 1);
+	expect_refusal(home, "easyrsa", pki, "wrong passphrase");
+	CU_ASSERT_EQUAL(tl_mode(home), -1);
+
+	snprintf(pw, sizeof pw, "%s/pass", dir);
+	write_file(pw, "s3cret-pass\n");
+	setenv("CERTDESK_PASSPHRASE_FILE", pw, 1);
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "imported: 1 users, 1 certificates"));
+	tl_free(&r);
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	/* The key stays as it was: encrypted, 0600. */
+	snprintf(key, sizeof key, "%s/ca/ca.key", home);
+	CU_ASSERT_EQUAL(tl_mode(key), 0600);
+	r = tl_sh("grep -c ENCRYPTED '%s' && cmp '%s' '%s/private/ca.key'", key, key, pki);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	free(dir);
+	free(home);
+}
+
+static void test_time_parse(void)
+{
+	int64_t t;
+
+	CU_ASSERT(import_parse_time("261127215549Z", &t) == 0 &&
+		  t == cd_timegm(2026, 11, 27, 21, 55, 49));
+	CU_ASSERT(import_parse_time("20500101000000Z", &t) == 0 &&
+		  t == cd_timegm(2050, 1, 1, 0, 0, 0));
+	CU_ASSERT(import_parse_time("991231235959Z", &t) == 0 &&
+		  t == cd_timegm(1999, 12, 31, 23, 59, 59));
+	CU_ASSERT_EQUAL(import_parse_time("2611272155Z", &t), -1);
+	CU_ASSERT_EQUAL(import_parse_time("261327215549Z", &t), -1);
+	CU_ASSERT_EQUAL(import_parse_time("26112721554xZ", &t), -1);
+}
+
+int main(void)
+{
+	static CU_TestInfo tests[] = {
+		{"index.txt times", test_time_parse},
+		{"easy-rsa PKI: dry run, import, again, next CRL", test_easyrsa_import},
+		{"openssl ca directory: import and next CRL", test_openssl_ca_import},
+		{"refusals: other CA, wrong key, missing, malformed, not PEM", test_refusals},
+		{"a certificate of another CA is listed and skipped", test_foreign_certificate},
+		{"passphrase-protected CA key", test_passphrase},
+		CU_TEST_INFO_NULL,
+	};
+	static const tl_suite suites[] = {{"import", tests}, {NULL, NULL}};
+
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	return tl_main(suites);
+}
