@@ -80,7 +80,13 @@ static size_t fit(const char *s, int w)
 	return off;
 }
 
-void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w)
+static int is_link(const char *s)
+{
+	return strstr(s, "://") || strstr(s, "mailto:");
+}
+
+void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
+			int clip_links)
 {
 	size_t i, row = 0;
 	int drawn = 0;
@@ -88,6 +94,13 @@ void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int
 	for (i = 0; i < n && drawn < h; i++) {
 		const char *s = lines[i];
 
+		if (clip_links && is_link(s) && ui_width(s) > w && w > 1) {
+			if (row++ >= scroll) {
+				ui_put(y + drawn, x, s, w - 1, 1);
+				mvaddstr(y + drawn++, x + w - 1, "\u2026");
+			}
+			continue;
+		}
 		do {
 			size_t k = fit(s, w);
 			char *part = cd_strndup(s, k);
@@ -118,7 +131,7 @@ static void text_draw(ui *u, void *st)
 	attrset(ui_attr(UI_TITLE));
 	ui_put(y, 0, t->title, COLS, 1);
 	attrset(A_NORMAL);
-	ui_text_draw_lines(lines, n, t->scroll, y + 1, 1, h - 2, COLS - 2);
+	ui_text_draw_lines(lines, n, t->scroll, y + 1, 1, h - 2, COLS - 2, 0);
 	attrset(A_BOLD);
 	ui_put(y + h - 1, 0, t->footer[0] ? t->footer : "q: back  j/k: scroll", COLS, 1);
 	attrset(A_NORMAL);

@@ -133,14 +133,15 @@ void ui_box(int y, int x, int h, int w, const char *title)
 
 	for (i = 0; i < h; i++)
 		ui_fill(y + i, x, w, ui_attr(UI_DIALOG));
-	mvhline(y, x + 1, ACS_HLINE, w - 2);
-	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-	mvvline(y + 1, x, ACS_VLINE, h - 2);
-	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
-	mvaddch(y, x, ACS_ULCORNER);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	/* The wide forms: Unicode lines in a UTF-8 locale, readable in screen dumps. */
+	mvhline_set(y, x + 1, WACS_HLINE, w - 2);
+	mvhline_set(y + h - 1, x + 1, WACS_HLINE, w - 2);
+	mvvline_set(y + 1, x, WACS_VLINE, h - 2);
+	mvvline_set(y + 1, x + w - 1, WACS_VLINE, h - 2);
+	mvadd_wch(y, x, WACS_ULCORNER);
+	mvadd_wch(y, x + w - 1, WACS_URCORNER);
+	mvadd_wch(y + h - 1, x, WACS_LLCORNER);
+	mvadd_wch(y + h - 1, x + w - 1, WACS_LRCORNER);
 	if (title && *title) {
 		attron(A_BOLD);
 		mvaddch(y, x + 2, ' ');

@@ -251,8 +251,8 @@ static void draw_side(ui *u, int x, int h, int w)
 		ui_put(UI_HEAD_ROWS - 1, x, cd_errmsg(), w, 1);
 		return;
 	}
-	mvvline(UI_HEAD_ROWS - 1, x - 1, ACS_VLINE, h);
-	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1);
+	mvvline_set(UI_HEAD_ROWS - 1, x - 1, WACS_VLINE, h);
+	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1, 1);
 }
 
 void ui_draw(ui *u)

@@ -157,7 +157,9 @@ ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
 void ui_text_push(ui *u, ui_text *t);
-void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w);
+/* Wraps long lines; with clip_links, links take one row (the full view wraps them). */
+void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
+			int clip_links);
 int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);

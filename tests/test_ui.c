@@ -1,0 +1,516 @@
+/* test_ui.c: screen tests.  The dashboard reads keys from a script and draws into an
+ * invisible screen (newterm on /dev/null); the screen is dumped to text and compared
+ * with tests/golden/NAME.txt.
+ *
+ * Stable screens: the home is built through the real binary, with certificates valid for
+ * a fixed number of days from now, and the dashboard judges them as of today + 5 days,
+ * so days left and stages never change.  Calendar dates and serials do change: both the
+ * screen and the golden file have every YYYY-MM-DD date replaced by "YYYY-MM-DD", every
+ * time of day by "HH:MM:SS" and every run of 16+ hexadecimal digits (serials) by
+ * "SERIAL" before comparing.  CERTDESK_GOLDEN_UPDATE=1 rewrites the golden files. */
+#include <locale.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "testlib.h"
+#include "ui.h"
+
+static char home[700], outdir[800];
+static int64_t as_of;
+
+static void must(tl_result r)
+{
+	if (r.status != 0)
+		fprintf(stderr, "certdesk failed: %s\n", r.err);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+}
+
+static void create(const char *h, const char *user, const char *name, const char *days)
+{
+	char email[128];
+
+	snprintf(email, sizeof email, "%s@example.org", user);
+	must(tl_cd(h, "create", user, "--name", name, "--email", email, "--phone", "+41 79 555 01 01",
+		   "--days", days, "--out", outdir, NULL));
+}
+
+/* Every stage once, a UTF-8 name, and a name with control characters put in behind
+ * certdesk's back (it refuses them itself). */
+static const char *fixture(void)
+{
+	tl_result r;
+
+	if (home[0])
+		return home;
+	snprintf(home, sizeof home, "%s", tl_home());
+	snprintf(outdir, sizeof outdir, "%s/out", home);
+	must(tl_sh("mkdir -p '%s'", outdir));
+	create(home, "alice", "Alice Expired", "3");
+	create(home, "bob", "Bob Expiring", "12");
+	create(home, "eve", "Eve Notified", "10");
+	create(home, "dave", "Dave Renewed", "15");
+	create(home, "carol", "Carol Active", "200");
+	create(home, "zoe", "Zoë Łukasz 山田", "40");
+	create(home, "frank", "Frank Left", "90");
+	create(home, "mallory", "Mallory", "60");
+	must(tl_cd(home, "notify", "eve", "--task", "T100001", NULL));
+	must(tl_cd(home, "renew", "dave", "--days", "380", "--out", outdir, NULL));
+	must(tl_cd(home, "revoke", "frank", "--reason", "affiliationChanged", NULL));
+	r = tl_sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+		  "c.execute(\\\"UPDATE users SET full_name='Mal\\x1b]0;pwned\\x07\\x1b[31mlory' "
+		  "WHERE name='mallory'\\\"); c.commit()\" '%s/certdesk.db'", home);
+	must(r);
+	return home;
+}
+
+static char *mask(const char *s)
+{
+	static const struct {
+		const char *re, *with;
+	} rules[] = {
+		{"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"},
+		{"[0-9]{2}:[0-9]{2}:[0-9]{2}", "HH:MM:SS"},
+		{"[0-9A-F]{16,}", "SERIAL"},
+	};
+	char *cur = strdup(s);
+	size_t i;
+
+	for (i = 0; i < sizeof rules / sizeof *rules; i++) {
+		regex_t re;
+		regmatch_t m;
+		const char *p = cur;
+		cd_buf b = {0};
+
+		regcomp(&re, rules[i].re, REG_EXTENDED);
+		while (regexec(&re, p, 1, &m, 0) == 0) {
+			cd_buf_add(&b, p, (size_t)m.rm_so);
+			cd_buf_puts(&b, rules[i].with);
+			p += m.rm_eo;
+		}
+		cd_buf_puts(&b, p);
+		regfree(&re);
+		free(cur);
+		cur = cd_buf_take(&b);
+	}
+	return cur;
+}
+
+static void golden(const char *name, const char *screen)
+{
+	char path[512], got[600];
+	char *norm = mask(screen), *want;
+	const char *dir = getenv("CERTDESK_GOLDEN_DIR");
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s.txt", dir && *dir ? dir : "tests/golden", name);
+	if (getenv("CERTDESK_GOLDEN_UPDATE") && (fp = fopen(path, "w"))) {
+		fputs(norm, fp);
+		fclose(fp);
+	}
+	want = tl_read(path);
+	CU_ASSERT_PTR_NOT_NULL(want);
+	if (want && strcmp(norm, want) != 0) {
+		snprintf(got, sizeof got, "%s/%s.got", tl_tmpdir(), name);
+		if ((fp = fopen(got, "w"))) {
+			fputs(norm, fp);
+			fclose(fp);
+		}
+		fprintf(stderr, "\n%s differs: diff -u %s %s\n", name, path, got);
+	}
+	CU_ASSERT(want && strcmp(norm, want) == 0);
+	free(want);
+	free(norm);
+}
+
+/* Runs keys (a string; see special[] for the rest) on the fixture or on h. */
+static char *run_keys(const char *h, int ro, const int *keys, size_t n, int cols, int rows)
+{
+	desk d;
+	ui_opts o = {ro, 1, as_of};
+	char *screen = NULL;
+
+	if (desk_open(&d, h, ro ? DESK_READONLY : 0) < 0) {
+		fprintf(stderr, "desk_open: %s\n", cd_errmsg());
+		CU_FAIL_FATAL("desk_open");
+	}
+	if (ui_run_script(&d, &o, keys, n, cols, rows, &screen) < 0)
+		fprintf(stderr, "ui_run_script: %s\n", cd_errmsg());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(screen);
+	CU_ASSERT_EQUAL(d.signing, ro ? 0 : d.signing); /* read-only never loads the key */
+	desk_close(&d);
+	return screen;
+}
+
+static char *run(const char *h, int ro, const char *keys, int cols, int rows)
+{
+	int k[256];
+	size_t n = 0;
+
+	while (keys[n] && n < 256) {
+		k[n] = (unsigned char)keys[n];
+		n++;
+	}
+	return run_keys(h, ro, k, n, cols, rows);
+}
+
+static void check(const char *name, int ro, const char *keys, int cols, int rows)
+{
+	char *s = run(fixture(), ro, keys, cols, rows);
+
+	golden(name, s);
+	free(s);
+}
+
+/* The line of the screen holding needle, or -1. */
+static int line_of(const char *screen, const char *needle)
+{
+	const char *p = strstr(screen, needle), *q;
+	int n = 0;
+
+	if (!p)
+		return -1;
+	for (q = screen; q < p; q++)
+		n += *q == '\n';
+	return n;
+}
+
+static void test_first_screen(void)
+{
+	check("first-80x24", 0, "", 80, 24);
+	check("first-200x50", 0, "", 200, 50);
+}
+
+static void test_default_order(void)
+{
+	char *s = run(fixture(), 0, "", 80, 24);
+
+	/* by expiry: alice (-2), eve (5), bob (7), mallory (55), zoe (35)... */
+	CU_ASSERT(line_of(s, "alice ") < line_of(s, "eve "));
+	CU_ASSERT(line_of(s, "eve ") < line_of(s, "bob "));
+	CU_ASSERT(line_of(s, "bob ") < line_of(s, "zoe "));
+	CU_ASSERT(line_of(s, "zoe ") < line_of(s, "carol "));
+	CU_ASSERT(tl_contains(s, "sort: expiry"));
+	free(s);
+}
+
+static void test_sort(void)
+{
+	char *s;
+
+	check("sort-stage-80x24", 0, "s", 80, 24);
+	s = run(fixture(), 0, "ss", 80, 24);
+	CU_ASSERT(tl_contains(s, "sorted by user"));
+	CU_ASSERT(line_of(s, "alice ") < line_of(s, "bob "));
+	CU_ASSERT(line_of(s, "bob ") < line_of(s, "carol "));
+	CU_ASSERT(line_of(s, "mallory ") < line_of(s, "zoe "));
+	free(s);
+	s = run(fixture(), 0, "sssj", 80, 24); /* the message goes at the next key */
+	CU_ASSERT(tl_contains(s, "sort: expiry"));
+	free(s);
+}
+
+static void test_filter(void)
+{
+	char *s;
+
+	check("filter-80x24", 0, "/zo\n", 80, 24);
+	s = run(fixture(), 0, "/ZO\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "zoe ") && !tl_contains(s, "alice "));
+	free(s);
+	/* the task id is searched too; Esc gives back the earlier filter */
+	s = run(fixture(), 0, "/T1000\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "eve ") && !tl_contains(s, "bob "));
+	free(s);
+	s = run(fixture(), 0, "/zo\x1b", 80, 24);
+	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "zoe "));
+	free(s);
+	/* f: needs action, then each stage */
+	s = run(fixture(), 0, "f", 80, 24);
+	CU_ASSERT(tl_contains(s, "stage: needs action"));
+	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "dave ") && !tl_contains(s, "carol "));
+	free(s);
+	s = run(fixture(), 0, "ff", 80, 24);
+	CU_ASSERT(tl_contains(s, "stage: expired") && tl_contains(s, "alice ") &&
+		  !tl_contains(s, "bob "));
+	free(s);
+}
+
+static void test_renew_form(void)
+{
+	char *s;
+
+	check("renew-form-80x24", 0, "/bob\nr", 80, 24);
+	check("renew-form-200x50", 0, "/bob\nr", 200, 50);
+	s = run(fixture(), 0, "/bob\nr", 80, 24);
+	CU_ASSERT(tl_contains(s, "renew bob"));
+	CU_ASSERT(tl_contains(s, "Bob Expiring"));
+	CU_ASSERT(tl_contains(s, "bob@example.org"));
+	CU_ASSERT(tl_contains(s, "+41 79 555 01 01"));
+	free(s);
+}
+
+static void test_readonly(void)
+{
+	char *s;
+
+	check("readonly-refusal-80x24", 1, "r", 80, 24);
+	check("readonly-help-200x50", 1, "?", 200, 50);
+	s = run(fixture(), 1, "x", 80, 24);
+	CU_ASSERT(tl_contains(s, "READ-ONLY"));
+	CU_ASSERT(tl_contains(s, "read-only view: 'revoke' changes the home"));
+	CU_ASSERT(!tl_contains(s, "why?"));
+	free(s);
+	s = run(fixture(), 1, "c", 80, 24);
+	CU_ASSERT(tl_contains(s, "read-only view: 'create'"));
+	free(s);
+	/* keys that change nothing still work */
+	s = run(fixture(), 1, "\nl", 80, 24);
+	CU_ASSERT(tl_contains(s, "audit log of alice"));
+	free(s);
+}
+
+static void test_help(void)
+{
+	char *s;
+
+	check("help-80x24", 0, "?", 80, 24);
+	check("help-200x50", 0, "?", 200, 50);
+	s = run(fixture(), 0, "?", 200, 50);
+	/* generated from the table: every dashboard command appears with its help text */
+	CU_ASSERT(tl_contains(s, cmd_table[CMD_RENEW].help));
+	CU_ASSERT(tl_contains(s, cmd_table[CMD_COPY_TASK].help));
+	CU_ASSERT(!tl_contains(s, "[read-only"));
+	free(s);
+	s = run(fixture(), 0, "??", 80, 24); /* ? closes help */
+	CU_ASSERT(!tl_contains(s, "help: keys"));
+	free(s);
+}
+
+static void test_detail(void)
+{
+	char *s = run(fixture(), 0, "/dave\n\n", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "Dave Renewed"));
+	CU_ASSERT(tl_contains(s, "renewed: new certificate issued"));
+	CU_ASSERT(tl_contains(s, "held: waiting for dave"));
+	free(s);
+	/* side pane from 120 columns, with both links in full */
+	s = run(fixture(), 0, "/eve\n", 200, 50);
+	CU_ASSERT(tl_contains(s, "task  https://"));
+	CU_ASSERT(tl_contains(s, "T100001"));
+	free(s);
+}
+
+static void test_small_and_resize(void)
+{
+	int keys[] = {UI_KEY_SIZE(30, 8)};
+	int grow[] = {UI_KEY_SIZE(30, 8), UI_KEY_SIZE(200, 50)};
+	char *s = run_keys(fixture(), 0, keys, 1, 80, 24);
+
+	CU_ASSERT(tl_contains(s, "terminal too small: 30x8"));
+	free(s);
+	s = run_keys(fixture(), 0, grow, 2, 80, 24);
+	CU_ASSERT(tl_contains(s, "Certificates (oldest first)")); /* the side pane */
+	CU_ASSERT(tl_contains(s, "alice "));
+	free(s);
+}
+
+static void test_sanitised(void)
+{
+	char *s = run(fixture(), 0, "/mallory\n", 200, 50);
+
+	CU_ASSERT(strchr(s, '\x1b') == NULL);
+	CU_ASSERT(strchr(s, '\x07') == NULL);
+	CU_ASSERT(tl_contains(s, "Mal?]0;pwned??[31mlory"));
+	free(s);
+}
+
+/* The column after the name starts at the same display column on every row. */
+static void test_utf8_alignment(void)
+{
+	char *s = run(fixture(), 0, "", 80, 24), *line, *save = NULL;
+	int col = -1, rows = 0;
+
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		regex_t re;
+		regmatch_t m;
+		wchar_t w[256];
+		char prefix[256];
+
+		regcomp(&re, "[0-9]{4}-[0-9]{2}-[0-9]{2} ", REG_EXTENDED);
+		if (regexec(&re, line, 1, &m, 0) == 0 && m.rm_so < 200 && !strstr(line, "as of")) {
+			memcpy(prefix, line, (size_t)m.rm_so);
+			prefix[m.rm_so] = '\0';
+			mbstowcs(w, prefix, 256);
+			if (col < 0)
+				col = wcswidth(w, 256);
+			CU_ASSERT_EQUAL(wcswidth(w, 256), col);
+			rows++;
+		}
+		regfree(&re);
+	}
+	CU_ASSERT(rows >= 8);
+	free(s);
+}
+
+/* ---- actions through the dashboard, judged by the command line ---- */
+
+static char action_home[700];
+
+static const char *fresh_home(void)
+{
+	tl_result r;
+
+	snprintf(action_home, sizeof action_home, "%s", tl_home());
+	r = tl_cd(action_home, "config", "out.dir", outdir, NULL);
+	must(r);
+	return action_home;
+}
+
+static void test_create_then_password(void)
+{
+	const char *h;
+	char pwpath[900], *pw, *s;
+	tl_result r;
+
+	fixture();
+	h = fresh_home();
+	must(tl_sh("rm -f '%s/newbie.p12' '%s/newbie.pw'", outdir, outdir));
+	s = run(h, 0, "cnewbie\tNew Bie\tnb@example.org\t+41 1 234\n\n\n\n\n\n", 80, 24);
+	snprintf(pwpath, sizeof pwpath, "%s/newbie.pw", outdir);
+	pw = tl_read(pwpath);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	pw[strcspn(pw, "\n")] = '\0';
+	CU_ASSERT(tl_contains(s, "created newbie"));
+	CU_ASSERT(tl_contains(s, "newbie.p12"));
+	CU_ASSERT(tl_contains(s, "SMS to: +41 1 234"));
+	CU_ASSERT(!tl_contains(s, pw)); /* never shown unasked */
+	free(s);
+	r = tl_cd(h, "list", "--format", "tsv", NULL);
+	CU_ASSERT(tl_contains(r.out, "newbie\tNew Bie\tnb@example.org"));
+	tl_free(&r);
+	r = tl_sh("openssl pkcs12 -in '%s/newbie.p12' -passin 'file:%s' -nokeys 2>&1 | "
+		  "openssl x509 -noout -subject", outdir, pwpath);
+	CU_ASSERT(tl_contains(r.out, "newbie"));
+	tl_free(&r);
+	s = run(h, 0, "P", 200, 24);
+	CU_ASSERT(tl_contains(s, pw));
+	free(s);
+	free(pw);
+}
+
+static void test_revoke_confirm(void)
+{
+	const char *h = action_home;
+	tl_result r;
+	char *s;
+
+	if (!h[0])
+		return;
+	s = run(h, 0, "x\nnewbiX\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "does not match 'newbie': nothing revoked"));
+	free(s);
+	r = tl_cd(h, "list", "--format", "tsv", NULL);
+	CU_ASSERT(tl_contains(r.out, "\tactive\t"));
+	tl_free(&r);
+	s = run(h, 0, "xjj\nnewbie\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "newbie: revocation scheduled (affiliationChanged)"));
+	free(s);
+	r = tl_cd(h, "list", "--all", "--format", "tsv", NULL);
+	CU_ASSERT(tl_contains(r.out, "\trevoked\t"));
+	tl_free(&r);
+	r = tl_cd(h, "log", "newbie", NULL);
+	CU_ASSERT(tl_contains(r.out, "affiliationChanged"));
+	tl_free(&r);
+}
+
+static void test_notify_task_applied(void)
+{
+	const char *h;
+	tl_result r;
+	char *s;
+
+	fixture();
+	h = fresh_home();
+	create(h, "ann", "Ann Soon", "9");
+	s = run(h, 0, "nT424242\n", 200, 40);
+	CU_ASSERT(tl_contains(s, "notified ann"));
+	CU_ASSERT(tl_contains(s, "mail  mailto:ann@example.org"));
+	free(s);
+	r = tl_cd(h, "show", "ann", NULL);
+	CU_ASSERT(tl_contains(r.out, "T424242"));
+	tl_free(&r);
+	s = run(h, 0, "t\x15T515151\n", 80, 24); /* Ctrl-U clears the prefilled task */
+	CU_ASSERT(tl_contains(s, "ann: task T515151 recorded"));
+	free(s);
+	s = run(h, 0, "a", 80, 24); /* not renewed yet: refused by the core, shown */
+	CU_ASSERT(tl_contains(s, "no pending renewal"));
+	free(s);
+	must(tl_sh("rm -f '%s/ann.p12' '%s/ann.pw'", outdir, outdir));
+	s = run(h, 0, "r\n\n\n\n\n\n\n\n", 80, 24); /* renew with the details as they are */
+	CU_ASSERT(tl_contains(s, "renewed ann"));
+	free(s);
+	s = run(h, 0, "a", 80, 24);
+	CU_ASSERT(tl_contains(s, "ann: new certificate applied"));
+	free(s);
+	r = tl_cd(h, "list", "--format", "tsv", NULL);
+	CU_ASSERT(tl_contains(r.out, "\tapplied\t"));
+	tl_free(&r);
+	s = run(h, 0, "p", 80, 24);
+	CU_ASSERT(tl_contains(s, "READY"));
+	CU_ASSERT(tl_contains(s, "y/n"));
+	free(s);
+	s = run(h, 0, "pn", 80, 24);
+	CU_ASSERT(tl_contains(s, "cancelled"));
+	free(s);
+}
+
+static void setup_env(void)
+{
+	char day[16];
+
+	setlocale(LC_ALL, "C.UTF-8");
+	setenv("SUDO_USER", "ops", 1); /* the operator named in links and the log */
+	unsetenv("TMUX");
+	cd_format_date(cd_now(), day);
+	cd_parse_date(day, &as_of);
+	as_of += 5 * CD_DAY;
+}
+
+static CU_TestInfo screen_tests[] = {
+	{"first screen 80x24 and 200x50", test_first_screen},
+	{"sorted by expiry, then stage", test_default_order},
+	{"s cycles the sort", test_sort},
+	{"/ and f filter", test_filter},
+	{"renew form filled in", test_renew_form},
+	{"read-only view refuses and greys out", test_readonly},
+	{"help from the command table", test_help},
+	{"detail and side pane", test_detail},
+	{"too small, then resized", test_small_and_resize},
+	{"control characters never reach the screen", test_sanitised},
+	{"UTF-8 names align", test_utf8_alignment},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo action_tests[] = {
+	{"create through the form; password on P only", test_create_then_password},
+	{"revoke needs the user name typed", test_revoke_confirm},
+	{"notify, task, renew, applied, publish dry run", test_notify_task_applied},
+	CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+	const tl_suite suites[] = {
+		{"screens", screen_tests},
+		{"actions", action_tests},
+		{NULL, NULL},
+	};
+
+	setup_env();
+	return tl_main(suites);
+}
