@@ -1,0 +1,166 @@
+#!/bin/sh
+# End to end: the real certdesk dashboard in a detached tmux session at 80x24 (private
+# server, default settings): keys with send-keys, the screen with capture-pane; resize,
+# copy into tmux's buffer, live reload, quitting, and the read-only view as a second
+# Unix user.  Ends with "N passed, N failed"; exits non-zero on failure.
+set -u
+
+BIN=${CERTDESK_BIN:-./certdesk}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
+
+if ! command -v tmux >/dev/null; then
+	echo "tmux is not installed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+T=$(mktemp -d)
+chmod 755 "$T"
+SOCK=certdesk-e2e-$$
+RO_USER=
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() {
+	tm kill-server 2>/dev/null
+	[ -n "$RO_USER" ] && userdel "$RO_USER" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# Waits up to $3 tenths of a second (default 30) for session $1's screen to hold $2.
+wait_for() {
+	n=0
+	while [ "$n" -lt "${3:-30}" ]; do
+		tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "  screen of $1, waiting for '$2':"
+	tm capture-pane -p -t "$1" 2>/dev/null | sed 's/^/  | /'
+	return 1
+}
+
+wait_gone() {
+	n=0
+	while [ "$n" -lt 30 ]; do
+		tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" || return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+home=$T/home
+out=$T/out
+mkdir -p "$out"
+cp "$BIN" "$T/certdesk" && chmod 755 "$T/certdesk"
+BIN=$T/certdesk
+cd_() { "$BIN" --home "$home" "$@" >/dev/null; }
+if ! cd_ init --cn "E2E CA" || ! cd_ create alice --name "Alice Soon" --email alice@example.org \
+	--days 10 --out "$out" || ! cd_ create bob --name "Bob Later" --email bob@example.org \
+	--days 200 --out "$out" || ! cd_ notify alice --task T777001; then
+	echo "cannot build the test home"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+start() { # session, command line (the paths here have no blanks)
+	tm new-session -d -s "$1" -x 80 -y 24 "env LANG=C.UTF-8 $2"
+	tm set-option -t "$1" remain-on-exit on >/dev/null
+}
+
+# -- the first screen, moving
+start main "$BIN --home $home"
+wait_for main "certdesk  E2E CA"; check $? "first screen shows the CA"
+wait_for main "alice"; check $? "first screen lists alice"
+wait_for main "? help"; check $? "status bar shows the keys"
+tm send-keys -t main j
+wait_for main "2/2  sort: expiry"; check $? "j moves the selection"
+tm send-keys -t main g
+
+# -- resize redraws
+tm resize-window -t main -x 130 -y 30
+wait_for main "Certificates (oldest first)"; check $? "130 columns: the side pane appears"
+tm resize-window -t main -x 30 -y 8
+wait_for main "terminal too small: 30x8"; check $? "too small: a message, not a crash"
+tm resize-window -t main -x 80 -y 24
+wait_gone main "Certificates (oldest first)" && wait_for main "1/2  sort: expiry"
+check $? "back to 80x24: the list again, without the side pane"
+
+# -- y copies the task link into tmux's buffer (default settings)
+tm send-keys -t main y
+wait_for main "copied the task link of alice"; check $? "y says what was copied and how"
+buf=$(tm show-buffer 2>/dev/null)
+case $buf in https://*alice*) ok "tmux show-buffer holds the task link" ;;
+*) bad "tmux show-buffer holds the task link (got '$buf')" ;; esac
+want=$("$BIN" --home "$home" show alice | sed -n 's/^  task: //p')
+[ -n "$want" ] && [ "$buf" = "$want" ]; check $? "the buffer is exactly the link certdesk show prints"
+
+# -- live: another operator's change appears without a key press
+t0=$(date +%s%N)
+cd_ task bob T888002
+wait_for main "T888002" 20; check $? "another operator's change shows within 2 s"
+echo "  (shown after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+
+# -- colour by urgency; monochrome with --no-color
+tm send-keys -t main j
+wait_for main "2/2  sort" >/dev/null
+tm capture-pane -e -p -t main | grep "alice" | grep -q "$(printf '\033')\[[0-9;]*33m"
+check $? "colours by urgency: alice, inside the window, in yellow"
+tm send-keys -t main g
+start mono "$BIN --home $home --no-color"
+wait_for mono "alice" >/dev/null
+tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
+[ $? != 0 ] && tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*[17]m"
+check $? "--no-color: no colour, urgency in bold/reverse"
+start nocolor "env NO_COLOR=1 $BIN --home $home"
+wait_for nocolor "alice" >/dev/null
+tm capture-pane -e -p -t nocolor | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
+[ $? != 0 ]; check $? "NO_COLOR: no colour"
+
+# -- quitting restores the terminal: q, and Ctrl-C
+tm send-keys -t mono q
+sleep 0.5
+[ "$(tm display -p -t mono '#{pane_dead} #{pane_dead_status} #{alternate_on}')" = "1 0 0" ]
+check $? "q quits with status 0 and leaves the alternate screen"
+tm send-keys -t nocolor C-c
+sleep 0.5
+[ "$(tm display -p -t nocolor '#{pane_dead} #{alternate_on}')" = "1 0" ]
+check $? "Ctrl-C quits and restores the terminal"
+
+# -- a failed action shows its error and the dashboard stays up
+tm send-keys -t main g a
+wait_for main "no pending renewal"; check $? "a refused by the core: the error in the status bar"
+[ "$(tm display -p -t main '#{pane_dead}')" = 0 ]; check $? "the dashboard stays up"
+
+# -- the read-only view as a teammate's Unix account
+RO_NAME=cdro$$
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
+	echo "skip: the read-only view as a second user needs root and useradd (not available)"
+elif ! useradd -M -N -s /bin/sh "$RO_NAME" 2>"$T/useradd.err"; then
+	bad "useradd $RO_NAME: $(cat "$T/useradd.err")"
+else
+	RO_USER=$RO_NAME
+	runuser -u "$RO_USER" -- cat "$home/ca/ca.key" >/dev/null 2>&1
+	[ $? != 0 ]; check $? "the teammate cannot read the CA key"
+	runuser -u "$RO_USER" -- touch "$home/x" 2>/dev/null
+	[ $? != 0 ]; check $? "the teammate cannot write the home"
+	start ro "sh -c 'runuser -u $RO_USER -- env HOME=$T $BIN --home $home; echo \$? > $T/ro.rc'"
+	wait_for ro "READ-ONLY"; check $? "the teammate gets the read-only view automatically"
+	wait_for ro "alice" >/dev/null; check $? "the teammate sees the list"
+	tm send-keys -t ro r
+	wait_for ro "read-only view: 'renew' changes the home"; check $? "renew refused at dispatch"
+	tm send-keys -t ro Enter
+	wait_for ro "Alice Soon"; check $? "the detail works read-only"
+	tm send-keys -t ro q q
+	sleep 0.5
+	st=$(cat "$T/ro.rc" 2>/dev/null)
+	[ "$st" = 0 ]; check $? "the teammate's dashboard quits cleanly (status '$st')"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
