@@ -468,6 +468,34 @@ static void test_foreign_certificate(void)
 	free(home);
 }
 
+/* A user already in the home who has a new certificate in the source: listed, left alone. */
+static void test_conflict(void)
+{
+	char *copy = copy_of(easyrsa_pki()), *home = new_home(), pki[800], *before, *after;
+	tl_result r;
+
+	snprintf(pki, sizeof pki, "%s/pki", copy);
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = sh_ok("easyrsa", tl_sh("cd '%s' && EASYRSA_BATCH=1 EASYRSA_PKI='%s' " EASYRSA
+				   " build-client-full bob nopass >log 2>&1", copy, pki));
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	before = snapshot(home);
+	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "conflicts:    1"));
+	CU_ASSERT(tl_contains(r.out, "conflict: user bob is already in the home; 1 new"));
+	tl_free(&r);
+	after = snapshot(home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	free(copy);
+	free(home);
+}
+
 static void test_passphrase(void)
 {
 	char *dir = cd_asprintf("%s", tl_tmpdir()), *home = new_home(), pki[800], pw[800];
@@ -534,6 +562,7 @@ int main(void)
 		{"openssl ca directory: import and next CRL", test_openssl_ca_import},
 		{"refusals: other CA, wrong key, missing, malformed, not PEM", test_refusals},
 		{"a certificate of another CA is listed and skipped", test_foreign_certificate},
+		{"a user already in the home is a conflict", test_conflict},
 		{"passphrase-protected CA key", test_passphrase},
 		CU_TEST_INFO_NULL,
 	};
