@@ -26,6 +26,7 @@ static uint32_t add_str(ui_data *dt, const char *s)
 struct load_ctx {
 	ui *u;
 	ui_data *dt;
+	size_t limit; /* 0: every user */
 };
 
 static int load_row(void *ctx, const store_row *r)
@@ -46,7 +47,7 @@ static int load_row(void *ctx, const store_row *r)
 	row->expiry = r->cur.not_after;
 	row->stage = (unsigned char)desk_stage(l->u->d, r);
 	dt->counts[row->stage]++;
-	return 0;
+	return l->limit && dt->nrows >= l->limit;
 }
 
 void ui_data_free(ui_data *dt)
@@ -58,20 +59,54 @@ void ui_data_free(ui_data *dt)
 	memset(dt, 0, sizeof *dt);
 }
 
-static int load_into(ui *u, ui_data *dt)
+/* The first rows by expiry only: the index gives them at once, while reading every
+ * user takes a while when there are 100,000 of them. */
+static int load_first(ui *u, ui_data *dt, size_t limit)
 {
-	struct load_ctx l = {u, dt};
+	struct load_ctx l = {u, dt, limit};
+	int64_t n = 0;
+
+	if (store_rows_expiring(u->d->st, INT64_MAX, load_row, &l) < 0 && dt->nrows < limit)
+		return -1;
+	if (store_count(u->d->st, "users", &n) < 0)
+		return -1;
+	dt->total = (size_t)n;
+	return 0;
+}
+
+static int load_into(ui *u, ui_data *dt, size_t limit)
+{
+	struct load_ctx l = {u, dt, 0};
 	publish_state ps;
 
 	dt->ca_name = cd_sanitize(ca_name(u->d->ca));
-	if (store_rows(u->d->st, STORE_BY_EXPIRY, load_row, &l) < 0 ||
-	    publish_state_get(u->d, &ps) < 0)
+	if (limit ? load_first(u, dt, limit) < 0 :
+	    store_rows(u->d->st, STORE_BY_EXPIRY, load_row, &l) < 0)
+		return -1;
+	if (!limit)
+		dt->total = dt->nrows;
+	if (publish_state_get(u->d, &ps) < 0)
 		return -1;
 	dt->crl_found = ps.published;
 	dt->crl_number = ps.number;
 	dt->crl_next = ps.next_update;
 	dt->ready = (int)ps.ready;
 	dt->held = (int)ps.held;
+	return 0;
+}
+
+int ui_load_first(ui *u, size_t rows)
+{
+	ui_data fresh = {0};
+
+	u->version = store_data_version(u->d->st);
+	if (load_into(u, &fresh, rows) < 0) {
+		ui_data_free(&fresh);
+		return -1;
+	}
+	u->data = fresh;
+	u->loading = 1;
+	ui_view_build(u);
 	return 0;
 }
 
@@ -85,10 +120,11 @@ int ui_load(ui *u)
 		snprintf(keep, sizeof keep, "%s", ui_str(u, r->user));
 	u->version = store_data_version(u->d->st);
 	desk_reload(u->d);
-	if (load_into(u, &fresh) < 0) {
+	if (load_into(u, &fresh, 0) < 0) {
 		ui_data_free(&fresh);
 		return -1;
 	}
+	u->loading = 0;
 	ui_data_free(&u->data);
 	u->data = fresh;
 	ui_view_build(u);
@@ -192,6 +228,11 @@ static void header_counts(ui *u, int y, int w)
 	size_t off = 0;
 	int s;
 
+	if (u->loading) {
+		snprintf(line, sizeof line, "counting %zu users...", u->data.total);
+		ui_put(y, 0, line, w, 1);
+		return;
+	}
 	for (s = 0; s < STAGE_COUNT && off < sizeof line; s++)
 		off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %zu", s ? "  " : "",
 					cycle_stage_name((cycle_stage)s), u->data.counts[s]);
@@ -230,7 +271,7 @@ void ui_draw_header(ui *u)
 	snprintf(line, sizeof line, "certdesk  %s", u->data.ca_name ? u->data.ca_name : "");
 	attrset(ui_attr(UI_HEADER));
 	ui_put(0, 0, line, w, 1);
-	snprintf(line, sizeof line, "%zu users  as of %s", u->data.nrows, today);
+	snprintf(line, sizeof line, "%zu users  as of %s", u->data.total, today);
 	ui_put(0, w - ui_width(line) - (int)strlen(badge) - 1 > 0 ?
 	       w - ui_width(line) - (int)strlen(badge) - 1 : 0, line, w, 0);
 	attrset(ui_attr(UI_BADGE));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,6 +240,10 @@ static void draw_info(ui *u, int y)
 		attrset(A_NORMAL);
 		return;
 	}
+	if (u->loading) {
+		ui_put(y, 0, "loading every user...", COLS, 1);
+		return;
+	}
 	snprintf(line, sizeof line, "%zu/%zu  sort: %s  stage: %s%s%s", u->data.nview ? u->sel + 1 : 0,
 		 u->data.nview, ui_sort_name(u->sort), ui_filter_name(u->stage_filter),
 		 u->filter[0] ? "  filter: " : "", u->filter);
@@ -351,8 +356,15 @@ static void ui_loop(ui *u)
 	while (!u->quit) {
 		ui_draw(u);
 		if (first)
-			ui_trace(u, "first-screen", (long)u->data.nrows);
+			ui_trace(u, "first-screen", (long)u->data.total);
 		first = 0;
+		if (u->loading) {
+			if (ui_load(u) < 0)
+				ui_msg(u, 1, "loading failed: %s", cd_errmsg());
+			u->loading = 0;
+			ui_trace(u, "every-user", (long)u->data.nrows);
+			continue;
+		}
 		key = ui_read_key(u);
 		if (key == ERR)
 			ui_poll(u);
@@ -367,7 +379,17 @@ static void ui_close_all(ui *u)
 		ui_pop(u);
 }
 
-static int ui_start(ui *u, desk *d, const ui_opts *o)
+/* Rows of the terminal, before curses starts: enough rows for the first screen. */
+static size_t ui_screen_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		return (size_t)ws.ws_row * 2;
+	return 200;
+}
+
+static int ui_start(ui *u, desk *d, const ui_opts *o, size_t quick_rows)
 {
 	const char *nc = getenv("NO_COLOR");
 	const char *tr = getenv("CERTDESK_UI_TRACE");
@@ -383,7 +405,7 @@ static int ui_start(ui *u, desk *d, const ui_opts *o)
 	u->color = !o->no_color && !(nc && *nc);
 	if (tr && *tr)
 		u->trace = fopen(tr, "a");
-	return ui_load(u);
+	return quick_rows ? ui_load_first(u, quick_rows) : ui_load(u);
 }
 
 static void ui_setup_curses(ui *u)
@@ -434,7 +456,7 @@ int ui_main(const char *home, const ui_opts *o)
 		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
 		return 1;
 	}
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || ui_start(&u, &d, o) < 0) {
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || ui_start(&u, &d, o, ui_screen_rows()) < 0) {
 		fprintf(stderr, "certdesk: %s\n", isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ?
 			cd_errmsg() : "the dashboard needs a terminal (try 'certdesk list')");
 		desk_close(&d);
@@ -496,7 +518,7 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
 		cd_err("cannot open /dev/null: %s", strerror(errno));
 		goto done;
 	}
-	if (ui_start(&u, d, o) < 0)
+	if (ui_start(&u, d, o, 0) < 0)
 		goto finish;
 	if (!(sc = newterm("xterm", out, in))) {
 		cd_err("newterm failed (no terminfo entry for xterm?)");

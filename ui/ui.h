@@ -61,6 +61,7 @@ typedef struct {
 	size_t nview;
 	size_t counts[STAGE_COUNT];
 	int ready, held;           /* scheduled revocations */
+	size_t total;              /* users in the home (nrows, once every one is loaded) */
 	int crl_found;
 	int64_t crl_next, crl_number;
 	char *ca_name;
@@ -102,6 +103,7 @@ struct ui {
 	int depth;
 	int quit;
 	int color;
+	int loading;         /* only the first screenful is loaded yet */
 	/* The detail of the selected user, rebuilt when the selection or data change. */
 	char **dlines;
 	size_t ndlines;
@@ -131,6 +133,7 @@ void ui_key_name(const cmd_info *c, char *out, size_t n);
 
 /* list.c */
 int ui_load(ui *u);                 /* (re)reads every user, keeps the selection */
+int ui_load_first(ui *u, size_t rows); /* the first rows by expiry, for a quick start */
 void ui_view_build(ui *u);          /* sort and filter */
 const ui_row *ui_selected(ui *u);
 const char *ui_str(const ui *u, uint32_t off);
