@@ -67,7 +67,7 @@ static int read_first_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static int write_templates(const char *dir)
+int desk_write_templates(const char *dir)
 {
 	const struct cd_embedded *t;
 
@@ -111,7 +111,7 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	if (ca_init(d.ca_dir, o->cn, o->key, o->days, o->passphrase_file ? pass : NULL) < 0)
 		goto out;
-	if (write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, 0, &st) < 0)
+	if (desk_write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, 0, &st) < 0)
 		goto out;
 	if (store_begin(st) < 0)
 		goto out;

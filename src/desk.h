@@ -35,6 +35,8 @@ typedef struct {
 	const char *crl_remote;      /* NULL: not set */
 } desk_init_opts;
 int desk_init(const char *home, const desk_init_opts *o);
+/* Writes the default templates into dir (created if missing), keeping existing files. */
+int desk_write_templates(const char *dir);
 
 #define DESK_READONLY 1
 int desk_open(desk *d, const char *home, int flags);

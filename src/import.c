@@ -719,21 +719,6 @@ static int write_public(const char *path, const char *data, size_t len)
 	return close(fd);
 }
 
-static int write_templates(const char *stage)
-{
-	const struct cd_embedded *t;
-	char *dir = cd_asprintf("%s/templates", stage);
-	int rc = mkdir(dir, 0755) < 0 ? cd_err("cannot create %s: %s", dir, strerror(errno)) : 0;
-
-	for (t = cd_templates; rc == 0 && t->name; t++) {
-		char *path = cd_asprintf("%s/%s", dir, t->name);
-		rc = write_public(path, t->text, strlen(t->text));
-		free(path);
-	}
-	free(dir);
-	return rc;
-}
-
 /* Builds the new home beside its final place: CA (key kept as it was), templates, db. */
 static int make_stage(imp *im, const char *home, const char *key_pem, size_t key_len,
 		      char **stage)
@@ -764,8 +749,12 @@ static int make_stage(imp *im, const char *home, const char *key_pem, size_t key
 	if (write_public(p, pem, len) < 0)
 		goto out;
 	free(p);
+	p = cd_asprintf("%s/templates", *stage);
+	if (desk_write_templates(p) < 0)
+		goto out;
+	free(p);
 	p = cd_asprintf("%s/ca/ca.key", *stage);
-	if (cd_write_secret(p, key_pem, key_len) < 0 || write_templates(*stage) < 0)
+	if (cd_write_secret(p, key_pem, key_len) < 0)
 		goto out;
 	free(p);
 	p = cd_asprintf("%s/certdesk.db", *stage);
