@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	store_close(st);
+	/* The one big transaction left a WAL as large as the database; a real home's stays
+	 * small, and the next open would otherwise re-read all of it. */
+	{
+		sqlite3 *db3 = NULL;
+		if (sqlite3_open(db, &db3) != SQLITE_OK ||
+		    sqlite3_exec(db3, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+			fprintf(stderr, "gen-home: checkpoint: %s\n", sqlite3_errmsg(db3));
+		sqlite3_close(db3);
+	}
 	X509_free(s.ca_cert);
 	EVP_PKEY_free(s.ca_key);
 	EVP_PKEY_free(s.user_key);

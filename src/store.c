@@ -23,7 +23,11 @@ struct store {
 /* Migrations: index i brings the schema from version i to i+1. */
 static const char *migration(int version)
 {
-	return version == 0 ? cd_schema[0].text : NULL;
+	/* 1 -> 2: every writable open looks for interrupted issues; without this index
+	 * that read every certificate (11 ms at 100,000). */
+	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
+
+	return version == 0 ? cd_schema[0].text : version == 1 ? v2 : NULL;
 }
 
 static int db_err(store *st, const char *what)

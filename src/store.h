@@ -7,7 +7,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Opens path. Writable opens create and migrate the schema; read-only opens never
  * write. A newer schema, a corrupt or non-SQLite file are errors. */
