@@ -86,6 +86,10 @@ demo: all
 bench: all
 	@echo "see bench/README.md"
 
+# PNGs of the dashboard on the demo data, for the README. Not part of CI.
+screenshots: all
+	sh screenshots/make.sh ./certdesk
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/templates \
 	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(COMPDIR)
