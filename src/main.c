@@ -78,14 +78,15 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
 		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		free(c.home);
 		return g.expirecheck ? 3 : 2;
 	}
-	if (g.help) {
-		cli_help(stdout);
-		return 0;
-	}
-	if (g.version) {
-		printf("certdesk %s\n", VERSION);
+	if (g.help || g.version) {
+		if (g.help)
+			cli_help(stdout);
+		else
+			printf("certdesk %s\n", VERSION);
+		free(c.home);
 		return 0;
 	}
 	ci = g.expirecheck ? cmd_by_verb("expirecheck") : argc > 1 ? cmd_by_verb(argv[1]) : NULL;
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 		char *clean = cd_sanitize(argv[1]);
 		fprintf(stderr, "certdesk: unknown command '%.40s' (see certdesk --help)\n", clean);
 		free(clean);
+		free(c.home);
 		return 2;
 	}
 	if (!ci) {

@@ -1229,7 +1229,9 @@ static void test_two_operators(void)
 		char u[16], *p12;
 		int listed;
 		snprintf(u, sizeof u, "a%d", i);
-		listed = tsv_field(tsv, u, 0) != NULL;
+		p12 = tsv_field(tsv, u, 0);
+		listed = p12 != NULL;
+		free(p12);
 		p12 = cd_asprintf("%s/%s.p12", out, u);
 		CU_ASSERT_EQUAL(listed, cd_path_exists(p12));
 		free(p12);
