@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 #include "util.h"
 
@@ -26,6 +28,8 @@ struct crlrepo {
 	char *url;    /* as configured */
 	char *shown;  /* url without a password, for messages */
 	char *secret; /* the password in url, scrubbed from messages; NULL when none */
+	git_odb_backend *mempack; /* where new objects wait; owned by the odb */
+	int unsaved;              /* objects in mempack not yet written as a pack */
 };
 
 /* State shared with libgit2's network callbacks during one fetch or push. */
@@ -230,6 +234,102 @@ static int cr_set_origin(crlrepo *r)
 	return rc;
 }
 
+/*
+ * A push packs every new CRL; a CRL of a thousand entries barely deltas against the
+ * previous one (the base64 shifts after the inserted entry), so a wide delta window only
+ * costs time: 64 KiB keeps pushes of large CRLs fast and small CRLs well packed. Best
+ * effort: a teammate's read-only open must not fail for want of it.
+ */
+static void cr_tune(crlrepo *r)
+{
+	git_config *cfg = NULL;
+	int64_t v = 0;
+
+	if (git_repository_config(&cfg, r->repo) == 0 &&
+	    (git_config_get_int64(&v, cfg, "pack.windowMemory") < 0 || v != 65536) &&
+	    git_config_set_int64(cfg, "pack.windowMemory", 65536) < 0)
+		git_error_clear();
+	git_config_free(cfg);
+}
+
+/*
+ * New objects go to memory first and reach the disk as one pack (cr_save): a publish of
+ * a thousand revocations would otherwise create three thousand loose object files, and
+ * file creation is most of what that costs.
+ */
+static int cr_attach_mempack(crlrepo *r)
+{
+	git_odb *odb = NULL;
+	int rc = git_repository_odb(&odb, r->repo);
+
+	if (rc == 0 && (rc = git_mempack_new(&r->mempack)) == 0 &&
+	    (rc = git_odb_add_backend(odb, r->mempack, 999)) < 0) {
+		r->mempack->free(r->mempack);
+		r->mempack = NULL;
+	}
+	git_odb_free(odb);
+	return rc < 0 ? cr_fail(r, "cannot prepare the CRL repository's object store") : 0;
+}
+
+/* Feeds a pack to the object database's indexer, which writes the .pack and its .idx. */
+static int cr_write_pack(crlrepo *r, const git_buf *pack)
+{
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	int rc;
+
+	memset(&stats, 0, sizeof stats);
+	rc = git_repository_odb(&odb, r->repo);
+	if (rc == 0)
+		rc = git_odb_write_pack(&wp, odb, NULL, NULL);
+	if (rc == 0)
+		rc = wp->append(wp, pack->ptr, pack->size, &stats);
+	if (rc == 0)
+		rc = wp->commit(wp, &stats);
+	if (wp)
+		wp->free(wp);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* The object count in a pack's header ("PACK", version, count: big-endian). */
+static uint32_t cr_pack_count(const git_buf *pack)
+{
+	const unsigned char *p = (const unsigned char *)pack->ptr;
+
+	if (pack->size < 12)
+		return 0;
+	return (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+}
+
+/* Writes the objects waiting in memory to the clone as one pack; a libgit2 status. */
+static int cr_dump(crlrepo *r)
+{
+	git_buf pack = GIT_BUF_INIT;
+	int rc;
+
+	if (!r->mempack || !r->unsaved)
+		return 0;
+	rc = git_mempack_dump(&pack, r->repo, r->mempack);
+	/* Commits that were all there already leave a pack of no objects: skip it. */
+	if (rc == 0 && cr_pack_count(&pack) > 0)
+		rc = cr_write_pack(r, &pack);
+	git_buf_dispose(&pack);
+	if (rc == 0) {
+		git_mempack_reset(r->mempack);
+		r->unsaved = 0;
+	}
+	return rc;
+}
+
+static int cr_save(crlrepo *r)
+{
+	if (cr_dump(r) < 0)
+		return cr_fail(r, "cannot write the new commits to the CRL repository");
+	return 0;
+}
+
 int crlrepo_open(const char *dir, const char *url, crlrepo **out)
 {
 	crlrepo *r;
@@ -244,11 +344,13 @@ int crlrepo_open(const char *dir, const char *url, crlrepo **out)
 	r = cd_malloc(sizeof *r);
 	memset(r, 0, sizeof *r);
 	cr_set_url(r, url);
-	if (cr_open_repo(dir, &r->repo) < 0 || cr_set_origin(r) < 0) {
+	if (cr_open_repo(dir, &r->repo) < 0 || cr_set_origin(r) < 0 ||
+	    cr_attach_mempack(r) < 0) {
 		cd_err("%s: %s", dir, cd_errmsg());
 		crlrepo_close(r);
 		return -1;
 	}
+	cr_tune(r);
 	*out = r;
 	return 0;
 }
@@ -257,6 +359,10 @@ void crlrepo_close(crlrepo *r)
 {
 	if (!r)
 		return;
+	/* Commits never pushed are kept as loose ones were. The caller's error line stays:
+	 * such commits are rebuilt from the database anyway. */
+	if (r->repo && cr_dump(r) < 0)
+		git_error_clear();
 	git_repository_free(r->repo);
 	free(r->url);
 	free(r->shown);
@@ -501,6 +607,7 @@ int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char 
 		return -1;
 	if (parent && *parent && cr_lookup_commit(r, parent, &p) < 0)
 		return -1;
+	r->unsaved = 1;
 	rc = cr_write_tree(r, p, path, data, len, &tree);
 	if (rc == 0)
 		rc = cr_make_commit(r, p, tree, message, author, out);
@@ -570,10 +677,12 @@ int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
 	char *spec;
 	int rc;
 
-	if (cr_check_branch(branch) < 0 || cr_push_ref(r, commit, branch) < 0 ||
+	/* Saved first: the refs below must never name an object only memory holds. */
+	if (cr_check_branch(branch) < 0 || cr_save(r) < 0 || cr_push_ref(r, commit, branch) < 0 ||
 	    cr_remote(r, &remote) < 0)
 		return -1;
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	opts.pb_parallelism = 0; /* one delta search thread per CPU */
 	cr_callbacks(r, &opts.callbacks, &net);
 	spec = cd_asprintf("%s" CR_PUSH_NS "%s:refs/heads/%s", force ? "+" : "", branch, branch);
 	specs.strings = &spec;

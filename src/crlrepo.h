@@ -26,7 +26,9 @@ typedef struct {
 } crlrepo_sig;
 
 /* Commits, without a work tree, a tree equal to parent's with path set to data.
- * parent "" makes a root commit. Writes the new commit id to out. */
+ * parent "" makes a root commit. Writes the new commit id to out. The new objects are
+ * held in memory (readable through this handle) and written to the clone as one pack
+ * by the next crlrepo_push or by crlrepo_close. */
 int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char *data,
 		   size_t len, const char *message, const crlrepo_sig *author, char out[41]);
 

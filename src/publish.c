@@ -16,8 +16,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "conf.h"
 #include "crlrepo.h"
 #include "util.h"
@@ -279,32 +277,11 @@ static void pub_free(struct pub *p)
 	free(p->path);
 }
 
-/*
- * A push packs every new CRL; a CRL of a thousand entries barely deltas against the
- * previous one (the base64 shifts after the inserted entry), so a wide delta window only
- * costs time: 64 KiB keeps pushes of large CRLs fast and small CRLs well packed.
- * (Belongs in crlrepo.c; kept here until that module takes it.)
- */
-static void tune_clone(const char *dir)
-{
-	char *path = cd_asprintf("%s/config", dir);
-	git_config *cfg = NULL;
-	int64_t v = 0;
-
-	if (git_config_open_ondisk(&cfg, path) == 0 &&
-	    (git_config_get_int64(&v, cfg, "pack.windowMemory") < 0 || v != 65536))
-		git_config_set_int64(cfg, "pack.windowMemory", 65536);
-	git_config_free(cfg);
-	free(path);
-}
-
 static int open_repo(desk *d, const char *remote, crlrepo **out)
 {
 	char *dir = cd_asprintf("%s/crl.git", d->home);
 	int rc = crlrepo_open(dir, remote, out);
 
-	if (rc == 0 && !d->readonly)
-		tune_clone(dir);
 	free(dir);
 	return rc;
 }
