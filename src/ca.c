@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -31,7 +33,11 @@ struct ca {
 	EVP_PKEY *key;   /* NULL unless opened for signing */
 	char *name;
 	int64_t not_after;
+	struct crl_cache *crl_cache; /* CRL entries already encoded, see ca_sign_crl */
 };
+
+struct crl_cache;
+static void crl_cache_free(struct crl_cache *cc);
 
 /* ---- small helpers ---- */
 
@@ -583,6 +589,7 @@ void ca_close(ca *c)
 	X509_free(c->cert);
 	EVP_PKEY_free(c->key);
 	free(c->name);
+	crl_cache_free(c->crl_cache);
 	free(c);
 }
 
@@ -789,118 +796,420 @@ void ca_issued_free(ca_issued *is)
 
 /* ---- CRLs ---- */
 
-static int crl_add_entry(X509_CRL *crl, const ca_revoked *r, BIGNUM **bn, ASN1_TIME *tm)
+/*
+ * A publish signs one CRL per revocation, each holding every earlier one: 1,000
+ * revocations make 1,000 CRLs and half a million entries. So each entry is encoded once
+ * per ca handle and kept (crl_cache, by serial), and a CRL is assembled from those bytes
+ * in DER and signed directly; going through X509_CRL would rebuild and encode every
+ * entry twice (once to sign, once to write) for every CRL.
+ */
+struct crl_entry {
+	char *serial;            /* as the caller spelled it: the cache key */
+	int64_t revoked_at;
+	int reason;
+	unsigned char *der;      /* the revokedCertificates element */
+	size_t len;
+	const unsigned char *sn; /* the serial's INTEGER contents, inside der */
+	size_t snlen;
+};
+
+struct crl_cache {
+	struct crl_entry **slot; /* open addressing; cap is a power of two */
+	size_t cap, n;
+};
+
+static void crl_entry_free(struct crl_entry *e)
+{
+	if (!e)
+		return;
+	free(e->serial);
+	free(e->der);
+	free(e);
+}
+
+static void crl_cache_free(struct crl_cache *cc)
+{
+	size_t i;
+
+	if (!cc)
+		return;
+	for (i = 0; i < cc->cap; i++)
+		crl_entry_free(cc->slot[i]);
+	free(cc->slot);
+	free(cc);
+}
+
+static size_t crl_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot holding serial, or the empty slot where it belongs. */
+static struct crl_entry **crl_slot(struct crl_cache *cc, const char *serial)
+{
+	size_t i = crl_hash(serial) & (cc->cap - 1);
+
+	while (cc->slot[i] && strcmp(cc->slot[i]->serial, serial) != 0)
+		i = (i + 1) & (cc->cap - 1);
+	return &cc->slot[i];
+}
+
+static void crl_cache_grow(struct crl_cache *cc)
+{
+	struct crl_entry **old = cc->slot;
+	size_t i, n = cc->cap;
+
+	cc->cap = n ? n * 2 : 1024;
+	cc->slot = cd_malloc(cc->cap * sizeof *cc->slot);
+	memset(cc->slot, 0, cc->cap * sizeof *cc->slot);
+	for (i = 0; i < n; i++)
+		if (old[i])
+			*crl_slot(cc, old[i]->serial) = old[i];
+	free(old);
+}
+
+/* Where INTEGER serialNumber's contents sit in an encoded entry (a SEQUENCE). */
+static int der_serial(const unsigned char *der, size_t len, const unsigned char **sn,
+		      size_t *snlen)
+{
+	const unsigned char *p = der;
+	long n;
+	int tag, cls;
+
+	if ((ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    (ASN1_get_object(&p, &n, &tag, &cls, (long)(der + len - p)) & 0x80) ||
+	    tag != V_ASN1_INTEGER)
+		return ssl_err("cannot read back a CRL entry");
+	*sn = p;
+	*snlen = (size_t)n;
+	return 0;
+}
+
+static int revoked_der(X509_REVOKED *rev, struct crl_entry *e)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_REVOKED(rev, &der);
+
+	if (n <= 0)
+		return ssl_err("cannot encode a CRL entry");
+	e->der = cd_malloc((size_t)n);
+	memcpy(e->der, der, (size_t)n);
+	e->len = (size_t)n;
+	OPENSSL_free(der);
+	return der_serial(e->der, e->len, &e->sn, &e->snlen);
+}
+
+static int crl_entry_encode(const ca_revoked *r, struct crl_entry *e)
 {
 	X509_REVOKED *rev = NULL;
 	ASN1_INTEGER *sn = NULL;
 	ASN1_ENUMERATED *why = NULL;
-	int ok;
+	ASN1_TIME *tm = NULL;
+	BIGNUM *bn = NULL;
+	int ok, rc = -1;
 
 	if (!reason_lookup(r->reason))
 		return cd_err("unknown revocation reason code %d for serial %.64s", r->reason,
 			      r->serial);
-	if (!(sn = serial_from_hex(r->serial, bn)))
+	if (!(sn = serial_from_hex(r->serial, &bn))) {
+		BN_free(bn);
 		return -1;
+	}
 	/* RFC 5280: reasonCode unspecified SHOULD be absent. */
-	ok = (rev = X509_REVOKED_new()) && ASN1_TIME_set(tm, (time_t)r->revoked_at) &&
+	ok = (rev = X509_REVOKED_new()) && (tm = ASN1_TIME_set(NULL, (time_t)r->revoked_at)) &&
 	     X509_REVOKED_set_serialNumber(rev, sn) && X509_REVOKED_set_revocationDate(rev, tm) &&
 	     (r->reason == CA_REASON_UNSPECIFIED ||
 	      ((why = ASN1_ENUMERATED_new()) && ASN1_ENUMERATED_set(why, r->reason) &&
-	       X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, why, 0, 0) == 1)) &&
-	     X509_CRL_add0_revoked(crl, rev);
+	       X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, why, 0, 0) == 1));
+	if (!ok)
+		ssl_err("cannot make a CRL entry");
+	else
+		rc = revoked_der(rev, e);
+	X509_REVOKED_free(rev);
 	ASN1_INTEGER_free(sn);
 	ASN1_ENUMERATED_free(why);
-	if (!ok) {
-		X509_REVOKED_free(rev);
-		return ssl_err("cannot add a CRL entry");
-	}
-	return 0;
-}
-
-/* Sorted, so a serial given twice sits next to itself. */
-static int crl_check_dups(X509_CRL *crl)
-{
-	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
-	const ASN1_INTEGER *prev = NULL, *cur;
-	char hex[80];
-	int k;
-
-	for (k = 0; k < sk_X509_REVOKED_num(revs); k++, prev = cur) {
-		cur = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, k));
-		if (!prev || ASN1_INTEGER_cmp(prev, cur) != 0)
-			continue;
-		if (serial_hex(cur, hex) < 0)
-			return -1;
-		return cd_err("serial %s is listed twice in the CRL", hex);
-	}
-	return 0;
-}
-
-/* add0_revoked only appends; one sort afterwards keeps 100,000 entries fast. */
-static int crl_add_entries(X509_CRL *crl, const ca_revoked *list, size_t n)
-{
-	ASN1_TIME *tm = ASN1_TIME_new();
-	BIGNUM *bn = BN_new();
-	size_t i;
-	int rc = 0;
-
-	if (!tm || !bn)
-		rc = ssl_err("out of memory");
-	for (i = 0; i < n && rc == 0; i++)
-		rc = crl_add_entry(crl, &list[i], &bn, tm);
 	ASN1_TIME_free(tm);
 	BN_free(bn);
-	if (rc < 0)
-		return -1;
-	if (!X509_CRL_sort(crl))
-		return ssl_err("cannot sort the CRL");
-	return crl_check_dups(crl);
+	return rc;
 }
 
-static int crl_times(X509_CRL *crl, int days)
+/* The cached entry for r, encoded now when new or when its date or reason changed. */
+static const struct crl_entry *crl_entry_get(struct crl_cache *cc, const ca_revoked *r)
+{
+	struct crl_entry **slot, *e;
+
+	if ((cc->n + 1) * 2 > cc->cap)
+		crl_cache_grow(cc);
+	slot = crl_slot(cc, r->serial);
+	if (*slot && (*slot)->revoked_at == r->revoked_at && (*slot)->reason == r->reason)
+		return *slot;
+	e = cd_malloc(sizeof *e);
+	memset(e, 0, sizeof *e);
+	if (crl_entry_encode(r, e) < 0) {
+		crl_entry_free(e);
+		return NULL;
+	}
+	e->serial = cd_strdup(r->serial);
+	e->revoked_at = r->revoked_at;
+	e->reason = r->reason;
+	if (*slot)
+		crl_entry_free(*slot);
+	else
+		cc->n++;
+	*slot = e;
+	return e;
+}
+
+/* X509_CRL_sort's order: by the serials' INTEGER contents, shorter first. */
+static int crl_entry_cmp(const void *a, const void *b)
+{
+	const struct crl_entry *x = *(const struct crl_entry *const *)a;
+	const struct crl_entry *y = *(const struct crl_entry *const *)b;
+
+	if (x->snlen != y->snlen)
+		return x->snlen < y->snlen ? -1 : 1;
+	return memcmp(x->sn, y->sn, x->snlen);
+}
+
+static int crl_dup_error(const struct crl_entry *e)
+{
+	const unsigned char *p = e->der;
+	ASN1_INTEGER *ai = NULL;
+	long n;
+	int tag, cls;
+	char hex[80];
+
+	ASN1_get_object(&p, &n, &tag, &cls, (long)e->len);
+	ai = d2i_ASN1_INTEGER(NULL, &p, (long)(e->der + e->len - p));
+	if (ai && serial_hex(ai, hex) == 0)
+		cd_err("serial %s is listed twice in the CRL", hex);
+	else if (!ai)
+		ssl_err("cannot read back a CRL entry");
+	ASN1_INTEGER_free(ai);
+	return -1;
+}
+
+/* The entries of list, sorted; a serial listed twice is an error. */
+static const struct crl_entry **crl_entries(ca *c, const ca_revoked *list, size_t n)
+{
+	const struct crl_entry **v = cd_malloc((n ? n : 1) * sizeof *v);
+	size_t i;
+
+	if (!c->crl_cache) {
+		c->crl_cache = cd_malloc(sizeof *c->crl_cache);
+		memset(c->crl_cache, 0, sizeof *c->crl_cache);
+	}
+	for (i = 0; i < n; i++)
+		if (!(v[i] = crl_entry_get(c->crl_cache, &list[i])))
+			goto fail;
+	qsort(v, n, sizeof *v, crl_entry_cmp);
+	for (i = 1; i < n; i++)
+		if (crl_entry_cmp(&v[i - 1], &v[i]) == 0) {
+			crl_dup_error(v[i]);
+			goto fail;
+		}
+	return v;
+fail:
+	free(v);
+	return NULL;
+}
+
+/* ---- DER assembly: tag, length, contents ---- */
+
+static size_t der_hdr_size(size_t len)
+{
+	size_t n = 2;
+
+	if (len < 0x80)
+		return n;
+	for (; len; len >>= 8)
+		n++;
+	return n;
+}
+
+static void der_hdr(cd_buf *b, unsigned char tag, size_t len)
+{
+	unsigned char h[2 + sizeof len];
+	size_t k = der_hdr_size(len), i;
+
+	h[0] = tag;
+	if (k == 2) {
+		h[1] = (unsigned char)len;
+	} else {
+		h[1] = (unsigned char)(0x80 | (k - 2));
+		for (i = k; i-- > 2; len >>= 8)
+			h[i] = (unsigned char)(len & 0xff);
+	}
+	cd_buf_add(b, h, k);
+}
+
+/* Appends what an i2d function returned (n bytes at der, OpenSSL's), and frees it. */
+static int der_take(cd_buf *b, unsigned char *der, int n)
+{
+	if (n > 0)
+		cd_buf_add(b, der, (size_t)n);
+	OPENSSL_free(der);
+	return n > 0 ? 0 : ssl_err("cannot encode the CRL");
+}
+
+/* crlExtensions, [0] EXPLICIT: the CRL Number and the authority key identifier. */
+static int crl_exts(ca *c, int64_t number, cd_buf *b)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
+	AUTHORITY_KEYID *akid = caid ? aki_new(caid) : NULL;
+	unsigned char *der = NULL;
+	int n = -1;
+
+	if (num && akid && ASN1_INTEGER_set_int64(num, number) &&
+	    X509V3_add1_i2d(&exts, NID_crl_number, num, 0, 0) == 1 &&
+	    X509V3_add1_i2d(&exts, NID_authority_key_identifier, akid, 0, 0) == 1)
+		n = i2d_X509_EXTENSIONS(exts, &der);
+	if (n > 0)
+		der_hdr(b, 0xa0, (size_t)n);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ASN1_INTEGER_free(num);
+	ASN1_OCTET_STRING_free(caid);
+	AUTHORITY_KEYID_free(akid);
+	return der_take(b, der, n);
+}
+
+/* thisUpdate now, nextUpdate days later, as X509_CRL_set1_lastUpdate would have them. */
+static int crl_times(int days, cd_buf *b)
 {
 	int64_t now = cd_now();
 	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
 	ASN1_TIME *u = ASN1_TIME_adj(NULL, (time_t)now, days, 0);
-	int ok = t && u && X509_CRL_set1_lastUpdate(crl, t) && X509_CRL_set1_nextUpdate(crl, u);
+	unsigned char *der = NULL;
+	int n, rc;
 
+	if (!t || !u) {
+		rc = ssl_err("cannot set the CRL dates");
+	} else {
+		n = i2d_ASN1_TIME(t, &der);
+		if ((rc = der_take(b, der, n)) == 0) {
+			der = NULL;
+			n = i2d_ASN1_TIME(u, &der);
+			rc = der_take(b, der, n);
+		}
+	}
 	ASN1_TIME_free(t);
 	ASN1_TIME_free(u);
-	return ok ? 0 : ssl_err("cannot set the CRL dates");
+	return rc;
 }
 
-static int crl_exts(ca *c, X509_CRL *crl, int64_t number)
+/* The signing context, and the AlgorithmIdentifier its signatures go with. */
+static EVP_MD_CTX *crl_sign_init(ca *c, unsigned char *alg, size_t size, size_t *alglen)
 {
-	ASN1_INTEGER *num = ASN1_INTEGER_new();
-	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
-	AUTHORITY_KEYID *akid = caid ? aki_new(caid) : NULL;
-	int ok = num && akid && ASN1_INTEGER_set_int64(num, number) &&
-		 X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1 &&
-		 X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) == 1;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	OSSL_PARAM params[2];
 
-	ASN1_INTEGER_free(num);
-	ASN1_OCTET_STRING_free(caid);
-	AUTHORITY_KEYID_free(akid);
-	return ok ? 0 : ssl_err("cannot add the CRL extensions");
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, alg,
+						      size);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, c->key) != 1 ||
+	    !EVP_PKEY_CTX_get_params(pctx, params) || !OSSL_PARAM_modified(&params[0])) {
+		EVP_MD_CTX_free(ctx);
+		ssl_err("cannot prepare to sign the CRL");
+		return NULL;
+	}
+	*alglen = params[0].return_size;
+	return ctx;
 }
 
-static char *crl_pem(X509_CRL *crl)
+/* TBSCertList (RFC 5280 5.1): everything the signature covers. */
+static int crl_tbs(ca *c, const unsigned char *alg, size_t alglen,
+		   const struct crl_entry **v, size_t n, int64_t number, int days, cd_buf *tbs)
 {
+	static const unsigned char v2[] = {V_ASN1_INTEGER, 1, X509_CRL_VERSION_2};
+	cd_buf body = {0};
+	unsigned char *der = NULL;
+	size_t i, total = 0;
+	int rc, k;
+
+	cd_buf_add(&body, v2, sizeof v2);
+	cd_buf_add(&body, alg, alglen);
+	k = i2d_X509_NAME(X509_get_subject_name(c->cert), &der);
+	rc = der_take(&body, der, k);
+	if (rc == 0)
+		rc = crl_times(days, &body);
+	/* RFC 5280: with no revoked certificates the list MUST be absent. */
+	for (i = 0; i < n; i++)
+		total += v[i]->len;
+	if (rc == 0 && n)
+		der_hdr(&body, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, total);
+	for (i = 0; rc == 0 && i < n; i++)
+		cd_buf_add(&body, v[i]->der, v[i]->len);
+	if (rc == 0)
+		rc = crl_exts(c, number, &body);
+	if (rc == 0) {
+		der_hdr(tbs, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body.len);
+		cd_buf_add(tbs, body.s, body.len);
+	}
+	cd_buf_free(&body);
+	return rc;
+}
+
+/* CertificateList: tbs, the algorithm, the signature as a BIT STRING; then PEM. */
+static char *crl_finish(const cd_buf *tbs, const unsigned char *alg, size_t alglen,
+			const unsigned char *sig, size_t siglen)
+{
+	size_t bits = der_hdr_size(siglen + 1) + siglen + 1;
+	cd_buf der = {0};
 	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL;
+	char *pem = NULL;
 
-	if (b && PEM_write_bio_X509_CRL(b, crl))
-		s = bio_take(b);
+	der_hdr(&der, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, tbs->len + alglen + bits);
+	cd_buf_add(&der, tbs->s, tbs->len);
+	cd_buf_add(&der, alg, alglen);
+	der_hdr(&der, V_ASN1_BIT_STRING, siglen + 1);
+	cd_buf_putc(&der, 0); /* no unused bits */
+	cd_buf_add(&der, sig, siglen);
+	if (b && der.len <= INT_MAX &&
+	    PEM_write_bio(b, PEM_STRING_X509_CRL, "", (unsigned char *)der.s, (long)der.len) > 0)
+		pem = bio_take(b);
 	else
 		ssl_err("cannot encode the CRL");
 	BIO_free(b);
-	return s;
+	cd_buf_free(&der);
+	return pem;
+}
+
+static char *crl_sign(ca *c, const struct crl_entry **v, size_t n, int64_t number, int days)
+{
+	unsigned char alg[128], *sig = NULL;
+	size_t alglen = 0, siglen = 0;
+	cd_buf tbs = {0};
+	EVP_MD_CTX *ctx = crl_sign_init(c, alg, sizeof alg, &alglen);
+	char *pem = NULL;
+
+	if (!ctx || crl_tbs(c, alg, alglen, v, n, number, days, &tbs) < 0)
+		goto out;
+	if (EVP_DigestSign(ctx, NULL, &siglen, (unsigned char *)tbs.s, tbs.len) != 1) {
+		ssl_err("cannot sign the CRL");
+		goto out;
+	}
+	sig = cd_malloc(siglen);
+	if (EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)tbs.s, tbs.len) != 1)
+		ssl_err("cannot sign the CRL");
+	else
+		pem = crl_finish(&tbs, alg, alglen, sig, siglen);
+out:
+	free(sig);
+	cd_buf_free(&tbs);
+	EVP_MD_CTX_free(ctx);
+	return pem;
 }
 
 int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem)
 {
-	X509_CRL *crl;
-	int rc = -1;
+	const struct crl_entry **v;
 
 	*pem = NULL;
 	if (!c->key)
@@ -908,20 +1217,11 @@ int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int day
 	if (days < 1 || days > 3650 || number < 0)
 		return cd_err("invalid CRL parameters: %d days, number %lld", days,
 			      (long long)number);
-	if (!(crl = X509_CRL_new()))
-		return ssl_err("out of memory");
-	if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
-	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(c->cert)))
-		ssl_err("cannot set the CRL issuer");
-	else if (crl_times(crl, days) == 0 && crl_exts(c, crl, number) == 0 &&
-		 crl_add_entries(crl, list, n) == 0) {
-		if (!X509_CRL_sign(crl, c->key, EVP_sha256()))
-			ssl_err("cannot sign the CRL");
-		else if ((*pem = crl_pem(crl)))
-			rc = 0;
-	}
-	X509_CRL_free(crl);
-	return rc;
+	if (!(v = crl_entries(c, list, n)))
+		return -1;
+	*pem = crl_sign(c, v, n, number, days);
+	free(v);
+	return *pem ? 0 : -1;
 }
 
 static int crl_number(X509_CRL *crl, int64_t *out)
