@@ -479,7 +479,7 @@ struct list_ctx {
 static void row_values(desk *d, const store_row *r, char expiry[16], char days[24],
 		       const char **v)
 {
-	const store_cert *cc = r->old.id && !r->old.published_at ? &r->old : &r->cur;
+	const store_cert *cc = desk_cycle_cert(d, r);
 
 	cd_format_date(r->cur.not_after, expiry);
 	snprintf(days, 24, "%lld", (long long)cd_days_until(r->cur.not_after, d->now));
@@ -499,7 +499,7 @@ static int list_row(void *ctx, const store_row *r)
 	const char *v[LIST_NCOLS];
 	char expiry[16], days[24];
 
-	if (!l->all && r->cur.revoke_at && !(r->old.id && !r->old.published_at))
+	if (!l->all && r->cur.revoke_at && !desk_renewal_open(l->d, r))
 		return 0;
 	row_values(l->d, r, expiry, days, v);
 	out_row(l->t, v);
@@ -672,7 +672,7 @@ static int cmd_show(cli_ctx *c)
 	show_field("org", row.r.u.org);
 	show_field("ou", row.r.u.ou);
 	show_field("country", row.r.u.country);
-	show_field("task", row.r.old.id && !row.r.old.published_at ? row.r.old.task : row.r.cur.task);
+	show_field("task", desk_cycle_cert(&d, &row.r)->task);
 	printf("certificates:\n");
 	store_certs_of(d.st, row.r.u.id, show_cert, &d);
 	if (desk_links(&d, &row.r, &tl, &ml) == 0)

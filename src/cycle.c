@@ -41,10 +41,24 @@ int cycle_stage_parse(const char *name, cycle_stage *s)
 	return cd_err("unknown stage '%.20s'", name);
 }
 
+int cycle_renewal_open(const store_row *r, int64_t now, int64_t window)
+{
+	const store_cert *cur = &r->cur, *old = &r->old;
+
+	if (!old->id || old->published_at || cur->not_after - now <= window)
+		return 0;
+	return old->not_after > now || !cur->applied_at;
+}
+
+const store_cert *cycle_cert(const store_row *r, int64_t now, int64_t window)
+{
+	return cycle_renewal_open(r, now, window) ? &r->old : &r->cur;
+}
+
 cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window)
 {
 	const store_cert *cur = &r->cur, *old = &r->old;
-	int renewal_open = old->id && !old->published_at;
+	int renewal_open = cycle_renewal_open(r, now, window);
 
 	/* A plain revocation (the person left, the key was lost) ends the story. */
 	if (cur->revoke_at && !renewal_open)
@@ -56,7 +70,7 @@ cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window)
 	if (cur->not_after - now <= window)
 		return cur->notified_at ? STAGE_NOTIFIED : STAGE_EXPIRING;
 	/* This year's renewal is complete until next year's window opens. */
-	return old->id ? STAGE_REVOKED : STAGE_ACTIVE;
+	return old->id && old->published_at ? STAGE_REVOKED : STAGE_ACTIVE;
 }
 
 int cycle_needs_action(cycle_stage s)

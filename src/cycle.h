@@ -29,6 +29,17 @@ const char *cycle_stage_name(cycle_stage s);
 const char *cycle_stage_help(cycle_stage s);
 int cycle_stage_parse(const char *name, cycle_stage *s);
 
+/*
+ * Whether the user's renewal is still in progress: the old certificate's revocation is
+ * not published, and the old one is still valid or the new one not yet applied. A year
+ * on (the new certificate inside its own window) the next cycle starts regardless, so a
+ * team that never publishes still hears about next year's expiry.
+ */
+int cycle_renewal_open(const store_row *r, int64_t now, int64_t window);
+/* The certificate the current cycle is about (its expiry, task and links): the old
+ * one while the renewal is open, else the current one. */
+const store_cert *cycle_cert(const store_row *r, int64_t now, int64_t window);
+
 /* The stage of a user (row.cur = current certificate, row.old = the one it renewed). */
 cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window);
 /* Whether the stage asks the operator to do something. */

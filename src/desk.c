@@ -372,6 +372,16 @@ cycle_stage desk_stage(const desk *d, const store_row *r)
 	return cycle_stage_of(r, d->now, d->window);
 }
 
+int desk_renewal_open(const desk *d, const store_row *r)
+{
+	return cycle_renewal_open(r, d->now, d->window);
+}
+
+const store_cert *desk_cycle_cert(const desk *d, const store_row *r)
+{
+	return cycle_cert(r, d->now, d->window);
+}
+
 int desk_check_fields(const desk_fields *f)
 {
 	const struct {
@@ -666,14 +676,14 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 		desk_row_free(&prev);
 		return cd_err("read-only: cannot renew certificates");
 	}
-	if (r->cur.revoke_at && !(r->old.id && !r->old.published_at)) {
+	if (r->cur.revoke_at && !desk_renewal_open(d, r)) {
 		desk_row_free(&prev);
 		return cd_err("%s has no valid certificate (it was revoked); use 'certdesk create' "
 			      "for a new one", user);
 	}
 	/* Renewing again before the last renewal was installed: the new certificate
 	 * replaces the one the user still has, and the unused one goes at once. */
-	if (r->old.id && !r->old.published_at && !r->cur.applied_at) {
+	if (desk_renewal_open(d, r) && !r->cur.applied_at) {
 		j.replaces = r->old.id;
 		j.supersede = r->cur.id;
 	} else {
@@ -694,7 +704,7 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced)
 
 	if (desk_get_existing(d, user, &row) < 0)
 		return -1;
-	open = r->old.id && !r->old.published_at;
+	open = desk_renewal_open(d, r);
 	if (d->readonly) {
 		cd_err("read-only: cannot revoke");
 		goto out;
@@ -725,15 +735,9 @@ out:
 	return rc;
 }
 
-/* The certificate a renewal cycle is about: the expiring one. */
-static const store_cert *cycle_cert(const store_row *r)
-{
-	return r->old.id && !r->old.published_at ? &r->old : &r->cur;
-}
-
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 {
-	const store_cert *c = cycle_cert(r);
+	const store_cert *c = desk_cycle_cert(d, r);
 	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
 	char expiry[16], days[32];
 	int rc = -1;
@@ -764,7 +768,7 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 	*task_link = *mail_link = NULL;
 	if ((task && cd_check_task(task) < 0) || desk_get_existing(d, user, &row) < 0)
 		return -1;
-	c = cycle_cert(&row.r);
+	c = desk_cycle_cert(d, &row.r);
 	if (d->readonly) {
 		cd_err("read-only: cannot record a notification");
 		goto out;
@@ -803,7 +807,7 @@ int desk_set_task(desk *d, const char *user, const char *task)
 
 	if (cd_check_task(task) < 0 || desk_get_existing(d, user, &row) < 0)
 		return -1;
-	c = cycle_cert(&row.r);
+	c = desk_cycle_cert(d, &row.r);
 	if (d->readonly)
 		cd_err("read-only: cannot set the task");
 	else if (store_begin(d->st) == 0) {
@@ -830,7 +834,7 @@ int desk_applied(desk *d, const char *user, const char *via, int64_t when)
 	r = &row.r;
 	if (d->readonly)
 		cd_err("read-only: cannot record that");
-	else if (!r->old.id || r->old.published_at || r->cur.revoke_at)
+	else if (!desk_renewal_open(d, r) || r->cur.revoke_at)
 		cd_err("%s has no pending renewal to mark applied", user);
 	else if (r->cur.applied_at)
 		cd_err("%s's new certificate %s is already marked applied", user, r->cur.serial);

@@ -69,6 +69,8 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced);
 
 /* Stage and links. */
 cycle_stage desk_stage(const desk *d, const store_row *r);
+int desk_renewal_open(const desk *d, const store_row *r);
+const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
 int desk_set_task(desk *d, const char *user, const char *task);

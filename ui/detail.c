@@ -239,8 +239,8 @@ static void timeline_date(ui_text *t, const char *what, int64_t when, const char
 /* The renewal's story, and why the old certificate's revocation waits or may go. */
 static void detail_timeline(ui_text *t, desk *d, const store_row *r)
 {
-	int open = r->old.id && !r->old.published_at;
-	const store_cert *cc = open ? &r->old : &r->cur;
+	int open = desk_renewal_open(d, r);
+	const store_cert *cc = desk_cycle_cert(d, r);
 	store_row p = {0};
 	cycle_readiness rd;
 

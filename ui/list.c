@@ -33,7 +33,7 @@ static int load_row(void *ctx, const store_row *r)
 {
 	struct load_ctx *l = ctx;
 	ui_data *dt = l->dt;
-	const store_cert *cc = r->old.id && !r->old.published_at ? &r->old : &r->cur;
+	const store_cert *cc = desk_cycle_cert(l->u->d, r);
 	ui_row *row;
 
 	if (dt->nrows == dt->cap) {
