@@ -266,47 +266,10 @@ static void print_links(const char *user, const char *task_link, const char *mai
 	printf("%s\n  task: %s\n  mail: %s\n", user, task_link, mail_link);
 }
 
-struct due_ctx {
-	desk *d;
-	desk_row *rows;
-	size_t n, cap;
-};
-
-static int collect_due(void *ctx, const store_row *r)
+static void print_due(void *ctx, const store_row *r, const char *task_link,
+		      const char *mail_link)
 {
-	struct due_ctx *due = ctx;
-	cycle_stage s = desk_stage(due->d, r);
-
-	if (s != STAGE_EXPIRING && !(s == STAGE_EXPIRED && !r->cur.notified_at))
-		return 0;
-	if (due->n == due->cap) {
-		due->cap = due->cap ? due->cap * 2 : 64;
-		due->rows = cd_realloc(due->rows, due->cap * sizeof *due->rows);
-	}
-	desk_row_copy(&due->rows[due->n++], r);
-	return 0;
-}
-
-static int notify_due(cli_ctx *c, desk *d)
-{
-	struct due_ctx due = {d, NULL, 0, 0};
-	size_t i;
-	int rc = 0;
-
-	if (store_rows_expiring(d->st, d->now + d->window + 1, collect_due, &due) < 0)
-		return cli_fail();
-	for (i = 0; i < due.n; i++) {
-		char *t = NULL, *m = NULL;
-		if (rc == 0 && desk_notify(d, due.rows[i].r.u.name, NULL, &t, &m) < 0)
-			rc = cli_fail();
-		else if (rc == 0)
-			print_links(due.rows[i].r.u.name, t, m);
-		free(t);
-		free(m);
-		desk_row_free(&due.rows[i]);
-	}
-	free(due.rows);
-	return rc;
+	print_links(r->u.name, task_link, mail_link);
 }
 
 static int cmd_notify(cli_ctx *c)
@@ -326,7 +289,7 @@ static int cmd_notify(cli_ctx *c)
 	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	if (opt_set(o, "due")) {
-		rc = notify_due(c, &d);
+		rc = desk_notify_due(&d, print_due, NULL) < 0 ? cli_fail() : 0;
 	} else {
 		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? cli_fail() : 0;
 		if (rc == 0)
@@ -592,7 +555,9 @@ static int cmd_expirecheck(cli_ctx *c)
 	k.fmt = c->fmt;
 	if (c->fmt != OUT_TEXT)
 		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
+	links_batch(1);
 	rc = store_rows_expiring(d.st, d.now + d.window + 1, check_row, &k);
+	links_batch(0);
 	if (k.t)
 		out_end(k.t);
 	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */

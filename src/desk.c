@@ -225,6 +225,7 @@ static int recover_pending(desk *d)
 
 void desk_reload(desk *d)
 {
+	links_forget();
 	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
 }
 
@@ -256,6 +257,7 @@ fail:
 
 void desk_close(desk *d)
 {
+	links_forget();
 	ca_close(d->ca);
 	store_close(d->st);
 	free_paths(d);
@@ -759,43 +761,107 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	return rc;
 }
 
+/* Records one notification inside the caller's transaction and renders its links. */
+static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml)
+{
+	store_cert *c = desk_renewal_open(d, &row->r) ? &row->r.old : &row->r.cur;
+
+	*tl = *ml = NULL;
+	if (row->r.cur.revoke_at && c == &row->r.cur)
+		return cd_err("%s's certificate is revoked; nothing to renew", row->r.u.name);
+	if (task)
+		c->task = task; /* the links carry the new task id */
+	if (desk_links(d, &row->r, tl, ml) < 0)
+		return -1;
+	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
+	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+	    desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
+		       task ? ", task " : "", task ? task : "") < 0) {
+		free(*tl);
+		free(*ml);
+		*tl = *ml = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
 {
 	desk_row row;
-	const store_cert *c;
 	int rc = -1;
 
 	*task_link = *mail_link = NULL;
 	if ((task && cd_check_task(task) < 0) || desk_get_existing(d, user, &row) < 0)
 		return -1;
-	c = desk_cycle_cert(d, &row.r);
-	if (d->readonly) {
+	if (d->readonly)
 		cd_err("read-only: cannot record a notification");
-		goto out;
-	}
-	if (row.r.cur.revoke_at && c == &row.r.cur) {
-		cd_err("%s's certificate is revoked; nothing to renew", user);
-		goto out;
-	}
-	if (task)
-		c = (((store_cert *)c)->task = task, c);
-	if (desk_links(d, &row.r, task_link, mail_link) < 0 || store_begin(d->st) < 0)
-		goto out;
-	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
-	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
-	    desk_audit(d, "notify", user, "serial %s%s%s", c->serial, task ? ", task " : "",
-		       task ? task : "") < 0) {
-		store_rollback(d->st);
-		goto out;
-	}
-	rc = store_commit(d->st);
-out:
+	else if (store_begin(d->st) == 0)
+		rc = notify_row(d, &row, task, task_link, mail_link) == 0 ? store_commit(d->st) :
+		     (store_rollback(d->st), -1);
 	if (rc < 0) {
 		free(*task_link);
 		free(*mail_link);
 		*task_link = *mail_link = NULL;
 	}
 	desk_row_free(&row);
+	return rc;
+}
+
+struct due {
+	desk *d;
+	desk_row *rows;
+	char **links; /* two per row */
+	size_t n, cap;
+};
+
+static int collect_due(void *ctx, const store_row *r)
+{
+	struct due *due = ctx;
+	cycle_stage s = desk_stage(due->d, r);
+
+	if (s != STAGE_EXPIRING && !(s == STAGE_EXPIRED && !desk_cycle_cert(due->d, r)->notified_at))
+		return 0;
+	if (due->n == due->cap) {
+		due->cap = due->cap ? due->cap * 2 : 64;
+		due->rows = cd_realloc(due->rows, due->cap * sizeof *due->rows);
+	}
+	desk_row_copy(&due->rows[due->n++], r);
+	return 0;
+}
+
+int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
+{
+	struct due due = {d, NULL, NULL, 0, 0};
+	size_t i, done = 0;
+	int rc = -1;
+
+	if (d->readonly)
+		return cd_err("read-only: cannot record notifications");
+	if (store_rows_expiring(d->st, d->now + d->window + 1, collect_due, &due) < 0)
+		goto out;
+	due.links = calloc(2 * due.n + 1, sizeof *due.links);
+	/* One transaction: the whole batch is recorded, or none of it. */
+	if (!due.links || store_begin(d->st) < 0)
+		goto out;
+	links_batch(1);
+	for (; done < due.n; done++)
+		if (notify_row(d, &due.rows[done], NULL, &due.links[2 * done],
+			       &due.links[2 * done + 1]) < 0)
+			break;
+	links_batch(0);
+	rc = done == due.n ? store_commit(d->st) : (store_rollback(d->st), -1);
+	for (i = 0; rc == 0 && i < due.n; i++)
+		fn(ctx, &due.rows[i].r, due.links[2 * i], due.links[2 * i + 1]);
+out:
+	for (i = 0; i < due.n; i++) {
+		desk_row_free(&due.rows[i]);
+		if (due.links) {
+			free(due.links[2 * i]);
+			free(due.links[2 * i + 1]);
+		}
+	}
+	free(due.links);
+	free(due.rows);
 	return rc;
 }
 

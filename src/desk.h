@@ -73,6 +73,11 @@ int desk_renewal_open(const desk *d, const store_row *r);
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
+/* Notifies everyone inside the window not yet notified (and the expired ones never
+ * notified), in one transaction; then calls fn for each with their links. */
+typedef void (*desk_notified_fn)(void *ctx, const store_row *r, const char *task_link,
+				 const char *mail_link);
+int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx);
 int desk_set_task(desk *d, const char *user, const char *task);
 /* Marks the user's pending renewal applied; via = "operator" or "log FILE". */
 int desk_applied(desk *d, const char *user, const char *via, int64_t when);

@@ -1,10 +1,12 @@
 /* links.c: the task link and the mail link, rendered from editable templates. */
 #include "links.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -79,7 +81,13 @@ int links_render(const char *tmpl, const char *file, const links_vars *v, char *
 	if (!cd_utf8_valid(tmpl, strlen(tmpl)))
 		return cd_err("%s: not valid UTF-8 (save the template as UTF-8)", file);
 	while (*p) {
-		if ((p[0] == '{' || p[0] == '}') && p[1] == p[0]) {
+		size_t lit = strcspn(p, "{}");
+
+		cd_buf_add(&b, p, lit);
+		p += lit;
+		if (!*p)
+			break;
+		if (p[1] == p[0]) {
 			cd_buf_putc(&b, *p);
 			p += 2;
 		} else if (*p == '{') {
@@ -106,18 +114,22 @@ static int links_unreserved(unsigned char c)
 	       c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static void links_pct(cd_buf *b, unsigned char c)
+static char *links_pct(char *p, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	cd_buf_putc(b, '%');
-	cd_buf_putc(b, hex[c >> 4]);
-	cd_buf_putc(b, hex[c & 15]);
+	*p++ = '%';
+	*p++ = hex[c >> 4];
+	*p++ = hex[c & 15];
+	return p;
 }
 
 /* keep, when not NULL, is one byte position of s to copy literally. */
 static void links_encode_into(cd_buf *b, const char *s, int mailto, const char *keep)
 {
+	/* At most three bytes out per byte in (a CRLF pair gives six for two). */
+	char *start = cd_buf_space(b, 3 * strlen(s) + 1), *p = start;
+
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -125,13 +137,15 @@ static void links_encode_into(cd_buf *b, const char *s, int mailto, const char *
 		if (mailto && (c == '\r' || c == '\n')) {
 			if (c == '\r' && s[1] == '\n')
 				s++;
-			cd_buf_puts(b, "%0D%0A");
+			p = links_pct(links_pct(p, '\r'), '\n');
 		} else if (links_unreserved(c) || s == keep) {
-			cd_buf_putc(b, (char)c);
+			*p++ = (char)c;
 		} else {
-			links_pct(b, c);
+			p = links_pct(p, c);
 		}
 	}
+	b->len += (size_t)(p - start);
+	b->s[b->len] = '\0';
 }
 
 char *links_encode(const char *s, int mailto)
@@ -167,24 +181,94 @@ static void links_strip_space(char *s)
 		s[--n] = '\0';
 }
 
+/*
+ * Templates read so far, by path: a batch (expirecheck, notify --due) renders thousands
+ * of links from the same four files. links_forget() drops them (dashboard reload).
+ */
+static struct {
+	char *path, *data;
+	struct stat st; /* a template edited meanwhile is read again */
+} links_cache[8];
+
+/* In a batch the templates are taken as they were at its first link. */
+static int links_in_batch;
+
+void links_batch(int on)
+{
+	links_in_batch = on;
+}
+
+void links_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof links_cache / sizeof links_cache[0]; i++) {
+		free(links_cache[i].path);
+		free(links_cache[i].data);
+		links_cache[i].path = links_cache[i].data = NULL;
+	}
+}
+
+static int links_read(const char *path, const char **data)
+{
+	size_t i, len = 0, n = sizeof links_cache / sizeof links_cache[0];
+	char *text = NULL;
+	struct stat st;
+
+	for (i = 0; links_in_batch && i < n && links_cache[i].path; i++) {
+		if (links_cache[i].data && strcmp(links_cache[i].path, path) == 0) {
+			*data = links_cache[i].data;
+			return 0;
+		}
+	}
+	if (stat(path, &st) < 0)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	for (i = 0; i < n && links_cache[i].path; i++) {
+		if (strcmp(links_cache[i].path, path) != 0)
+			continue;
+		if (links_cache[i].data && links_cache[i].st.st_ino == st.st_ino && links_cache[i].st.st_size == st.st_size &&
+		    links_cache[i].st.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+		    links_cache[i].st.st_mtim.tv_nsec == st.st_mtim.tv_nsec) {
+			*data = links_cache[i].data;
+			return 0;
+		}
+		free(links_cache[i].data);
+		links_cache[i].data = NULL;
+		break;
+	}
+	if (cd_read_file(path, &text, &len) < 0)
+		return -1;
+	if (strlen(text) != len) {
+		free(text);
+		return cd_err("%s: contains a NUL byte (save the template as UTF-8 text)", path);
+	}
+	if (i == n) {
+		links_forget();
+		i = 0;
+	}
+	if (!links_cache[i].path)
+		links_cache[i].path = cd_strdup(path);
+	links_cache[i].data = text;
+	links_cache[i].st = st;
+	*data = text;
+	return 0;
+}
+
 /* Reads and renders one template of cfg->template_dir. */
 static int links_load(const links_config *cfg, const char *name, const links_vars *v,
 		      char **out)
 {
-	char *path, *data = NULL;
-	size_t len = 0;
+	const char *data = NULL;
+	char *path;
 	int rc;
 
 	*out = NULL;
 	if (!cfg->template_dir || !*cfg->template_dir)
 		return cd_err("no template directory configured");
 	path = cd_asprintf("%s/%s", cfg->template_dir, name);
-	rc = cd_read_file(path, &data, &len);
-	if (rc == 0 && strlen(data) != len)
-		rc = cd_err("%s: contains a NUL byte (save the template as UTF-8 text)", path);
+	rc = links_read(path, &data);
 	if (rc == 0)
 		rc = links_render(data, path, v, out);
-	free(data);
 	free(path);
 	return rc;
 }

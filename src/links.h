@@ -37,5 +37,10 @@ char *links_encode(const char *s, int mailto);
 /* Both links for one user. Either out pointer may be NULL. Warns on stderr when a link
  * is longer than 2,000 characters. */
 int links_make(const links_config *cfg, const links_vars *v, char **task_link, char **mail_link);
+/* Templates are cached and read again when their file changes; links_forget() drops
+ * the cache. Between links_batch(1) and links_batch(0) (a batch of thousands of links)
+ * the files are not even checked for changes. */
+void links_forget(void);
+void links_batch(int on);
 
 #endif

@@ -87,6 +87,12 @@ static void buf_grow(cd_buf *b, size_t extra)
 	b->s = cd_realloc(b->s, b->cap);
 }
 
+char *cd_buf_space(cd_buf *b, size_t n)
+{
+	buf_grow(b, n);
+	return b->s + b->len;
+}
+
 void cd_buf_add(cd_buf *b, const void *p, size_t n)
 {
 	buf_grow(b, n);
@@ -102,6 +108,12 @@ void cd_buf_puts(cd_buf *b, const char *s)
 
 void cd_buf_putc(cd_buf *b, char c)
 {
+	/* The common case stays cheap: links are built a byte at a time. */
+	if (b->len + 2 <= b->cap) {
+		b->s[b->len++] = c;
+		b->s[b->len] = '\0';
+		return;
+	}
 	cd_buf_add(b, &c, 1);
 }
 
@@ -234,7 +246,14 @@ int cd_utf8_valid(const char *str, size_t n)
 		unsigned c = s[i];
 		size_t len, k;
 		unsigned cp;
+		uint64_t w;
 
+		/* ASCII runs, eight bytes at a time. */
+		while (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL)))
+			i += 8;
+		if (i >= n)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			i++;
 			continue;

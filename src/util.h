@@ -31,6 +31,9 @@ void cd_buf_puts(cd_buf *b, const char *s);
 void cd_buf_putc(cd_buf *b, char c);
 void cd_buf_printf(cd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cd_buf_vprintf(cd_buf *b, const char *fmt, va_list ap);
+/* Room for n more bytes at the end: write there, then add the count to b->len and
+ * terminate with a NUL (the room includes one byte for it). */
+char *cd_buf_space(cd_buf *b, size_t n);
 char *cd_buf_take(cd_buf *b); /* returns the string (never NULL), resets b */
 void cd_buf_free(cd_buf *b);
 
