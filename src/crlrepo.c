@@ -22,6 +22,8 @@
 
 #define CR_REMOTE "origin"
 #define CR_PUSH_NS "refs/certdesk/push/"
+/* Memory is for speed, not a limit on a publish: past this much, the objects go out. */
+#define CR_HOLD_MAX (64u << 20)
 
 struct crlrepo {
 	git_repository *repo;
@@ -30,6 +32,7 @@ struct crlrepo {
 	char *secret; /* the password in url, scrubbed from messages; NULL when none */
 	git_odb_backend *mempack; /* where new objects wait; owned by the odb */
 	int unsaved;              /* objects in mempack not yet written as a pack */
+	size_t held;              /* bytes of files given to mempack since */
 };
 
 /* State shared with libgit2's network callbacks during one fetch or push. */
@@ -319,6 +322,7 @@ static int cr_dump(crlrepo *r)
 	if (rc == 0) {
 		git_mempack_reset(r->mempack);
 		r->unsaved = 0;
+		r->held = 0;
 	}
 	return rc;
 }
@@ -613,6 +617,9 @@ int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char 
 		rc = cr_make_commit(r, p, tree, message, author, out);
 	git_tree_free(tree);
 	git_commit_free(p);
+	r->held += len;
+	if (rc == 0 && r->held > CR_HOLD_MAX)
+		rc = cr_save(r);
 	return rc;
 }
 
