@@ -9,7 +9,7 @@ MANDIR    = $(PREFIX)/share/man/man1
 SHAREDIR  = $(PREFIX)/share/certdesk
 COMPDIR   = $(PREFIX)/share/bash-completion/completions
 
-PKGS      = ncursesw formw menuw openssl sqlite3 libgit2 zlib
+PKGS      = ncursesw openssl sqlite3 libgit2 zlib
 DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
             libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc
 

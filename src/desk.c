@@ -522,10 +522,10 @@ static void abandon(desk *d, int64_t cert_id, const char *p12, const char *pw, i
 {
 	char *msg = cd_strdup(cd_errmsg());
 
-	if (wrote & 1)
+	if (wrote) {
 		unlink(pw);
-	if (wrote & 2)
 		unlink(p12);
+	}
 	if (store_begin(d->st) == 0) {
 		if (store_cert_delete(d->st, cert_id) == 0)
 			store_commit(d->st);
@@ -611,9 +611,14 @@ static int issue(desk *d, issue_job *j, desk_issued *out)
 	}
 	/* Step 2: the files. Step 3: the certificate becomes real. A kill between the
 	 * steps leaves a pending row that the next certdesk undoes, files included. */
-	if (cd_write_secret(pw, is.password, strlen(is.password)) < 0 || !(wrote |= 1) ||
-	    cd_write_secret(p12, is.p12, is.p12_len) < 0 || !(wrote |= 2) ||
-	    record_issue(d, j, cert_id, user_id, &is) < 0) {
+	{
+		const char *paths[2] = {pw, p12};
+		const void *data[2] = {is.password, is.p12};
+		size_t lens[2] = {strlen(is.password), is.p12_len};
+
+		wrote = cd_write_secrets(2, paths, data, lens) == 0;
+	}
+	if (!wrote || record_issue(d, j, cert_id, user_id, &is) < 0) {
 		abandon(d, cert_id, p12, pw, wrote);
 		goto out;
 	}

@@ -455,40 +455,71 @@ static void fsync_dir_of(const char *path)
 	free(dir);
 }
 
-int cd_write_secret(const char *path, const void *data, size_t len)
+/* Writes one secret under a temporary name, fsync'd; returns that name or NULL. */
+static char *write_temp(const char *path, const void *data, size_t len)
 {
 	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd, rc = -1;
+	int fd;
 
 	if (cd_path_exists(path)) {
 		cd_err("%s already exists; not overwriting it", path);
-		goto out;
+		free(tmp);
+		return NULL;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		cd_err("cannot create %s: %s", tmp, strerror(errno));
-		goto out;
+		free(tmp);
+		return NULL;
 	}
 	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		cd_err("cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
-		goto out;
+		free(tmp);
+		return NULL;
 	}
 	close(fd);
-	/* link() refuses an existing target: the final name appears complete or not at all. */
-	if (link(tmp, path) < 0) {
-		cd_err(errno == EEXIST ? "%s already exists; not overwriting it" : "cannot create %s: %s",
-		       path, strerror(errno));
-		unlink(tmp);
-		goto out;
+	return tmp;
+}
+
+int cd_write_secrets(int n, const char *const *paths, const void *const *data,
+		     const size_t *lens)
+{
+	char *tmp[8] = {0};
+	int i, linked = 0, rc = -1;
+
+	if (n < 1 || n > 8)
+		return cd_err("internal error: %d secret files at once", n);
+	for (i = 0; i < n; i++)
+		if (!(tmp[i] = write_temp(paths[i], data[i], lens[i])))
+			goto out;
+	/* link() refuses an existing target: each final name appears complete or not at all. */
+	for (linked = 0; linked < n; linked++) {
+		if (link(tmp[linked], paths[linked]) < 0) {
+			cd_err(errno == EEXIST ? "%s already exists; not overwriting it" :
+			       "cannot create %s: %s", paths[linked], strerror(errno));
+			goto out;
+		}
 	}
-	unlink(tmp);
-	fsync_dir_of(path);
 	rc = 0;
 out:
-	free(tmp);
+	for (i = 0; rc < 0 && i < linked; i++)
+		unlink(paths[i]);
+	for (i = 0; i < n; i++) {
+		if (tmp[i])
+			unlink(tmp[i]);
+		free(tmp[i]);
+	}
+	/* One directory sync makes every new name durable. */
+	if (rc == 0)
+		fsync_dir_of(paths[0]);
 	return rc;
+}
+
+int cd_write_secret(const char *path, const void *data, size_t len)
+{
+	return cd_write_secrets(1, &path, &data, &len);
 }
 
 int cd_read_file(const char *path, char **data, size_t *len)

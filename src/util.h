@@ -66,6 +66,9 @@ const char *cd_operator(void);
  * mode 0600, contents fsync'd before it appears under its final name.
  */
 int cd_write_secret(const char *path, const void *data, size_t len);
+/* The same for n (at most 8) files of one directory: all of them, or none. */
+int cd_write_secrets(int n, const char *const *paths, const void *const *data,
+		     const size_t *lens);
 int cd_read_file(const char *path, char **data, size_t *len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);
