@@ -18,6 +18,7 @@ struct out_table {
 	size_t ncells, cap;
 	int *width;
 	int *numeric;
+	cd_buf line; /* TSV: one row, reused */
 };
 
 int out_format_parse(const char *s, out_format *f)
@@ -124,12 +125,12 @@ static void row_tsv(out_table *t, const char *const *vals)
 {
 	int i;
 
+	t->line.len = 0;
 	for (i = 0; i < t->ncols; i++) {
-		char *clean = cd_sanitize(vals[i] ? vals[i] : "");
-		fputs(clean, t->fp);
-		fputc(i + 1 < t->ncols ? '\t' : '\n', t->fp);
-		free(clean);
+		cd_sanitize_into(&t->line, vals[i] ? vals[i] : "");
+		cd_buf_putc(&t->line, i + 1 < t->ncols ? '\t' : '\n');
 	}
+	fwrite(t->line.s, 1, t->line.len, t->fp);
 }
 
 void out_row(out_table *t, const char *const *vals)
@@ -206,6 +207,7 @@ long out_end(out_table *t)
 	free(t->cols);
 	free(t->width);
 	free(t->numeric);
+	cd_buf_free(&t->line);
 	free(t);
 	return rows;
 }

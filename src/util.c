@@ -380,29 +380,34 @@ int cd_parse_int(const char *what, const char *s, long min, long max, long *out)
 
 char *cd_sanitize(const char *s)
 {
-	size_t n = strlen(s), i = 0;
 	cd_buf b = {0};
+
+	cd_sanitize_into(&b, s);
+	return cd_buf_take(&b);
+}
+
+void cd_sanitize_into(cd_buf *b, const char *s)
+{
+	size_t n = strlen(s), i = 0;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2, run = i;
 
-		if (c < 0x20 || c == 0x7F) {
-			cd_buf_putc(&b, '?');
-			i++;
-		} else if (c < 0x80) {
-			cd_buf_putc(&b, (char)c);
-			i++;
-		} else if (i + len <= n && cd_utf8_valid(s + i, len) &&
+		while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7F)
+			run++;
+		if (run > i) {
+			cd_buf_add(b, s + i, run - i); /* printable ASCII, as it is */
+			i = run;
+		} else if (c >= 0x80 && i + len <= n && cd_utf8_valid(s + i, len) &&
 			   !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
-			cd_buf_add(&b, s + i, len);
+			cd_buf_add(b, s + i, len);
 			i += len;
 		} else {
-			cd_buf_putc(&b, '?');
+			cd_buf_putc(b, '?'); /* controls, C1 controls, broken UTF-8 */
 			i++;
 		}
 	}
-	return cd_buf_take(&b);
 }
 
 const char *cd_operator(void)

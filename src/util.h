@@ -57,6 +57,7 @@ int cd_utf8_valid(const char *s, size_t n);
 
 /* Copy of s fit for a terminal: control characters and invalid UTF-8 become '?'. */
 char *cd_sanitize(const char *s);
+void cd_sanitize_into(cd_buf *b, const char *s); /* appends */
 
 /* The Unix user acting: SUDO_USER when set, else the login name of the real uid. */
 const char *cd_operator(void);
