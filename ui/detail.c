@@ -85,6 +85,36 @@ static int is_link(const char *s)
 	return strstr(s, "://") || strstr(s, "mailto:");
 }
 
+/* Where continuation lines start: under the text after a "label  " column, else under
+ * the line's own indentation; links wrap flush left so they copy back whole. */
+static size_t hang_of(const char *s, int w)
+{
+	size_t lead = strspn(s, " "), i;
+	const char *gap;
+
+	if (is_link(s))
+		return 0;
+	gap = strstr(s + lead, "  ");
+	if (gap) {
+		i = (size_t)(gap - s) + strspn(gap, " ");
+		if (i < (size_t)w / 2 && s[i])
+			return i;
+	}
+	return lead;
+}
+
+/* Bytes of s to put on a line of w columns: up to the last space when there is one. */
+static size_t fit_words(const char *s, int w, int link)
+{
+	size_t k = fit(s, w), sp;
+
+	if (link || !s[k])
+		return k;
+	for (sp = k; sp > 0 && s[sp] != ' '; sp--)
+		;
+	return sp > k / 3 ? sp + 1 : k;
+}
+
 void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
 			int clip_links)
 {
@@ -101,15 +131,23 @@ void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int
 			}
 			continue;
 		}
-		do {
-			size_t k = fit(s, w);
-			char *part = cd_strndup(s, k);
+		{
+			size_t hang = hang_of(s, w), k;
+			int first = 1, link = is_link(s);
 
-			if (row++ >= scroll && drawn < h)
-				ui_put(y + drawn++, x, part, w, 1);
-			free(part);
-			s += k;
-		} while (*s);
+			do {
+				int indent = first ? 0 : (int)hang;
+				char *part;
+
+				k = fit_words(s, w - indent, link);
+				part = cd_strndup(s, k);
+				if (row++ >= scroll && drawn < h)
+					ui_put(y + drawn++, x + indent, part, w - indent, 1);
+				free(part);
+				s += k;
+				first = 0;
+			} while (*s);
+		}
 	}
 }
 
