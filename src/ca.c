@@ -811,11 +811,13 @@ struct crl_entry {
 	size_t len;
 	const unsigned char *sn; /* the serial's INTEGER contents, inside der */
 	size_t snlen;
+	unsigned long used;      /* the last signing (crl_cache.gen) that listed it */
 };
 
 struct crl_cache {
 	struct crl_entry **slot; /* open addressing; cap is a power of two */
 	size_t cap, n;
+	unsigned long gen;       /* one per signing */
 };
 
 static void crl_entry_free(struct crl_entry *e)
@@ -937,6 +939,24 @@ static int crl_entry_encode(const ca_revoked *r, struct crl_entry *e)
 	return rc;
 }
 
+static int crl_dup_error(const struct crl_entry *e)
+{
+	const unsigned char *p = e->der;
+	ASN1_INTEGER *ai = NULL;
+	long n;
+	int tag, cls;
+	char hex[80];
+
+	ASN1_get_object(&p, &n, &tag, &cls, (long)e->len);
+	ai = d2i_ASN1_INTEGER(NULL, &p, (long)(e->der + e->len - p));
+	if (ai && serial_hex(ai, hex) == 0)
+		cd_err("serial %s is listed twice in the CRL", hex);
+	else if (!ai)
+		ssl_err("cannot read back a CRL entry");
+	ASN1_INTEGER_free(ai);
+	return -1;
+}
+
 /* The cached entry for r, encoded now when new or when its date or reason changed. */
 static const struct crl_entry *crl_entry_get(struct crl_cache *cc, const ca_revoked *r)
 {
@@ -945,8 +965,15 @@ static const struct crl_entry *crl_entry_get(struct crl_cache *cc, const ca_revo
 	if ((cc->n + 1) * 2 > cc->cap)
 		crl_cache_grow(cc);
 	slot = crl_slot(cc, r->serial);
-	if (*slot && (*slot)->revoked_at == r->revoked_at && (*slot)->reason == r->reason)
+	/* Listed already in this signing: replacing it would free what the list holds. */
+	if (*slot && (*slot)->used == cc->gen) {
+		crl_dup_error(*slot);
+		return NULL;
+	}
+	if (*slot && (*slot)->revoked_at == r->revoked_at && (*slot)->reason == r->reason) {
+		(*slot)->used = cc->gen;
 		return *slot;
+	}
 	e = cd_malloc(sizeof *e);
 	memset(e, 0, sizeof *e);
 	if (crl_entry_encode(r, e) < 0) {
@@ -956,6 +983,7 @@ static const struct crl_entry *crl_entry_get(struct crl_cache *cc, const ca_revo
 	e->serial = cd_strdup(r->serial);
 	e->revoked_at = r->revoked_at;
 	e->reason = r->reason;
+	e->used = cc->gen;
 	if (*slot)
 		crl_entry_free(*slot);
 	else
@@ -975,24 +1003,6 @@ static int crl_entry_cmp(const void *a, const void *b)
 	return memcmp(x->sn, y->sn, x->snlen);
 }
 
-static int crl_dup_error(const struct crl_entry *e)
-{
-	const unsigned char *p = e->der;
-	ASN1_INTEGER *ai = NULL;
-	long n;
-	int tag, cls;
-	char hex[80];
-
-	ASN1_get_object(&p, &n, &tag, &cls, (long)e->len);
-	ai = d2i_ASN1_INTEGER(NULL, &p, (long)(e->der + e->len - p));
-	if (ai && serial_hex(ai, hex) == 0)
-		cd_err("serial %s is listed twice in the CRL", hex);
-	else if (!ai)
-		ssl_err("cannot read back a CRL entry");
-	ASN1_INTEGER_free(ai);
-	return -1;
-}
-
 /* The entries of list, sorted; a serial listed twice is an error. */
 static const struct crl_entry **crl_entries(ca *c, const ca_revoked *list, size_t n)
 {
@@ -1003,6 +1013,7 @@ static const struct crl_entry **crl_entries(ca *c, const ca_revoked *list, size_
 		c->crl_cache = cd_malloc(sizeof *c->crl_cache);
 		memset(c->crl_cache, 0, sizeof *c->crl_cache);
 	}
+	c->crl_cache->gen++;
 	for (i = 0; i < n; i++)
 		if (!(v[i] = crl_entry_get(c->crl_cache, &list[i])))
 			goto fail;
