@@ -578,7 +578,7 @@ static void test_walk_and_descends(void)
 
 	commit_ok(r, "", "crl.pem", "0\n", "Zero", c[0]);
 	for (i = 1; i < 4; i++) {
-		char msg[32];
+		char msg[64];
 
 		snprintf(msg, sizeof msg, "Step %d\n\nBug: T%d", i, 500 + i);
 		commit_ok(r, c[i - 1], "crl.pem", msg, msg, c[i]);

@@ -54,6 +54,20 @@ wait_gone() {
 	return 1
 }
 
+# wait_dead SESSION: until its program has exited and tmux has its exit status (the
+# pane dies when the terminal closes; the status comes a moment later).
+wait_dead() {
+	n=0
+	while [ "$n" -lt 50 ]; do
+		case $(tm display -p -t "$1" '#{pane_dead}:#{pane_dead_status}#{pane_dead_signal}' 2>/dev/null) in
+		1:?*) return 0 ;;
+		esac
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
 home=$T/home
 out=$T/out
 mkdir -p "$out"
@@ -112,7 +126,7 @@ wait_for main "2/2  sort" >/dev/null
 tm capture-pane -e -p -t main | grep "alice" | grep -q "$(printf '\033')\[[0-9;]*33m"
 check $? "colours by urgency: alice, inside the window, in yellow"
 tm send-keys -t main g
-start mono "$BIN --home $home --no-color"
+start mono "sh -c '$BIN --home $home --no-color; echo \\$? > $T/mono.rc'"
 wait_for mono "alice" >/dev/null
 tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
 [ $? != 0 ] && tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*[17]m"
@@ -124,11 +138,12 @@ tm capture-pane -e -p -t nocolor | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
 
 # -- quitting restores the terminal: q, and Ctrl-C
 tm send-keys -t mono q
-sleep 0.5
-[ "$(tm display -p -t mono '#{pane_dead} #{pane_dead_status} #{alternate_on}')" = "1 0 0" ]
-check $? "q quits with status 0 and leaves the alternate screen"
+wait_dead mono
+st="$(tm display -p -t mono '#{pane_dead} #{alternate_on}') $(cat "$T/mono.rc" 2>/dev/null)"
+[ "$st" = "1 0 0" ]
+check $? "q quits with status 0 and leaves the alternate screen (dead, alternate, status: $st)"
 tm send-keys -t nocolor C-c
-sleep 0.5
+wait_dead nocolor
 [ "$(tm display -p -t nocolor '#{pane_dead} #{alternate_on}')" = "1 0" ]
 check $? "Ctrl-C quits and restores the terminal"
 
@@ -157,7 +172,8 @@ else
 	tm send-keys -t ro Enter
 	wait_for ro "Alice Soon"; check $? "the detail works read-only"
 	tm send-keys -t ro q q
-	sleep 0.5
+	n=0
+	while [ ! -s "$T/ro.rc" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 	st=$(cat "$T/ro.rc" 2>/dev/null)
 	[ "$st" = 0 ]; check $? "the teammate's dashboard quits cleanly (status '$st')"
 fi
