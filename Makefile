@@ -37,6 +37,8 @@ TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
 .PHONY: all deps check demo clean install uninstall bench screenshots
+# Objects are intermediate files of the test programs too: keep them.
+.SECONDARY:
 
 all: deps $(BIN) certdesk
 

@@ -557,6 +557,8 @@ static int load_key(ca *c, const char *dir, const char *pass)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) != 1) {
 		cd_err("the CA key %s does not match the certificate %s/ca.crt", path, dir);
+		EVP_PKEY_free(c->key);
+		c->key = NULL;
 		goto out;
 	}
 	rc = 0;
@@ -580,6 +582,13 @@ int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
 	}
 	*out = c;
 	return 0;
+}
+
+int ca_load_key(ca *c, const char *dir, const char *passphrase)
+{
+	if (c->key)
+		return 0;
+	return load_key(c, dir, passphrase);
 }
 
 void ca_close(ca *c)

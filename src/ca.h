@@ -35,6 +35,8 @@ int ca_key_encrypted(const char *dir);
 /* Opens dir/ca.crt, and dir/ca.key when with_key (checked to match the certificate;
  * a wrong passphrase is an error "wrong CA passphrase"). */
 int ca_open(const char *dir, int with_key, const char *passphrase, ca **out);
+/* Adds the key to a CA opened without it (same checks as ca_open). */
+int ca_load_key(ca *c, const char *dir, const char *passphrase);
 void ca_close(ca *c);
 const char *ca_name(const ca *c);     /* the CA's CN */
 int64_t ca_not_after(const ca *c);

@@ -268,7 +268,6 @@ int desk_signing(desk *d)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
 	char pass[1024] = "";
-	ca *c = NULL;
 	int enc, rc;
 
 	if (d->signing)
@@ -284,12 +283,10 @@ int desk_signing(desk *d)
 		return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
 			      "run from a terminal");
 	}
-	rc = ca_open(d->ca_dir, 1, enc ? pass : NULL, &c);
+	rc = ca_load_key(d->ca, d->ca_dir, enc ? pass : NULL);
 	memset(pass, 0, sizeof pass);
 	if (rc < 0)
 		return -1;
-	ca_close(d->ca);
-	d->ca = c;
 	d->signing = 1;
 	return 0;
 }

@@ -75,7 +75,9 @@ int main(int argc, char **argv)
 	const cmd_info *ci;
 	int rc;
 
-	setlocale(LC_ALL, "");
+	/* Only the character set matters (UTF-8 names, display widths); numbers and dates
+	 * stay in the C locale so TSV and JSON read the same everywhere. */
+	setlocale(LC_CTYPE, "");
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
 		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
 		free(c.home);

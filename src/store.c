@@ -138,7 +138,10 @@ int store_open(const char *path, int readonly, store **out)
 		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") < 0) ||
+	/* journal_size_limit: the persistent WAL is truncated when the last connection
+	 * closes, so the next process does not read it all again at open. */
+	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+				   "PRAGMA journal_size_limit = 1048576") < 0) ||
 	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st) < 0) {
 		char *msg = cd_strdup(cd_errmsg());
 		cd_err("%s: %s", path, msg);

@@ -17,29 +17,9 @@
 
 /* ---- helpers ---- */
 
-static const char *bin(void)
-{
-	const char *b = getenv("CERTDESK_BIN");
-
-	return b && *b ? b : "./certdesk";
-}
-
-/* Runs certdesk --home home with a NULL-terminated argument list. */
-static tl_result cdv(const char *home, const char *const *args)
-{
-	const char *argv[64];
-	int n = 0;
-
-	argv[n++] = bin();
-	argv[n++] = "--home";
-	argv[n++] = home;
-	while (*args && n < 63)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	return tl_run(argv, NULL);
-}
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ARGS TL_ARGS
+#define cdv tl_cdv
+#define bin tl_bin
 
 static char *new_home(void)
 {

@@ -109,23 +109,40 @@ tl_result tl_run(const char *const argv[], const char *in)
 	return r;
 }
 
-tl_result tl_cd(const char *home, ...)
+const char *tl_bin(void)
+{
+	const char *b = getenv("CERTDESK_BIN");
+
+	return b && *b ? b : "./certdesk";
+}
+
+tl_result tl_cdv(const char *home, const char *const *args)
 {
 	const char *argv[64];
-	const char *bin = getenv("CERTDESK_BIN");
+	int n = 0;
+
+	argv[n++] = tl_bin();
+	argv[n++] = "--home";
+	argv[n++] = home;
+	while (*args && n < 63)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return tl_run(argv, NULL);
+}
+
+tl_result tl_cd(const char *home, ...)
+{
+	const char *args[61];
 	int n = 0;
 	va_list ap;
 	const char *a;
 
-	argv[n++] = bin && *bin ? bin : "./certdesk";
-	argv[n++] = "--home";
-	argv[n++] = home;
 	va_start(ap, home);
-	while ((a = va_arg(ap, const char *)) && n < 63)
-		argv[n++] = a;
+	while ((a = va_arg(ap, const char *)) && n < 60)
+		args[n++] = a;
 	va_end(ap);
-	argv[n] = NULL;
-	return tl_run(argv, NULL);
+	args[n] = NULL;
+	return tl_cdv(home, args);
 }
 
 tl_result tl_sh(const char *fmt, ...)

@@ -19,6 +19,11 @@ const char *tl_tmpdir(void);
 tl_result tl_run(const char *const argv[], const char *in);
 /* Runs the certdesk under test ($CERTDESK_BIN) with --home home, then the arguments. */
 tl_result tl_cd(const char *home, ...) __attribute__((sentinel));
+/* The same with the arguments as one NULL-terminated array: tl_cdv(home, TL_ARGS("list")). */
+tl_result tl_cdv(const char *home, const char *const *args);
+#define TL_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* The certdesk under test: $CERTDESK_BIN, else ./certdesk. */
+const char *tl_bin(void);
 /* Runs a shell command line (for independent tools in checks; test code only). */
 tl_result tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tl_free(tl_result *r);
