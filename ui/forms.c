@@ -167,7 +167,8 @@ int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
 
 	f->modal = 1;
 	snprintf(f->note[0], sizeof f->note[0], "The CA key is passphrase-protected.");
-	form_add(f, "pass", prompt, FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
+	/* The core's prompt is worded for a terminal line; the label column is narrow. */
+	form_add(f, "pass", "Passphrase", FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
 	form_open(u, f);
 	while (!f->result) {
 		ui_draw(u);
