@@ -403,6 +403,37 @@ static void test_create_then_password(void)
 	free(pw);
 }
 
+/* A passphrase-protected CA key: the dashboard asks in a dialog, never echoes it, and
+ * a wrong passphrase is an error in the status bar with nothing issued. */
+static void test_encrypted_ca(void)
+{
+	char h[700], pass[800], pwpath[900];
+	char *s;
+	tl_result r;
+
+	snprintf(h, sizeof h, "%s/enc", tl_tmpdir());
+	snprintf(pass, sizeof pass, "%s.pass", h);
+	must(tl_sh("printf 'open sesame\\n' > '%s'", pass));
+	must(tl_cd(h, "init", "--passphrase-file", pass, NULL));
+	must(tl_cd(h, "config", "out.dir", outdir, NULL));
+	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	s = run(h, 0, "clock1\tLock One\tl1@example.org\n\n\n\n\n\n\nwrong\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
+	CU_ASSERT(!tl_contains(s, "wrong\n"));
+	free(s);
+	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
+	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
+	s = run(h, 0, "clock2\tLock Two\tl2@example.org\n\n\n\n\n\n\nopen sesame\n", 80, 24);
+	CU_ASSERT(tl_contains(s, "created lock2"));
+	CU_ASSERT(!tl_contains(s, "open sesame"));
+	free(s);
+	r = tl_sh("openssl pkcs12 -in '%s/lock2.p12' -passin 'file:%s/lock2.pw' -nokeys 2>&1 | "
+		  "openssl verify -CAfile '%s/ca/ca.crt'", outdir, outdir, h);
+	CU_ASSERT(tl_contains(r.out, "OK"));
+	tl_free(&r);
+}
+
 static void test_revoke_confirm(void)
 {
 	const char *h = action_home;
@@ -498,6 +529,7 @@ static CU_TestInfo screen_tests[] = {
 
 static CU_TestInfo action_tests[] = {
 	{"create through the form; password on P only", test_create_then_password},
+	{"a passphrase-protected CA key asked in a dialog", test_encrypted_ca},
 	{"revoke needs the user name typed", test_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", test_notify_task_applied},
 	CU_TEST_INFO_NULL,
