@@ -24,8 +24,11 @@ else
 BUILD     = build/rel
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui $(PKG_CFLAGS) $(CFLAGS)
+# libgit2 is loaded with dlopen() by the commands that publish (src/git2dl.c), not linked.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null) -ldl
+LIBGIT2_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui -I$(BUILD)/gen $(PKG_CFLAGS) \
+             $(if $(LIBGIT2_SONAME),-DCD_LIBGIT2_SONAME='"$(LIBGIT2_SONAME)"') $(CFLAGS)
 LDLIBS_ALL = $(OPT) $(PKG_LIBS) $(LDFLAGS)
 
 CORE_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
@@ -69,6 +72,12 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h ui/*.h tests/*.h)
 $(BUILD)/gen/embed.c: data/embed.sh data/schema.sql $(wildcard data/templates/*)
 	@mkdir -p $(dir $@)
 	sh data/embed.sh cd_templates $(sort $(wildcard data/templates/*)) -- cd_schema data/schema.sql > $@
+
+$(BUILD)/gen/git2dl-funcs.h: data/git2dl.sh src/crlrepo.c
+	@mkdir -p $(dir $@)
+	sh data/git2dl.sh src/crlrepo.c > $@
+
+$(BUILD)/src/crlrepo.o $(BUILD)/src/git2dl.o: $(BUILD)/gen/git2dl-funcs.h
 
 $(BUILD)/gen/embed.o: $(BUILD)/gen/embed.c src/embed.h
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<

@@ -14,9 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <git2.h>
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
+#include "git2dl.h"
 
 #include "util.h"
 
@@ -343,6 +341,8 @@ int crlrepo_open(const char *dir, const char *url, crlrepo **out)
 		return cd_err("no URL for the CRL repository");
 	if (!dir || !*dir)
 		return cd_err("no directory for the CRL repository's clone");
+	if (git2dl_load() < 0)
+		return -1;
 	if (git_libgit2_init() < 0)
 		return cr_fail(NULL, "cannot initialise libgit2");
 	r = cd_malloc(sizeof *r);
