@@ -542,6 +542,31 @@ typedef struct {
 	const char *p12;      /* where the bundle goes */
 } issue_job;
 
+/*
+ * A renewal is planned from the user's row as read before the home's lock was taken.
+ * Another certdesk may have renewed, revoked or marked the user applied since: inside
+ * the write transaction, that row must still be the one the plan was made from, or two
+ * replacements of one certificate would both stay valid.
+ */
+static int still_planned(desk *d, const issue_job *j)
+{
+	const store_row *was = &j->prev->r;
+	desk_row now;
+	int found, same;
+
+	if (desk_get(d, j->user, &now, &found) < 0)
+		return -1;
+	same = found && now.r.cur.id == was->cur.id && now.r.old.id == was->old.id &&
+	       !now.r.cur.revoke_at == !was->cur.revoke_at &&
+	       !now.r.cur.applied_at == !was->cur.applied_at;
+	desk_row_free(&now);
+	if (!same)
+		return cd_err("%s changed while this renewal was being issued (another certdesk "
+			      "acted on it); nothing was issued: see 'certdesk show %s'",
+			      j->user, j->user);
+	return 0;
+}
+
 static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t user_id,
 			const ca_issued *is)
 {
@@ -554,7 +579,8 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	cd_format_date(is->not_after, end);
 	if (store_begin(d->st) < 0)
 		return -1;
-	if (store_cert_mark_issued(d->st, cert_id, user_id) < 0 ||
+	if ((j->prev && still_planned(d, j) < 0) ||
+	    store_cert_mark_issued(d->st, cert_id, user_id) < 0 ||
 	    (j->prev && store_user_update(d->st, &u) < 0) ||
 	    (j->replaces && store_cert_schedule_revoke(d->st, j->replaces, now,
 						       CA_REASON_SUPERSEDED, 0) < 0) ||
@@ -700,41 +726,48 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 	return rc;
 }
 
-int desk_revoke(desk *d, const char *user, int reason, int now_forced)
+/* Schedules the revocation inside the caller's transaction, from the row read there. */
+static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 {
-	desk_row row;
-	const store_row *r = &row.r;
-	int open, rc = -1;
+	int open = desk_renewal_open(d, r), rc;
+	const char *user = r->u.name;
 
-	if (desk_get_existing(d, user, &row) < 0)
-		return -1;
-	open = desk_renewal_open(d, r);
-	if (d->readonly) {
-		cd_err("read-only: cannot revoke");
-		goto out;
-	}
-	if (r->cur.revoke_at && !open) {
-		cd_err("%s's certificate %s is already revoked", user, r->cur.serial);
-		goto out;
-	}
-	if (store_begin(d->st) < 0)
-		goto out;
+	if (r->cur.revoke_at && !open)
+		return cd_err("%s's certificate %s is already revoked", user, r->cur.serial);
 	if (now_forced && open) {
 		/* Old key compromised mid-renewal: publish its revocation without waiting. */
 		rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
-		if (rc == 0)
-			rc = desk_audit(d, "revoke", user, "serial %s forced now, reason %s",
-					r->old.serial, ca_reason_name(reason));
-	} else {
-		rc = store_cert_schedule_revoke(d->st, r->cur.id, cd_now(), reason, 0);
-		if (rc == 0 && open)
-			rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
-		if (rc == 0)
-			rc = desk_audit(d, "revoke", user, "serial %s, reason %s%s", r->cur.serial,
-					ca_reason_name(reason), open ? " (and the one it replaced)" : "");
+		return rc < 0 ? -1 : desk_audit(d, "revoke", user, "serial %s forced now, reason %s",
+						r->old.serial, ca_reason_name(reason));
 	}
+	rc = store_cert_schedule_revoke(d->st, r->cur.id, cd_now(), reason, 0);
+	if (rc == 0 && open)
+		rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
+	return rc < 0 ? -1 : desk_audit(d, "revoke", user, "serial %s, reason %s%s", r->cur.serial,
+					ca_reason_name(reason),
+					open ? " (and the one it replaced)" : "");
+}
+
+int desk_revoke(desk *d, const char *user, int reason, int now_forced)
+{
+	desk_row row;
+	int rc;
+
+	/* The row is read inside the write transaction: a renewal committed meanwhile by
+	 * another certdesk is revoked too, not left valid. */
+	if (cd_check_user(user) < 0)
+		return -1;
+	if (d->readonly)
+		return desk_get_existing(d, user, &row) < 0 ? -1 :
+		       (desk_row_free(&row), cd_err("read-only: cannot revoke"));
+	if (store_begin(d->st) < 0)
+		return -1;
+	if (desk_get_existing(d, user, &row) < 0) {
+		store_rollback(d->st);
+		return -1;
+	}
+	rc = revoke_row(d, &row.r, reason, now_forced);
 	rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
-out:
 	desk_row_free(&row);
 	return rc;
 }

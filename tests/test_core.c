@@ -1223,6 +1223,80 @@ static void test_two_operators(void)
 	free(home);
 }
 
+/* Certificates of user still valid and not scheduled for revocation. */
+static long unrevoked(const char *home, const char *user)
+{
+	char *n = sh_out("sqlite3 '%s/certdesk.db' \"SELECT count(*) FROM certs c JOIN users u ON "
+			 "u.id = c.user_id WHERE u.name = '%s' AND c.state = 'issued' AND "
+			 "c.revoke_at IS NULL\"", home, user);
+	long v = n ? strtol(n, NULL, 10) : -1;
+
+	free(n);
+	return v;
+}
+
+/*
+ * A second command on a user while a renewal of that user is being issued (an RSA key
+ * keeps the first one busy while the second reads the user): never two valid
+ * replacements of one certificate, never a renewal of a user revoked meanwhile.
+ */
+static void race_on_user(const char *second_verb, int rounds)
+{
+	char *home = new_home(), *out = new_dir(), *out_a = new_dir(), *out_b = new_dir();
+	int i, refused_b = 0;
+
+	for (i = 0; i < rounds; i++) {
+		char u[16];
+		const char *argv_a[] = {bin(), "--home", home, "renew", u, "--key", "rsa", "--out",
+					out_a, NULL};
+		const char *argv_b[] = {bin(), "--home", home, second_verb, u, "--out", out_b, NULL};
+		tl_result rb;
+		pid_t pa;
+		int st;
+
+		snprintf(u, sizeof u, "r%d", i);
+		create(home, out, u, NULL);
+		pa = fork();
+		if (pa == 0) {
+			tl_result x = tl_run(argv_a, NULL);
+			_exit(x.status == 0 ? 0 : tl_contains(x.err, "changed while") ||
+			      tl_contains(x.err, "was revoked") ? 10 : 20);
+		}
+		sleep_us(60000);
+		if (strcmp(second_verb, "revoke") == 0)
+			argv_b[5] = NULL;
+		rb = tl_run(argv_b, NULL);
+		waitpid(pa, &st, 0);
+		CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 10));
+		if (rb.status != 0) {
+			CU_ASSERT(tl_count_lines(rb.err) == 1);
+			refused_b++;
+		}
+		{
+			long want = strcmp(second_verb, "revoke") == 0 && rb.status == 0 ? 0 : 1;
+			CU_ASSERT_EQUAL(unrevoked(home, u), want);
+		}
+		tl_free(&rb);
+	}
+	fprintf(stderr, "(%d of %d second commands refused) ", refused_b, rounds);
+	assert_no_debris(home, out_a);
+	assert_no_debris(home, out_b);
+	free(out_a);
+	free(out_b);
+	free(out);
+	free(home);
+}
+
+static void test_renew_race(void)
+{
+	race_on_user("renew", 4);
+}
+
+static void test_renew_revoke_race(void)
+{
+	race_on_user("revoke", 3);
+}
+
 static CU_TestInfo init_tests[] = {
 	{"init: a CA openssl accepts, key 0600", test_init_ca},
 	{"init --key rsa", test_init_rsa},
@@ -1265,6 +1339,8 @@ static CU_TestInfo crash_tests[] = {
 	{"kill -9 during create", test_kill_create},
 	{"kill -9 during renew", test_kill_renew},
 	{"two operators issuing at once", test_two_operators},
+	{"two renewals of one user at once", test_renew_race},
+	{"a revocation during a renewal", test_renew_revoke_race},
 	CU_TEST_INFO_NULL,
 };
 
