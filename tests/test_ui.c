@@ -357,6 +357,87 @@ static void test_utf8_alignment(void)
 	free(s);
 }
 
+/* The status bar's last line. */
+static const char *hints_of(const char *screen)
+{
+	const char *end = screen + strlen(screen), *p = end - 1;
+
+	while (p > screen && p[-1] != '\n')
+		p--;
+	return p < end ? p : screen;
+}
+
+/* Only keys the core would accept for the row are offered; in a narrow read-only view
+ * the keys that work come before the greyed ones. */
+static void test_hints_per_row(void)
+{
+	char *s = run(fixture(), 0, "/frank\n", 80, 24); /* revoked, nothing replaces it */
+
+	CU_ASSERT(tl_contains(hints_of(s), "l log"));
+	CU_ASSERT(!tl_contains(hints_of(s), "r renew"));
+	CU_ASSERT(!tl_contains(hints_of(s), "x revoke"));
+	CU_ASSERT(!tl_contains(hints_of(s), "n notify"));
+	free(s);
+	s = run(fixture(), 0, "/dave\n", 200, 50);
+	CU_ASSERT(tl_contains(hints_of(s), "a applied"));
+	free(s);
+	s = run(fixture(), 0, "/bob\n", 200, 50);
+	CU_ASSERT(!tl_contains(hints_of(s), "a applied"));
+	CU_ASSERT(tl_contains(hints_of(s), "r renew"));
+	free(s);
+	s = run(fixture(), 1, "", 80, 24);
+	CU_ASSERT(tl_contains(hints_of(s), "Enter detail"));
+	CU_ASSERT(tl_contains(hints_of(s), "y copy task"));
+	free(s);
+}
+
+/* Pagers stop at their last page; G and End go there, and leave the list alone. */
+static void test_text_scroll(void)
+{
+	char keys[80] = "\n";
+	char *s, *t;
+
+	memset(keys + 1, 'j', 60);
+	keys[61] = '\0';
+	s = run(fixture(), 0, keys, 80, 24);
+	t = run(fixture(), 0, "\nG", 80, 24);
+	CU_ASSERT(tl_contains(s, "mail  mailto:alice"));
+	CU_ASSERT_STRING_EQUAL(s, t);
+	CU_ASSERT(tl_contains(t, "1/8  sort: expiry")); /* G scrolled; the selection stayed */
+	free(t);
+	strcat(keys, "k");
+	t = run(fixture(), 0, keys, 80, 24);
+	CU_ASSERT(strcmp(s, t) != 0); /* one k after too many j moves at once */
+	free(t);
+	free(s);
+}
+
+/* A refused submit says why inside the form; a short terminal still shows the whole
+ * box with the focused field, the error and the keys. */
+static void test_form_errors(void)
+{
+	char *s = run(fixture(), 0, "c\x18", 80, 24);
+	int l = line_of(s, "User is required");
+
+	CU_ASSERT(l > 0 && l < line_of(s, "Esc cancels"));
+	free(s);
+	check("create-error-60x12", 0, "cbob\tBob\tnot-an-email\x18", 60, 12);
+	s = run(fixture(), 0, "cbob\tBob\tb@example.org\tp\tl\to\tu\tc\td", 60, 12);
+	CU_ASSERT(tl_contains(s, "Days        d"));
+	CU_ASSERT(tl_contains(s, "\u2514")); /* the box's bottom corner */
+	free(s);
+}
+
+/* Ctrl-C inside a form quits the dashboard like everywhere else. */
+static void test_ctrl_c_in_form(void)
+{
+	char *s = run(fixture(), 0, "c\x03zz", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "create a user's certificate"));
+	CU_ASSERT(!tl_contains(s, "User        zz")); /* nothing read after Ctrl-C */
+	free(s);
+}
+
 /* ---- actions through the dashboard, judged by the command line ---- */
 
 static char action_home[700];
@@ -524,6 +605,10 @@ static CU_TestInfo screen_tests[] = {
 	{"too small, then resized", test_small_and_resize},
 	{"control characters never reach the screen", test_sanitised},
 	{"UTF-8 names align", test_utf8_alignment},
+	{"status bar hints follow the row", test_hints_per_row},
+	{"pagers stop at the end; G goes there", test_text_scroll},
+	{"form errors inside the form, small terminals", test_form_errors},
+	{"Ctrl-C inside a form quits", test_ctrl_c_in_form},
 	CU_TEST_INFO_NULL,
 };
 

@@ -46,6 +46,8 @@ static int load_row(void *ctx, const store_row *r)
 	row->task = add_str(dt, cc->task);
 	row->expiry = r->cur.not_after;
 	row->stage = (unsigned char)desk_stage(l->u->d, r);
+	row->flags = (r->cur.revoke_at && !desk_renewal_open(l->u->d, r) ? UI_ROW_DEAD : 0) |
+		     (r->cur.pw_path && *r->cur.pw_path ? UI_ROW_PW : 0);
 	dt->counts[row->stage]++;
 	return l->limit && dt->nrows >= l->limit;
 }

@@ -81,7 +81,7 @@ const cmd_info *ui_cmd_for_key(int key)
 	case KEY_HOME: return &cmd_table[CMD_FIRST];
 	case KEY_END: return &cmd_table[CMD_LAST];
 	case KEY_ENTER: case '\r': return &cmd_table[CMD_SHOW];
-	case 3: return &cmd_table[CMD_QUIT]; /* Ctrl-C, read as a key in raw mode */
+	case UI_KEY_INTR: return &cmd_table[CMD_QUIT];
 	}
 	return key > 0 && key < KEY_MIN ? cmd_by_key(key) : NULL;
 }
@@ -117,11 +117,20 @@ int ui_cmd_applies(ui *u, const cmd_info *c)
 {
 	const ui_row *r = ui_selected(u);
 
-	if ((c->flags & CMD_ROW) && !r)
+	if (!(c->flags & CMD_ROW))
+		return 1;
+	if (!r)
 		return 0;
-	if (c->id == CMD_APPLIED)
-		return r->stage == STAGE_RENEWED;
-	return 1;
+	switch (c->id) {
+	case CMD_RENEW: case CMD_REVOKE: case CMD_NOTIFY:
+		return !(r->flags & UI_ROW_DEAD);
+	case CMD_APPLIED:
+		return r->stage == STAGE_RENEWED && !(r->flags & UI_ROW_DEAD);
+	case CMD_PASSWORD:
+		return (r->flags & UI_ROW_PW) || strcmp(u->last_user, ui_str(u, r->user)) == 0;
+	default:
+		return 1;
+	}
 }
 
 static int is_navigation(const cmd_info *c)
@@ -202,29 +211,47 @@ static int draw_hint(ui *u, const cmd_info *c, int y, int x)
 	return ui_width(key) + 1 + ui_width(ui_cmd_label(c));
 }
 
-/* The keys that apply to the selected row, from the table; help and quit always show. */
+static int hint_width(const cmd_info *c)
+{
+	char key[16];
+
+	ui_key_name(c, key, sizeof key);
+	return ui_width(key) + 1 + ui_width(ui_cmd_label(c)) + 2;
+}
+
+/* Which hints get the room: the selected row's usable keys, then the other usable
+ * ones, then (greyed) the refused ones, so a narrow read-only view still shows what
+ * works.  0 for a key that is never a hint. */
+static int hint_rank(ui *u, const cmd_info *c)
+{
+	if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c->id == CMD_HELP ||
+	    c->id == CMD_QUIT || !ui_cmd_applies(u, c))
+		return 0;
+	if (u->d->readonly && (c->flags & CMD_WRITES))
+		return 3;
+	return (c->flags & CMD_ROW) ? 1 : 2;
+}
+
+/* The keys that apply to the selected row, from the table, in its order; help and quit
+ * always show. */
 static void draw_hints(ui *u, int y)
 {
 	const cmd_info *help = &cmd_table[CMD_HELP], *quit = &cmd_table[CMD_QUIT];
-	int i, x = 0, tail;
+	char shown[CMD_COUNT] = {0};
+	int i, rank, x = 0, room;
 
 	ui_fill(y, 0, COLS, ui_attr(UI_STATUS));
-	tail = 2 + (int)strlen(ui_cmd_label(help)) + 2 + 2 + (int)strlen(ui_cmd_label(quit));
-	for (i = 0; i < CMD_COUNT; i++) {
-		const cmd_info *c = &cmd_table[i];
-		char key[16];
-		int w;
-
-		if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c == help || c == quit ||
-		    !ui_cmd_applies(u, c))
-			continue;
-		ui_key_name(c, key, sizeof key);
-		w = ui_width(key) + 1 + ui_width(ui_cmd_label(c));
-		if (x + w + 2 + tail > COLS)
-			break;
-		x += draw_hint(u, c, y, x) + 2;
-	}
-	x = COLS - tail;
+	room = COLS - hint_width(help) - hint_width(quit) + 2;
+	for (rank = 1; rank <= 3; rank++)
+		for (i = 0; i < CMD_COUNT; i++)
+			if (hint_rank(u, &cmd_table[i]) == rank && hint_width(&cmd_table[i]) <= room) {
+				shown[i] = 1;
+				room -= hint_width(&cmd_table[i]);
+			}
+	for (i = 0; i < CMD_COUNT; i++)
+		if (shown[i])
+			x += draw_hint(u, &cmd_table[i], y, x) + 2;
+	x = COLS - hint_width(help) - hint_width(quit) + 2;
 	x += draw_hint(u, help, y, x) + 2;
 	draw_hint(u, quit, y, x);
 }
@@ -340,6 +367,10 @@ static void ui_handle(ui *u, int key)
 
 	if (key == KEY_RESIZE)
 		return;
+	if (key == UI_KEY_INTR) { /* quits from any screen, a form or a dialog too */
+		u->quit = 1;
+		return;
+	}
 	u->msg[0] = '\0';
 	for (i = u->depth - 1; i >= 0 && key; i--)
 		key = u->stack[i].ops->key(u, u->stack[i].st, key);

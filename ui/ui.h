@@ -44,6 +44,7 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
 #define UI_MIN_ROWS 10
 #define UI_SIDE_COLS 120 /* from this width the detail is a side pane */
 #define UI_HEAD_ROWS 4   /* three header lines and the column titles */
+#define UI_KEY_INTR 3    /* Ctrl-C, read as a key in raw mode */
 
 /* One user in the list: what the list shows, in one compact array (strings are
  * sanitised and live in ui_data.text). */
@@ -51,7 +52,12 @@ typedef struct {
 	uint32_t user, name, task; /* offsets into ui_data.text */
 	int64_t expiry;
 	unsigned char stage;
+	unsigned char flags; /* UI_ROW_* */
 } ui_row;
+
+/* What the hints need to know beyond the stage: which keys the core would refuse. */
+#define UI_ROW_DEAD 0x01   /* current certificate revoked, no renewal open: only create */
+#define UI_ROW_PW   0x02   /* a .pw file is recorded for the current certificate */
 
 typedef struct {
 	ui_row *rows;
@@ -160,9 +166,10 @@ ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
 void ui_text_push(ui *u, ui_text *t);
-/* Wraps long lines; with clip_links, links take one row (the full view wraps them). */
-void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
-			int clip_links);
+/* Wraps long lines; with clip_links, links take one row (the full view wraps them).
+ * Returns the rows all the lines take (h 0 counts without drawing). */
+size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
+			  int clip_links);
 int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);
