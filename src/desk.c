@@ -914,10 +914,8 @@ int desk_set_task(desk *d, const char *user, const char *task)
 	else if (store_begin(d->st) == 0) {
 		rc = store_cert_set_text(d->st, c->id, "task", task);
 		if (rc == 0)
-			rc = desk_audit(d, "task", user, "%s%s%s", task, c->task ? " (was " : "",
-					c->task ? c->task : "");
-		if (rc == 0 && c->task)
-			rc = desk_audit(d, "task", user, ")") * 0;
+			rc = desk_audit(d, "task", user, "%s%s%s%s", task, c->task ? " (was " : "",
+					c->task ? c->task : "", c->task ? ")" : "");
 		rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
 	}
 	desk_row_free(&row);

@@ -674,6 +674,27 @@ static void test_expirecheck(void)
 
 /* ---- bad input ---- */
 
+/* Changing a task id is one audit entry that names the old one. */
+static void test_task_change_audit(void)
+{
+	char *home = new_home(), *out = new_dir();
+	tl_result r;
+
+	create(home, out, "alice", NULL);
+	r = cdv(home, ARGS("task", "alice", "T100"));
+	tl_free(&r);
+	r = cdv(home, ARGS("task", "alice", "T200"));
+	CU_ASSERT(ok_or_report(&r, "task"));
+	tl_free(&r);
+	r = cdv(home, ARGS("--format", "tsv", "log", "alice"));
+	CU_ASSERT(tl_contains(r.out, "\ttask\talice\tT200 (was T100)\n"));
+	CU_ASSERT(!tl_contains(r.out, "\ttask\talice\t)\n"));
+	CU_ASSERT_EQUAL(tl_count_lines(r.out), 4); /* header, create, two task changes */
+	tl_free(&r);
+	free(out);
+	free(home);
+}
+
 static void test_bad_user_names(void)
 {
 	char *home = new_home(), *out = new_dir();
@@ -1316,6 +1337,7 @@ static CU_TestInfo read_tests[] = {
 	{"list sorted by expiry, tsv and json", test_list_sorted},
 	{"log and config", test_log_and_config},
 	{"expirecheck at several dates", test_expirecheck},
+	{"a task change is one audit entry", test_task_change_audit},
 	CU_TEST_INFO_NULL,
 };
 
