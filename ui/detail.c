@@ -1,6 +1,7 @@
 /* detail.c: text screens (a pager with an optional yes/no question): the user's
  * detail, the audit log, help generated from the command table, results. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,17 +116,17 @@ static size_t fit_words(const char *s, int w, int link)
 	return sp > k / 3 ? sp + 1 : k;
 }
 
-void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
-			int clip_links)
+size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
+			  int clip_links)
 {
 	size_t i, row = 0;
 	int drawn = 0;
 
-	for (i = 0; i < n && drawn < h; i++) {
+	for (i = 0; i < n; i++) {
 		const char *s = lines[i];
 
 		if (clip_links && is_link(s) && ui_width(s) > w && w > 1) {
-			if (row++ >= scroll) {
+			if (row++ >= scroll && drawn < h) {
 				ui_put(y + drawn, x, s, w - 1, 1);
 				mvaddstr(y + drawn++, x + w - 1, "\u2026");
 			}
@@ -140,21 +141,24 @@ void ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int
 				char *part;
 
 				k = fit_words(s, w - indent, link);
-				part = cd_strndup(s, k);
-				if (row++ >= scroll && drawn < h)
+				if (row++ >= scroll && drawn < h) {
+					part = cd_strndup(s, k);
 					ui_put(y + drawn++, x + indent, part, w - indent, 1);
-				free(part);
+					free(part);
+				}
 				s += k;
 				first = 0;
 			} while (*s);
 		}
 	}
+	return row;
 }
 
 static void text_draw(ui *u, void *st)
 {
 	ui_text *t = st;
 	int y = UI_HEAD_ROWS - 1, h = LINES - UI_HEAD_ROWS - 1, i;
+	size_t rows;
 	char **lines = t->lines;
 	size_t n = t->n;
 
@@ -166,6 +170,10 @@ static void text_draw(ui *u, void *st)
 	}
 	for (i = 0; i < h; i++)
 		ui_fill(y + i, 0, COLS, A_NORMAL);
+	/* Scrolling stops at the last page, so k answers at once after j went too far. */
+	rows = ui_text_draw_lines(lines, n, 0, 0, 0, 0, COLS - 2, 0);
+	if (t->scroll + (size_t)(h - 2) > rows)
+		t->scroll = rows > (size_t)(h - 2) ? rows - (size_t)(h - 2) : 0;
 	attrset(ui_attr(UI_TITLE));
 	ui_put(y, 0, t->title, COLS, 1);
 	attrset(A_NORMAL);
@@ -211,6 +219,7 @@ static int text_key(ui *u, void *st, int key)
 	case KEY_NPAGE: case ' ': t->scroll += (size_t)page; return 0;
 	case KEY_PPAGE: t->scroll = t->scroll > (size_t)page ? t->scroll - (size_t)page : 0; return 0;
 	case 'g': case KEY_HOME: t->scroll = 0; return 0;
+	case 'G': case KEY_END: t->scroll = SIZE_MAX / 2; return 0; /* the draw clamps it */
 	}
 	return key; /* commands on the selected user work from here too */
 }
