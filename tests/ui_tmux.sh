@@ -147,6 +147,21 @@ wait_dead nocolor
 [ "$(tm display -p -t nocolor '#{pane_dead} #{alternate_on}')" = "1 0" ]
 check $? "Ctrl-C quits and restores the terminal"
 
+# -- a form survives a resize, fits a short terminal, and Ctrl-C in it quits
+start form "$BIN --home $home"
+wait_for form "alice" >/dev/null
+tm send-keys -t form c
+wait_for form "create a user's certificate"; check $? "c opens the create form"
+tm resize-window -t form -x 60 -y 12
+wait_for form "Esc cancel" && wait_for form "$(printf '\342\224\224')"
+check $? "resized to 60x12 inside the form: the whole box, keys included"
+tm resize-window -t form -x 80 -y 24
+wait_for form "Empty location/org/unit"; check $? "back to 80x24: the form with its notes"
+tm send-keys -t form C-c
+wait_dead form
+[ "$(tm display -p -t form '#{pane_dead} #{alternate_on}')" = "1 0" ]
+check $? "Ctrl-C inside a form quits and restores the terminal"
+
 # -- a failed action shows its error and the dashboard stays up
 tm send-keys -t main g a
 wait_for main "no pending renewal"; check $? "a refused by the core: the error in the status bar"

@@ -15,6 +15,7 @@ typedef struct ui_form ui_form;
 struct ui_form {
 	char title[160];
 	char note[3][240];
+	char err[512]; /* why the last submit was refused, shown in the form */
 	field fields[FORM_MAX];
 	form fm;
 	int (*submit)(ui *u, ui_form *f); /* 0 closes the form; -1 keeps it open */
@@ -53,39 +54,90 @@ static void form_wipe(ui_form *f)
 	free(f);
 }
 
+/* The rows the error takes (at most 2), wrapped to w columns. */
+static int form_err_rows(ui_form *f, int w)
+{
+	char *lines[1] = {f->err};
+	size_t n = f->err[0] ? ui_text_draw_lines(lines, 1, 0, 0, 0, 0, w, 0) : 0;
+
+	return n > 2 ? 2 : (int)n;
+}
+
+/* The first field shown: all of them when they fit, else a window around the focus. */
+static size_t form_first(ui_form *f, int shown)
+{
+	size_t n = (size_t)shown;
+
+	return f->fm.focus < n ? 0 : f->fm.focus - n + 1;
+}
+
+static void form_draw_error(ui_form *f, int y, int x, int w, int rows)
+{
+	char *lines[1] = {f->err};
+
+	attrset(ui_attr(UI_ERROR));
+	ui_text_draw_lines(lines, 1, 0, y, x, rows, w, 0);
+	attrset(A_NORMAL);
+}
+
+/* The longest key reminder that fits: Esc must never be cut off. */
+static const char *form_keys_hint(int w)
+{
+	static const char *const hints[] = {
+		"Tab/Enter next  Enter on the last or Ctrl-X submits  Esc cancels",
+		"Tab next  Ctrl-X submits  Esc cancels",
+		"^X submit  Esc cancel",
+	};
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof hints / sizeof *hints; i++)
+		if ((int)strlen(hints[i]) <= w)
+			break;
+	return hints[i];
+}
+
 static void form_draw(ui *u, void *st)
 {
 	ui_form *f = st;
 	int w = COLS - 4 < 76 ? COLS - 4 : 76, notes = 0, h, y, x, i, fx = 14, ccol = 0, cy = -1;
+	int errs = form_err_rows(f, w - 4), shown = (int)f->fm.nfields;
+	size_t first;
 	char view[FIELD_CAP * 4 + 8];
 
 	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
 		return;
 	while (notes < 3 && f->note[notes][0])
 		notes++;
-	h = (int)f->fm.nfields + notes + 4;
+	/* A short terminal loses the notes first, then shows the fields around the focus. */
+	if (shown + notes + 4 + errs > LINES)
+		notes = 0;
+	if (shown + 4 + errs > LINES)
+		shown = LINES - 4 - errs > 1 ? LINES - 4 - errs : 1;
+	first = form_first(f, shown);
+	h = shown + notes + 4 + errs;
 	y = (LINES - h) / 2 > 0 ? (LINES - h) / 2 : 0;
 	x = (COLS - w) / 2;
 	ui_box(y, x, h, w, f->title);
 	for (i = 0; i < notes; i++)
 		ui_put(y + 1 + i, x + 2, f->note[i], w - 4, 0);
-	for (i = 0; i < (int)f->fm.nfields; i++) {
-		field *fl = &f->fields[i];
+	for (i = 0; i < shown; i++) {
+		field *fl = &f->fields[first + (size_t)i];
 		int row = y + 1 + notes + (notes > 0) + i, col;
 
-		attrset((size_t)i == f->fm.focus ? A_BOLD : A_NORMAL);
+		attrset(first + (size_t)i == f->fm.focus ? A_BOLD : A_NORMAL);
 		ui_put(row, x + 2, fl->label, fx - 3, 1);
 		attrset(A_UNDERLINE | ((fl->flags & FIELD_READONLY) ? A_DIM : 0));
 		field_view(fl, w - fx - 2, view, sizeof view, &col);
 		ui_put(row, x + fx, view, w - fx - 2, 1);
 		attrset(A_NORMAL);
-		if ((size_t)i == f->fm.focus) {
+		if (first + (size_t)i == f->fm.focus) {
 			cy = row;
 			ccol = x + fx + col;
 		}
 	}
-	ui_put(y + h - 2, x + 2, "Tab/Enter next  Enter on the last or Ctrl-X submits  Esc cancels",
-	       w - 4, 0);
+	if (errs)
+		form_draw_error(f, y + h - 2 - errs, x + 2, w - 4, errs);
+	ui_put(y + h - 2, x + 2, form_keys_hint(w - 4), w - 4, 0);
 	if (cy >= 0) {
 		move(cy, ccol);
 		curs_set(1);
@@ -103,7 +155,7 @@ static int form_submit(ui *u, ui_form *f)
 {
 	u->depth--; /* the form leaves the stack before its action may open a result */
 	if (f->submit(u, f) < 0) {
-		ui_msg(u, 1, "%s", cd_errmsg());
+		snprintf(f->err, sizeof f->err, "%s", cd_errmsg());
 		ui_push(u, &form_ops, f);
 		return 0;
 	}
@@ -117,6 +169,7 @@ static int form_keyh(ui *u, void *st, int key)
 
 	if (key == KEY_RESIZE)
 		return key;
+	f->err[0] = '\0'; /* the error stays until the operator acts on it */
 	switch (form_key(&f->fm, key)) {
 	case FORM_SUBMIT:
 		if (f->modal)
@@ -133,7 +186,7 @@ static int form_keyh(ui *u, void *st, int key)
 		}
 		break;
 	case FORM_INVALID:
-		ui_msg(u, 1, "%s", cd_errmsg());
+		snprintf(f->err, sizeof f->err, "%s", cd_errmsg());
 		break;
 	case FORM_CONTINUE:
 		break;
@@ -173,8 +226,10 @@ int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
 	while (!f->result) {
 		ui_draw(u);
 		key = ui_read_key(u);
-		if (key == ERR && u->quit)
+		if ((key == ERR && u->quit) || key == UI_KEY_INTR)
 			f->result = -1;
+		if (key == UI_KEY_INTR)
+			u->quit = 1;
 		else if (key != ERR)
 			form_keyh(u, f, key);
 	}
