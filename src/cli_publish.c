@@ -35,23 +35,29 @@ int cli_publish(cli_ctx *c)
 	return rc < 0 ? cli_fail() : 0;
 }
 
-/* A CRL is public, but an existing file is never replaced silently. */
-static int write_new(const char *path, const char *data, size_t len)
+/* A CRL is public, but an existing file is never replaced silently. Opened before
+ * signing, so that an unusable path is refused before a CRL Number is used. */
+static int open_new(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	ssize_t w = 0;
-	size_t off = 0;
+	int fd = *path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
 
+	if (!*path)
+		return cd_err("crl: --out needs a file name");
 	if (fd < 0)
 		return cd_err("cannot write %s: %s%s", path, strerror(errno),
 			      errno == EEXIST ? " (certdesk never overwrites it)" : "");
+	return fd;
+}
+
+static int write_all(int fd, const char *path, const char *data, size_t len)
+{
+	ssize_t w = 0;
+	size_t off = 0;
+
 	while (off < len && (w = write(fd, data + off, len - off)) > 0)
 		off += (size_t)w;
-	if (off < len || close(fd) < 0) {
-		cd_err("cannot write %s: %s", path, strerror(errno));
-		unlink(path);
-		return -1;
-	}
+	if (off < len || close(fd) < 0)
+		return cd_err("cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
 	return 0;
 }
 
@@ -62,27 +68,30 @@ int cli_crl(cli_ctx *c)
 	char *pem = NULL;
 	size_t len;
 	desk d;
-	int n, fresh, rc;
+	int n, fresh, rc, fd = -1;
 
 	if (cli_parse(c, o, pos, 0, &n, "crl") < 0)
 		return cli_fail();
-	/* Refused before signing, so that a refusal uses no CRL Number. */
 	out = opt_val(o, "out");
-	if (out && cd_path_exists(out))
-		return cd_err("%s exists already (certdesk never overwrites it)", out), cli_fail();
-	if (cli_open_desk(c, &d, 0) < 0)
+	if (out && (fd = open_new(out)) < 0)
 		return cli_fail();
-	rc = publish_crl_pem(&d, &pem, &len, &fresh);
-	desk_close(&d);
-	if (rc < 0)
-		return cli_fail();
-	if (fresh)
+	if (cli_open_desk(c, &d, 0) < 0) {
+		rc = -1;
+	} else {
+		rc = publish_crl_pem(&d, &pem, &len, &fresh);
+		desk_close(&d);
+	}
+	if (rc == 0 && out)
+		rc = write_all(fd, out, pem, len);
+	else if (rc == 0 && (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0))
+		rc = cd_err("cannot write the CRL to standard output");
+	else if (rc < 0 && out)
+		close(fd);
+	if (rc < 0 && out)
+		unlink(out);
+	if (rc == 0 && fresh)
 		fprintf(stderr, "certdesk: no CRL published yet: this is a freshly signed CRL of "
 			"the revocations recorded as published; 'certdesk publish' publishes one\n");
-	if (out)
-		rc = write_new(out, pem, len);
-	else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
-		rc = cd_err("cannot write the CRL to standard output");
 	free(pem);
 	return rc < 0 ? cli_fail() : 0;
 }

@@ -524,6 +524,26 @@ static void test_crl_verb(void)
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
 	CU_ASSERT(tl_contains(r.err, "never overwrites"));
 	tl_free(&r);
+	/* A path that cannot be written is refused before signing: one line, the database
+	 * as it was, no CRL Number used (the published CRL below is number 2). */
+	{
+		char *before = sh_out("sqlite3 %s/certdesk.db .dump", e.home), *after;
+		snprintf(path, sizeof path, "%s/no/such/dir/x.crl", e.base);
+		r = tl_cd(e.home, "crl", "--out", path, NULL);
+		CU_ASSERT_EQUAL(r.status, 1);
+		CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+		CU_ASSERT(tl_contains(r.err, path) && tl_contains(r.err, "No such file"));
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		tl_free(&r);
+		r = tl_cd(e.home, "crl", "--out", "", NULL);
+		CU_ASSERT_EQUAL(r.status, 1);
+		CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+		tl_free(&r);
+		after = sh_out("sqlite3 %s/certdesk.db .dump", e.home);
+		CU_ASSERT_STRING_EQUAL(before, after);
+		free(before);
+		free(after);
+	}
 
 	free(publish_ok(&e));
 	pem = CD_OK(&e, "crl");
