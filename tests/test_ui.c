@@ -15,6 +15,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "conf.h"
 #include "testlib.h"
 #include "ui.h"
 
@@ -438,6 +439,41 @@ static void test_ctrl_c_in_form(void)
 	free(s);
 }
 
+/* The man page documents every command, every dashboard key and every setting, from
+ * the same tables the program uses. */
+static void test_man_page(void)
+{
+	char *man = tl_read("certdesk.1"), want[128], key[16];
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(man);
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+
+		if (c->verb && !(c->flags & CMD_UI)) {
+			snprintf(want, sizeof want, "Cm %s", c->verb);
+			if (!tl_contains(man, want))
+				fprintf(stderr, "\nman page: no command %s\n", c->verb);
+			CU_ASSERT(tl_contains(man, want));
+		}
+		if (c->key && !(c->flags & CMD_CLI)) {
+			ui_key_name(c, key, sizeof key);
+			key[strcspn(key, "/")] = '\0';
+			snprintf(want, sizeof want, ".It Ic %s%s", strchr("?.", key[0]) ? "\\&" : "", key);
+			if (!tl_contains(man, want))
+				fprintf(stderr, "\nman page: no key %s\n", key);
+			CU_ASSERT(tl_contains(man, want));
+		}
+	}
+	for (i = 0; conf_table[i].key; i++) {
+		snprintf(want, sizeof want, "Va %s", conf_table[i].key);
+		CU_ASSERT(tl_contains(man, want));
+	}
+	CU_ASSERT(tl_contains(man, "certdesk/pending"));
+	CU_ASSERT(tl_contains(man, "USER-YYYY-MM-DD.p12"));
+	free(man);
+}
+
 /* ---- actions through the dashboard, judged by the command line ---- */
 
 static char action_home[700];
@@ -609,6 +645,7 @@ static CU_TestInfo screen_tests[] = {
 	{"pagers stop at the end; G goes there", test_text_scroll},
 	{"form errors inside the form, small terminals", test_form_errors},
 	{"Ctrl-C inside a form quits", test_ctrl_c_in_form},
+	{"the man page covers every command, key and setting", test_man_page},
 	CU_TEST_INFO_NULL,
 };
 
