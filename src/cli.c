@@ -1,9 +1,11 @@
 /* cli.c: one function per command. Output goes to stdout, one error line to stderr. */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -74,9 +76,14 @@ int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const
 	return 0;
 }
 
+/* Messages echo what was typed (paths, values): never raw onto the terminal, and one
+ * line even when the input held a newline. */
 int cli_fail(void)
 {
-	fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+	char *clean = cd_sanitize(cd_errmsg());
+
+	fprintf(stderr, "certdesk: %s\n", clean);
+	free(clean);
 	return 1;
 }
 
@@ -338,6 +345,7 @@ static int cmd_applied(cli_ctx *c)
 struct seen_ctx {
 	desk *d;
 	const char *file;
+	char *shown; /* the file's name, fit for the terminal */
 	int marked, failed;
 };
 
@@ -378,14 +386,36 @@ static void on_seen(void *ctx, void *tag, const char *serial, int64_t when)
 	const struct awaited *a = tag;
 
 	if (desk_applied_cert(s->d, a->cert_id, a->user, via, when) < 0) {
-		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		cli_fail();
 		s->failed++;
 	} else {
 		cd_format_time(when ? when : cd_now(), at);
-		printf("applied: %s (serial %s) seen in %s at %s\n", a->user, serial, s->file, at);
+		printf("applied: %s (serial %s) seen in %s at %s\n", a->user, serial, s->shown, at);
 		s->marked++;
 	}
 	free(via);
+}
+
+/* Every log is checked before the first is read: a typo in the third name must not
+ * come after the first two were scanned and recorded. A device such as /dev/zero
+ * would be read for ever; a pipe is fine (a process substitution, zcat ... |). */
+static int seen_check_files(const char *const *files, int n)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(files[i], "-") == 0)
+			continue;
+		if (stat(files[i], &st) < 0)
+			return cd_err("cannot open %s: %s", files[i], strerror(errno));
+		if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+			return cd_err("%s is not a log file (%s)", files[i],
+				      S_ISDIR(st.st_mode) ? "a directory" : "not a regular file or a pipe");
+		if (access(files[i], R_OK) < 0)
+			return cd_err("cannot read %s: %s", files[i], strerror(errno));
+	}
+	return 0;
 }
 
 static int cmd_seen(cli_ctx *c)
@@ -399,7 +429,8 @@ static int cmd_seen(cli_ctx *c)
 	desk d;
 	int n, i, rc = 0;
 
-	if (cli_parse(c, o, pos, 256, &n, "seen") < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (cli_parse(c, o, pos, 256, &n, "seen") < 0 || seen_check_files(pos, n) < 0 ||
+	    cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	set = l.set = seen_set_new();
 	sc.d = &d;
@@ -408,13 +439,15 @@ static int cmd_seen(cli_ctx *c)
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
 		sc.file = n ? pos[i] : stdin_only[0];
+		sc.shown = cd_sanitize(sc.file);
 		if (seen_scan(set, sc.file, on_seen, &sc, &st) < 0) {
 			rc = cli_fail();
-			break;
+		} else {
+			fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.shown,
+				(unsigned long long)st.lines, (unsigned long long)st.skipped,
+				st.truncated ? ", truncated gzip data (the rest was not read)" : "");
 		}
-		fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.file,
-			(unsigned long long)st.lines, (unsigned long long)st.skipped,
-			st.truncated ? ", truncated gzip data (the rest was not read)" : "");
+		free(sc.shown);
 	}
 	if (rc == 0)
 		printf("%d renewal%s marked applied\n", sc.marked, sc.marked == 1 ? "" : "s");

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	 * stay in the C locale so TSV and JSON read the same everywhere. */
 	setlocale(LC_CTYPE, "");
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
-		fprintf(stderr, "certdesk: %s\n", cd_errmsg());
+		cli_fail();
 		free(c.home);
 		return g.expirecheck ? 3 : 2;
 	}

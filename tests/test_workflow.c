@@ -482,9 +482,35 @@ static void test_seen_logs(void)
 static void test_seen_missing_file(void)
 {
 	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir());
+	char *out2 = cd_strdup(tl_tmpdir()), *log = cd_asprintf("%s/access.log", out2);
+	char *line, *serial, *evil = cd_asprintf("%s/no\x1b[2Jsuch.log", out2);
+	tl_result r;
 
 	create(home, out, "ann", "10");
 	refused(home, out, "no-such.log", ARGS("seen", "/nonexistent/no-such.log"));
+	/* A log that would mark ann applied, then a bad name: every file is checked
+	 * before the first is read, so nothing is recorded and nothing printed. */
+	free(must(home, "renew ann", ARGS("renew", "ann", "--out", out2)));
+	serial = serial_of(home, "ann");
+	line = cd_asprintf("1.2.3.4 - - [27/Nov/2026:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1 %s\n",
+			   serial);
+	write_file(log, line);
+	refused(home, out, "no-such.log", ARGS("seen", log, "/nonexistent/no-such.log"));
+	refused(home, out, "not a log file", ARGS("seen", log, out2));
+	refused(home, out, "not a log file", ARGS("seen", "/dev/zero"));
+	/* A name that would move the terminal's cursor is shown with '?' in its place. */
+	refused(home, out, "no?[2Jsuch.log", ARGS("seen", evil));
+	r = cdv(home, ARGS("seen", evil));
+	CU_ASSERT(strchr(r.err, '\x1b') == NULL);
+	tl_free(&r);
+	ASSERT_STAGE(home, "ann", 0, "renewed");
+	free(must(home, "seen", ARGS("seen", log)));
+	ASSERT_STAGE(home, "ann", 0, "applied");
+	free(line);
+	free(serial);
+	free(evil);
+	free(log);
+	free(out2);
 	free(out);
 	free(home);
 }
@@ -693,7 +719,7 @@ static CU_TestInfo action_tests[] = {
 	{"notify --due", test_notify_due},
 	{"task, applied and their bad inputs", test_task_and_applied},
 	{"seen on nginx and Apache logs, plain, gzipped, stdin", test_seen_logs},
-	{"seen on a missing file", test_seen_missing_file},
+	{"seen: a missing file, a directory, a device, an escape in a name", test_seen_missing_file},
 	CU_TEST_INFO_NULL,
 };
 
