@@ -1,23 +1,54 @@
 # bash completion for certdesk: commands, their options, user names, settings.
 # Installed as share/bash-completion/completions/certdesk.
 
+# The program being completed (./certdesk too), else certdesk from PATH.
+_certdesk_bin()
+{
+	local bin=${words[0]/#\~/$HOME}
+	[[ $bin == */* && -x $bin ]] && printf '%s\n' "$bin" || printf 'certdesk\n'
+}
+
 _certdesk_users()
 {
 	local home=() i
 	# The --home given on the line, else certdesk's own default ($CERTDESK_HOME, ~).
-	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
-		case ${COMP_WORDS[i]} in
-		--home) home=(--home "${COMP_WORDS[i + 1]}") ;;
-		--home=*) home=(--home "${COMP_WORDS[i]#--home=}") ;;
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--home) home=(--home "${words[i + 1]/#\~/$HOME}") ;;
+		--home=*) home=(--home "${words[i]#--home=}") ;;
 		esac
 	done
-	certdesk "${home[@]}" --read-only --format tsv list --all 2>/dev/null |
+	home[1]=${home[1]/#\~/$HOME}
+	[[ ${#home[@]} == 1 ]] && home=()
+	"$(_certdesk_bin)" "${home[@]}" --read-only --format tsv list --all 2>/dev/null |
 		tail -n +2 | cut -f1
+}
+
+# words/cword: COMP_WORDS with "--opt" "=" "value" (bash splits at '=') joined again.
+_certdesk_words()
+{
+	local i w glue=0
+	words=()
+	cword=0
+	for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ $w == = && ${#words[@]} -gt 0 && ${words[-1]} == --* ]]; then
+			words[-1]+==
+			glue=1
+		elif ((glue)); then
+			words[-1]+=$w
+			glue=0
+		else
+			words+=("$w")
+		fi
+		((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+	done
+	((COMP_CWORD >= ${#COMP_WORDS[@]})) && words+=("") && cword=$((${#words[@]} - 1))
 }
 
 _certdesk()
 {
-	local cur prev cmd i
+	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
 		show expirecheck config log import"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
@@ -29,8 +60,15 @@ _certdesk()
 		phab.subscribers crl.days crl.refresh_days crl.remote crl.branch crl.path"
 
 	COMPREPLY=()
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	_certdesk_words
+	cur=${words[cword]}
+	prev=${words[cword - 1]}
+	# --home=DIR: bash replaces only what follows the '=' when it splits there.
+	if [[ $cur == --home=* || $cur == --out=* ]]; then
+		COMPREPLY=($(compgen -d -- "${cur#*=}"))
+		[[ $COMP_WORDBREAKS != *=* ]] && COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")
+		return
+	fi
 
 	case $prev in
 	--home | --out | --passphrase-file | --config)
@@ -50,13 +88,17 @@ _certdesk()
 		return ;;
 	esac
 
-	# The command: the first word that is neither an option nor an option's value.
+	# The command: the first word that is neither an option nor an option's value; npos
+	# counts the words after it that are neither.
 	cmd=
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
-		--home | --as-of | --format) ((i++)) ;;
+	npos=0
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--home | --as-of | --format | --out | --passphrase-file | --config | --reason | \
+		--cn | --days | --name | --email | --phone | --location | --org | --ou | \
+		--country | --task | --crl-remote | --key | --p12) ((i++)) ;;
 		-*) ;;
-		*) cmd=${COMP_WORDS[i]}; break ;;
+		*) [[ -z $cmd ]] && cmd=${words[i]} || ((npos++)) ;;
 		esac
 	done
 
@@ -88,12 +130,12 @@ _certdesk()
 
 	case $cmd in
 	renew | revoke | notify | task | applied | show | log)
-		[[ $prev == "$cmd" ]] &&
+		((npos == 0)) &&
 			COMPREPLY=($(compgen -W "$(_certdesk_users)" -- "$cur")) ;;
 	config)
-		[[ $prev == config ]] && COMPREPLY=($(compgen -W "$settings" -- "$cur")) ;;
+		((npos == 0)) && COMPREPLY=($(compgen -W "$settings" -- "$cur")) ;;
 	import)
-		if [[ $prev == import ]]; then
+		if ((npos == 0)); then
 			COMPREPLY=($(compgen -W "openssl-ca easyrsa" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -d -- "$cur"))

@@ -82,6 +82,21 @@ if ! cd_ init --cn "E2E CA" || ! cd_ create alice --name "Alice Soon" --email al
 	exit 1
 fi
 
+# -- bash completion (data/certdesk.bash): commands, options, user names of --home's home
+COMPL=$(cd "$(dirname "$0")/.." && pwd)/data/certdesk.bash
+complete_() { # words...: the completions of the last one
+	bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _certdesk; echo "${COMPREPLY[*]}"' \
+		"$COMPL" "$@"
+}
+[ "$(complete_ "$BIN" re)" = "renew revoke" ]; check $? "completion: commands"
+[ "$(complete_ "$BIN" --home "$home" renew a)" = alice ]; check $? "completion: a user of --home's home"
+[ "$(complete_ "$BIN" --home = "$home" show b)" = bob ]
+check $? "completion: --home=DIR (split at '=' by bash)"
+[ "$(complete_ "$BIN" renew --home "$home" --days 30 "")" = "alice bob" ]
+check $? "completion: the user after options"
+[ -z "$(complete_ "$BIN" --home "$home" task alice "")" ]; check $? "completion: no user as task id"
+[ "$(complete_ "$BIN" revoke --reason k)" = keyCompromise ]; check $? "completion: option values"
+
 start() { # session, command line (the paths here have no blanks)
 	tm new-session -d -s "$1" -x 80 -y 24 "env LANG=C.UTF-8 $2"
 	tm set-option -t "$1" remain-on-exit on >/dev/null
