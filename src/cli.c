@@ -63,6 +63,9 @@ int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const
 		f = opt_find(o, a + 2);
 		if (!f)
 			return cd_err("%s: unknown option %.40s (see certdesk --help)", verb, a);
+		/* "--name A ... --name B" is a slip; taking either silently would be a guess. */
+		if (f->set)
+			return cd_err("%s: option %s given twice", verb, a);
 		f->set = 1;
 		if (f->has_arg && eq)
 			f->value = eq + 1;

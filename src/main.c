@@ -17,26 +17,39 @@ typedef struct {
 	int readonly, no_color, help, version, expirecheck;
 } globals;
 
+/* Where the value of the global option named by a[0..n) goes; NULL for any other. */
+static const char **global_value(globals *g, const char *a, size_t n)
+{
+	if (n == 6 && strncmp(a, "--home", n) == 0)
+		return &g->home;
+	if (n == 7 && strncmp(a, "--as-of", n) == 0)
+		return &g->as_of;
+	if (n == 8 && strncmp(a, "--format", n) == 0)
+		return &g->format;
+	return NULL;
+}
+
 /* Takes the global options out of argv (wherever they stand); returns the new argc. */
 static int take_globals(int argc, char **argv, globals *g)
 {
 	int i, n = 1;
 
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **val = strcmp(a, "--home") == 0 ? &g->home :
-				   strcmp(a, "--as-of") == 0 ? &g->as_of :
-				   strcmp(a, "--format") == 0 ? &g->format : NULL;
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n_name = eq ? (size_t)(eq - a) : strlen(a);
+		const char **val = global_value(g, a, n_name);
+
 		if (val) {
-			if (i + 1 >= argc)
+			/* Two homes or two dates: either would be a guess, and a wrong home is
+			 * another CA. */
+			if (*val)
+				return cd_err("option %.*s given twice", (int)n_name, a);
+			if (eq)
+				*val = eq + 1;
+			else if (i + 1 >= argc)
 				return cd_err("option %s needs a value", a);
-			*val = argv[++i];
-		} else if (strncmp(a, "--home=", 7) == 0) {
-			g->home = a + 7;
-		} else if (strncmp(a, "--as-of=", 8) == 0) {
-			g->as_of = a + 8;
-		} else if (strncmp(a, "--format=", 9) == 0) {
-			g->format = a + 9;
+			else
+				*val = argv[++i];
 		} else if (strcmp(a, "--read-only") == 0) {
 			g->readonly = 1;
 		} else if (strcmp(a, "--no-color") == 0) {

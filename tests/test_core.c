@@ -761,6 +761,30 @@ static void test_bad_fields(void)
 	free(home);
 }
 
+/* An option given twice is a slip: refused, whichever copy would have won. */
+static void test_options_twice(void)
+{
+	char *home = new_home(), *out = new_dir(), *other = new_home();
+
+	create(home, out, "alice", NULL);
+	refused(home, out, "option --name given twice",
+		ARGS("create", "bob", "--name", "First", "--email", "b@x.org", "--name", "Second",
+		     "--out", out));
+	refused(home, out, "option --days given twice",
+		ARGS("renew", "alice", "--days=30", "--days", "60", "--out", out));
+	refused(home, out, "option --reason given twice",
+		ARGS("revoke", "alice", "--reason", "superseded", "--reason", "keyCompromise"));
+	refused(home, out, "option --home given twice", ARGS("--home", other, "list"));
+	refused(home, out, "option --home given twice", ARGS("list", "--home=/tmp"));
+	refused(home, out, "option --as-of given twice",
+		ARGS("--as-of", "2026-01-01", "--as-of=2027-01-01", "list"));
+	refused(home, out, "option --format given twice", ARGS("--format", "tsv", "--format=json",
+								"list"));
+	free(other);
+	free(out);
+	free(home);
+}
+
 static void test_bad_as_of(void)
 {
 	char *home = new_home(), *out = new_dir();
@@ -1345,6 +1369,7 @@ static CU_TestInfo bad_tests[] = {
 	{"user names", test_bad_user_names},
 	{"fields", test_bad_fields},
 	{"--as-of", test_bad_as_of},
+	{"options given twice", test_options_twice},
 	{"existing, unknown and revoked users", test_bad_state},
 	{"no home", test_no_home},
 	{"a database from a newer schema", test_newer_schema},
