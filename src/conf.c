@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -60,6 +61,29 @@ static int check_enum(const conf_def *d, const char *v)
 	return cd_err("%s: '%.40s' is not one of %s", d->key, v, d->choices);
 }
 
+/* What git itself refuses, caught here rather than at the next publish: in a branch,
+ * a part starting with '.' or ending in ".lock", or a trailing '.'; in a path, a part
+ * "." or ".git" (any case), which git will not check out. */
+static int check_repo_parts(const conf_def *d, const char *v)
+{
+	int branch = strcmp(d->kind, "branch") == 0;
+	const char *p = v, *slash;
+	size_t n;
+
+	do {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if ((branch && (p[0] == '.' || (n >= 5 && !strncmp(p + n - 5, ".lock", 5)))) ||
+		    (!branch && ((n == 1 && p[0] == '.') || (n == 4 && !strncasecmp(p, ".git", 4)))))
+			return cd_err("%s: '%.80s' is not a name git accepts (part '%.*s')", d->key, v,
+				      (int)n, p);
+		p = slash + 1;
+	} while (slash);
+	if (branch && v[strlen(v) - 1] == '.')
+		return cd_err("%s: '%.80s' is not a name git accepts (ends with '.')", d->key, v);
+	return 0;
+}
+
 /* Relative paths in a repository: no "..", no leading '/', nothing odd. */
 static int check_repo_path(const conf_def *d, const char *v)
 {
@@ -72,7 +96,7 @@ static int check_repo_path(const conf_def *d, const char *v)
 		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
 			return cd_err("%s: '%.80s' may hold only letters, digits, '.', '-', '_' and '/'",
 				      d->key, v);
-	return 0;
+	return check_repo_parts(d, v);
 }
 
 int conf_check(const char *key, const char *v)
@@ -95,6 +119,10 @@ int conf_check(const char *key, const char *v)
 	if (strcmp(d->kind, "url") == 0 && strcmp(key, "phab.url") == 0 &&
 	    strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 		return cd_err("%s: '%.80s' must start with https:// or http://", key, v);
+	/* The base goes into every task link as it is: a space or a quote would cut it. */
+	if (strcmp(key, "phab.url") == 0 && strpbrk(v, " \"<>\\^`{|}"))
+		return cd_err("%s: '%.80s' holds a character a URL cannot (space, quote, <, >...)",
+			      key, v);
 	if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0)
 		return check_repo_path(d, v);
 	if (strcmp(d->kind, "dir") == 0 && *v && v[0] != '/')

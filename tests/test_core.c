@@ -785,6 +785,45 @@ static void test_options_twice(void)
 	free(home);
 }
 
+/* Settings git or a browser would refuse later are refused when set; what they
+ * accept still goes in (checked by git itself). */
+static void test_config_values(void)
+{
+	char *home = new_home(), *out = new_dir(), *v;
+	const char *bad_branch[] = {"x.lock", ".hidden", "a/.b", "a.", "../x", "a//b"};
+	const char *bad_path[] = {"a/./b", ".git/config", "x/.GIT/y", "/etc/crl.pem", "a/../b"};
+	size_t i;
+	tl_result r;
+
+	for (i = 0; i < sizeof bad_branch / sizeof *bad_branch; i++)
+		refused(home, out, "crl.branch", ARGS("config", "crl.branch", bad_branch[i]));
+	for (i = 0; i < sizeof bad_path / sizeof *bad_path; i++)
+		refused(home, out, "crl.path", ARGS("config", "crl.path", bad_path[i]));
+	refused(home, out, "phab.url", ARGS("config", "phab.url", "https://phab.example.org/a b"));
+	refused(home, out, "phab.url", ARGS("config", "phab.url", "https://x\"onmouseover"));
+	refused(home, out, "window.days", ARGS("config", "window.days", "0"));
+	refused(home, out, "cert.key", ARGS("config", "cert.key", "dsa"));
+	refused(home, out, "control", ARGS("config", "default.org", "Evil\x1b[31m"));
+	refused(home, out, "unknown setting", ARGS("config", "no.such", "1"));
+	r = cdv(home, ARGS("config", "crl.branch", "release/2026"));
+	CU_ASSERT(ok_or_report(&r, "config crl.branch release/2026"));
+	tl_free(&r);
+	/* git agrees on both. */
+	r = tl_sh("git check-ref-format refs/heads/release/2026 && "
+		  "! git check-ref-format refs/heads/x.lock && echo agreed");
+	CU_ASSERT_STRING_EQUAL(r.out, "agreed\n");
+	tl_free(&r);
+	r = cdv(home, ARGS("config", "crl.path", ".well-known/crl.pem"));
+	CU_ASSERT(ok_or_report(&r, "config crl.path .well-known/crl.pem"));
+	tl_free(&r);
+	v = sh_out("sqlite3 '%s/certdesk.db' \"SELECT value FROM settings WHERE key = 'crl.branch'\"%s",
+		   home, "");
+	CU_ASSERT_STRING_EQUAL(v, "release/2026\n");
+	free(v);
+	free(out);
+	free(home);
+}
+
 static void test_bad_as_of(void)
 {
 	char *home = new_home(), *out = new_dir();
@@ -1370,6 +1409,7 @@ static CU_TestInfo bad_tests[] = {
 	{"fields", test_bad_fields},
 	{"--as-of", test_bad_as_of},
 	{"options given twice", test_options_twice},
+	{"config values git or a browser would refuse", test_config_values},
 	{"existing, unknown and revoked users", test_bad_state},
 	{"no home", test_no_home},
 	{"a database from a newer schema", test_newer_schema},
