@@ -678,6 +678,8 @@ static int cmd_show(cli_ctx *c)
 	store_certs_of(d.st, row.r.u.id, show_cert, &d);
 	if (desk_links(&d, &row.r, &tl, &ml) == 0)
 		printf("links:\n  task: %s\n  mail: %s\n", tl, ml);
+	else
+		printf("links: cannot be made: %s\n", cd_errmsg());
 	printf("history:\n");
 	store_audit_each(d.st, row.r.u.name, show_audit, NULL);
 	free(tl);
@@ -758,7 +760,16 @@ static int cmd_log(cli_ctx *c)
 		return cli_fail();
 	t = out_begin(c->fmt, stdout, log_cols, 5);
 	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
-	out_end(t);
+	/* An empty trail for a name nobody ever had is most likely a typo. */
+	if (out_end(t) == 0 && rc == 0 && n) {
+		desk_row row;
+		int found = 0;
+
+		if (desk_get(&d, pos[0], &row, &found) == 0)
+			desk_row_free(&row);
+		if (!found)
+			rc = cd_err("no such user '%s', and nothing in the audit trail about one", pos[0]);
+	}
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
 }

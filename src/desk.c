@@ -820,25 +820,58 @@ static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char 
 	return 0;
 }
 
-int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
+/*
+ * Runs fn on the user's row as read inside one write transaction, so that what fn
+ * checks is still true when it writes: another operator may act at the same moment.
+ */
+static int in_user_tx(desk *d, const char *user, const char *what,
+		      int (*fn)(desk *, desk_row *, void *), void *ctx)
 {
 	desk_row row;
-	int rc = -1;
+	int rc;
 
-	*task_link = *mail_link = NULL;
-	if ((task && cd_check_task(task) < 0) || desk_get_existing(d, user, &row) < 0)
+	if (cd_check_user(user) < 0)
 		return -1;
 	if (d->readonly)
-		cd_err("read-only: cannot record a notification");
-	else if (store_begin(d->st) == 0)
-		rc = notify_row(d, &row, task, task_link, mail_link) == 0 ? store_commit(d->st) :
-		     (store_rollback(d->st), -1);
+		return cd_err("read-only: cannot %s", what);
+	if (store_begin(d->st) < 0)
+		return -1;
+	if (desk_get_existing(d, user, &row) < 0) {
+		store_rollback(d->st);
+		return -1;
+	}
+	rc = fn(d, &row, ctx);
+	rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+	desk_row_free(&row);
+	return rc;
+}
+
+struct notify_args {
+	const char *task;
+	char **tl, **ml;
+};
+
+static int notify_fn(desk *d, desk_row *row, void *ctx)
+{
+	struct notify_args *a = ctx;
+
+	return notify_row(d, row, a->task, a->tl, a->ml);
+}
+
+int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
+{
+	struct notify_args a = {task, task_link, mail_link};
+	int rc;
+
+	*task_link = *mail_link = NULL;
+	if (task && cd_check_task(task) < 0)
+		return -1;
+	rc = in_user_tx(d, user, "record a notification", notify_fn, &a);
 	if (rc < 0) {
 		free(*task_link);
 		free(*mail_link);
 		*task_link = *mail_link = NULL;
 	}
-	desk_row_free(&row);
 	return rc;
 }
 
@@ -900,59 +933,64 @@ out:
 	return rc;
 }
 
+static int task_fn(desk *d, desk_row *row, void *ctx)
+{
+	const char *task = ctx;
+	const store_cert *c = desk_cycle_cert(d, &row->r);
+
+	if (store_cert_set_text(d->st, c->id, "task", task) < 0)
+		return -1;
+	return desk_audit(d, "task", row->r.u.name, "%s%s%s%s", task, c->task ? " (was " : "",
+			  c->task ? c->task : "", c->task ? ")" : "");
+}
+
 int desk_set_task(desk *d, const char *user, const char *task)
 {
-	desk_row row;
-	const store_cert *c;
-	int rc = -1;
-
-	if (cd_check_task(task) < 0 || desk_get_existing(d, user, &row) < 0)
+	if (cd_check_task(task) < 0)
 		return -1;
-	c = desk_cycle_cert(d, &row.r);
-	if (d->readonly)
-		cd_err("read-only: cannot set the task");
-	else if (store_begin(d->st) == 0) {
-		rc = store_cert_set_text(d->st, c->id, "task", task);
-		if (rc == 0)
-			rc = desk_audit(d, "task", user, "%s%s%s%s", task, c->task ? " (was " : "",
-					c->task ? c->task : "", c->task ? ")" : "");
-		rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
-	}
-	desk_row_free(&row);
-	return rc;
+	return in_user_tx(d, user, "set the task", task_fn, (void *)task);
+}
+
+
+/* Records the applied certificate, inside the caller's transaction. */
+static int record_applied(desk *d, int64_t cert_id, const char *user, const char *via,
+			  int64_t when)
+{
+	if (store_cert_set(d->st, cert_id, "applied_at", when ? when : cd_now()) < 0 ||
+	    store_cert_set_text(d->st, cert_id, "applied_via", via) < 0)
+		return -1;
+	return store_audit(d->st, cd_now(), cd_operator(), "applied", user, via);
+}
+
+struct applied_args {
+	const char *via;
+	int64_t when;
+};
+
+static int applied_fn(desk *d, desk_row *row, void *ctx)
+{
+	struct applied_args *a = ctx;
+	const store_row *r = &row->r;
+
+	if (!desk_renewal_open(d, r) || r->cur.revoke_at)
+		return cd_err("%s has no pending renewal to mark applied", r->u.name);
+	if (r->cur.applied_at)
+		return cd_err("%s's new certificate %s is already marked applied", r->u.name,
+			      r->cur.serial);
+	return record_applied(d, r->cur.id, r->u.name, a->via, a->when);
 }
 
 int desk_applied(desk *d, const char *user, const char *via, int64_t when)
 {
-	desk_row row;
-	const store_row *r;
-	int rc = -1;
+	struct applied_args a = {via, when};
 
-	if (desk_get_existing(d, user, &row) < 0)
-		return -1;
-	r = &row.r;
-	if (d->readonly)
-		cd_err("read-only: cannot record that");
-	else if (!desk_renewal_open(d, r) || r->cur.revoke_at)
-		cd_err("%s has no pending renewal to mark applied", user);
-	else if (r->cur.applied_at)
-		cd_err("%s's new certificate %s is already marked applied", user, r->cur.serial);
-	else
-		rc = desk_applied_cert(d, r->cur.id, user, via, when);
-	desk_row_free(&row);
-	return rc;
+	return in_user_tx(d, user, "record that", applied_fn, &a);
 }
 
 int desk_applied_cert(desk *d, int64_t cert_id, const char *user, const char *via, int64_t when)
 {
-	int rc;
-
 	if (store_begin(d->st) < 0)
 		return -1;
-	rc = store_cert_set(d->st, cert_id, "applied_at", when ? when : cd_now());
-	if (rc == 0)
-		rc = store_cert_set_text(d->st, cert_id, "applied_via", via);
-	if (rc == 0)
-		rc = store_audit(d->st, cd_now(), cd_operator(), "applied", user, via);
-	return rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+	return record_applied(d, cert_id, user, via, when) == 0 ? store_commit(d->st) :
+	       (store_rollback(d->st), -1);
 }

@@ -76,8 +76,15 @@ static int user_version(store *st, int *v)
 {
 	sqlite3_stmt *s = stmt(st, "PRAGMA user_version");
 
-	if (!s || sqlite3_step(s) != SQLITE_ROW)
+	if (!s || sqlite3_step(s) != SQLITE_ROW) {
+		/* A WAL database needs its -wal and -shm files; a reader who may not create
+		 * them (another tool removed them on close) can do nothing about it. */
+		if (st->readonly && (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+			return cd_err("the database's -wal and -shm files are missing and this user "
+				      "cannot create them: run any certdesk command (e.g. list) once "
+				      "as a user who can write the home");
 		return db_err(st, "cannot read the schema version (is it a certdesk database?)");
+	}
 	*v = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
 	return 0;

@@ -305,6 +305,15 @@ bad:
 	return -1;
 }
 
+/* Unicode direction overrides and isolates (U+202A..202E, U+2066..2069) reorder what a
+ * terminal shows: text could pass for something else. */
+static int is_bidi_control(const unsigned char *p, size_t left)
+{
+	return left >= 3 && p[0] == 0xE2 &&
+	       ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+		(p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9));
+}
+
 int cd_check_field(const char *what, const char *v)
 {
 	size_t i, n = strlen(v);
@@ -320,6 +329,8 @@ int cd_check_field(const char *what, const char *v)
 		/* C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F. */
 		if (c == 0xC2 && i + 1 < n && (unsigned char)v[i + 1] < 0xA0)
 			return cd_err("%s contains a control character (byte %zu)", what, i + 1);
+		if (is_bidi_control((const unsigned char *)v + i, n - i))
+			return cd_err("%s contains a text direction control (byte %zu)", what, i + 1);
 	}
 	return 0;
 }
@@ -336,6 +347,8 @@ int cd_check_email(const char *e)
 	for (i = 0; e[i]; i++)
 		if (e[i] == ' ' || e[i] == ',' || e[i] == '<' || e[i] == '>')
 			return cd_err("invalid email '%.80s': no spaces, commas or angle brackets", e);
+	if (at[1] == '.' || strstr(at, "..") || e[strlen(e) - 1] == '.')
+		return cd_err("invalid email '%.80s': the domain has an empty label", e);
 	return 0;
 }
 
@@ -400,7 +413,8 @@ void cd_sanitize_into(cd_buf *b, const char *s)
 			cd_buf_add(b, s + i, run - i); /* printable ASCII, as it is */
 			i = run;
 		} else if (c >= 0x80 && i + len <= n && cd_utf8_valid(s + i, len) &&
-			   !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
+			   !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0) &&
+			   !is_bidi_control((const unsigned char *)s + i, n - i)) {
 			cd_buf_add(b, s + i, len);
 			i += len;
 		} else {
@@ -532,12 +546,25 @@ int cd_read_file(const char *path, char **data, size_t *len)
 	FILE *f = fopen(path, "rb");
 	cd_buf b = {0};
 	char chunk[8192];
+	struct stat st;
 	size_t n;
 
 	if (!f)
 		return cd_err("cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+	/* Files and pipes only: a device or a directory named by mistake must not hang
+	 * certdesk or exhaust its memory. */
+	if (fstat(fileno(f), &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		fclose(f);
+		return cd_err("cannot read %s: not a regular file", path);
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > CD_READ_MAX) {
+			fclose(f);
+			cd_buf_free(&b);
+			return cd_err("cannot read %s: larger than %d MiB", path, CD_READ_MAX >> 20);
+		}
 		cd_buf_add(&b, chunk, n);
+	}
 	if (ferror(f)) {
 		fclose(f);
 		cd_buf_free(&b);

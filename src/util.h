@@ -70,6 +70,8 @@ int cd_write_secret(const char *path, const void *data, size_t len);
 /* The same for n (at most 8) files of one directory: all of them, or none. */
 int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 		     const size_t *lens);
+/* Reads a regular file or a pipe, at most CD_READ_MAX bytes. */
+#define CD_READ_MAX (256 << 20)
 int cd_read_file(const char *path, char **data, size_t *len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);

@@ -1008,6 +1008,10 @@ static void test_passphrase(void)
 	setenv("CERTDESK_PASSPHRASE_FILE", bad, 1);
 	refused(home, out, "passphrase", ARGS("create", "alice", "--name", "A", "--email", "a@x.org",
 					      "--out", out));
+	/* A device named as the passphrase file is refused, not read forever. */
+	setenv("CERTDESK_PASSPHRASE_FILE", "/dev/zero", 1);
+	refused(home, out, "not a regular file", ARGS("create", "alice", "--name", "A", "--email",
+						      "a@x.org", "--out", out));
 	setenv("CERTDESK_PASSPHRASE_FILE", good, 1);
 	r = cdv(home, ARGS("create", "alice", "--name", "A", "--email", "a@x.org", "--out", out));
 	CU_ASSERT(ok_or_report(&r, "create with the passphrase"));
@@ -1404,7 +1408,21 @@ static CU_TestInfo read_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* log for a name that never existed says so rather than printing an empty trail. */
+static void test_log_unknown_user(void)
+{
+	char *home = new_home();
+	tl_result r = cdv(home, ARGS("log", "nobodyhere"));
+
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.err, "no such user 'nobodyhere'"));
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+	tl_free(&r);
+	free(home);
+}
+
 static CU_TestInfo bad_tests[] = {
+	{"log for an unknown user", test_log_unknown_user},
 	{"user names", test_bad_user_names},
 	{"fields", test_bad_fields},
 	{"--as-of", test_bad_as_of},

@@ -149,6 +149,11 @@ static void test_check_field(void)
 	CU_ASSERT_EQUAL(cd_check_field("org", "\xc3"), -1);     /* truncated sequence */
 	CU_ASSERT_EQUAL(cd_check_field("org", "\xc0\xaf"), -1); /* overlong '/' */
 	CU_ASSERT_EQUAL(cd_check_field("org", "\xed\xa0\x80"), -1); /* surrogate */
+	/* Direction overrides (U+202E) and isolates (U+2066) would disguise text. */
+	CU_ASSERT_EQUAL(cd_check_field("name", "Ev\xe2\x80\xaeil"), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "direction"));
+	CU_ASSERT_EQUAL(cd_check_field("name", "a\xe2\x81\xa6" "b"), -1);
+	CU_ASSERT_EQUAL(cd_check_field("name", "a\xe2\x80\x94" "b"), 0); /* an em dash is fine */
 }
 
 static void test_utf8_and_sanitize(void)
@@ -161,6 +166,21 @@ static void test_utf8_and_sanitize(void)
 	s = cd_sanitize("ok \x1b[31mred\n\xff end \xc3\xa9");
 	CU_ASSERT_STRING_EQUAL(s, "ok ?[31mred?? end \xc3\xa9");
 	free(s);
+	s = cd_sanitize("Ev\xe2\x80\xaeil");
+	CU_ASSERT_STRING_EQUAL(s, "Ev???il");
+	free(s);
+}
+
+static void test_read_file_kinds(void)
+{
+	char *data = NULL;
+	size_t len;
+
+	CU_ASSERT_EQUAL(cd_read_file("/dev/zero", &data, &len), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "not a regular file"));
+	CU_ASSERT_EQUAL(cd_read_file("/", &data, &len), -1);
+	CU_ASSERT_EQUAL(cd_read_file("/etc/hostname", &data, &len), 0);
+	free(data);
 }
 
 static void test_check_email(void)
@@ -168,6 +188,7 @@ static void test_check_email(void)
 	static const char *const good[] = {"a@b", "first.last+tag@example.org", "x@sub.d-e.com"};
 	static const char *const bad[] = {
 		"", "nobody", "@example.org", "a@", "a@b@c", "a b@c", "a@b,c@d", "<a@b>", "a@b\n",
+		"a@x..org", "a@.org", "a@org.",
 	};
 	size_t i;
 
@@ -645,6 +666,7 @@ static CU_TestInfo check_tests[] = {
 	{"email addresses", test_check_email},
 	{"country, task id, integers", test_check_country_task_int},
 	{"secret files: exclusive, 0600", test_write_secret},
+	{"reading files: no devices, no directories", test_read_file_kinds},
 	CU_TEST_INFO_NULL,
 };
 
