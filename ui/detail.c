@@ -257,19 +257,31 @@ static void detail_user(ui_text *t, desk *d, const store_row *r)
 		    (long long)cd_days_until(r->cur.not_after, d->now));
 }
 
+struct cert_lines {
+	ui_text *t;
+	int64_t now;
+};
+
+/* One certificate, with what became of it (as `certdesk show` says it). */
 static int detail_cert(void *ctx, const store_cert *c)
 {
-	ui_text *t = ctx;
+	struct cert_lines *cl = ctx;
 	char from[16], to[16], when[16];
+	const char *what = "valid";
+	int64_t at = 0;
 
 	cd_format_date(c->not_before, from);
 	cd_format_date(c->not_after, to);
-	cd_format_date(c->published_at ? c->published_at : c->revoke_at, when);
-	ui_text_add(t, "  %s  %s..%s  %s%s%s", c->serial, from, to,
-		    c->published_at ? "revoked, in the CRL since " :
-		    c->revoke_at ? "revocation scheduled " : c->state,
-		    c->published_at || c->revoke_at ? when : "",
-		    c->task ? "" : "");
+	if (c->published_at)
+		what = "revoked, in the CRL since ", at = c->published_at;
+	else if (c->revoke_at)
+		what = "revocation scheduled ", at = c->revoke_at;
+	else if (c->not_after <= cl->now)
+		what = "expired";
+	else if (c->applied_at)
+		what = "applied ", at = c->applied_at;
+	cd_format_date(at, when);
+	ui_text_add(cl->t, "  %s  %s..%s  %s%s", c->serial, from, to, what, at ? when : "");
 	return 0;
 }
 
@@ -330,13 +342,14 @@ static void detail_links(ui_text *t, desk *d, const store_row *r)
 
 static int detail_build(ui *u, const char *user, ui_text *t)
 {
+	struct cert_lines cl = {t, u->d->now};
 	desk_row row;
 
 	if (desk_get_existing(u->d, user, &row) < 0)
 		return -1;
 	detail_user(t, u->d, &row.r);
 	ui_text_add(t, "%s", "Certificates (oldest first)");
-	if (store_certs_of(u->d->st, row.r.u.id, detail_cert, t) < 0)
+	if (store_certs_of(u->d->st, row.r.u.id, detail_cert, &cl) < 0)
 		ui_text_add(t, "  %s", cd_errmsg());
 	detail_timeline(t, u->d, &row.r);
 	detail_links(t, u->d, &row.r);
