@@ -594,53 +594,62 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	return store_commit(d->st);
 }
 
+/* Step 1: the certificate exists as 'pending', with the names of its files. */
+static int record_pending(desk *d, const issue_job *j, const ca_issued *is, const char *p12,
+			  const char *pw, int64_t *user_id, int64_t *cert_id)
+{
+	const issue_plan *p = j->plan;
+	store_user u = {0, j->user, p->full_name, p->email, p->phone, p->location, p->org,
+			p->ou, p->country};
+	store_new_cert nc = {*user_id, j->replaces, is->serial, is->subject, p->key,
+			     is->cert_pem, p12, pw, is->not_before, is->not_after, cd_now()};
+
+	if (store_begin(d->st) < 0)
+		return -1;
+	if ((!j->prev && store_user_insert(d->st, &u, cd_now(), user_id) < 0) ||
+	    (nc.user_id = *user_id, store_cert_insert_pending(d->st, &nc, cert_id) < 0)) {
+		store_rollback(d->st);
+		if (strstr(cd_errmsg(), "UNIQUE") && !j->prev)
+			cd_err("user '%s' exists already", j->user);
+		return -1;
+	}
+	return store_commit(d->st);
+}
+
+/* Step 2: the bundle and its password, both or neither. */
+static int write_bundle(const ca_issued *is, const char *p12, const char *pw)
+{
+	const char *paths[2] = {pw, p12};
+	const void *data[2] = {is->password, is->p12};
+	size_t lens[2] = {strlen(is->password), is->p12_len};
+
+	return cd_write_secrets(2, paths, data, lens);
+}
+
+/*
+ * Issues in three steps (pending row, files, issued row), under the home's issue lock.
+ * A kill between steps leaves a pending row that the next certdesk undoes, files
+ * included: the result is all or nothing.
+ */
 static int issue(desk *d, issue_job *j, desk_issued *out)
 {
 	const issue_plan *p = j->plan;
 	ca_request req = {j->user, p->full_name, p->email, p->org, p->ou, p->location,
 			  p->country, (int)p->days, strcmp(p->key, "rsa") == 0 ? CA_KEY_RSA : CA_KEY_EC};
+	ca_p12_profile prof = strcmp(p->p12, "modern") == 0 ? CA_P12_MODERN : CA_P12_COMPAT;
 	ca_issued is = {0};
-	char *p12 = NULL, *pw = NULL, *pem = NULL;
+	char *p12 = NULL, *pw = NULL;
 	int64_t user_id = j->prev ? j->prev->r.u.id : 0, cert_id = 0;
-	int lock = -1, rc = -1, wrote = 0;
-	store_user u = {0, j->user, p->full_name, p->email, p->phone, p->location, p->org,
-			p->ou, p->country};
+	int lock = -1, rc = -1, wrote;
 
 	memset(out, 0, sizeof *out);
-	if (check_out_dir(p->out_dir, j->user, j->prev != NULL, &p12, &pw) < 0 || desk_signing(d) < 0)
+	if (check_out_dir(p->out_dir, j->user, j->prev != NULL, &p12, &pw) < 0 ||
+	    desk_signing(d) < 0 || (lock = take_lock(d, 0)) < 0 ||
+	    ca_issue(d->ca, &req, prof, &is) < 0 ||
+	    record_pending(d, j, &is, p12, pw, &user_id, &cert_id) < 0)
 		goto out;
 	j->p12 = p12;
-	if ((lock = take_lock(d, 0)) < 0)
-		goto out;
-	if (ca_issue(d->ca, &req, strcmp(p->p12, "modern") == 0 ? CA_P12_MODERN : CA_P12_COMPAT,
-		     &is) < 0)
-		goto out;
-	pem = is.cert_pem;
-	{
-		store_new_cert nc = {0, j->replaces, is.serial, is.subject, p->key, pem, p12, pw,
-				     is.not_before, is.not_after, cd_now()};
-		/* Step 1: the certificate exists as 'pending', with the names of its files. */
-		if (store_begin(d->st) < 0)
-			goto out;
-		if ((!j->prev && store_user_insert(d->st, &u, cd_now(), &user_id) < 0) ||
-		    (nc.user_id = user_id, store_cert_insert_pending(d->st, &nc, &cert_id) < 0)) {
-			store_rollback(d->st);
-			if (strstr(cd_errmsg(), "UNIQUE") && !j->prev)
-				cd_err("user '%s' exists already", j->user);
-			goto out;
-		}
-		if (store_commit(d->st) < 0)
-			goto out;
-	}
-	/* Step 2: the files. Step 3: the certificate becomes real. A kill between the
-	 * steps leaves a pending row that the next certdesk undoes, files included. */
-	{
-		const char *paths[2] = {pw, p12};
-		const void *data[2] = {is.password, is.p12};
-		size_t lens[2] = {strlen(is.password), is.p12_len};
-
-		wrote = cd_write_secrets(2, paths, data, lens) == 0;
-	}
+	wrote = write_bundle(&is, p12, pw) == 0;
 	if (!wrote || record_issue(d, j, cert_id, user_id, &is) < 0) {
 		abandon(d, cert_id, p12, pw, wrote);
 		goto out;
