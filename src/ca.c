@@ -1339,6 +1339,22 @@ void ca_cert_info_free(ca_cert_info *info)
 	memset(info, 0, sizeof *info);
 }
 
+int ca_crl_signed_by(const ca *c, const char *pem, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+	int ok;
+
+	BIO_free(b);
+	if (!crl)
+		return ssl_err("cannot parse PEM CRL");
+	ok = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) == 0 &&
+	     X509_CRL_verify(crl, X509_get0_pubkey(c->cert)) == 1;
+	ERR_clear_error();
+	X509_CRL_free(crl);
+	return ok;
+}
+
 int ca_cert_signed_by(const ca *c, const char *pem, size_t len)
 {
 	X509 *x = pem_to_x509(pem, len);

@@ -94,6 +94,7 @@ typedef struct {
 int ca_cert_parse(const char *pem, size_t len, ca_cert_info *info);
 void ca_cert_info_free(ca_cert_info *info);
 int ca_cert_signed_by(const ca *c, const char *pem, size_t len); /* 1 yes, 0 no, -1 error */
+int ca_crl_signed_by(const ca *c, const char *pem, size_t len);  /* 1 yes, 0 no, -1 error */
 
 /* Random password of n characters (n < size) from an alphabet without look-alikes. */
 int ca_password(char *out, size_t size, size_t n);

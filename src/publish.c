@@ -504,10 +504,38 @@ static int recover(struct pub *p, const hist *h)
 	return rc;
 }
 
+/*
+ * A home that has never pushed (a new one, or one imported from an existing CA) meets
+ * the CRL the team already keeps in the repository. It builds on that file when the CRL
+ * is this CA's own and no newer than the last one the home knows of (the imported one):
+ * the next CRL, numbered higher, supersedes it. Anything else is walked and judged.
+ */
+static int adopt_existing(struct pub *p, int *adopted)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int found = 0;
+	int64_t next = 0;
+	ca_crl_info info;
+
+	*adopted = 0;
+	if (crlrepo_read(p->repo, p->tip, p->path, &pem, &len, &found) < 0)
+		return -1;
+	if (found && ca_crl_signed_by(p->d->ca, pem, len) == 1 &&
+	    ca_crl_parse(pem, len, &info) == 0 && store_crl_next_number(p->d->st, &next) == 0 &&
+	    info.number < next) {
+		*adopted = 1;
+		say(p, "building on the CRL already in %s (CRL Number %lld, signed by this CA)",
+		    p->path, (long long)info.number);
+	}
+	free(pem);
+	return 0; /* not a CRL of ours: the history walk says what it is */
+}
+
 static int check_history(struct pub *p, int exists)
 {
 	hist h = {0};
-	int rc;
+	int rc, adopted;
 
 	if (!exists && p->have_last)
 		return cd_err("branch %s is missing from %s although certdesk published commit "
@@ -520,6 +548,8 @@ static int check_history(struct pub *p, int exists)
 		       cd_err("%s was rewritten: the commit %.12s of the last CRL certdesk "
 			      "published is no longer on it; restore it before publishing",
 			      p->branch, p->last.commit_id);
+	if (!p->have_last && ((rc = adopt_existing(p, &adopted)) < 0 || adopted))
+		return rc;
 	rc = crlrepo_walk(p->repo, p->tip, p->have_last ? p->last.commit_id : "", hist_add, &h);
 	if (rc == 0)
 		rc = recover(p, &h);

@@ -368,6 +368,59 @@ static void test_openssl_ca_import(void)
 	free(home);
 }
 
+/* The team's repository already holds the CRL deployed today (committed by hand); the
+ * imported home's first publish builds on it, and a CRL from another CA is refused. */
+static void test_publish_after_import(void)
+{
+	const char *src = openssl_ca();
+	char *home = new_home(), cfg[800], repo[800], work[800], crl[800];
+	tl_result r;
+
+	snprintf(cfg, sizeof cfg, "%s/ca.cnf", src);
+	snprintf(repo, sizeof repo, "%s/crl.git", tl_tmpdir());
+	snprintf(work, sizeof work, "%s/work", tl_tmpdir());
+	snprintf(crl, sizeof crl, "%s/published.pem", tl_tmpdir());
+	r = sh_ok("a team repository", tl_sh(
+		"git init -q --bare -b main '%s' && git clone -q '%s' '%s' 2>/dev/null && "
+		"cp '%s/crl.pem' '%s/crl.pem' && cd '%s' && git add crl.pem && "
+		"git -c user.name=Ops -c user.email=ops@example.org commit -qm 'CRL by hand' && "
+		"git push -q origin main", repo, repo, work, src, work, work));
+	tl_free(&r);
+	r = sh_ok("import", tl_cd(home, "import", "openssl-ca", src, "--config", cfg, "--apply",
+				  NULL));
+	tl_free(&r);
+	r = sh_ok("config", tl_cd(home, "config", "crl.remote", repo, NULL));
+	tl_free(&r);
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "building on the CRL already in crl.pem (CRL Number 2"));
+	tl_free(&r);
+	r = tl_sh("git -C '%s' show main:crl.pem > '%s' && git -C '%s' log --format=%%s main",
+		  repo, crl, repo);
+	CU_ASSERT(tl_contains(r.out, "CRL by hand"));
+	CU_ASSERT(tl_contains(r.out, "Revoke client certificate of frank"));
+	tl_free(&r);
+	r = tl_sh("openssl crl -noout -verify -in '%s' -CAfile '%s/cacert.pem' 2>&1", crl, src);
+	CU_ASSERT(tl_contains(r.out, "verify OK"));
+	tl_free(&r);
+	CU_ASSERT(crl_number(crl) > 2);
+	snprintf(cfg, sizeof cfg, "%s/erin.crt", src);
+	CU_ASSERT(crl_lists(crl, cfg)); /* imported revocation kept */
+	snprintf(cfg, sizeof cfg, "%s/frank.crt", src);
+	CU_ASSERT(crl_lists(crl, cfg)); /* revoked after the old CRL: published now */
+	free(home);
+
+	/* A home of another CA meets that repository: refused, nothing recorded. */
+	home = new_home();
+	r = sh_ok("init", tl_cd(home, "init", "--crl-remote", repo, NULL));
+	tl_free(&r);
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "did not sign") || tl_contains(r.err, "never scheduled"));
+	tl_free(&r);
+	free(home);
+}
+
 /* Each refusal names what is wrong and writes nothing. */
 static void expect_refusal(const char *home, const char *kind, const char *dir,
 			   const char *needle)
@@ -557,6 +610,7 @@ static void test_time_parse(void)
 int main(void)
 {
 	static CU_TestInfo tests[] = {
+		{"publish after import builds on the team's CRL", test_publish_after_import},
 		{"index.txt times", test_time_parse},
 		{"easy-rsa PKI: dry run, import, again, next CRL", test_easyrsa_import},
 		{"openssl ca directory: import and next CRL", test_openssl_ca_import},
