@@ -39,7 +39,7 @@ int cli_crl(cli_ctx *c);
 int cli_import(cli_ctx *c);
 
 /* Runs one command; returns the process exit code (errors printed on stderr). */
-int cli_run(const cmd_info *c, cli_ctx *ctx);
+int cli_run(const cmd_info *ci, cli_ctx *c);
 void cli_help(FILE *fp);
 /* Asks for the CA passphrase on the terminal, echo off (desk_ask_fn). */
 int cli_ask_tty(void *ctx, const char *prompt, char *buf, size_t size);

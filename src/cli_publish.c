@@ -66,7 +66,7 @@ int cli_crl(cli_ctx *c)
 	opt o[] = {{"out", 1}, {0}};
 	const char *pos[1], *out;
 	char *pem = NULL;
-	size_t len;
+	size_t len = 0;
 	desk d;
 	int n, fresh, rc, fd = -1;
 
