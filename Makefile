@@ -11,7 +11,7 @@ COMPDIR   = $(PREFIX)/share/bash-completion/completions
 
 PKGS      = ncursesw openssl sqlite3 libgit2 zlib
 DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
-            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc
+            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc sqlite3
 
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -39,11 +39,16 @@ TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
-.PHONY: all deps check demo clean install uninstall bench screenshots
+.PHONY: all build deps check run-tests demo clean install uninstall bench screenshots
 # Objects are intermediate files of the test programs too: keep them.
 .SECONDARY:
 
-all: deps $(BIN) certdesk
+# The entry points install what is missing first, then build in a fresh make, whose
+# pkg-config flags are read after the packages are there.
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(BIN) certdesk
 
 # Installs the Debian packages the build and the tests need when run as root;
 # otherwise names the one command that would.
@@ -87,9 +92,12 @@ $(BUILD)/tests/test_%: tests/test_%.c $(TESTLIB) $(CORE_OBJ)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $^ $(LDLIBS_ALL) -lcunit
 
 # Every CUnit program and every tests/*.sh script; each prints its own summary.
-check: deps $(BIN) $(TEST_BIN)
+check: deps
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(BIN) $(TEST_BIN)
 	@CERTDESK_BIN=$(abspath $(BIN)) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BIN)
-	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning certdesk.1 && echo "man page: 1 passed, 0 failed"; fi
+	@mandoc -Tlint -Wwarning certdesk.1 && echo "man page: 1 passed, 0 failed"
 
 demo: all
 	@sh data/demo.sh ./certdesk demo
