@@ -53,7 +53,7 @@ build: $(BIN) certdesk
 # Installs the Debian packages the build and the tests need when run as root;
 # otherwise names the one command that would.
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || printf '%s ' $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $$missing"; \
