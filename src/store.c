@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,34 @@ static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+/*
+ * Runs a write statement (prepared once), its parameters bound in order from fmt:
+ * 'i' an int64_t, 'n' an int64_t written as NULL when 0, 't' a string ("" for NULL),
+ * 'T' a string or NULL.
+ */
+static int run(store *st, const char *sql, const char *what, const char *fmt, ...)
+{
+	sqlite3_stmt *s = stmt(st, sql);
+	va_list ap;
+	int i;
+
+	if (!s)
+		return -1;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+		else if (fmt[i] == 'n')
+			bind_opt_int(s, i + 1, va_arg(ap, int64_t));
+		else if (fmt[i] == 't')
+			bind_text(s, i + 1, va_arg(ap, const char *));
+		else
+			bind_opt_text(s, i + 1, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	return done(st, s, what);
+}
+
 /* Steps a query for at most one text value; *out stays NULL when there is no row. */
 static int one_text(store *st, sqlite3_stmt *s, char **out)
 {
@@ -282,13 +311,8 @@ int store_setting_set(store *st, const char *key, const char *value)
 {
 	static const char sql[] = "INSERT INTO settings(key, value) VALUES (?, ?) "
 				  "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	bind_text(s, 1, key);
-	bind_text(s, 2, value);
-	return done(st, s, "write setting");
+	return run(st, sql, "write setting", "tt", key, value);
 }
 
 int store_audit(store *st, int64_t at, const char *actor, const char *action,
@@ -296,16 +320,8 @@ int store_audit(store *st, int64_t at, const char *actor, const char *action,
 {
 	static const char sql[] = "INSERT INTO audit(at, actor, action, user, detail) "
 				  "VALUES (?, ?, ?, ?, ?)";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, at);
-	bind_text(s, 2, actor);
-	bind_text(s, 3, action);
-	bind_opt_text(s, 4, user);
-	bind_text(s, 5, detail);
-	return done(st, s, "write audit");
+	return run(st, sql, "write audit", "ittTt", at, actor, action, user, detail);
 }
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -573,29 +589,14 @@ int store_cert_pem(store *st, int64_t cert_id, char **pem)
 	return *pem ? 0 : cd_err("no certificate with id %lld", (long long)cert_id);
 }
 
-static void bind_user_fields(sqlite3_stmt *s, const store_user *u)
-{
-	bind_text(s, 1, u->name);
-	bind_text(s, 2, u->full_name);
-	bind_text(s, 3, u->email);
-	bind_text(s, 4, u->phone);
-	bind_text(s, 5, u->location);
-	bind_text(s, 6, u->org);
-	bind_text(s, 7, u->ou);
-	bind_text(s, 8, u->country);
-}
 
 int store_user_insert(store *st, const store_user *u, int64_t now, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO users(name, full_name, email, phone, location, "
 				  "org, ou, country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	bind_user_fields(s, u);
-	sqlite3_bind_int64(s, 9, now);
-	if (done(st, s, "add user") < 0)
+	if (run(st, sql, "add user", "tttttttti", u->name, u->full_name, u->email, u->phone,
+		u->location, u->org, u->ou, u->country, now) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
@@ -605,13 +606,9 @@ int store_user_update(store *st, const store_user *u)
 {
 	static const char sql[] = "UPDATE users SET name = ?, full_name = ?, email = ?, phone = ?, "
 				  "location = ?, org = ?, ou = ?, country = ? WHERE id = ?";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	bind_user_fields(s, u);
-	sqlite3_bind_int64(s, 9, u->id);
-	return done(st, s, "update user");
+	return run(st, sql, "update user", "tttttttti", u->name, u->full_name, u->email, u->phone,
+		   u->location, u->org, u->ou, u->country, u->id);
 }
 
 int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id)
@@ -620,45 +617,23 @@ int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id)
 				  "not_before, not_after, issued_at, p12_path, pw_path, replaces) "
 				  "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)";
 	static const char pem_sql[] = "INSERT INTO cert_pem(cert_id, pem) VALUES (?, ?)";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, c->user_id);
-	bind_text(s, 2, c->serial);
-	bind_text(s, 3, c->subject);
-	bind_text(s, 4, c->key_type);
-	sqlite3_bind_int64(s, 5, c->not_before);
-	sqlite3_bind_int64(s, 6, c->not_after);
-	sqlite3_bind_int64(s, 7, c->issued_at);
-	bind_opt_text(s, 8, c->p12_path);
-	bind_opt_text(s, 9, c->pw_path);
-	bind_opt_int(s, 10, c->replaces);
-	if (done(st, s, "add certificate") < 0)
+	if (run(st, sql, "add certificate", "itttiiiTTn", c->user_id, c->serial, c->subject,
+		c->key_type, c->not_before, c->not_after, c->issued_at, c->p12_path, c->pw_path,
+		c->replaces) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
-	s = stmt(st, pem_sql);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, *id);
-	bind_text(s, 2, c->pem);
-	return done(st, s, "add certificate");
+	return run(st, pem_sql, "add certificate", "it", *id, c->pem);
 }
 
 int store_cert_mark_issued(store *st, int64_t cert_id, int64_t user_id)
 {
 	static const char sql[] = "UPDATE certs SET state = 'issued' WHERE id = ?";
 	static const char cur[] = "UPDATE users SET cert_id = ? WHERE id = ?";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
+	if (run(st, sql, "mark certificate issued", "i", cert_id) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	if (done(st, s, "mark certificate issued") < 0 || !(s = stmt(st, cur)))
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	sqlite3_bind_int64(s, 2, user_id);
-	return done(st, s, "set current certificate");
+	return run(st, cur, "set current certificate", "ii", cert_id, user_id);
 }
 
 /* Column names cannot be bound: only these fixed statements are ever run. */
@@ -685,25 +660,15 @@ static const char *pick_sql(const char *const (*table)[2], size_t n, const char 
 int store_cert_set(store *st, int64_t cert_id, const char *column, int64_t value)
 {
 	const char *sql = pick_sql(set_int_sql, sizeof set_int_sql / sizeof *set_int_sql, column);
-	sqlite3_stmt *s = sql ? stmt(st, sql) : NULL;
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	bind_opt_int(s, 2, value);
-	return done(st, s, "update certificate");
+	return sql ? run(st, sql, "update certificate", "in", cert_id, value) : -1;
 }
 
 int store_cert_set_text(store *st, int64_t cert_id, const char *column, const char *value)
 {
 	const char *sql = pick_sql(set_text_sql, sizeof set_text_sql / sizeof *set_text_sql, column);
-	sqlite3_stmt *s = sql ? stmt(st, sql) : NULL;
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	bind_opt_text(s, 2, value);
-	return done(st, s, "update certificate");
+	return sql ? run(st, sql, "update certificate", "iT", cert_id, value) : -1;
 }
 
 int store_cert_schedule_revoke(store *st, int64_t cert_id, int64_t at, int reason, int forced)
@@ -711,15 +676,9 @@ int store_cert_schedule_revoke(store *st, int64_t cert_id, int64_t at, int reaso
 	static const char sql[] = "UPDATE certs SET revoke_at = coalesce(revoke_at, ?2), "
 				  "revoke_reason = ?3, revoke_forced = max(revoke_forced, ?4) "
 				  "WHERE id = ?1";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	sqlite3_bind_int64(s, 2, at);
-	sqlite3_bind_int(s, 3, reason);
-	sqlite3_bind_int(s, 4, forced);
-	return done(st, s, "schedule revocation");
+	return run(st, sql, "schedule revocation", "iiii", cert_id, at, (int64_t)reason,
+		   (int64_t)forced);
 }
 
 struct pending_ctx {
@@ -760,16 +719,11 @@ int store_cert_delete(store *st, int64_t cert_id)
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, cert_id);
-	if (one_int(st, s, &user_id, &found) < 0 || !(s = stmt(st, pem)))
+	if (one_int(st, s, &user_id, &found) < 0 ||
+	    run(st, pem, "delete certificate", "i", cert_id) < 0 ||
+	    run(st, sql, "delete certificate", "i", cert_id) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	if (done(st, s, "delete certificate") < 0 || !(s = stmt(st, sql)))
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	if (done(st, s, "delete certificate") < 0 || !found || !(s = stmt(st, user)))
-		return found ? -1 : 0;
-	sqlite3_bind_int64(s, 1, user_id);
-	return done(st, s, "delete user");
+	return found ? run(st, user, "delete user", "i", user_id) : 0;
 }
 
 int store_crl_next_number(store *st, int64_t *number)
@@ -785,16 +739,9 @@ int store_crl_record(store *st, int64_t number, int64_t this_update, int64_t nex
 {
 	static const char sql[] = "INSERT INTO crls(number, this_update, next_update, commit_id, "
 				  "published_at) VALUES (?, ?, ?, ?, ?)";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, number);
-	sqlite3_bind_int64(s, 2, this_update);
-	sqlite3_bind_int64(s, 3, next_update);
-	bind_opt_text(s, 4, commit_id);
-	bind_opt_int(s, 5, published_at);
-	return done(st, s, "record CRL");
+	return run(st, sql, "record CRL", "iiiTn", number, this_update, next_update, commit_id,
+		   published_at);
 }
 
 int store_crl_last_published(store *st, int64_t *number, int64_t *next_update, int *found)
@@ -821,14 +768,8 @@ int store_revocation_published(store *st, int64_t cert_id, int64_t at, const cha
 {
 	static const char sql[] = "UPDATE certs SET published_at = ?2, publish_commit = ?3 "
 				  "WHERE id = ?1";
-	sqlite3_stmt *s = stmt(st, sql);
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, cert_id);
-	sqlite3_bind_int64(s, 2, at);
-	bind_opt_text(s, 3, commit);
-	return done(st, s, "record publication");
+	return run(st, sql, "record publication", "iiT", cert_id, at, commit);
 }
 
 int store_count(store *st, const char *what, int64_t *n)
