@@ -690,11 +690,38 @@ static int cmd_show(cli_ctx *c)
 }
 
 /* config */
+static const char *const config_cols[] = {"key", "value", "default", "help"};
+
+static int list_settings(cli_ctx *c, desk *d)
+{
+	out_table *t = c->fmt == OUT_TEXT ? NULL : out_begin(c->fmt, stdout, config_cols, 4);
+	const conf_def *def;
+	char *v;
+	int rc = 0;
+
+	for (def = conf_table; def->key && rc == 0; def++) {
+		const char *row[4] = {def->key, NULL, def->def, def->help};
+
+		if (conf_get(d->st, def->key, &v) < 0) {
+			rc = cli_fail();
+			break;
+		}
+		row[1] = v;
+		if (t)
+			out_row(t, row);
+		else
+			printf("%-18s %-34s %s\n", def->key, *v ? v : "\"\"", def->help);
+		free(v);
+	}
+	if (t)
+		out_end(t);
+	return rc;
+}
+
 static int cmd_config(cli_ctx *c)
 {
 	opt o[] = {{0}};
 	const char *pos[2];
-	const conf_def *def;
 	char *v;
 	desk d;
 	int n, rc = 0;
@@ -720,14 +747,7 @@ static int cmd_config(cli_ctx *c)
 		else
 			printf("%s\n", v), free(v);
 	} else {
-		for (def = conf_table; def->key; def++) {
-			if (conf_get(d.st, def->key, &v) < 0) {
-				rc = cli_fail();
-				break;
-			}
-			printf("%-18s %-34s %s\n", def->key, *v ? v : "\"\"", def->help);
-			free(v);
-		}
+		rc = list_settings(c, &d);
 	}
 	desk_close(&d);
 	return rc;

@@ -18,6 +18,34 @@ static void print_line(void *ctx, const char *line)
 	free(clean);
 }
 
+static const char *const plan_cols[] = {"state", "user", "serial", "task", "scheduled",
+					"expires", "reason", "why"};
+
+/* The dry run for scripts: one row per scheduled revocation. */
+static int plan_table(cli_ctx *c, desk *d)
+{
+	publish_plan pl;
+	out_table *t;
+	size_t i;
+
+	if (publish_plan_get(d, &pl) < 0)
+		return -1;
+	t = out_begin(c->fmt, stdout, plan_cols, 8);
+	for (i = 0; i < pl.n; i++) {
+		const publish_item *it = &pl.items[i];
+		char sched[16], ends[16];
+		const char *row[8] = {it->ready ? "ready" : "held", it->user, it->serial,
+				      it->task, sched, ends, ca_reason_name(it->reason), it->why};
+
+		cd_format_date(it->revoke_at, sched);
+		cd_format_date(it->not_after, ends);
+		out_row(t, row);
+	}
+	out_end(t);
+	publish_plan_free(&pl);
+	return 0;
+}
+
 int cli_publish(cli_ctx *c)
 {
 	opt o[] = {{"dry-run", 0}, {0}};
@@ -30,7 +58,10 @@ int cli_publish(cli_ctx *c)
 	if (cli_parse(c, o, pos, 0, &n, "publish") < 0 || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	po.dry_run = opt_set(o, "dry-run");
-	rc = publish_run(&d, &po, &res);
+	if (po.dry_run && c->fmt != OUT_TEXT)
+		rc = plan_table(c, &d);
+	else
+		rc = publish_run(&d, &po, &res);
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
 }

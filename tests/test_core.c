@@ -517,6 +517,25 @@ static void test_log_and_config(void)
 	r = cdv(home, ARGS("config", "window.days"));
 	CU_ASSERT_STRING_EQUAL(r.out, "14\n");
 	tl_free(&r);
+	/* Settings and the publish plan for scripts: JSON that parses, TSV with a header. */
+	{
+		const char *argv[] = {"sh", "-c", "python3 -c 'import json,sys; d=json.load(sys.stdin); "
+				      "print(len(d), d[0][\"key\"], d[0][\"default\"])'", NULL};
+		tl_result j;
+
+		r = cdv(home, ARGS("--format", "json", "config"));
+		j = tl_run(argv, r.out);
+		CU_ASSERT(tl_contains(j.out, "window.days 14"));
+		tl_free(&j);
+		tl_free(&r);
+	}
+	r = cdv(home, ARGS("renew", "erin", "--out", out));
+	tl_free(&r);
+	r = cdv(home, ARGS("--format", "tsv", "publish", "--dry-run"));
+	CU_ASSERT(ok_or_report(&r, "publish --dry-run --format tsv"));
+	CU_ASSERT(tl_contains(r.out, "state\tuser\tserial\ttask\tscheduled\texpires\treason\twhy\n"));
+	CU_ASSERT(tl_contains(r.out, "held\terin\t"));
+	tl_free(&r);
 	r = cdv(home, ARGS("config", "window.days", "30"));
 	CU_ASSERT(ok_or_report(&r, "config set"));
 	tl_free(&r);
