@@ -264,6 +264,20 @@ void desk_close(desk *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* Like ssh with a private key: a CA key others may read is not used. */
+static int check_key_mode(desk *d)
+{
+	char *path = cd_asprintf("%s/ca.key", d->ca_dir);
+	struct stat st;
+	int rc = 0;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		rc = cd_err("the CA key %s may be read by others (mode %04o): chmod 600 it first",
+			    path, (unsigned)(st.st_mode & 07777));
+	free(path);
+	return rc;
+}
+
 int desk_signing(desk *d)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
@@ -274,7 +288,7 @@ int desk_signing(desk *d)
 		return 0;
 	if (d->readonly)
 		return cd_err("read-only: this view never opens the CA key");
-	if ((enc = ca_key_encrypted(d->ca_dir)) < 0)
+	if (check_key_mode(d) < 0 || (enc = ca_key_encrypted(d->ca_dir)) < 0)
 		return -1;
 	if (enc && file && *file) {
 		if (read_first_line(file, pass, sizeof pass) < 0)

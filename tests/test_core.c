@@ -1427,6 +1427,21 @@ static CU_TestInfo read_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* A CA key others may read is not used (as ssh does with private keys). */
+static void test_ca_key_mode(void)
+{
+	char *home = new_home(), *out = new_dir(), *key = cd_asprintf("%s/ca/ca.key", home);
+
+	CU_ASSERT_EQUAL(chmod(key, 0640), 0);
+	refused(home, out, "may be read by others (mode 0640)",
+		ARGS("create", "kim", "--name", "Kim", "--email", "kim@example.org", "--out", out));
+	CU_ASSERT_EQUAL(chmod(key, 0600), 0);
+	create(home, out, "kim", NULL);
+	free(key);
+	free(out);
+	free(home);
+}
+
 /* log for a name that never existed says so rather than printing an empty trail. */
 static void test_log_unknown_user(void)
 {
@@ -1442,6 +1457,7 @@ static void test_log_unknown_user(void)
 
 static CU_TestInfo bad_tests[] = {
 	{"log for an unknown user", test_log_unknown_user},
+	{"a CA key others may read", test_ca_key_mode},
 	{"user names", test_bad_user_names},
 	{"fields", test_bad_fields},
 	{"--as-of", test_bad_as_of},
