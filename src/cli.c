@@ -17,8 +17,6 @@
 #include "seen.h"
 #include "util.h"
 
-#define VERSION "0.1.0"
-
 static opt *opt_find(opt *o, const char *name)
 {
 	for (; o->name; o++)
@@ -852,5 +850,5 @@ void cli_help(FILE *fp)
 		"  --read-only         never write, never open the CA key\n"
 		"  --no-color          monochrome dashboard (also NO_COLOR)\n"
 		"  --expirecheck       same as the expirecheck command\n"
-		"  --help, --version\n\nversion %s\n", VERSION);
+		"  --help, --version\n\nversion %s\n", CD_VERSION);
 }

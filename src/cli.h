@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "cmd.h"
+
+#define CD_VERSION "0.1.0"
 #include "desk.h"
 #include "out.h"
 

@@ -10,8 +10,6 @@
 #include "ui.h"
 #include "util.h"
 
-#define VERSION "0.1.0"
-
 typedef struct {
 	const char *home, *as_of, *format;
 	int readonly, no_color, help, version, expirecheck;
@@ -100,7 +98,7 @@ int main(int argc, char **argv)
 		if (g.help)
 			cli_help(stdout);
 		else
-			printf("certdesk %s\n", VERSION);
+			printf("certdesk %s\n", CD_VERSION);
 		free(c.home);
 		return 0;
 	}
