@@ -690,12 +690,17 @@ static int record(struct pub *p)
 	if (rc == 0)
 		rc = desk_audit(p->d, "publish", NULL, "%zu revocation%s, CRL %lld, commit %.12s on %s",
 				n, n == 1 ? "" : "s", (long long)info.number, p->head, p->branch);
-	if (rc == 0 && (rc = store_commit(p->d->st)) == 0) {
-		p->res->published += n;
-		p->res->commits += p->commits;
-		p->res->refreshed = n == 0;
+	if (rc < 0) {
+		/* Left open, the transaction would lock every other writer out of the home. */
+		store_rollback(p->d->st);
+		return -1;
 	}
-	return rc;
+	if (store_commit(p->d->st) < 0)
+		return -1;
+	p->res->published += n;
+	p->res->commits += p->commits;
+	p->res->refreshed = n == 0;
+	return 0;
 }
 
 static int is_rejection(const char *msg)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "desk.h"
+#include "publish.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -590,6 +592,46 @@ static void test_dry_run_and_errors(void)
 	tl_free(&r);
 }
 
+/*
+ * In process, as the dashboard publishes: recording fails after the push (a trigger in
+ * the real database refuses the CRL row). The same connection must not keep its write
+ * transaction open: another process can write, and the next publish records the push.
+ */
+static void test_record_failure_in_process(void)
+{
+	env e;
+	char a[80], na[80], *out;
+	desk d;
+	publish_opts o = {0};
+	publish_result res;
+	tl_result r;
+
+	env_new(&e, 0);
+	create_user(&e, "ida", "365", a);
+	free(publish_ok(&e));
+	renew_user(&e, "ida", na);
+	free(CD_OK(&e, "applied", "ida"));
+	r = tl_sh("sqlite3 '%s/certdesk.db' \"CREATE TRIGGER refuse BEFORE INSERT ON crls "
+		  "BEGIN SELECT RAISE(ABORT, 'refused by test'); END;\"", e.home);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	CU_ASSERT_EQUAL_FATAL(desk_open(&d, e.home, 0), 0);
+	CU_ASSERT_EQUAL(publish_run(&d, &o, &res), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "could not record it"));
+	r = tl_sh("sqlite3 -cmd '.timeout 200' '%s/certdesk.db' 'DROP TRIGGER refuse'", e.home);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	CU_ASSERT_EQUAL(publish_run(&d, &o, &res), 0);
+	CU_ASSERT_EQUAL(res.recovered, 1);
+	desk_close(&d);
+	out = main_log(&e);
+	CU_ASSERT_EQUAL(count(out, "Revoke client certificate of ida"), 1);
+	free(out);
+	out = CD_OK(&e, "list", "--all");
+	CU_ASSERT(tl_contains(out, "revoked"));
+	free(out);
+}
+
 int main(void)
 {
 	static CU_TestInfo tests[] = {
@@ -598,6 +640,7 @@ int main(void)
 		{"ready by expiry alone, file:// remote", test_ready_by_expiry},
 		{"push failure leaves the database unchanged", test_push_failure},
 		{"pushed but not recorded: recorded next run", test_pushed_not_recorded},
+		{"recording fails in process: no transaction left open", test_record_failure_in_process},
 		{"other files committed first", test_other_files},
 		{"CRL file changed by someone else", test_foreign_crl_change},
 		{"refresh and expirecheck", test_refresh_and_health},
