@@ -359,7 +359,8 @@ static int write_public(const char *path, const char *data, size_t len)
 		return cd_err("cannot create %s: %s", path, strerror(errno));
 	w = write(fd, data, len);
 	if (w != (ssize_t)len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		cd_err("cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+		cd_err("cannot write %s: %s", path,
+		       w >= 0 && w != (ssize_t)len ? "short write" : strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
