@@ -52,6 +52,12 @@ static int ssl_err(const char *what)
 	return -1;
 }
 
+/* BIO_new_mem_buf takes an int: cast blindly, a longer buffer would be parsed cut short. */
+static BIO *mem_bio(const char *p, size_t len)
+{
+	return len <= INT_MAX ? BIO_new_mem_buf(p, (int)len) : NULL;
+}
+
 static char *bio_take(BIO *b)
 {
 	char *data;
@@ -271,7 +277,7 @@ static char *x509_pem(X509 *x)
 
 static X509 *pem_to_x509(const char *pem, size_t len)
 {
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	BIO *b = mem_bio(pem, len);
 	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 
 	BIO_free(b);
@@ -535,7 +541,7 @@ static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, const 
 		cd_err("the CA key %s is passphrase-protected; a passphrase is needed", path);
 		return NULL;
 	}
-	b = BIO_new_mem_buf(pem, (int)len);
+	b = mem_bio(pem, len);
 	k = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass) : NULL;
 	BIO_free(b);
 	ERR_clear_error();
@@ -1262,7 +1268,7 @@ static int crl_number(X509_CRL *crl, int64_t *out)
 
 int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info)
 {
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	BIO *b = mem_bio(pem, len);
 	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
 	const ASN1_TIME *next;
 	int rc = -1;
@@ -1342,7 +1348,7 @@ void ca_cert_info_free(ca_cert_info *info)
 
 int ca_crl_signed_by(const ca *c, const char *pem, size_t len)
 {
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	BIO *b = mem_bio(pem, len);
 	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
 	int ok;
 

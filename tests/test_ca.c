@@ -691,6 +691,10 @@ static void test_crl_empty_and_errors(void)
 		CU_ASSERT_EQUAL(ca_crl_parse(pem, strlen(pem), &ci), 0);
 		CU_ASSERT_EQUAL(ci.entries, 0);
 		CU_ASSERT_EQUAL(ci.number, 0);
+		/* A length past int is refused before anything is read, never taken modulo
+		 * 2^32 (which here would be the CRL's own length, and parse). */
+		CU_ASSERT_EQUAL(ca_crl_parse(pem, ((size_t)1 << 32) + strlen(pem), &ci), -1);
+		CU_ASSERT_EQUAL(ca_crl_signed_by(c, pem, ((size_t)1 << 32) + strlen(pem)), -1);
 		free(pem);
 	}
 	CU_ASSERT_EQUAL(ca_sign_crl(c, dup, 2, 1, 30, &pem), -1);
