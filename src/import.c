@@ -353,7 +353,8 @@ static int load_file(imp *im, imp_cert *c, const char *path)
 	if (!strstr(pem, "-----BEGIN CERTIFICATE-----") || ca_cert_parse(pem, len, &c->info) < 0) {
 		free(pem);
 		ERR_clear_error();
-		return cd_err("%s: not a PEM certificate", path);
+		return cd_err("%s: not a PEM certificate (serial %s, %s:%d)", path, c->serial,
+			      im->index, c->line);
 	}
 	if (strcmp(c->info.serial, c->serial) != 0) {
 		ca_cert_info_free(&c->info);

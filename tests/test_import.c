@@ -477,7 +477,7 @@ static void test_refusals(void)
 	CU_ASSERT_EQUAL(tl_mode(home), -1);
 	free(copy);
 
-	/* A certificate file that is not PEM. */
+	/* A certificate file that is not PEM, named with the index.txt line that lists it. */
 	copy = copy_of(src);
 	r = tl_sh("f=$(ls '%s'/pki/certs_by_serial/*.pem | head -1); "
 		  "openssl x509 -in $f -outform DER -out $f.der && mv $f.der $f && echo $f", copy);
@@ -485,9 +485,16 @@ static void test_refusals(void)
 		 r.out);
 	tl_free(&r);
 	{
-		char dir[900];
+		char dir[900], line[1000];
+		tl_result g = tl_sh("f=$(ls '%s'/pki/certs_by_serial/*.pem | head -1); "
+				    "s=$(basename $f .pem); grep -n \"\t$s\t\" '%s/pki/index.txt' | "
+				    "cut -d: -f1", copy, copy);
 		snprintf(dir, sizeof dir, "%s/pki", copy);
 		expect_refusal(home, "easyrsa", dir, path);
+		snprintf(line, sizeof line, "pki/index.txt:%.*s)", (int)strcspn(g.out, "\n"), g.out);
+		CU_ASSERT(strlen(g.out) > 1);
+		expect_refusal(home, "easyrsa", dir, line);
+		tl_free(&g);
 	}
 	CU_ASSERT_EQUAL(tl_mode(home), -1);
 	free(copy);
