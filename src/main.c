@@ -1,8 +1,10 @@
 /* main.c: global options, then a command or the dashboard. */
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -79,6 +81,21 @@ static int setup(cli_ctx *c, const globals *g)
 	return 0;
 }
 
+/*
+ * A command started with a standard descriptor closed (cron, CI) would hand that number
+ * to the next file it opens, and a later printf would write into the database or a key
+ * file. Fill the gaps with /dev/null first.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	globals g = {0};
@@ -88,6 +105,7 @@ int main(int argc, char **argv)
 
 	/* Only the character set matters (UTF-8 names, display widths); numbers and dates
 	 * stay in the C locale so TSV and JSON read the same everywhere. */
+	std_fds_open();
 	setlocale(LC_CTYPE, "");
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
 		cli_fail();

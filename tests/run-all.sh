@@ -1,6 +1,9 @@
 #!/bin/sh
 # Runs each CUnit program given as an argument, then every tests/*.sh script, and fails
 # when any of them failed. Each prints its own summary; this adds a total.
+# Tests read nothing from standard input, and a closed one would be reused by the
+# first file a test opens.
+exec </dev/null
 failed=0
 passed=0
 for t in "$@"; do

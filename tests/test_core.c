@@ -1442,6 +1442,28 @@ static void test_ca_key_mode(void)
 	free(home);
 }
 
+/* Started with standard input and output closed (cron, CI), certdesk must not write its
+ * messages into the files it opens next. */
+static void test_closed_std_fds(void)
+{
+	char *home = new_home(), *out = new_dir();
+	tl_result r;
+
+	r = tl_sh("'%s' --home '%s' create cy --name Cy --email cy@example.org --out '%s' <&- >&-",
+		  bin(), home, out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	CU_ASSERT(p12_extract(out, "cy"));
+	r = cdv(home, ARGS("list", "--format", "tsv"));
+	CU_ASSERT(tl_contains(r.out, "\ncy\tCy\t"));
+	tl_free(&r);
+	r = tl_sh("sqlite3 '%s/certdesk.db' 'PRAGMA integrity_check'", home);
+	CU_ASSERT_STRING_EQUAL(r.out, "ok\n");
+	tl_free(&r);
+	free(out);
+	free(home);
+}
+
 /* log for a name that never existed says so rather than printing an empty trail. */
 static void test_log_unknown_user(void)
 {
@@ -1457,6 +1479,7 @@ static void test_log_unknown_user(void)
 
 static CU_TestInfo bad_tests[] = {
 	{"log for an unknown user", test_log_unknown_user},
+	{"standard input and output closed", test_closed_std_fds},
 	{"a CA key others may read", test_ca_key_mode},
 	{"user names", test_bad_user_names},
 	{"fields", test_bad_fields},
