@@ -9,11 +9,53 @@
 #include "publish.h"
 #include "util.h"
 
+#define WRAP_COLS 80
+#define WRAP_INDENT "       " /* under the user name of "ready: " and "held:  " */
+
+/* Columns taken by s[0..n): one per character (user data here is mostly ASCII). */
+static size_t text_cols(const char *s, size_t n)
+{
+	size_t i, cols = 0;
+
+	for (i = 0; i < n; i++)
+		cols += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return cols;
+}
+
+/* Prints text at the indent, broken at spaces so that no line passes WRAP_COLS. */
+static void print_wrapped(const char *text)
+{
+	size_t room = WRAP_COLS - sizeof WRAP_INDENT + 1;
+
+	while (*text) {
+		size_t n = strlen(text), cut = n, i;
+
+		if (text_cols(text, n) > room)
+			for (cut = 0, i = 0; text[i] && text_cols(text, i) <= room; i++)
+				if (text[i] == ' ')
+					cut = i;
+		if (cut == 0)
+			cut = strcspn(text, " ");
+		printf("%s%.*s\n", WRAP_INDENT, (int)cut, text);
+		text += cut;
+		text += *text == ' ';
+	}
+}
+
+/* A scheduled revocation reads as a head (user, serial, task) and its reason on the
+ * lines below, so that a terminal or a cron mail of 80 columns keeps it legible. */
 static void print_line(void *ctx, const char *line)
 {
 	char *clean = cd_sanitize(line);
+	char *why = strstr(clean, "): ");
 
-	printf("%s\n", clean);
+	if (why && (strncmp(clean, "ready: ", 7) == 0 || strncmp(clean, "held:  ", 7) == 0)) {
+		why[1] = '\0';
+		printf("%s\n", clean);
+		print_wrapped(why + 3);
+	} else {
+		printf("%s\n", clean);
+	}
 	fflush(stdout);
 	free(clean);
 }
