@@ -174,6 +174,11 @@ static int cmd_init(cli_ctx *c)
 	printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
 	       "%s/ca/ca.key (mode 0600%s)\n", c->home, c->home, c->home,
 	       io.passphrase_file ? ", passphrase-protected" : "");
+	if (io.passphrase_file)
+		printf("  cron and scripts read the passphrase from $CERTDESK_PASSPHRASE_FILE\n");
+	if (!io.crl_remote)
+		printf("  no CRL repository yet: certdesk config crl.remote URL\n");
+	printf("next: certdesk create USER --name NAME --email ADDR --phone P\n");
 	return 0;
 }
 
@@ -217,6 +222,24 @@ static void print_issued(const char *what, const char *user, const desk_issued *
 	}
 }
 
+/* The old certificate keeps working meanwhile: the date tells the operator how long
+ * the user has to switch before the revocation is published anyway. */
+static void print_held(desk *d, const char *user)
+{
+	desk_row row;
+	char end[16] = "";
+	int found = 0;
+
+	if (desk_get(d, user, &row, &found) == 0 && found) {
+		if (row.r.old.id)
+			cd_format_date(row.r.old.not_after, end);
+		desk_row_free(&row);
+	}
+	printf("  the old certificate stays valid%s%s; its revocation is held\n"
+	       "  until %s installs the new one: then certdesk applied %s\n",
+	       *end ? " until " : "", end, user, user);
+}
+
 static int issue_cmd(cli_ctx *c, int renew)
 {
 	opt o[] = {FIELD_OPTS, {0}};
@@ -233,15 +256,14 @@ static int issue_cmd(cli_ctx *c, int renew)
 		return cli_fail();
 	}
 	rc = renew ? desk_renew(&d, pos[0], &f, &is) : desk_create(&d, pos[0], &f, &is);
+	if (rc == 0) {
+		print_issued(renew ? "renewed" : "created", pos[0], &is);
+		if (renew)
+			print_held(&d, pos[0]);
+		desk_issued_free(&is);
+	}
 	desk_close(&d);
-	if (rc < 0)
-		return cli_fail();
-	print_issued(renew ? "renewed" : "created", pos[0], &is);
-	if (renew)
-		printf("  the old certificate's revocation is scheduled; it is published once %s "
-		       "applies the new one (certdesk applied %s) or it expires\n", pos[0], pos[0]);
-	desk_issued_free(&is);
-	return 0;
+	return rc < 0 ? cli_fail() : 0;
 }
 
 static int cmd_revoke(cli_ctx *c)
@@ -280,6 +302,27 @@ static void print_due(void *ctx, const store_row *r, const char *task_link,
 	print_links(r->u.name, task_link, mail_link);
 }
 
+/* The recorded task, not only --task: it may have been set before notifying. */
+static void print_notified(desk *d, const char *user, const char *task_link,
+			   const char *mail_link)
+{
+	desk_row row;
+	const char *task;
+	int found = 0;
+
+	print_links(user, task_link, mail_link);
+	if (desk_get(d, user, &row, &found) < 0 || !found)
+		return;
+	task = desk_cycle_cert(d, &row.r)->task;
+	if (task && *task)
+		printf("%s: notified, task %s; send the mail, then certdesk renew %s\n",
+		       user, task, user);
+	else
+		printf("%s: notified; create the task, then certdesk task %s T123456\n",
+		       user, user);
+	desk_row_free(&row);
+}
+
 static int cmd_notify(cli_ctx *c)
 {
 	opt o[] = {{"task", 1}, {"due", 0}, {0}};
@@ -301,7 +344,7 @@ static int cmd_notify(cli_ctx *c)
 	} else {
 		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? cli_fail() : 0;
 		if (rc == 0)
-			print_links(pos[0], t, m);
+			print_notified(&d, pos[0], t, m);
 	}
 	free(t);
 	free(m);
@@ -339,7 +382,8 @@ static int cmd_applied(cli_ctx *c)
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail();
-	printf("%s: new certificate applied; the old one's revocation is ready to publish\n", pos[0]);
+	printf("%s: new certificate applied; the old one's revocation is ready: certdesk publish\n",
+	       pos[0]);
 	return 0;
 }
 
@@ -626,9 +670,9 @@ static int show_cert(void *ctx, const store_cert *c)
 	if (c->applied_at)
 		cd_format_date(c->applied_at, at), printf(", applied %s", at);
 	if (c->published_at)
-		cd_format_date(c->published_at, at), printf(", revoked in CRL %s", at);
+		cd_format_date(c->published_at, at), printf(", revoked, in the CRL since %s", at);
 	else if (c->revoke_at)
-		cd_format_date(c->revoke_at, at), printf(", revocation scheduled %s", at);
+		cd_format_date(c->revoke_at, at), printf(", revocation scheduled on %s", at);
 	else if (c->not_after <= d->now)
 		printf(", expired");
 	printf("\n");
@@ -739,6 +783,8 @@ static int cmd_config(cli_ctx *c)
 			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
 			 store_commit(d.st) < 0)
 			rc = (store_rollback(d.st), cli_fail());
+		else
+			printf("%s = %s\n", pos[0], pos[1]);
 	} else if (n == 1) {
 		if (conf_get(d.st, pos[0], &v) < 0)
 			rc = cli_fail();

@@ -275,7 +275,7 @@ static int detail_cert(void *ctx, const store_cert *c)
 	if (c->published_at)
 		what = "revoked, in the CRL since ", at = c->published_at;
 	else if (c->revoke_at)
-		what = "revocation scheduled ", at = c->revoke_at;
+		what = "revocation scheduled on ", at = c->revoke_at;
 	else if (c->not_after <= cl->now)
 		what = "expired";
 	else if (c->applied_at)
