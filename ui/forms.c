@@ -618,17 +618,22 @@ static int publish_yes(ui *u, ui_text *dry)
 
 	po.ctx = t;
 	rc = publish_run(u->d, &po, &res);
-	if (rc == 0)
-		ui_text_add(t, "published %zu revocation%s in %zu commit%s; %zu held", res.published,
-			    res.published == 1 ? "" : "s", res.commits, res.commits == 1 ? "" : "s",
-			    res.held);
-	else
+	/* On success the report's own last lines already sum it up. */
+	if (rc < 0)
 		ui_text_add(t, "publish failed: %s", cd_errmsg());
 	ui_load(u);
 	ui_text_push(u, t);
 	if (rc == 0)
 		ui_msg(u, 0, "published %zu revocation%s", res.published, res.published == 1 ? "" : "s");
 	return rc;
+}
+
+/* The state is the first column already: "held: waiting for..." would say it twice. */
+static const char *why_text(const publish_item *it)
+{
+	const char *state = it->ready ? "ready: " : "held: ";
+
+	return strncmp(it->why, state, strlen(state)) == 0 ? it->why + strlen(state) : it->why;
 }
 
 static void dry_plan(ui_text *t, const publish_plan *p)
@@ -640,7 +645,7 @@ static void dry_plan(ui_text *t, const publish_plan *p)
 
 		ui_text_add(t, "%-5s %-12s %-8s %s", it->ready ? "READY" : "held", it->user,
 			    it->task ? it->task : "-", it->serial);
-		ui_text_add(t, "      %s", it->why);
+		ui_text_add(t, "      %s", why_text(it));
 	}
 	if (p->n == 0)
 		ui_text_add(t, "%s", "no revocation is scheduled");
@@ -657,9 +662,14 @@ int ui_open_publish(ui *u)
 	}
 	dry_plan(t, &p);
 	t->yes = publish_yes;
-	snprintf(t->footer, sizeof t->footer,
-		 "publish %zu ready, %zu held wait (signed CRL, one commit each, push)? y/n",
-		 p.ready, p.held);
+	if (p.ready)
+		snprintf(t->footer, sizeof t->footer,
+			 "publish %zu ready revocation%s (%zu held keep waiting)? y/n", p.ready,
+			 p.ready == 1 ? "" : "s", p.held);
+	else
+		snprintf(t->footer, sizeof t->footer,
+			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/n",
+			 p.held);
 	publish_plan_free(&p);
 	ui_text_push(u, t);
 	return 0;
