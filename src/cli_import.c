@@ -46,6 +46,9 @@ int cli_import(cli_ctx *c)
 		return cli_fail();
 	}
 	import_report_print(stdout, &io, &r);
+	if (io.apply)
+		printf("next: certdesk list; certdesk publish --dry-run shows the revocations "
+		       "to publish\n");
 	import_report_free(&r);
 	return 0;
 }
