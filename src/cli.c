@@ -634,7 +634,7 @@ static int cmd_expirecheck(cli_ctx *c)
 	if (c->fmt != OUT_TEXT)
 		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
 	links_batch(1);
-	rc = store_rows_expiring(d.st, d.now + d.window + 1, check_row, &k);
+	rc = store_rows_expiring(d.st, cycle_window_end(d.now, d.window), check_row, &k);
 	links_batch(0);
 	if (k.t)
 		out_end(k.t);

@@ -41,11 +41,22 @@ int cycle_stage_parse(const char *name, cycle_stage *s)
 	return cd_err("unknown stage '%.20s'", name);
 }
 
+int cycle_in_window(int64_t not_after, int64_t now, int64_t window)
+{
+	/* In calendar days, as the list shows them: "14 days left" is inside 14 days. */
+	return cd_days_until(not_after, now) <= window / CD_DAY;
+}
+
+int64_t cycle_window_end(int64_t now, int64_t window)
+{
+	return (now - ((now % CD_DAY) + CD_DAY) % CD_DAY) + window + CD_DAY;
+}
+
 int cycle_renewal_open(const store_row *r, int64_t now, int64_t window)
 {
 	const store_cert *cur = &r->cur, *old = &r->old;
 
-	if (!old->id || old->published_at || cur->not_after - now <= window)
+	if (!old->id || old->published_at || cycle_in_window(cur->not_after, now, window))
 		return 0;
 	return old->not_after > now || !cur->applied_at;
 }
@@ -67,7 +78,7 @@ cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window)
 		return STAGE_EXPIRED;
 	if (renewal_open)
 		return cur->applied_at ? STAGE_APPLIED : STAGE_RENEWED;
-	if (cur->not_after - now <= window)
+	if (cycle_in_window(cur->not_after, now, window))
 		return cur->notified_at ? STAGE_NOTIFIED : STAGE_EXPIRING;
 	/* This year's renewal is complete until next year's window opens. */
 	return old->id && old->published_at ? STAGE_REVOKED : STAGE_ACTIVE;

@@ -29,6 +29,12 @@ const char *cycle_stage_name(cycle_stage s);
 const char *cycle_stage_help(cycle_stage s);
 int cycle_stage_parse(const char *name, cycle_stage *s);
 
+/* Whether a certificate ending at not_after is inside the warning window (seconds, a
+ * whole number of days), counted in calendar days as listings show days left. */
+int cycle_in_window(int64_t not_after, int64_t now, int64_t window);
+/* The first moment after the window: everything ending before it may be in it. */
+int64_t cycle_window_end(int64_t now, int64_t window);
+
 /*
  * Whether the user's renewal is still in progress: the old certificate's revocation is
  * not published, and the old one is still valid or the new one not yet applied. A year

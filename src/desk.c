@@ -928,7 +928,7 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 
 	if (d->readonly)
 		return cd_err("read-only: cannot record notifications");
-	if (store_rows_expiring(d->st, d->now + d->window + 1, collect_due, &due) < 0)
+	if (store_rows_expiring(d->st, cycle_window_end(d->now, d->window), collect_due, &due) < 0)
 		goto out;
 	due.links = calloc(2 * due.n + 1, sizeof *due.links);
 	/* One transaction: the whole batch is recorded, or none of it. */

@@ -567,8 +567,12 @@ static void test_stage_plain(void)
 	store_row r = base_row();
 
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW, WIN), STAGE_ACTIVE);
-	r.cur.not_after = NOW + WIN + 1;
+	/* Days are calendar days, as listings show them: "14 days left" is inside 14,
+	 * to the last second of that day; the next day is outside. */
+	r.cur.not_after = NOW - NOW % CD_DAY + WIN + CD_DAY;
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW, WIN), STAGE_ACTIVE);
+	r.cur.not_after = NOW - NOW % CD_DAY + WIN + CD_DAY - 1;
+	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW, WIN), STAGE_EXPIRING);
 	r.cur.not_after = NOW + WIN; /* the window's edge is inside */
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW, WIN), STAGE_EXPIRING);
 	r.cur.notified_at = NOW;
