@@ -157,14 +157,23 @@ void out_row(out_table *t, const char *const *vals)
 	t->rows++;
 }
 
-static void pad(FILE *fp, const char *s, int width, int last)
+/* Appends s padded to its column; the line's trailing blanks are cut when it ends. */
+static void pad(cd_buf *line, const char *s, int width)
 {
 	int w = text_width(s);
 
-	fputs(s, fp);
-	if (!last)
-		for (; w < width + 2; w++)
-			fputc(' ', fp);
+	cd_buf_puts(line, s);
+	for (; w < width + 2; w++)
+		cd_buf_putc(line, ' ');
+}
+
+static void end_line(FILE *fp, cd_buf *line)
+{
+	while (line->len && line->s[line->len - 1] == ' ')
+		line->len--;
+	fwrite(line->s, 1, line->len, fp);
+	fputc('\n', fp);
+	line->len = 0;
 }
 
 static void flush_text(out_table *t)
@@ -178,14 +187,14 @@ static void flush_text(out_table *t)
 		char *up = cd_strdup(t->cols[i]), *p;
 		for (p = up; *p; p++)
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		pad(t->fp, up, t->width[i], i + 1 == t->ncols);
+		pad(&t->line, up, t->width[i]);
 		free(up);
 	}
-	fputc('\n', t->fp);
+	end_line(t->fp, &t->line);
 	for (r = 0; r < t->ncells; r += (size_t)t->ncols) {
 		for (i = 0; i < t->ncols; i++)
-			pad(t->fp, t->cells[r + (size_t)i], t->width[i], i + 1 == t->ncols);
-		fputc('\n', t->fp);
+			pad(&t->line, t->cells[r + (size_t)i], t->width[i]);
+		end_line(t->fp, &t->line);
 	}
 }
 
