@@ -765,8 +765,9 @@ static int publish_pending(struct pub *p)
 		return cd_err("the revocations are published, but the review branch %s could not "
 			      "be updated: %s", PUBLISH_PENDING_BRANCH, cd_errmsg());
 	p->res->held = p->commits;
-	say(p, "review branch %s: %zu held revocation%s on top of %s", PUBLISH_PENDING_BRANCH,
-	    p->commits, p->commits == 1 ? "" : "s", p->branch);
+	if (p->commits)
+		say(p, "review branch %s: %zu held revocation%s on top of %s",
+		    PUBLISH_PENDING_BRANCH, p->commits, p->commits == 1 ? "" : "s", p->branch);
 	return 0;
 }
 
@@ -797,6 +798,9 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 		goto out;
 	report_plan(&p);
 	if (o->dry_run) {
+		if (!*p.remote)
+			say(&p, "note: no CRL repository is configured yet, so publish would stop "
+			    "here: certdesk config crl.remote URL");
 		rc = 0;
 		goto out;
 	}
