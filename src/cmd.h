@@ -28,9 +28,9 @@
 	_(REVOKE, "revoke", 'x', CMD_WRITES | CMD_ROW, \
 	  "USER [--reason unspecified|keyCompromise|affiliationChanged|superseded|" \
 	  "cessationOfOperation] [--now]", \
-	  "revoke a certificate (--now: during a renewal, the old one at once)") \
+	  "revoke a certificate (or, for a lost key mid-renewal, the old one at once)") \
 	_(NOTIFY, "notify", 'n', CMD_WRITES | CMD_ROW, "USER [--task T123456] | --due", \
-	  "print the task and mail links and record the user as notified") \
+	  "give the task and mail links and record the user as notified") \
 	_(TASK, "task", 't', CMD_WRITES | CMD_ROW, "USER T123456", "record or change the task id") \
 	_(APPLIED, "applied", 'a', CMD_WRITES | CMD_ROW, "USER", \
 	  "record that the user installed the new certificate") \
@@ -54,8 +54,8 @@
 	_(SORT, NULL, 's', CMD_UI, "", "cycle the sort: expiry, stage, user") \
 	_(SEARCH, NULL, '/', CMD_UI, "", "filter by text") \
 	_(STAGE, NULL, 'f', CMD_UI, "", "cycle the stage filter") \
-	_(DOWN, NULL, 'j', CMD_UI, "", "next user (also Down)") \
-	_(UP, NULL, 'k', CMD_UI, "", "previous user (also Up)") \
+	_(DOWN, NULL, 'j', CMD_UI, "", "next user") \
+	_(UP, NULL, 'k', CMD_UI, "", "previous user") \
 	_(PAGE_DOWN, NULL, 0, CMD_UI, "", "next page (PgDn)") \
 	_(PAGE_UP, NULL, 0, CMD_UI, "", "previous page (PgUp)") \
 	_(FIRST, NULL, 'g', CMD_UI, "", "first user") \
