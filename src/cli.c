@@ -700,6 +700,7 @@ static int cmd_show(cli_ctx *c)
 	desk_row row;
 	desk d;
 	char *tl = NULL, *ml = NULL;
+	cycle_readiness rd;
 
 	if (user_verb(c, o, pos, 1, "show", "USER", &d) < 0)
 		return cli_fail();
@@ -718,6 +719,8 @@ static int cmd_show(cli_ctx *c)
 	show_field("task", desk_cycle_cert(&d, &row.r)->task);
 	printf("certificates:\n");
 	store_certs_of(d.st, row.r.u.id, show_cert, &d);
+	if (desk_revocation(&d, &row.r, &rd))
+		printf("revocation:\n  %s\n", rd.why);
 	if (desk_links(&d, &row.r, &tl, &ml) == 0)
 		printf("links:\n  task: %s\n  mail: %s\n", tl, ml);
 	else

@@ -390,6 +390,24 @@ int desk_renewal_open(const desk *d, const store_row *r)
 	return cycle_renewal_open(r, d->now, d->window);
 }
 
+int desk_revocation(const desk *d, const store_row *r, cycle_readiness *out)
+{
+	store_row p = {0};
+
+	/* cycle_ready wants the certificate to revoke first, then its replacement. */
+	p.u = r->u;
+	if (desk_renewal_open(d, r) && r->old.revoke_at && !r->old.published_at) {
+		p.cur = r->old;
+		p.old = r->cur;
+	} else if (r->cur.revoke_at && !r->cur.published_at) {
+		p.cur = r->cur;
+	} else {
+		return 0;
+	}
+	cycle_ready(&p, d->now, out);
+	return 1;
+}
+
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r)
 {
 	return cycle_cert(r, d->now, d->window);

@@ -70,6 +70,9 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced);
 /* Stage and links. */
 cycle_stage desk_stage(const desk *d, const store_row *r);
 int desk_renewal_open(const desk *d, const store_row *r);
+/* The user's revocation waiting for the CRL, if any: 1 with why it is ready or held,
+ * 0 when none is waiting. */
+int desk_revocation(const desk *d, const store_row *r, cycle_readiness *out);
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);

@@ -375,6 +375,10 @@ static void test_renew_judged(void)
 	CU_ASSERT(tl_contains(r.out, "+1 212 555 0199"));
 	tl_free(&r);
 	judge_bundle(home, out2, "bob");
+	/* show says why the old certificate's revocation waits. */
+	r = cdv(home, ARGS("show", "bob"));
+	CU_ASSERT(tl_contains(r.out, "revocation:\n  held: waiting for bob to apply the certificate"));
+	tl_free(&r);
 	s1 = cert_field(out, "bob", "-subject");
 	s2 = cert_field(out2, "bob", "-subject");
 	n1 = cert_field(out, "bob", "-serial");

@@ -300,7 +300,6 @@ static void detail_timeline(ui_text *t, desk *d, const store_row *r)
 {
 	int open = desk_renewal_open(d, r);
 	const store_cert *cc = desk_cycle_cert(d, r);
-	store_row p = {0};
 	cycle_readiness rd;
 
 	ui_text_add(t, "%s", "Renewal");
@@ -312,17 +311,8 @@ static void detail_timeline(ui_text *t, desk *d, const store_row *r)
 		timeline_date(t, "renewed", r->cur.issued_at, r->cur.serial);
 		timeline_date(t, "applied", r->cur.applied_at, r->cur.applied_via);
 	}
-	p.u = r->u;
-	if (open && r->old.revoke_at) {
-		p.cur = r->old;
-		p.old = r->cur;
-	} else if (r->cur.revoke_at && !r->cur.published_at) {
-		p.cur = r->cur;
-	} else {
-		return;
-	}
-	cycle_ready(&p, d->now, &rd);
-	ui_text_add(t, "  %-9s %s", "revoke", rd.why);
+	if (desk_revocation(d, r, &rd))
+		ui_text_add(t, "  %-9s %s", "revoke", rd.why);
 }
 
 static void detail_links(ui_text *t, desk *d, const store_row *r)
