@@ -894,7 +894,8 @@ void cli_help(FILE *fp)
 	}
 	fprintf(fp, "\nglobal options:\n"
 		"  --home DIR          the certdesk home (else $CERTDESK_HOME, else ~/.local/share/certdesk)\n"
-		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC)\n"
+		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC); what is\n"
+		"                      written (certificates, CRLs, records) keeps the real date\n"
 		"  --format text|tsv|json  output of listing commands\n"
 		"  --read-only         never write, never open the CA key\n"
 		"  --no-color          monochrome dashboard (also NO_COLOR)\n"
