@@ -20,6 +20,8 @@
 #define ARGS TL_ARGS
 #define cdv tl_cdv
 #define bin tl_bin
+#define snapshot tl_snapshot
+#define refused(home, out, want, args) tl_refused(home, out, want, args, 1)
 
 static char *new_home(void)
 {
@@ -66,54 +68,6 @@ static void create(const char *home, const char *out, const char *user, const ch
 				     days ? days : "365", "--out", out));
 
 	CU_ASSERT(ok_or_report(&r, user));
-	tl_free(&r);
-}
-
-/*
- * Everything a failed command must leave as it was: the database's content (dumped by
- * sqlite3), and every file of the home and of the output directory, with mode and
- * checksum.  The lock file and SQLite's -wal/-shm are bookkeeping, not state.
- */
-static char *snapshot(const char *home, const char *out)
-{
-	char cmd[2048];
-	tl_result r;
-	char *s;
-
-	snprintf(cmd, sizeof cmd,
-		 "sqlite3 '%s/certdesk.db' .dump 2>&1 || md5sum '%s/certdesk.db'; "
-		 "find '%s' '%s' ! -name .lock ! -name '*-wal' ! -name '*-shm' -printf '%%p %%m %%s\\n' "
-		 "| sort; find '%s' '%s' -type f ! -name .lock ! -name 'certdesk.db*' -exec md5sum {} + "
-		 "| sort", home, home, home, out, home, out);
-	r = tl_sh("%s", cmd);
-	s = r.out;
-	r.out = NULL;
-	tl_free(&r);
-	return s;
-}
-
-/* A bad input: non-zero exit, one line on stderr naming the problem, nothing on stdout,
- * and nothing changed. */
-static void refused(const char *home, const char *out, const char *want, const char *const *args)
-{
-	char *before = snapshot(home, out), *after;
-	tl_result r = cdv(home, args);
-	int good = r.status != 0 && r.status < 128 && tl_count_lines(r.err) == 1 &&
-		   tl_contains(r.err, want) && !*r.out;
-
-	after = snapshot(home, out);
-	if (!good || strcmp(before, after) != 0) {
-		int i;
-		fprintf(stderr, "\nrefusal expected (\"%s\") for:", want);
-		for (i = 0; args[i]; i++)
-			fprintf(stderr, " [%s]", args[i]);
-		fprintf(stderr, "\nexit %d\nstdout: %s\nstderr: %s\n%s\n", r.status, r.out, r.err,
-			strcmp(before, after) ? "AND THE HOME CHANGED" : "");
-	}
-	CU_ASSERT(good);
-	CU_ASSERT_STRING_EQUAL(before, after);
-	free(before);
-	free(after);
 	tl_free(&r);
 }
 

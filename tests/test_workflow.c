@@ -13,6 +13,8 @@
 #define ARGS TL_ARGS
 #define cdv tl_cdv
 #define bin tl_bin
+#define snapshot tl_snapshot
+#define refused(home, out, want, args) tl_refused(home, out, want, args, 0)
 
 static char *date_in(int days)
 {
@@ -95,40 +97,6 @@ static char *stage_at(const char *home, const char *user, int days)
 		CU_ASSERT_STRING_EQUAL(st_, want); \
 		free(st_); \
 	} while (0)
-
-static char *snapshot(const char *home, const char *out)
-{
-	tl_result r = tl_sh("sqlite3 '%s/certdesk.db' .dump 2>&1; find '%s' '%s' ! -name .lock "
-			    "! -name '*-wal' ! -name '*-shm' -printf '%%p %%m %%s\\n' | sort; "
-			    "find '%s' '%s' -type f ! -name .lock ! -name 'certdesk.db*' -exec md5sum "
-			    "{} + | sort", home, home, out, home, out);
-
-	return take_out(&r);
-}
-
-/* One clear line on stderr, a non-zero exit, and nothing changed. */
-static void refused(const char *home, const char *out, const char *want, const char *const *args)
-{
-	char *before = snapshot(home, out), *after;
-	tl_result r = cdv(home, args);
-	int good = r.status != 0 && r.status < 128 && tl_count_lines(r.err) == 1 &&
-		   tl_contains(r.err, want);
-
-	after = snapshot(home, out);
-	if (!good || strcmp(before, after) != 0) {
-		int i;
-		fprintf(stderr, "\nrefusal expected (\"%s\") for:", want);
-		for (i = 0; args[i]; i++)
-			fprintf(stderr, " [%s]", args[i]);
-		fprintf(stderr, "\nexit %d\nstdout: %s\nstderr: %s\n%s\n", r.status, r.out, r.err,
-			strcmp(before, after) ? "AND THE HOME CHANGED" : "");
-	}
-	CU_ASSERT(good);
-	CU_ASSERT_STRING_EQUAL(before, after);
-	free(before);
-	free(after);
-	tl_free(&r);
-}
 
 static char *serial_of(const char *home, const char *user)
 {

@@ -179,6 +179,44 @@ const char *tl_home(void)
 	return home;
 }
 
+char *tl_snapshot(const char *home, const char *out)
+{
+	tl_result r = tl_sh("sqlite3 '%s/certdesk.db' .dump 2>&1 || md5sum '%s/certdesk.db'; "
+			    "find '%s' '%s' ! -name .lock ! -name '*-wal' ! -name '*-shm' "
+			    "-printf '%%p %%m %%s\\n' | sort; find '%s' '%s' -type f ! -name .lock "
+			    "! -name 'certdesk.db*' -exec md5sum {} + | sort",
+			    home, home, home, out, home, out);
+	char *s = r.out;
+
+	r.out = NULL;
+	tl_free(&r);
+	return s;
+}
+
+void tl_refused(const char *home, const char *out, const char *want, const char *const *args,
+		int quiet_out)
+{
+	char *before = tl_snapshot(home, out), *after;
+	tl_result r = tl_cdv(home, args);
+	int good = r.status != 0 && r.status < 128 && tl_count_lines(r.err) == 1 &&
+		   tl_contains(r.err, want) && (!quiet_out || !*r.out);
+
+	after = tl_snapshot(home, out);
+	if (!good || strcmp(before, after) != 0) {
+		int i;
+		fprintf(stderr, "\nrefusal expected (\"%s\") for:", want);
+		for (i = 0; args[i]; i++)
+			fprintf(stderr, " [%s]", args[i]);
+		fprintf(stderr, "\nexit %d\nstdout: %s\nstderr: %s\n%s\n", r.status, r.out, r.err,
+			strcmp(before, after) ? "AND THE HOME CHANGED" : "");
+	}
+	CU_ASSERT(good);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	tl_free(&r);
+}
+
 char *tl_read(const char *path)
 {
 	int fd = open(path, O_RDONLY);

@@ -31,6 +31,14 @@ void tl_free(tl_result *r);
 /* A home made with `certdesk init` (EC CA, no passphrase), fresh each call. */
 const char *tl_home(void);
 
+/* The state a refused command must leave alone: a dump of the database, and every file
+ * of the home and of out with mode, size and checksum (locks and -wal/-shm excepted). */
+char *tl_snapshot(const char *home, const char *out);
+/* Runs certdesk args on home and checks the refusal: non-zero exit, one line on stderr
+ * containing want, nothing on stdout when quiet_out, and home and out unchanged. */
+void tl_refused(const char *home, const char *out, const char *want, const char *const *args,
+		int quiet_out);
+
 char *tl_read(const char *path);          /* NULL when unreadable */
 int tl_mode(const char *path);            /* permission bits, -1 when missing */
 int tl_contains(const char *hay, const char *needle);
