@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 #include "util.h"
 
@@ -34,29 +33,6 @@ int out_format_parse(const char *s, out_format *f)
 	return 0;
 }
 
-/* Display width of UTF-8 text (wide characters count two). */
-static int text_width(const char *s)
-{
-	mbstate_t st;
-	int w = 0;
-	size_t n;
-	wchar_t wc;
-
-	memset(&st, 0, sizeof st);
-	while (*s) {
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			w++;
-			s++;
-			memset(&st, 0, sizeof st);
-			continue;
-		}
-		w += wcwidth(wc) > 0 ? wcwidth(wc) : 0;
-		s += n;
-	}
-	return w;
-}
-
 out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
 {
 	out_table *t = calloc(1, sizeof *t);
@@ -73,7 +49,7 @@ out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
 	for (i = 0; i < ncols; i++) {
 		t->numeric[i] = cols[i][0] == '#';
 		t->cols[i] = cd_strdup(cols[i][0] == '#' ? cols[i] + 1 : cols[i]);
-		t->width[i] = text_width(t->cols[i]);
+		t->width[i] = cd_text_width(t->cols[i]);
 	}
 	if (f == OUT_TSV)
 		for (i = 0; i < ncols; i++)
@@ -148,7 +124,7 @@ void out_row(out_table *t, const char *const *vals)
 		}
 		for (i = 0; i < t->ncols; i++) {
 			char *c = cd_sanitize(vals[i] ? vals[i] : "");
-			int w = text_width(c);
+			int w = cd_text_width(c);
 			if (w > t->width[i])
 				t->width[i] = w;
 			t->cells[t->ncells++] = c;
@@ -160,7 +136,7 @@ void out_row(out_table *t, const char *const *vals)
 /* Appends s padded to its column; the line's trailing blanks are cut when it ends. */
 static void pad(cd_buf *line, const char *s, int width)
 {
-	int w = text_width(s);
+	int w = cd_text_width(s);
 
 	cd_buf_puts(line, s);
 	for (; w < width + 2; w++)

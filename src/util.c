@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 static char err_line[1024];
 
@@ -422,6 +423,51 @@ void cd_sanitize_into(cd_buf *b, const char *s)
 			i++;
 		}
 	}
+}
+
+size_t cd_char_cols(const char *s, mbstate_t *ps, int *cols)
+{
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, s, MB_CUR_MAX, ps);
+
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(ps, 0, sizeof *ps);
+		*cols = -1;
+		return 1;
+	}
+	*cols = wcwidth(wc) < 0 ? -1 : wcwidth(wc);
+	return n;
+}
+
+int cd_text_width(const char *s)
+{
+	mbstate_t ps;
+	int total = 0, c;
+
+	memset(&ps, 0, sizeof ps);
+	while (*s) {
+		s += cd_char_cols(s, &ps, &c);
+		total += c < 0 ? 1 : c;
+	}
+	return total;
+}
+
+size_t cd_fit_width(const char *s, int w)
+{
+	mbstate_t ps;
+	size_t off = 0, n;
+	int used = 0, c;
+
+	memset(&ps, 0, sizeof ps);
+	while (s[off]) {
+		n = cd_char_cols(s + off, &ps, &c);
+		c = c < 0 ? 1 : c;
+		if (used + c > w && off > 0)
+			break;
+		used += c;
+		off += n;
+	}
+	return off;
 }
 
 const char *cd_operator(void)

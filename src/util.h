@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <wchar.h>
 
 /*
  * Error convention (as in SQLite): a function returns 0 on success and -1 on
@@ -54,6 +55,14 @@ int cd_check_country(const char *cc);
 int cd_check_task(const char *task);
 int cd_parse_int(const char *what, const char *s, long min, long max, long *out);
 int cd_utf8_valid(const char *s, size_t n);
+
+/* Terminal columns of UTF-8 text (LC_CTYPE decides). cd_char_cols: the bytes of the
+ * character at s, and its columns in *cols, or -1 when it is not printable (invalid,
+ * or unknown to wcwidth): such a character is drawn as one '?'. */
+size_t cd_char_cols(const char *s, mbstate_t *ps, int *cols);
+int cd_text_width(const char *s);
+/* Bytes of s that fit in w columns: at least one character, so a wrap advances. */
+size_t cd_fit_width(const char *s, int w);
 
 /* Copy of s fit for a terminal: control characters and invalid UTF-8 become '?'. */
 char *cd_sanitize(const char *s);

@@ -54,33 +54,6 @@ static void text_free(ui_text *t)
 	free(t);
 }
 
-/* Bytes of s that fit in w columns (at least one character, so wrapping advances). */
-static size_t fit(const char *s, int w)
-{
-	mbstate_t ps;
-	size_t off = 0;
-	int used = 0;
-
-	memset(&ps, 0, sizeof ps);
-	while (s[off]) {
-		wchar_t wc;
-		size_t n = mbrtowc(&wc, s + off, MB_CUR_MAX, &ps);
-		int c = (n == (size_t)-1 || n == (size_t)-2 || n == 0) ? 1 : wcwidth(wc);
-
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			memset(&ps, 0, sizeof ps);
-			n = 1;
-		}
-		if (c < 0)
-			c = 1;
-		if (used + c > w && off > 0)
-			break;
-		used += c;
-		off += n;
-	}
-	return off;
-}
-
 static int is_link(const char *s)
 {
 	return strstr(s, "://") || strstr(s, "mailto:");
@@ -107,7 +80,7 @@ static size_t hang_of(const char *s, int w)
 /* Bytes of s to put on a line of w columns: up to the last space when there is one. */
 static size_t fit_words(const char *s, int w, int link)
 {
-	size_t k = fit(s, w), sp;
+	size_t k = cd_fit_width(s, w), sp;
 
 	if (link || !s[k])
 		return k;
@@ -125,7 +98,7 @@ size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, i
 	for (i = 0; i < n; i++) {
 		const char *s = lines[i];
 
-		if (clip_links && is_link(s) && ui_width(s) > w && w > 1) {
+		if (clip_links && is_link(s) && cd_text_width(s) > w && w > 1) {
 			if (row++ >= scroll && drawn < h) {
 				ui_put(y + drawn, x, s, w - 1, 1);
 				mvaddstr(y + drawn++, x + w - 1, "\u2026");

@@ -274,8 +274,8 @@ void ui_draw_header(ui *u)
 	attrset(ui_attr(UI_HEADER));
 	ui_put(0, 0, line, w, 1);
 	snprintf(line, sizeof line, "%zu users  as of %s", u->data.total, today);
-	ui_put(0, w - ui_width(line) - (int)strlen(badge) - 1 > 0 ?
-	       w - ui_width(line) - (int)strlen(badge) - 1 : 0, line, w, 0);
+	ui_put(0, w - cd_text_width(line) - (int)strlen(badge) - 1 > 0 ?
+	       w - cd_text_width(line) - (int)strlen(badge) - 1 : 0, line, w, 0);
 	attrset(ui_attr(UI_BADGE));
 	if (*badge)
 		mvaddstr(0, w - (int)strlen(badge), badge);

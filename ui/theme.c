@@ -62,36 +62,6 @@ enum ui_role ui_stage_role(int stage)
 	}
 }
 
-/* Bytes and columns of the next character; anything unprintable counts as one '?'. */
-static size_t next_char(const char *s, mbstate_t *ps, int *cols)
-{
-	wchar_t wc;
-	size_t n = mbrtowc(&wc, s, MB_CUR_MAX, ps);
-	int w;
-
-	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-		memset(ps, 0, sizeof *ps);
-		*cols = -1;
-		return 1;
-	}
-	w = wcwidth(wc);
-	*cols = w < 0 ? -1 : w;
-	return n;
-}
-
-int ui_width(const char *s)
-{
-	mbstate_t ps;
-	int total = 0, c;
-
-	memset(&ps, 0, sizeof ps);
-	while (*s) {
-		s += next_char(s, &ps, &c);
-		total += c < 0 ? 1 : c;
-	}
-	return total;
-}
-
 int ui_put(int y, int x, const char *s, int w, int pad)
 {
 	mbstate_t ps;
@@ -100,7 +70,7 @@ int ui_put(int y, int x, const char *s, int w, int pad)
 	memset(&ps, 0, sizeof ps);
 	move(y, x);
 	while (s && *s) {
-		size_t n = next_char(s, &ps, &c);
+		size_t n = cd_char_cols(s, &ps, &c);
 
 		if (used + (c < 0 ? 1 : c) > w)
 			break;

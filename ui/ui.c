@@ -206,9 +206,9 @@ static int draw_hint(ui *u, const cmd_info *c, int y, int x)
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : A_BOLD));
 	ui_put(y, x, key, COLS - x, 0);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : 0));
-	ui_put(y, x + ui_width(key) + 1, ui_cmd_label(c), COLS - x - ui_width(key) - 1, 0);
+	ui_put(y, x + cd_text_width(key) + 1, ui_cmd_label(c), COLS - x - cd_text_width(key) - 1, 0);
 	attrset(A_NORMAL);
-	return ui_width(key) + 1 + ui_width(ui_cmd_label(c));
+	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c));
 }
 
 static int hint_width(const cmd_info *c)
@@ -216,7 +216,7 @@ static int hint_width(const cmd_info *c)
 	char key[16];
 
 	ui_key_name(c, key, sizeof key);
-	return ui_width(key) + 1 + ui_width(ui_cmd_label(c)) + 2;
+	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c)) + 2;
 }
 
 /* Which hints get the room: the selected row's usable keys, then the other usable

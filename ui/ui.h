@@ -200,7 +200,6 @@ enum ui_role ui_stage_role(int stage);
 /* Writes s (UTF-8, sanitised) at y,x in at most w columns, padding with blanks when
  * pad; returns the columns written. */
 int ui_put(int y, int x, const char *s, int w, int pad);
-int ui_width(const char *s); /* display columns */
 void ui_fill(int y, int x, int w, attr_t a);
 void ui_box(int y, int x, int h, int w, const char *title);
 
