@@ -278,9 +278,20 @@ static int check_key_mode(desk *d)
 	return rc;
 }
 
-int desk_signing(desk *d)
+int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
+
+	if (file && *file)
+		return read_first_line(file, buf, size);
+	if (ask && ask(ctx, "CA passphrase: ", buf, size) == 0)
+		return 0;
+	return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
+		      "run from a terminal");
+}
+
+int desk_signing(desk *d)
+{
 	char pass[1024] = "";
 	int enc, rc;
 
@@ -290,13 +301,8 @@ int desk_signing(desk *d)
 		return cd_err("read-only: this view never opens the CA key");
 	if (check_key_mode(d) < 0 || (enc = ca_key_encrypted(d->ca_dir)) < 0)
 		return -1;
-	if (enc && file && *file) {
-		if (read_first_line(file, pass, sizeof pass) < 0)
-			return -1;
-	} else if (enc && (!d->ask || d->ask(d->ask_ctx, "CA passphrase: ", pass, sizeof pass) < 0)) {
-		return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
-			      "run from a terminal");
-	}
+	if (enc && desk_passphrase(d->ask, d->ask_ctx, pass, sizeof pass) < 0)
+		return -1;
 	rc = ca_load_key(d->ca, d->ca_dir, enc ? pass : NULL);
 	memset(pass, 0, sizeof pass);
 	if (rc < 0)

@@ -43,6 +43,8 @@ int desk_open(desk *d, const char *home, int flags);
 void desk_close(desk *d);
 /* Loads the CA key (asking for the passphrase when it is encrypted). */
 int desk_signing(desk *d);
+/* The CA passphrase: the first line of $CERTDESK_PASSPHRASE_FILE, else asked. */
+int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size);
 /* Re-reads settings that judging depends on (after a change by another operator). */
 void desk_reload(desk *d);
 

@@ -476,25 +476,9 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 
 static int get_pass(imp *im, char *pass, size_t size)
 {
-	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
-	char *data;
-	size_t len, n;
-
-	if (!file || !*file) {
-		if (im->o->ask && im->o->ask(im->o->ask_ctx, "CA passphrase: ", pass, size) == 0)
-			return 0;
-		return cd_err("%s: the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE "
-			      "to a file holding the passphrase", im->ca_key);
-	}
-	if (cd_read_file(file, &data, &len) < 0)
-		return -1;
-	n = strcspn(data, "\r\n");
-	if (n > 0 && n < size)
-		memcpy(pass, data, n), pass[n] = '\0';
-	memset(data, 0, len);
-	free(data);
-	return n > 0 && n < size ? 0 :
-	       cd_err("%s: the passphrase must be one line of 1 to %zu bytes", file, size - 1);
+	if (desk_passphrase(im->o->ask, im->o->ask_ctx, pass, size) == 0)
+		return 0;
+	return cd_err("%s: %s", im->ca_key, cd_errmsg());
 }
 
 /* The key must open (with its passphrase) and belong to the CA certificate. */
