@@ -356,25 +356,6 @@ int ca_password(char *out, size_t size, size_t n)
 
 /* ---- files ---- */
 
-static int write_public(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	ssize_t w;
-
-	if (fd < 0)
-		return cd_err("cannot create %s: %s", path, strerror(errno));
-	w = write(fd, data, len);
-	if (w != (ssize_t)len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		cd_err("cannot write %s: %s", path,
-		       w >= 0 && w != (ssize_t)len ? "short write" : strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static int write_key(const char *path, EVP_PKEY *key, const char *pass)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
@@ -479,7 +460,7 @@ int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const cha
 		goto out;
 	if (write_key(kpath, key, passphrase) < 0)
 		goto out;
-	if (write_public(cpath, pem, strlen(pem)) < 0) {
+	if (cd_write_file(cpath, pem, strlen(pem), 0644) < 0) {
 		unlink(kpath); /* a key without its certificate would block the next attempt */
 		goto out;
 	}

@@ -122,15 +122,10 @@ static int open_new(const char *path)
 	return fd;
 }
 
-static int write_all(int fd, const char *path, const char *data, size_t len)
+static int write_out(int fd, const char *path, const char *data, size_t len)
 {
-	ssize_t w = 0;
-	size_t off = 0;
-
-	while (off < len && (w = write(fd, data + off, len - off)) > 0)
-		off += (size_t)w;
-	if (off < len || close(fd) < 0)
-		return cd_err("cannot write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+	if (cd_write_fd(fd, data, len) < 0 || close(fd) < 0)
+		return cd_err("cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -155,7 +150,7 @@ int cli_crl(cli_ctx *c)
 		desk_close(&d);
 	}
 	if (rc == 0 && out)
-		rc = write_all(fd, out, pem, len);
+		rc = write_out(fd, out, pem, len);
 	else if (rc == 0 && (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0))
 		rc = cd_err("cannot write the CRL to standard output");
 	else if (rc < 0 && out)

@@ -691,19 +691,6 @@ static void rm_stage(const char *stage)
 		nftw(stage, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int write_public(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		cd_err("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
 /* Builds the new home beside its final place: CA (key kept as it was), templates, db. */
 static int make_stage(imp *im, const char *home, const char *key_pem, size_t key_len,
 		      char **stage)
@@ -731,7 +718,7 @@ static int make_stage(imp *im, const char *home, const char *key_pem, size_t key
 		goto out;
 	free(p);
 	p = cd_asprintf("%s/ca/ca.crt", *stage);
-	if (write_public(p, pem, len) < 0)
+	if (cd_write_file(p, pem, len, 0644) < 0)
 		goto out;
 	free(p);
 	p = cd_asprintf("%s/templates", *stage);

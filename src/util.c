@@ -487,7 +487,7 @@ const char *cd_operator(void)
 	return name;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int cd_write_fd(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -495,6 +495,8 @@ static int write_all(int fd, const void *data, size_t len)
 		ssize_t w = write(fd, p, len);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = EIO;
 		if (w <= 0)
 			return -1;
 		p += w;
@@ -537,7 +539,7 @@ static char *write_temp(const char *path, const void *data, size_t len)
 		free(tmp);
 		return NULL;
 	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
 		cd_err("cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -585,6 +587,23 @@ out:
 int cd_write_secret(const char *path, const void *data, size_t len)
 {
 	return cd_write_secrets(1, &path, &data, &len);
+}
+
+int cd_write_file(const char *path, const void *data, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+
+	if (fd < 0)
+		return cd_err("cannot create %s: %s", path, strerror(errno));
+	if (fchmod(fd, (mode_t)mode) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
+		cd_err("cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return cd_err("cannot write %s: %s", path, strerror(errno));
+	return 0;
 }
 
 int cd_read_file(const char *path, char **data, size_t *len)

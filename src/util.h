@@ -82,6 +82,10 @@ int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 /* Reads a regular file or a pipe, at most CD_READ_MAX bytes. */
 #define CD_READ_MAX (256 << 20)
 int cd_read_file(const char *path, char **data, size_t *len);
+/* A file that is not secret, created exclusively with mode, written and fsync'd; on
+ * failure nothing is left. cd_write_fd writes all of data (EINTR retried). */
+int cd_write_file(const char *path, const void *data, size_t len, int mode);
+int cd_write_fd(int fd, const void *data, size_t len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);
 
