@@ -68,6 +68,18 @@ static const char *fixture(void)
 	return home;
 }
 
+/* Whether the text at p follows a box's vertical or corner line (UTF-8, 3 bytes). */
+static int after_box(const char *start, const char *p)
+{
+	static const char *const borders[] = {"│", "┐", "┘", "┤"};
+	size_t i;
+
+	for (i = 0; p - start >= 3 && i < sizeof borders / sizeof *borders; i++)
+		if (memcmp(p - 3, borders[i], 3) == 0)
+			return 1;
+	return 0;
+}
+
 static char *mask(const char *s)
 {
 	static const struct {
@@ -76,6 +88,9 @@ static char *mask(const char *s)
 		{"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"},
 		{"[0-9]{2}:[0-9]{2}:[0-9]{2}", "HH:MM:SS"},
 		{"[0-9A-F]{16,}", "SERIAL"},
+		/* What a box drawn over a line leaves of a date at its right edge: the
+		 * digits after the box's right border (kept) at the end of a line. */
+		{"[-0-9]{1,9}$", "~"},
 	};
 	char *cur = strdup(s);
 	size_t i;
@@ -86,8 +101,15 @@ static char *mask(const char *s)
 		const char *p = cur;
 		cd_buf b = {0};
 
-		regcomp(&re, rules[i].re, REG_EXTENDED);
-		while (regexec(&re, p, 1, &m, 0) == 0) {
+		regcomp(&re, rules[i].re, REG_EXTENDED | REG_NEWLINE);
+		while (regexec(&re, p, 1, &m, p == cur ? 0 : REG_NOTBOL) == 0) {
+			if (rules[i].with[0] == '~' && !after_box(cur, p + m.rm_so)) {
+				cd_buf_add(&b, p, (size_t)m.rm_eo);
+				p += m.rm_eo;
+				if (!*p)
+					break;
+				continue;
+			}
 			cd_buf_add(&b, p, (size_t)m.rm_so);
 			cd_buf_puts(&b, rules[i].with);
 			p += m.rm_eo;
