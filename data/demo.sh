@@ -3,12 +3,11 @@
 # a few inside the warning window, renewals at every stage, one expired) and opens the
 # dashboard on it.  Usage: demo.sh CERTDESK_BINARY DIR
 #
-# Certificates are always issued from the real clock, so the demo is viewed three days
-# ahead (--as-of): that is how one certificate issued for a single day shows as expired.
+# Everything happens on the real clock: --as-of only plans, and a dashboard opened with
+# it refuses every action, which is not what a demo is for.
 set -eu
 bin=$1
 dir=$2
-asof=$(date -u -d '+3 days' +%F)
 cd_() { "$bin" --home "$dir" "$@"; }
 
 if [ ! -f "$dir/certdesk.db" ]; then
@@ -69,20 +68,20 @@ ysato|Yuki Sato|+81 6 0000 0138|Osaka|330
 hberg|Henrik Berg|+46 31 000 0139|Gothenburg|342
 owright|Olivia Wright|+1 555 0140|Boston|355
 USERS
-	# Renewals at every stage, as of the demo day.
-	cd_ --as-of "$asof" notify amartin --task T1001 >/dev/null
-	cd_ --as-of "$asof" notify jmuller --task T1002 >/dev/null
-	cd_ --as-of "$asof" notify kwong --task T1003 >/dev/null
-	cd_ --as-of "$asof" notify lnguyen --task T1004 >/dev/null
+	# Renewals at every stage.
+	cd_ notify amartin --task T1001 >/dev/null
+	cd_ notify jmuller --task T1002 >/dev/null
+	cd_ notify kwong --task T1003 >/dev/null
+	cd_ notify lnguyen --task T1004 >/dev/null
 	cd_ renew jmuller --out "$dir/out" --location "Hamburg" >/dev/null
 	cd_ renew kwong --out "$dir/out" >/dev/null
 	cd_ renew lnguyen --out "$dir/out" >/dev/null
 	cd_ applied kwong >/dev/null
 	cd_ revoke owright --reason cessationOfOperation >/dev/null
-	cd_ --as-of "$asof" publish >/dev/null 2>&1 || true
+	cd_ publish >/dev/null 2>&1 || true
 	echo "demo home ready: $i users"
 fi
 if [ -t 1 ] && [ -z "${DEMO_NO_DASHBOARD:-}" ]; then
-	exec "$bin" --home "$dir" --as-of "$asof"
+	exec "$bin" --home "$dir"
 fi
-"$bin" --home "$dir" --as-of "$asof" list
+"$bin" --home "$dir" list

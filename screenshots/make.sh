@@ -17,7 +17,6 @@ if ! /usr/bin/python3 -c 'import PIL' 2>/dev/null; then
 	fi
 fi
 DEMO_NO_DASHBOARD=1 sh data/demo.sh "$BIN" demo >/dev/null
-asof=$(date -u -d '+3 days' +%F)
 sock=certdesk-shots-$$
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null || true' EXIT
@@ -28,7 +27,7 @@ shot() {
 	name=$1 cols=$2 rows=$3 args=$4
 	shift 4
 	tm new-session -d -s "$name" -x "$cols" -y "$rows" \
-		"env LANG=C.UTF-8 TERM=screen-256color $BIN --home demo --as-of $asof $args"
+		"env LANG=C.UTF-8 TERM=screen-256color $BIN --home demo $args"
 	sleep 0.6
 	for k in "$@"; do
 		tm send-keys -t "$name" "$k"

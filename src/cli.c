@@ -122,7 +122,7 @@ int cli_open_desk(cli_ctx *c, desk *d, int flags)
 	if (desk_open(d, c->home, flags | (c->readonly ? DESK_READONLY : 0)) < 0)
 		return -1;
 	if (c->as_of)
-		d->now = c->as_of;
+		desk_judge_on(d, c->as_of);
 	d->ask = cli_ask_tty;
 	return 0;
 }
@@ -780,8 +780,8 @@ static int cmd_config(cli_ctx *c)
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	if (n == 2) {
-		if (d.readonly)
-			rc = (cd_err("read-only: cannot change settings"), cli_fail());
+		if (desk_writable(&d, "change settings") < 0)
+			rc = cli_fail();
 		else if (store_begin(d.st) < 0 || store_setting_set(d.st, pos[0], pos[1]) < 0 ||
 			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
 			 store_commit(d.st) < 0)
@@ -873,7 +873,9 @@ static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
 
 int cli_run(const cmd_info *ci, cli_ctx *c)
 {
-	if (cmd_allowed(ci, c->readonly) < 0)
+	int mode = c->readonly ? CMD_MODE_READONLY : c->as_of ? CMD_MODE_AS_OF : 0;
+
+	if (cmd_allowed(ci, mode, cmd_writes(ci, c->argc, c->argv)) < 0)
 		return cli_fail();
 	if (!verbs[ci->id])
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
@@ -894,8 +896,8 @@ void cli_help(FILE *fp)
 	}
 	fprintf(fp, "\nglobal options:\n"
 		"  --home DIR          the certdesk home (else $CERTDESK_HOME, else ~/.local/share/certdesk)\n"
-		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC); what is\n"
-		"                      written (certificates, CRLs, records) keeps the real date\n"
+		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC), to plan:\n"
+		"                      commands that would write are refused (dry runs work)\n"
 		"  --format text|tsv|json  output of listing commands\n"
 		"  --read-only         never write, never open the CA key\n"
 		"  --no-color          monochrome dashboard (also NO_COLOR)\n"

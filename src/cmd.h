@@ -9,6 +9,13 @@
 #define CMD_NOHOME 0x04  /* runs without an existing home */
 #define CMD_UI     0x08  /* a dashboard key only */
 #define CMD_CLI    0x10  /* a command line verb only */
+#define CMD_DRY_RUN 0x20 /* writes nothing with --dry-run (the dashboard key shows it first) */
+#define CMD_APPLY  0x40  /* a dry run unless --apply is given */
+
+/* Why writing is off: the read-only view, or stages judged on another day (--as-of,
+ * which plans and never decides a write). 0: writing is allowed. */
+#define CMD_MODE_READONLY 1
+#define CMD_MODE_AS_OF    2
 
 /*
  * _(ID, verb, key, flags, usage, help)
@@ -36,7 +43,7 @@
 	  "record that the user installed the new certificate") \
 	_(SEEN, "seen", 0, CMD_WRITES | CMD_CLI, "[LOGFILE...]", \
 	  "mark renewals applied when their serial appears in access logs") \
-	_(PUBLISH, "publish", 'p', CMD_WRITES, "[--dry-run]", \
+	_(PUBLISH, "publish", 'p', CMD_WRITES | CMD_DRY_RUN, "[--dry-run]", \
 	  "publish the revocations that are safe to the CRL repository") \
 	_(CRL, "crl", 0, CMD_CLI, "[--out FILE]", "write the published CRL (PEM)") \
 	_(LIST, "list", 0, CMD_CLI, "[--all]", "users by expiry with their stage") \
@@ -45,7 +52,7 @@
 	  "what expires soon, for cron: silent and exit 0 when nothing is due") \
 	_(CONFIG, "config", 0, CMD_CLI, "[KEY [VALUE]]", "list, read or set settings") \
 	_(LOG, "log", 'l', CMD_ROW, "[USER]", "the audit trail") \
-	_(IMPORT, "import", 0, CMD_WRITES | CMD_CLI, \
+	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \
 	  "openssl-ca DIR [--config FILE] | easyrsa PKI [--apply]", \
 	  "import an existing CA (dry run unless --apply)") \
 	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, "", "copy the task link to the clipboard") \
@@ -83,7 +90,13 @@ extern const cmd_info cmd_table[CMD_COUNT];
 
 const cmd_info *cmd_by_verb(const char *verb);
 const cmd_info *cmd_by_key(int key);
-/* The single read-only check: 0 when allowed, else -1 with the refusal message. */
-int cmd_allowed(const cmd_info *c, int readonly);
+/* Whether this invocation of c (its arguments after the verb) changes the home: a
+ * writing command, unless --dry-run (CMD_DRY_RUN) or no --apply (CMD_APPLY). */
+int cmd_writes(const cmd_info *c, int argc, char *const *argv);
+/* The same for the dashboard's key, which opens a dry run first where there is one. */
+int cmd_key_writes(const cmd_info *c);
+/* The single check for both front ends: 0 when a use of c that writes (or not) is
+ * allowed in mode (CMD_MODE_*), else -1 with the refusal message. */
+int cmd_allowed(const cmd_info *c, int mode, int writes);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "conf.h"
 #include "embed.h"
 #include "links.h"
@@ -253,6 +254,30 @@ int desk_open(desk *d, const char *home, int flags)
 fail:
 	desk_close(d);
 	return -1;
+}
+
+void desk_judge_on(desk *d, int64_t day)
+{
+	d->now = d->as_of = day;
+}
+
+int desk_mode(const desk *d)
+{
+	return d->readonly ? CMD_MODE_READONLY : d->as_of ? CMD_MODE_AS_OF : 0;
+}
+
+int desk_writable(const desk *d, const char *what)
+{
+	char day[16];
+
+	if (d->readonly)
+		return cd_err("read-only: cannot %s", what);
+	if (d->as_of) {
+		cd_format_date(d->as_of, day);
+		return cd_err("--as-of only judges: cannot %s on the judgement of %s; run it "
+			      "without --as-of", what, day);
+	}
+	return 0;
 }
 
 void desk_close(desk *d)
@@ -726,8 +751,8 @@ int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *ou
 		return -1;
 	if (!f->full_name || !f->email)
 		return cd_err("create needs --name and --email");
-	if (d->readonly)
-		return cd_err("read-only: cannot create certificates");
+	if (desk_writable(d, "create certificates") < 0)
+		return -1;
 	if (desk_get(d, user, &prev, &found) < 0)
 		return -1;
 	desk_row_free(&prev);
@@ -749,9 +774,9 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 
 	if (desk_check_fields(f) < 0 || desk_get_existing(d, user, &prev) < 0)
 		return -1;
-	if (d->readonly) {
+	if (desk_writable(d, "renew certificates") < 0) {
 		desk_row_free(&prev);
-		return cd_err("read-only: cannot renew certificates");
+		return -1;
 	}
 	if (r->cur.revoke_at && !desk_renewal_open(d, r)) {
 		desk_row_free(&prev);
@@ -804,9 +829,9 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced)
 	 * another certdesk is revoked too, not left valid. */
 	if (cd_check_user(user) < 0)
 		return -1;
-	if (d->readonly)
+	if (desk_mode(d))
 		return desk_get_existing(d, user, &row) < 0 ? -1 :
-		       (desk_row_free(&row), cd_err("read-only: cannot revoke"));
+		       (desk_row_free(&row), desk_writable(d, "revoke"));
 	if (store_begin(d->st) < 0)
 		return -1;
 	if (desk_get_existing(d, user, &row) < 0) {
@@ -879,8 +904,8 @@ static int in_user_tx(desk *d, const char *user, const char *what,
 
 	if (cd_check_user(user) < 0)
 		return -1;
-	if (d->readonly)
-		return cd_err("read-only: cannot %s", what);
+	if (desk_writable(d, what) < 0)
+		return -1;
 	if (store_begin(d->st) < 0)
 		return -1;
 	if (desk_get_existing(d, user, &row) < 0) {
@@ -950,8 +975,8 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 	size_t i, done = 0;
 	int rc = -1;
 
-	if (d->readonly)
-		return cd_err("read-only: cannot record notifications");
+	if (desk_writable(d, "record notifications") < 0)
+		return -1;
 	if (store_rows_expiring(d->st, cycle_window_end(d->now, d->window), collect_due, &due) < 0)
 		goto out;
 	due.links = calloc(2 * due.n + 1, sizeof *due.links);
@@ -1036,7 +1061,7 @@ int desk_applied(desk *d, const char *user, const char *via, int64_t when)
 
 int desk_applied_cert(desk *d, int64_t cert_id, const char *user, const char *via, int64_t when)
 {
-	if (store_begin(d->st) < 0)
+	if (desk_writable(d, "record applied certificates") < 0 || store_begin(d->st) < 0)
 		return -1;
 	return record_applied(d, cert_id, user, via, when) == 0 ? store_commit(d->st) :
 	       (store_rollback(d->st), -1);

@@ -19,6 +19,7 @@ typedef struct {
 	int readonly;
 	int signing;        /* the CA key is loaded */
 	int64_t now;        /* the day stages are judged on: --as-of, else the clock */
+	int64_t as_of;      /* --as-of's day (0: none): a plan, so nothing is written */
 	int64_t window;     /* warning window, seconds */
 	desk_ask_fn ask;
 	void *ask_ctx;
@@ -45,6 +46,13 @@ void desk_close(desk *d);
 int desk_signing(desk *d);
 /* The CA passphrase: the first line of $CERTDESK_PASSPHRASE_FILE, else asked. */
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size);
+/* Judges stages as of day (--as-of): from then on the desk plans and refuses writes. */
+void desk_judge_on(desk *d, int64_t day);
+/* Why this desk cannot write (CMD_MODE_READONLY, CMD_MODE_AS_OF), 0 when it can. */
+int desk_mode(const desk *d);
+/* 0 when the desk may write; else -1 with "read-only: cannot <what>" or the --as-of
+ * refusal. Every writing action starts with it. */
+int desk_writable(const desk *d, const char *what);
 /* Re-reads settings that judging depends on (after a change by another operator). */
 void desk_reload(desk *d);
 

@@ -792,8 +792,6 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 
 	memset(res, 0, sizeof *res);
 	p.d = d, p.o = o, p.res = res;
-	if (d->readonly)
-		return cd_err("read-only: cannot publish");
 	if (pub_setup(&p) < 0 || reload(&p) < 0)
 		goto out;
 	report_plan(&p);
@@ -804,7 +802,8 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 		rc = 0;
 		goto out;
 	}
-	if ((lock = take_publish_lock(d)) < 0 || desk_signing(d) < 0 ||
+	/* The dry run above is what the read-only view and --as-of may see. */
+	if (desk_writable(d, "publish") < 0 || (lock = take_publish_lock(d)) < 0 || desk_signing(d) < 0 ||
 	    open_repo(d, p.remote, &p.repo) < 0)
 		goto out;
 	p.shown = shown_url(p.remote);

@@ -275,11 +275,12 @@ static void test_openssl_verify(void)
 	free(v);
 }
 
-/* Ready by expiry alone: --as-of past the old certificate's end. */
+/* Ready by expiry alone: --as-of past the old certificate's end plans it; only a run
+ * on a clock past that end (faketime) publishes it. */
 static void test_ready_by_expiry(void)
 {
 	env e;
-	char a[80], na[80], later[16], *out, *crl;
+	char a[80], na[80], later[16], clock[32], *out, *crl, *before;
 
 	env_new(&e, 1); /* and the remote as a file:// URL */
 	create_user(&e, "erin", "30", a);
@@ -291,14 +292,28 @@ static void test_ready_by_expiry(void)
 	CU_ASSERT(!lists(crl, a));
 	free(crl);
 	cd_format_date(cd_now() + 45 * CD_DAY, later);
-	out = CD_OK(&e, "--as-of", later, "publish");
+	out = CD_OK(&e, "--as-of", later, "publish", "--dry-run");
+	CU_ASSERT(tl_contains(out, "ready: erin"));
+	CU_ASSERT(tl_contains(out, "expired on"));
+	free(out);
+	/* A real publish decided by --as-of would lock erin out today: refused. */
+	before = sh_out("git -C %s log --format=%%H main", e.remote);
+	tl_refused(e.home, e.out, "--as-of only judges: 'publish' would write",
+		   TL_ARGS("--as-of", later, "publish"), 1);
+	out = sh_out("git -C %s log --format=%%H main", e.remote);
+	CU_ASSERT_STRING_EQUAL(out, before);
+	free(out);
+	free(before);
+	/* 45 days later by the clock, the old certificate has expired: it goes out. */
+	cd_format_time(cd_now() + 45 * CD_DAY, clock);
+	clock[10] = ' ';
+	clock[19] = '\0';
+	out = sh_out("faketime '%s' '%s' --home '%s' publish", clock, tl_bin(), e.home);
 	CU_ASSERT(tl_contains(out, "ready: erin"));
 	CU_ASSERT(tl_contains(out, "expired on"));
 	free(out);
 	crl = remote_crl(&e, "main");
 	CU_ASSERT(lists(crl, a));
-	/* --as-of judges readiness only: the CRL's dates come from the clock. */
-	CU_ASSERT(!tl_contains(crl, later));
 	free(crl);
 }
 
@@ -574,6 +589,12 @@ static void test_dry_run_and_errors(void)
 	CU_ASSERT(tl_contains(out, "task T3001"));
 	CU_ASSERT(tl_contains(out, "waiting for jo to apply"));
 	free(out);
+	/* The read-only view sees the same dry run, and only the dry run. */
+	out = CD_OK(&e, "--read-only", "publish", "--dry-run");
+	CU_ASSERT(tl_contains(out, "held:  jo"));
+	free(out);
+	tl_refused(e.home, e.out, "read-only view: 'publish' changes the home",
+		   TL_ARGS("--read-only", "publish"), 1);
 	r = tl_sh("git -C %s rev-parse --verify -q main", e.remote);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
 	tl_free(&r);
@@ -646,7 +667,7 @@ int main(void)
 		{"refresh and expirecheck", test_refresh_and_health},
 		{"CA expiry warning", test_ca_expiry_warning},
 		{"crl verb", test_crl_verb},
-		{"dry run, lock, no remote", test_dry_run_and_errors},
+		{"dry run (also read-only), lock, no remote", test_dry_run_and_errors},
 		CU_TEST_INFO_NULL,
 	};
 	static const tl_suite suites[] = {{"publish", tests}, {NULL, NULL}};

@@ -120,24 +120,25 @@ static void test_stages_full_cycle(void)
 {
 	char *dir = cd_strdup(tl_tmpdir()), *home = cd_asprintf("%s/home", dir);
 	char *remote = cd_asprintf("%s/crl.git", dir), *out = cd_strdup(tl_tmpdir());
-	char *out2 = cd_strdup(tl_tmpdir()), *d20 = date_in(20), *s;
+	char *out2 = cd_strdup(tl_tmpdir()), *s;
 	tl_result r = tl_sh("git init -q --bare '%s'", remote);
 
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	tl_free(&r);
 	free(must(home, "init", ARGS("init", "--cn", "Test CA", "--crl-remote", remote)));
-	create(home, out, "alice", "30");
-	ASSERT_STAGE(home, "alice", 0, "active");
-	ASSERT_STAGE(home, "alice", 15, "active");
-	ASSERT_STAGE(home, "alice", 17, "expiring"); /* 13 days left */
-	ASSERT_STAGE(home, "alice", 20, "expiring");
-	s = must(home, "notify", ARGS("--as-of", d20, "notify", "alice", "--task", "T123456"));
+	create(home, out, "alice", "10");
+	ASSERT_STAGE(home, "alice", -30, "active");
+	ASSERT_STAGE(home, "alice", -5, "active");
+	ASSERT_STAGE(home, "alice", -3, "expiring"); /* 13 days left */
+	ASSERT_STAGE(home, "alice", 0, "expiring");
+	ASSERT_STAGE(home, "alice", 11, "expired");
+	s = must(home, "notify", ARGS("notify", "alice", "--task", "T123456"));
 	CU_ASSERT(tl_contains(s, "task: https://phabricator.wikimedia.org/maniphest/task/edit/form/1/?"));
 	CU_ASSERT(tl_contains(s, "mail: mailto:t@example.org?subject="));
 	free(s);
-	ASSERT_STAGE(home, "alice", 20, "notified");
+	ASSERT_STAGE(home, "alice", 0, "notified");
 	/* The stage is derived, not stored: earlier days still read "active". */
-	ASSERT_STAGE(home, "alice", 0, "active");
+	ASSERT_STAGE(home, "alice", -30, "active");
 	s = must(home, "list", ARGS("--format", "tsv", "list"));
 	{
 		char *task = tsv_field(s, "alice", 7);
@@ -145,14 +146,14 @@ static void test_stages_full_cycle(void)
 		free(task);
 	}
 	free(s);
-	free(must(home, "renew", ARGS("--as-of", d20, "renew", "alice", "--out", out2)));
-	ASSERT_STAGE(home, "alice", 20, "renewed");
+	free(must(home, "renew", ARGS("renew", "alice", "--out", out2)));
+	ASSERT_STAGE(home, "alice", 0, "renewed");
 	/* The renewal keeps its task. */
 	s = must(home, "show", ARGS("show", "alice"));
 	CU_ASSERT(tl_contains(s, "T123456"));
 	free(s);
-	free(must(home, "applied", ARGS("--as-of", d20, "applied", "alice")));
-	ASSERT_STAGE(home, "alice", 20, "applied");
+	free(must(home, "applied", ARGS("applied", "alice")));
+	ASSERT_STAGE(home, "alice", 0, "applied");
 	/* The old certificate's revocation is safe now; once published, the cycle is done. */
 	s = must(home, "publish", ARGS("publish"));
 	CU_ASSERT(tl_contains(s, "published 1 revocation"));
@@ -160,11 +161,63 @@ static void test_stages_full_cycle(void)
 	ASSERT_STAGE(home, "alice", 0, "revoked");
 	/* Once the new certificate nears its own end, next year's cycle starts. */
 	ASSERT_STAGE(home, "alice", 360, "expiring");
-	free(d20);
 	free(remote);
 	free(dir);
 	free(out2);
 	free(out);
+	free(home);
+}
+
+/*
+ * --as-of plans: every command that would write on the judgement of another day is
+ * refused with one line and changes nothing (the remote neither); what only reads, and
+ * the dry runs, still work on that day.
+ */
+static void test_as_of_never_writes(void)
+{
+	char *dir = cd_strdup(tl_tmpdir()), *home = cd_asprintf("%s/home", dir);
+	char *remote = cd_asprintf("%s/crl.git", dir), *out = cd_strdup(tl_tmpdir());
+	char *d = date_in(40), *log = cd_asprintf("%s/access.log", dir), *serial, *s;
+	const char *want = "--as-of only judges";
+	tl_result r = tl_sh("git init -q --bare '%s'", remote);
+
+	tl_free(&r);
+	free(must(home, "init", ARGS("init", "--cn", "Test CA", "--crl-remote", remote)));
+	create(home, out, "ann", "30");
+	create(home, out, "ben", "30");
+	free(must(home, "renew ben", ARGS("renew", "ben", "--out", out)));
+	serial = serial_of(home, "ben");
+	r = tl_sh("printf '1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 5 ssl_client_serial=%s\\n' > '%s'",
+		  serial, log);
+	tl_free(&r);
+	refused(home, out, want, ARGS("--as-of", d, "notify", "--due"));
+	refused(home, out, want, ARGS("--as-of", d, "notify", "ann", "--task", "T1"));
+	refused(home, out, want, ARGS("--as-of", d, "task", "ann", "T1"));
+	refused(home, out, want, ARGS("--as-of", d, "applied", "ben"));
+	refused(home, out, want, ARGS("--as-of", d, "seen", log));
+	refused(home, out, want, ARGS("--as-of", d, "publish"));
+	refused(home, out, want, ARGS("--as-of", d, "renew", "ann", "--out", out));
+	refused(home, out, want, ARGS("--as-of", d, "revoke", "ann"));
+	refused(home, out, want, ARGS("--as-of", d, "create", "cat", "--name", "C", "--email",
+				      "c@example.org", "--out", out));
+	refused(home, out, want, ARGS("--as-of", d, "config", "window.days", "20"));
+	s = must(home, "remote untouched", ARGS("--as-of", d, "publish", "--dry-run"));
+	CU_ASSERT(tl_contains(s, "ben"));
+	free(s);
+	r = tl_sh("git -C '%s' rev-parse --verify -q main", remote);
+	CU_ASSERT_NOT_EQUAL(r.status, 0); /* nothing was ever pushed */
+	tl_free(&r);
+	/* Reading on that day still works. */
+	r = cdv(home, ARGS("--as-of", d, "expirecheck"));
+	CU_ASSERT(tl_contains(r.out, "ann"));
+	tl_free(&r);
+	free(must(home, "config read", ARGS("--as-of", d, "config", "window.days")));
+	free(serial);
+	free(log);
+	free(d);
+	free(remote);
+	free(out);
+	free(dir);
 	free(home);
 }
 
@@ -256,12 +309,13 @@ static void test_notify_due(void)
 	log = sql(home, "SELECT count(*) FROM audit WHERE action = 'notify'");
 	CU_ASSERT_STRING_EQUAL(log, "4\n");
 	free(log);
-	/* Later, far enters the window too. */
+	/* Later, far enters the window too: expirecheck plans it, notify --due waits. */
 	{
 		char *d = date_in(90);
-		s = must(home, "notify --due later", ARGS("--as-of", d, "notify", "--due"));
-		CU_ASSERT(tl_contains(s, "far\n"));
-		free(s);
+		tl_result r = cdv(home, ARGS("--as-of", d, "expirecheck"));
+		CU_ASSERT(tl_contains(r.out, "far"));
+		tl_free(&r);
+		refused(home, out, "--as-of only judges", ARGS("--as-of", d, "notify", "--due"));
 		free(d);
 	}
 	free(out);
@@ -678,6 +732,7 @@ static void test_audit_never_a_secret(void)
 
 static CU_TestInfo stage_tests[] = {
 	{"active, expiring, notified, renewed, applied", test_stages_full_cycle},
+	{"--as-of plans: no write on its judgement", test_as_of_never_writes},
 	{"active to expired", test_stage_expired},
 	{"next year's window without CRL publishing", test_next_year_without_publishing},
 	CU_TEST_INFO_NULL,

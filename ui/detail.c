@@ -399,12 +399,13 @@ int ui_open_help(ui *u)
 
 	for (i = 0; i < CMD_COUNT; i++) {
 		const cmd_info *c = &cmd_table[i];
-		int refused = u->d->readonly && (c->flags & CMD_WRITES);
+		const char *refused = !ui_cmd_refused(u, c) ? "" : u->d->readonly ?
+				      "  [read-only: not available]" : "  [--as-of plans: not available]";
 
 		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
 			continue;
 		ui_key_name(c, key, sizeof key);
-		ui_text_add(t, "%-7s %s%s", key, c->help, refused ? "  [read-only: not available]" : "");
+		ui_text_add(t, "%-7s %s%s", key, c->help, refused);
 	}
 	ui_text_add(t, "%s", "");
 	ui_text_add(t, "%s", "Stages");

@@ -653,16 +653,23 @@ static void dry_plan(ui_text *t, const publish_plan *p)
 
 int ui_open_publish(ui *u)
 {
-	ui_text *t = ui_text_new("publish: dry run (nothing changes until you answer y)");
+	char why[200] = "";
+	ui_text *t;
 	publish_plan p;
 
+	/* The read-only view and --as-of see the dry run, without the question. */
+	if (desk_writable(u->d, "publish") < 0)
+		snprintf(why, sizeof why, "%s; this is the dry run only", cd_errmsg());
+	t = ui_text_new(*why ? "publish: dry run" :
+			"publish: dry run (nothing changes until you answer y)");
 	if (publish_plan_get(u->d, &p) < 0) {
 		free(t);
 		return -1;
 	}
 	dry_plan(t, &p);
-	t->yes = publish_yes;
-	if (p.ready)
+	if (*why)
+		snprintf(t->footer, sizeof t->footer, "%s", why);
+	else if ((t->yes = publish_yes) && p.ready)
 		snprintf(t->footer, sizeof t->footer,
 			 "publish %zu ready revocation%s (%zu held keep waiting)? y/n", p.ready,
 			 p.ready == 1 ? "" : "s", p.held);

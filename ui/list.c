@@ -267,7 +267,7 @@ void ui_draw_header(ui *u)
 {
 	int w = COLS;
 	char line[256], today[16];
-	const char *badge = u->d->readonly ? " READ-ONLY " : "";
+	const char *badge = u->d->readonly ? " READ-ONLY " : u->d->as_of ? " PLAN " : "";
 
 	cd_format_date(u->d->now, today);
 	snprintf(line, sizeof line, "certdesk  %s", u->data.ca_name ? u->data.ca_name : "");

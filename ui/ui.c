@@ -140,13 +140,18 @@ static int is_navigation(const cmd_info *c)
 	       c->id == CMD_SORT || c->id == CMD_RELOAD;
 }
 
+int ui_cmd_refused(ui *u, const cmd_info *c)
+{
+	return desk_mode(u->d) && cmd_key_writes(c);
+}
+
 /* The one place where a command is checked and run. */
 int ui_dispatch(ui *u, const cmd_info *c)
 {
 	long page = LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
 	int rc = 0;
 
-	if (cmd_allowed(c, u->d->readonly) < 0 ||
+	if (cmd_allowed(c, desk_mode(u->d), cmd_key_writes(c)) < 0 ||
 	    ((c->flags & CMD_ROW) && !ui_selected(u) && cd_err("no user selected") < 0)) {
 		ui_msg(u, 1, "%s", cd_errmsg());
 		return -1;
@@ -200,7 +205,7 @@ int ui_dispatch(ui *u, const cmd_info *c)
 static int draw_hint(ui *u, const cmd_info *c, int y, int x)
 {
 	char key[16];
-	int refused = u->d->readonly && (c->flags & CMD_WRITES);
+	int refused = ui_cmd_refused(u, c);
 
 	ui_key_name(c, key, sizeof key);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : A_BOLD));
@@ -227,7 +232,7 @@ static int hint_rank(ui *u, const cmd_info *c)
 	if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c->id == CMD_HELP ||
 	    c->id == CMD_QUIT || !ui_cmd_applies(u, c))
 		return 0;
-	if (u->d->readonly && (c->flags & CMD_WRITES))
+	if (ui_cmd_refused(u, c))
 		return 3;
 	return (c->flags & CMD_ROW) ? 1 : 2;
 }
@@ -430,7 +435,7 @@ static int ui_start(ui *u, desk *d, const ui_opts *o, size_t quick_rows)
 	u->o = *o;
 	u->stage_filter = UI_FILTER_ALL;
 	if (o->as_of)
-		d->now = o->as_of;
+		desk_judge_on(d, o->as_of);
 	d->ask = ui_ask;
 	d->ask_ctx = u;
 	u->color = !o->no_color && !(nc && *nc);

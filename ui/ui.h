@@ -134,6 +134,8 @@ void ui_pop(ui *u);
 int ui_dispatch(ui *u, const cmd_info *c);
 const cmd_info *ui_cmd_for_key(int key);
 int ui_cmd_applies(ui *u, const cmd_info *c);
+/* Greyed out: the key would write, and this view cannot (read-only, or --as-of). */
+int ui_cmd_refused(ui *u, const cmd_info *c);
 const char *ui_cmd_label(const cmd_info *c);
 void ui_key_name(const cmd_info *c, char *out, size_t n);
 
