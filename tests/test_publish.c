@@ -308,7 +308,7 @@ static void test_ready_by_expiry(void)
 	cd_format_time(cd_now() + 45 * CD_DAY, clock);
 	clock[10] = ' ';
 	clock[19] = '\0';
-	out = sh_out("faketime '%s' '%s' --home '%s' publish", clock, tl_bin(), e.home);
+	out = sh_out("faketime -f '@%s' '%s' --home '%s' publish", clock, tl_bin(), e.home);
 	CU_ASSERT(tl_contains(out, "ready: erin"));
 	CU_ASSERT(tl_contains(out, "expired on"));
 	free(out);
