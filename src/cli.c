@@ -463,6 +463,31 @@ static int seen_check_files(const char *const *files, int n)
 	return 0;
 }
 
+static void seen_print_stats(const char *shown, const seen_stats *st)
+{
+	char ignored[128] = "";
+
+	/* A serial seen only elsewhere is most likely a log format seen.field does not fit. */
+	if (st->ignored)
+		snprintf(ignored, sizeof ignored, ", %llu with an awaited serial outside the serial "
+			 "field (not counted: see seen.field)", (unsigned long long)st->ignored);
+	fprintf(stderr, "%s: %llu lines, %llu skipped%s%s\n", shown, (unsigned long long)st->lines,
+		(unsigned long long)st->skipped, ignored,
+		st->truncated ? ", truncated gzip data (the rest was not read)" : "");
+}
+
+/* Where the logs hold the serial: the seen.field setting. */
+static int seen_configure(desk *d, seen_set *set)
+{
+	char *v = NULL;
+	int rc = conf_get(d->st, "seen.field", &v);
+
+	if (rc == 0 && seen_set_field(set, v) < 0)
+		rc = cd_err("seen.field: %s", cd_errmsg());
+	free(v);
+	return rc;
+}
+
 static int cmd_seen(cli_ctx *c)
 {
 	opt o[] = {{0}};
@@ -479,7 +504,7 @@ static int cmd_seen(cli_ctx *c)
 		return cli_fail();
 	set = l.set = seen_set_new();
 	sc.d = &d;
-	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
+	if (seen_configure(&d, set) < 0 || store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
 		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
@@ -488,9 +513,7 @@ static int cmd_seen(cli_ctx *c)
 		if (seen_scan(set, sc.file, on_seen, &sc, &st) < 0) {
 			rc = cli_fail();
 		} else {
-			fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.shown,
-				(unsigned long long)st.lines, (unsigned long long)st.skipped,
-				st.truncated ? ", truncated gzip data (the rest was not read)" : "");
+			seen_print_stats(sc.shown, &st);
 		}
 		free(sc.shown);
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "seen.h"
 #include "util.h"
 
 const conf_def conf_table[] = {
@@ -33,6 +34,9 @@ const conf_def conf_table[] = {
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
 	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
+	{"seen.field", "", "logfield", 0, 0, NULL,
+	 "where access logs hold the client certificate's serial (a key or a field number); "
+	 "empty: a key ending in serial, else the last field"},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -116,6 +120,8 @@ int conf_check(const char *key, const char *v)
 		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "country") == 0)
 		return 0;
+	if (strcmp(d->kind, "logfield") == 0 && seen_field_check(v) < 0)
+		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "url") == 0 && strcmp(key, "phab.url") == 0 &&
 	    strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 		return cd_err("%s: '%.80s' must start with https:// or http://", key, v);

@@ -8,7 +8,8 @@
 typedef struct {
 	const char *key;
 	const char *def;   /* default value; "" for none */
-	const char *kind;  /* "int", "enum", "text", "country", "url", "branch", "path", "dir" */
+	const char *kind;  /* "int", "enum", "text", "country", "url", "branch", "path", "dir",
+	                    * "logfield" (see seen_set_field) */
 	long min, max;     /* for int; for enum, see choices */
 	const char *choices; /* for enum: "a|b" */
 	const char *help;
