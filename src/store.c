@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "embed.h"
 #include "util.h"
@@ -73,6 +74,20 @@ static int exec(store *st, const char *sql)
 	return 0;
 }
 
+static int one_int(store *st, sqlite3_stmt *s, int64_t *out, int *found)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
 static int user_version(store *st, int *v)
 {
 	sqlite3_stmt *s = stmt(st, "PRAGMA user_version");
@@ -122,40 +137,86 @@ fail:
 	return -1;
 }
 
-int store_open(const char *path, int readonly, store **out)
+/*
+ * Only a creating open may find nothing there: SQLite takes a missing, empty or
+ * table-less file for a new database, and certdesk would carry on beside the home's CA
+ * with no users, settings or audit trail (a truncated file, a botched restore).
+ */
+static int check_kept(store *st, const char *path)
 {
-	store *st = calloc(1, sizeof *st);
-	/* One connection per thread: SQLite's own mutexes would only cost time. */
-	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-		    SQLITE_OPEN_NOMUTEX;
+	static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
+	int64_t tables = 0;
+	struct stat sb;
+	int v, found;
 
-	if (!st)
-		abort();
-	st->readonly = readonly;
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		cd_err("cannot open database %s: %s", path,
-		       st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		store_close(st);
+	if (user_version(st, &v) < 0 || one_int(st, stmt(st, sql), &tables, &found) < 0)
 		return -1;
+	if (tables > 0)
+		return 0;
+	if (stat(path, &sb) == 0 && sb.st_size == 0)
+		cd_err("%s is empty (0 bytes)", path);
+	else
+		cd_err("%s holds no tables", path);
+	return STORE_LOST;
+}
+
+static int open_db(store *st, const char *path, int flags)
+{
+	/* One connection per thread: SQLite's own mutexes would only cost time. */
+	int oflags = (flags & STORE_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		     (flags & STORE_CREATE ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		if (!(flags & STORE_CREATE) && !cd_path_exists(path)) {
+			cd_err("%s is missing", path);
+			return STORE_LOST;
+		}
+		return cd_err("cannot open database %s: %s", path,
+			      st->db ? sqlite3_errmsg(st->db) : "out of memory");
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (!readonly) {
+	if (!st->readonly) {
 		/* Keep -wal and -shm after the last writer closes, so that a teammate who
 		 * may read the home but not write it can still open the database. */
 		int persist = 1;
 		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	return 0;
+}
+
+/* Checks (before anything is written), then sets the journal up and migrates. */
+static int prepare_db(store *st, const char *path, int flags)
+{
+	int rc = flags & STORE_CREATE ? 0 : check_kept(st, path);
+
+	if (rc == STORE_LOST)
+		return rc;
 	/* journal_size_limit: the persistent WAL is truncated when the last connection
 	 * closes, so the next process does not read it all again at open. */
-	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+	if (rc < 0 ||
+	    (!st->readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 				   "PRAGMA journal_size_limit = 1048576") < 0) ||
 	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st) < 0) {
 		char *msg = cd_strdup(cd_errmsg());
 		cd_err("%s: %s", path, msg);
 		free(msg);
-		store_close(st);
 		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *path, int flags, store **out)
+{
+	store *st = calloc(1, sizeof *st);
+	int rc;
+
+	if (!st)
+		abort();
+	st->readonly = flags & STORE_READONLY;
+	if ((rc = open_db(st, path, flags)) < 0 || (rc = prepare_db(st, path, flags)) < 0) {
+		store_close(st);
+		return rc;
 	}
 	*out = st;
 	return 0;
@@ -549,20 +610,6 @@ int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
 	struct revoked_ctx r = {fn, ctx};
 
 	return each(st, stmt(st, sql), revoked_cb, &r);
-}
-
-static int one_int(store *st, sqlite3_stmt *s, int64_t *out, int *found)
-{
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = sqlite3_step(s);
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
 }
 
 int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id)

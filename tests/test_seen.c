@@ -768,19 +768,6 @@ static void test_field_check(void)
 
 /* ---- certdesk seen, on a real home ---- */
 
-static char *cd_ok(const char *home, const char *const *args)
-{
-	tl_result r = tl_cdv(home, args);
-	char *out = r.out;
-
-	if (r.status != 0)
-		fprintf(stderr, "\n%s: exit %d\n%s%s\n", args[0], r.status, r.out, r.err);
-	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	r.out = NULL;
-	tl_free(&r);
-	return out;
-}
-
 /* The user's current serial and stage, from `list`. */
 static char *list_field(const char *home, const char *user, int col)
 {
@@ -820,9 +807,9 @@ static void test_cli_seen(void)
 	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir()), *serial, *log;
 	tl_result r;
 
-	free(cd_ok(home, TL_ARGS("create", "ann", "--name", "Ann", "--email", "a@example.org",
+	free(tl_cd_ok(home, TL_ARGS("create", "ann", "--name", "Ann", "--email", "a@example.org",
 				 "--phone", "1", "--days", "10", "--out", out)));
-	free(cd_ok(home, TL_ARGS("renew", "ann", "--out", tl_tmpdir())));
+	free(tl_cd_ok(home, TL_ARGS("renew", "ann", "--out", tl_tmpdir())));
 	serial = list_field(home, "ann", 4);
 	CU_ASSERT_EQUAL_FATAL(strlen(serial), 32);
 	log = cd_asprintf("%s/access.log", tl_tmpdir());
@@ -837,7 +824,7 @@ static void test_cli_seen(void)
 	assert_stage(home, "ann", "renewed");
 	tl_refused(home, out, "seen.field", TL_ARGS("config", "seen.field", "client serial"), 1);
 	/* An Apache format with the bare serial in field 5, named by its number. */
-	free(cd_ok(home, TL_ARGS("config", "seen.field", "5")));
+	free(tl_cd_ok(home, TL_ARGS("config", "seen.field", "5")));
 	write_log(log, APACHE_BARE("28/Nov/2026:08:00:00 +0000", "%s", "GET / HTTP/1.1"), serial);
 	r = tl_cd(home, "seen", log, NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
