@@ -760,6 +760,15 @@ static int cmd_show(cli_ctx *c)
 /* config */
 static const char *const config_cols[] = {"key", "value", "default", "help"};
 
+/* What config shows of a value it owns: a URL's password masked. */
+static char *shown_setting(const char *key, char *v)
+{
+	char *shown = conf_shown(key, v);
+
+	free(v);
+	return shown;
+}
+
 static int list_settings(cli_ctx *c, desk *d)
 {
 	out_table *t = c->fmt == OUT_TEXT ? NULL : out_begin(c->fmt, stdout, config_cols, 4);
@@ -774,7 +783,7 @@ static int list_settings(cli_ctx *c, desk *d)
 			rc = cli_fail();
 			break;
 		}
-		row[1] = v;
+		row[1] = v = shown_setting(def->key, v);
 		if (t)
 			out_row(t, row);
 		else
@@ -783,6 +792,24 @@ static int list_settings(cli_ctx *c, desk *d)
 	}
 	if (t)
 		out_end(t);
+	return rc;
+}
+
+/* The setting keeps the real value; the audit trail and the terminal get it masked. */
+static int set_setting(desk *d, const char *key, const char *value)
+{
+	char *shown = conf_shown(key, value);
+	int rc = 0;
+
+	if (d->readonly)
+		rc = (cd_err("read-only: cannot change settings"), cli_fail());
+	else if (store_begin(d->st) < 0 || store_setting_set(d->st, key, value) < 0 ||
+		 desk_audit(d, "config", NULL, "%s = %s", key, shown) < 0 ||
+		 store_commit(d->st) < 0)
+		rc = (store_rollback(d->st), cli_fail());
+	else
+		printf("%s = %s\n", key, shown);
+	free(shown);
 	return rc;
 }
 
@@ -803,19 +830,12 @@ static int cmd_config(cli_ctx *c)
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	if (n == 2) {
-		if (d.readonly)
-			rc = (cd_err("read-only: cannot change settings"), cli_fail());
-		else if (store_begin(d.st) < 0 || store_setting_set(d.st, pos[0], pos[1]) < 0 ||
-			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
-			 store_commit(d.st) < 0)
-			rc = (store_rollback(d.st), cli_fail());
-		else
-			printf("%s = %s\n", pos[0], pos[1]);
+		rc = set_setting(&d, pos[0], pos[1]);
 	} else if (n == 1) {
 		if (conf_get(d.st, pos[0], &v) < 0)
 			rc = cli_fail();
 		else
-			printf("%s\n", v), free(v);
+			v = shown_setting(pos[0], v), printf("%s\n", v), free(v);
 	} else {
 		rc = list_settings(c, &d);
 	}
@@ -830,10 +850,13 @@ static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
 		   const char *user, const char *detail)
 {
 	char when[32];
-	const char *v[5] = {when, actor, action, user ? user : "", detail};
+	/* Stored masked since schema 3; masked here too, whatever wrote the row. */
+	char *shown = cd_mask_urls(detail);
+	const char *v[5] = {when, actor, action, user ? user : "", shown};
 
 	cd_format_time(at, when);
 	out_row(ctx, v);
+	free(shown);
 	return 0;
 }
 

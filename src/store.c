@@ -22,16 +22,6 @@ struct store {
 	} cache[STMT_CACHE];
 };
 
-/* Migrations: index i brings the schema from version i to i+1. */
-static const char *migration(int version)
-{
-	/* 1 -> 2: every writable open looks for interrupted issues; without this index
-	 * that read every certificate (11 ms at 100,000). */
-	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
-
-	return version == 0 ? cd_schema[0].text : version == 1 ? v2 : NULL;
-}
-
 static int db_err(store *st, const char *what)
 {
 	return cd_err("database: %s: %s", what, sqlite3_errmsg(st->db));
@@ -106,6 +96,20 @@ static int user_version(store *st, int *v)
 	return 0;
 }
 
+static int mask_audit_credentials(store *st);
+
+/* Migrations: step i brings the schema from version i to i+1. */
+static int migration(store *st, int version)
+{
+	/* 1 -> 2: every writable open looks for interrupted issues; without this index
+	 * that read every certificate (11 ms at 100,000). */
+	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
+
+	if (version == 2)
+		return mask_audit_credentials(st);
+	return exec(st, version == 0 ? cd_schema[0].text : v2);
+}
+
 static int migrate(store *st)
 {
 	int v;
@@ -125,7 +129,7 @@ static int migrate(store *st)
 		goto fail;
 	for (; v < STORE_SCHEMA_VERSION; v++) {
 		char pragma[64];
-		if (exec(st, migration(v)) < 0)
+		if (migration(st, v) < 0)
 			goto fail;
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
 		if (exec(st, pragma) < 0)
@@ -438,6 +442,51 @@ int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx)
 	if (s && user)
 		bind_text(s, 1, user);
 	return each(st, s, audit_row, &a);
+}
+
+struct masked {
+	int64_t id;
+	char *detail;
+	struct masked *next;
+};
+
+static int mask_row(sqlite3_stmt *s, void *ctx)
+{
+	struct masked **list = ctx, *m;
+	char *shown = cd_mask_urls(col_text(s, 1));
+
+	if (strcmp(shown, col_text(s, 1)) == 0) {
+		free(shown);
+		return 0;
+	}
+	m = cd_malloc(sizeof *m);
+	m->id = sqlite3_column_int64(s, 0);
+	m->detail = shown;
+	m->next = *list;
+	*list = m;
+	return 0;
+}
+
+/*
+ * 2 -> 3: config recorded a credential given in a URL (crl.remote set to
+ * https://user:token@host/crl.git) in clear in the audit trail, for ever and for every
+ * reader; mask it in place as config now records it. The settings keep the real value.
+ */
+static int mask_audit_credentials(store *st)
+{
+	static const char sel[] = "SELECT id, detail FROM audit WHERE detail LIKE '%://%@%'";
+	static const char upd[] = "UPDATE audit SET detail = ? WHERE id = ?";
+	struct masked *list = NULL, *m;
+	int rc = each(st, stmt(st, sel), mask_row, &list);
+
+	while ((m = list)) {
+		if (rc == 0)
+			rc = run(st, upd, "mask audit", "ti", m->detail, m->id);
+		list = m->next;
+		free(m->detail);
+		free(m);
+	}
+	return rc;
 }
 
 /* Column lists shared by every row query: keep in step with read_row(). */

@@ -7,7 +7,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
