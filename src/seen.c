@@ -429,8 +429,9 @@ static int seen_key_match(const struct seen_field *sf, struct seen_span k)
 
 /*
  * A text line's serial field: the numbered field; else the value of the last key=value
- * field whose key matches (the server writes its own fields after $remote_user, the one
- * unquoted field a client chooses); else, by default, the last field.
+ * field whose key matches, after the [time stamp] if there is one (in the common log
+ * format, $remote_user comes before it: the one unquoted field a client chooses);
+ * else, by default, the last field.
  */
 static int seen_text_field(const struct seen_field *sf, const unsigned char *p,
 			   const unsigned char *end, struct seen_span *out)
@@ -453,6 +454,8 @@ static int seen_text_field(const struct seen_field *sf, const unsigned char *p,
 		}
 		if (!sf->number && seen_kv(f, &k, &v) && seen_key_match(sf, k))
 			*out = v, found = 1;
+		else if (f.p[0] == '[' && f.n >= 2 && f.p[f.n - 1] == ']')
+			found = 0;
 	}
 	if (found || sf->number || sf->key_len || !f.p)
 		return found;

@@ -14,9 +14,10 @@ void seen_set_add(seen_set *s, const char *serial, void *tag);
 
 /*
  * Where a line names the client certificate's serial: "" (the default) for the value of
- * a key=value field whose key ends in "serial" (ssl_client_serial=$ssl_client_serial,
- * serial=%{SSL_CLIENT_M_SERIAL}x), or, on a line with none, its last field; a name for
- * the key=value field (or JSON member) of that name; a number N for the Nth field.
+ * the last key=value field whose key ends in "serial" (ssl_client_serial=$ssl_client_serial,
+ * serial=%{SSL_CLIENT_M_SERIAL}x) that is not before the [time stamp] (where a client
+ * writes $remote_user), or, on a line with none, its last field; a name for the
+ * key=value field (or JSON member) of that name; a number N for the Nth field.
  * Fields are split at blanks; a "quoted string" or a [time stamp] is one field. The
  * value counts only whole, and never inside a quoted string such as the request, the
  * referer or the user agent. Returns 0, or -1 with a message.
