@@ -463,6 +463,31 @@ static int seen_check_files(const char *const *files, int n)
 	return 0;
 }
 
+static void seen_print_stats(const char *shown, const seen_stats *st)
+{
+	char ignored[128] = "";
+
+	/* A serial seen only elsewhere is most likely a log format seen.field does not fit. */
+	if (st->ignored)
+		snprintf(ignored, sizeof ignored, ", %llu with an awaited serial outside the serial "
+			 "field (not counted: see seen.field)", (unsigned long long)st->ignored);
+	fprintf(stderr, "%s: %llu lines, %llu skipped%s%s\n", shown, (unsigned long long)st->lines,
+		(unsigned long long)st->skipped, ignored,
+		st->truncated ? ", truncated gzip data (the rest was not read)" : "");
+}
+
+/* Where the logs hold the serial: the seen.field setting. */
+static int seen_configure(desk *d, seen_set *set)
+{
+	char *v = NULL;
+	int rc = conf_get(d->st, "seen.field", &v);
+
+	if (rc == 0 && seen_set_field(set, v) < 0)
+		rc = cd_err("seen.field: %s", cd_errmsg());
+	free(v);
+	return rc;
+}
+
 static int cmd_seen(cli_ctx *c)
 {
 	opt o[] = {{0}};
@@ -479,7 +504,7 @@ static int cmd_seen(cli_ctx *c)
 		return cli_fail();
 	set = l.set = seen_set_new();
 	sc.d = &d;
-	if (store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
+	if (seen_configure(&d, set) < 0 || store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
 		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
@@ -488,9 +513,7 @@ static int cmd_seen(cli_ctx *c)
 		if (seen_scan(set, sc.file, on_seen, &sc, &st) < 0) {
 			rc = cli_fail();
 		} else {
-			fprintf(stderr, "%s: %llu lines, %llu skipped%s\n", sc.shown,
-				(unsigned long long)st.lines, (unsigned long long)st.skipped,
-				st.truncated ? ", truncated gzip data (the rest was not read)" : "");
+			seen_print_stats(sc.shown, &st);
 		}
 		free(sc.shown);
 	}
@@ -737,6 +760,15 @@ static int cmd_show(cli_ctx *c)
 /* config */
 static const char *const config_cols[] = {"key", "value", "default", "help"};
 
+/* What config shows of a value it owns: a URL's password masked. */
+static char *shown_setting(const char *key, char *v)
+{
+	char *shown = conf_shown(key, v);
+
+	free(v);
+	return shown;
+}
+
 static int list_settings(cli_ctx *c, desk *d)
 {
 	out_table *t = c->fmt == OUT_TEXT ? NULL : out_begin(c->fmt, stdout, config_cols, 4);
@@ -751,7 +783,7 @@ static int list_settings(cli_ctx *c, desk *d)
 			rc = cli_fail();
 			break;
 		}
-		row[1] = v;
+		row[1] = v = shown_setting(def->key, v);
 		if (t)
 			out_row(t, row);
 		else
@@ -760,6 +792,24 @@ static int list_settings(cli_ctx *c, desk *d)
 	}
 	if (t)
 		out_end(t);
+	return rc;
+}
+
+/* The setting keeps the real value; the audit trail and the terminal get it masked. */
+static int set_setting(desk *d, const char *key, const char *value)
+{
+	char *shown = conf_shown(key, value);
+	int rc = 0;
+
+	if (desk_writable(d, "change settings") < 0)
+		rc = cli_fail();
+	else if (store_begin(d->st) < 0 || store_setting_set(d->st, key, value) < 0 ||
+		 desk_audit(d, "config", NULL, "%s = %s", key, shown) < 0 ||
+		 store_commit(d->st) < 0)
+		rc = (store_rollback(d->st), cli_fail());
+	else
+		printf("%s = %s\n", key, shown);
+	free(shown);
 	return rc;
 }
 
@@ -780,19 +830,12 @@ static int cmd_config(cli_ctx *c)
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	if (n == 2) {
-		if (desk_writable(&d, "change settings") < 0)
-			rc = cli_fail();
-		else if (store_begin(d.st) < 0 || store_setting_set(d.st, pos[0], pos[1]) < 0 ||
-			 desk_audit(&d, "config", NULL, "%s = %s", pos[0], pos[1]) < 0 ||
-			 store_commit(d.st) < 0)
-			rc = (store_rollback(d.st), cli_fail());
-		else
-			printf("%s = %s\n", pos[0], pos[1]);
+		rc = set_setting(&d, pos[0], pos[1]);
 	} else if (n == 1) {
 		if (conf_get(d.st, pos[0], &v) < 0)
 			rc = cli_fail();
 		else
-			printf("%s\n", v), free(v);
+			v = shown_setting(pos[0], v), printf("%s\n", v), free(v);
 	} else {
 		rc = list_settings(c, &d);
 	}
@@ -807,10 +850,13 @@ static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
 		   const char *user, const char *detail)
 {
 	char when[32];
-	const char *v[5] = {when, actor, action, user ? user : "", detail};
+	/* Stored masked since schema 3; masked here too, whatever wrote the row. */
+	char *shown = cd_mask_urls(detail);
+	const char *v[5] = {when, actor, action, user ? user : "", shown};
 
 	cd_format_time(at, when);
 	out_row(ctx, v);
+	free(shown);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "seen.h"
 #include "util.h"
 
 const conf_def conf_table[] = {
@@ -33,6 +34,9 @@ const conf_def conf_table[] = {
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
 	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
+	{"seen.field", "", "logfield", 0, 0, NULL,
+	 "where access logs hold the client certificate's serial (a key or a field number); "
+	 "empty: a key ending in serial, else the last field"},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -99,6 +103,34 @@ static int check_repo_path(const conf_def *d, const char *v)
 	return check_repo_parts(d, v);
 }
 
+/* A URL, echoed in messages with any password masked. */
+static int check_url(const char *key, const char *v)
+{
+	char *shown = cd_mask_urls(v), *secret = cd_url_secret(v);
+	int rc = 0;
+
+	if (secret && strcmp(secret, "***") == 0)
+		rc = cd_err("%s: '%.80s' holds the mask certdesk shows instead of a password: give "
+			    "the real one, or better an ssh URL and a key in ssh-agent", key, shown);
+	else if (strcmp(key, "phab.url") == 0 && strncmp(v, "https://", 8) != 0 &&
+		 strncmp(v, "http://", 7) != 0)
+		rc = cd_err("%s: '%.80s' must start with https:// or http://", key, shown);
+	/* The base goes into every task link as it is: a space or a quote would cut it. */
+	else if (strcmp(key, "phab.url") == 0 && strpbrk(v, " \"<>\\^`{|}"))
+		rc = cd_err("%s: '%.80s' holds a character a URL cannot (space, quote, <, >...)",
+			    key, shown);
+	free(shown);
+	free(secret);
+	return rc;
+}
+
+char *conf_shown(const char *key, const char *value)
+{
+	const conf_def *d = conf_find(key);
+
+	return d && strcmp(d->kind, "url") == 0 ? cd_mask_urls(value) : cd_strdup(value);
+}
+
 int conf_check(const char *key, const char *v)
 {
 	const conf_def *d = conf_find(key);
@@ -116,13 +148,10 @@ int conf_check(const char *key, const char *v)
 		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "country") == 0)
 		return 0;
-	if (strcmp(d->kind, "url") == 0 && strcmp(key, "phab.url") == 0 &&
-	    strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
-		return cd_err("%s: '%.80s' must start with https:// or http://", key, v);
-	/* The base goes into every task link as it is: a space or a quote would cut it. */
-	if (strcmp(key, "phab.url") == 0 && strpbrk(v, " \"<>\\^`{|}"))
-		return cd_err("%s: '%.80s' holds a character a URL cannot (space, quote, <, >...)",
-			      key, v);
+	if (strcmp(d->kind, "logfield") == 0 && seen_field_check(v) < 0)
+		return cd_err("%s: %s", key, cd_errmsg());
+	if (strcmp(d->kind, "url") == 0)
+		return check_url(key, v);
 	if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0)
 		return check_repo_path(d, v);
 	if (strcmp(d->kind, "dir") == 0 && *v && v[0] != '/')

@@ -54,8 +54,12 @@ static int cr_fail(const crlrepo *r, const char *context)
 
 	cd_buf_printf(&b, "%s: %s", context, cr_git_msg());
 	msg = cd_buf_take(&b);
-	while (r && r->secret && (p = strstr(msg, r->secret)))
+	for (p = msg; r && r->secret && (p = strstr(p, r->secret)); p += strlen(r->secret))
 		memset(p, '*', strlen(r->secret));
+	/* libgit2 may echo a URL as it rewrote it (a redirect, another encoding). */
+	p = cd_mask_urls(msg);
+	free(msg);
+	msg = p;
 	for (p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
@@ -64,25 +68,13 @@ static int cr_fail(const crlrepo *r, const char *context)
 	return -1;
 }
 
-/* Splits scheme://user:password@host/... so the password never reaches a message. */
+/* Keeps the password of scheme://user:password@host/... apart, so that it never reaches
+ * a message. */
 static void cr_set_url(crlrepo *r, const char *url)
 {
-	const char *auth = strstr(url, "://"), *at, *colon, *end;
-
 	r->url = cd_strdup(url);
-	r->shown = cd_strdup(url);
-	r->secret = NULL;
-	if (!auth)
-		return;
-	auth += 3;
-	end = auth + strcspn(auth, "/");
-	at = memchr(auth, '@', (size_t)(end - auth));
-	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (!colon || colon + 1 == at)
-		return;
-	r->secret = cd_strndup(colon + 1, (size_t)(at - colon - 1));
-	free(r->shown);
-	r->shown = cd_asprintf("%.*s:***%s", (int)(colon - url), url, at);
+	r->shown = cd_mask_urls(url);
+	r->secret = cd_url_secret(url);
 }
 
 /* The local directory url names, or NULL for a network URL. */

@@ -112,7 +112,7 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	if (ca_init(d.ca_dir, o->cn, o->key, o->days, o->passphrase_file ? pass : NULL) < 0)
 		goto out;
-	if (desk_write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, 0, &st) < 0)
+	if (desk_write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, STORE_CREATE, &st) < 0)
 		goto out;
 	if (store_begin(st) < 0)
 		goto out;
@@ -230,14 +230,39 @@ void desk_reload(desk *d)
 	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
 }
 
+static int holds_ca(const desk *d)
+{
+	char *crt = cd_asprintf("%s/ca.crt", d->ca_dir);
+	int yes = cd_path_exists(crt);
+
+	free(crt);
+	return yes;
+}
+
+/*
+ * The database of a home that holds a CA is missing, empty or without tables: a new one
+ * would issue and revoke beside the CA as if nothing had happened before.
+ */
+static void lost_database(desk *d)
+{
+	char *what = cd_strdup(cd_errmsg());
+
+	if (holds_ca(d))
+		cd_err("%s but %s holds a CA: restore the database from a backup; only "
+		       "'certdesk init' creates one", what, d->ca_dir);
+	else
+		cd_err("%s: restore it from a backup; only 'certdesk init' creates one", what);
+	free(what);
+}
+
 int desk_open(desk *d, const char *home, int flags)
 {
-	int ro = flags & DESK_READONLY;
+	int ro = flags & DESK_READONLY, rc;
 
 	memset(d, 0, sizeof *d);
 	set_paths(d, home);
 	d->now = cd_now();
-	if (!cd_path_exists(d->db_path) || !cd_path_exists(d->ca_dir)) {
+	if (!cd_path_exists(d->ca_dir) || (!cd_path_exists(d->db_path) && !holds_ca(d))) {
 		cd_err("no certdesk home at %s: run 'certdesk init' there, or pass --home", home);
 		goto fail;
 	}
@@ -245,7 +270,9 @@ int desk_open(desk *d, const char *home, int flags)
 	if (access(d->db_path, W_OK) < 0 || access(home, W_OK) < 0)
 		ro = 1;
 	d->readonly = ro;
-	if (store_open(d->db_path, ro, &d->st) < 0 || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
+	if ((rc = store_open(d->db_path, ro ? STORE_READONLY : 0, &d->st)) == STORE_LOST)
+		lost_database(d);
+	if (rc < 0 || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
 		goto fail;
 	if (!ro && recover_pending(d) < 0)
 		goto fail;

@@ -730,7 +730,7 @@ static int make_stage(imp *im, const char *home, const char *key_pem, size_t key
 		goto out;
 	free(p);
 	p = cd_asprintf("%s/certdesk.db", *stage);
-	rc = store_open(p, 0, &im->st);
+	rc = store_open(p, STORE_CREATE, &im->st);
 out:
 	free(pem);
 	free(p);
@@ -1047,7 +1047,7 @@ static int open_target(imp *im, const char *home, int *exists)
 	if (same_ca(im, home) < 0)
 		return -1;
 	db = cd_asprintf("%s/certdesk.db", home);
-	rc = store_open(db, !im->o->apply, &im->st);
+	rc = store_open(db, im->o->apply ? 0 : STORE_READONLY, &im->st);
 	free(db);
 	return rc;
 }

@@ -248,21 +248,6 @@ static int pub_setup(struct pub *p)
 	return 0;
 }
 
-/* The remote for messages: any password in user:password@ masked. */
-static char *shown_url(const char *url)
-{
-	const char *auth = strstr(url, "://"), *at, *colon;
-
-	if (!auth)
-		return cd_strdup(url);
-	auth += 3;
-	at = strchr(auth, '@');
-	colon = strchr(auth, ':');
-	if (!at || !colon || colon > at || at > auth + strcspn(auth, "/"))
-		return cd_strdup(url);
-	return cd_asprintf("%.*s:***%s", (int)(colon - url), url, at);
-}
-
 static void pub_free(struct pub *p)
 {
 	crlrepo_close(p->repo);
@@ -806,7 +791,7 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 	if (desk_writable(d, "publish") < 0 || (lock = take_publish_lock(d)) < 0 || desk_signing(d) < 0 ||
 	    open_repo(d, p.remote, &p.repo) < 0)
 		goto out;
-	p.shown = shown_url(p.remote);
+	p.shown = cd_mask_urls(p.remote);
 	/* The plan is re-read under the lock: another publish may just have finished. */
 	if (reload(&p) < 0 || publish_main(&p) < 0 || reload(&p) < 0)
 		goto out;

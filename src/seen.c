@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -16,6 +17,8 @@
 #define SEEN_BLOCK (1 << 20)     /* read size */
 #define SEEN_MAX_LINE (64 << 10) /* longer lines are skipped, never buffered */
 #define SEEN_NUL_WEIGHT (1 << 20) /* one NUL outweighs any line we keep */
+#define SEEN_MAX_KEY 64          /* a field name in a log format */
+#define SEEN_MAX_FIELD 1000      /* a field number */
 
 struct seen_entry {
 	char key[SEEN_MAX_RUN + 1]; /* normalised: uppercase, no leading "00" pairs */
@@ -24,9 +27,17 @@ struct seen_entry {
 	void *tag;
 };
 
+/* Where a line names its client certificate's serial (see seen_set_field). */
+struct seen_field {
+	unsigned number;          /* a 1-based field number, or 0 */
+	size_t key_len;           /* a key=value key, or 0 for any key ending in "serial" */
+	char key[SEEN_MAX_KEY + 1];
+};
+
 struct seen_set {
 	struct seen_entry *e;
 	size_t cap, count; /* cap is a power of two, count <= cap / 2 */
+	struct seen_field field;
 };
 
 /* 1 for a hex digit, else 0. */
@@ -50,6 +61,11 @@ static const uint32_t bad_tab[256] = {
 	[0x0e ... 0x1f] = 1, [0x7f ... 0xff] = 1,
 };
 
+/* The bytes of a field name: what nginx, Apache and JSON formats call their fields. */
+static const unsigned char key_tab[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['_'] = 1, ['-'] = 1, ['.'] = 1,
+};
+
 static inline unsigned char seen_upper(unsigned char c)
 {
 	return c >= 'a' && c <= 'f' ? (unsigned char)(c - 'a' + 'A') : c;
@@ -67,8 +83,8 @@ seen_set *seen_set_new(void)
 {
 	seen_set *s = cd_malloc(sizeof *s);
 
+	memset(s, 0, sizeof *s);
 	s->cap = 16;
-	s->count = 0;
 	s->e = seen_entries(s->cap);
 	return s;
 }
@@ -163,6 +179,40 @@ void seen_set_add(seen_set *s, const char *serial, void *tag)
 		s->count++;
 	}
 	e->tag = tag;
+}
+
+static int seen_field_parse(const char *spec, struct seen_field *f)
+{
+	size_t n = strlen(spec), i;
+	long no;
+
+	memset(f, 0, sizeof *f);
+	if (spec[0] >= '0' && spec[0] <= '9') {
+		if (cd_parse_int("field number", spec, 1, SEEN_MAX_FIELD, &no) < 0)
+			return -1;
+		f->number = (unsigned)no;
+		return 0;
+	}
+	for (i = 0; i < n && key_tab[(unsigned char)spec[i]]; i++)
+		;
+	if (i < n || n > SEEN_MAX_KEY || (n && !((spec[0] | 0x20) >= 'a' && (spec[0] | 0x20) <= 'z')))
+		return cd_err("'%.80s' is neither a field number nor a field name (a letter, then "
+			      "letters, digits, '_', '-' or '.'; at most %d)", spec, SEEN_MAX_KEY);
+	memcpy(f->key, spec, n + 1);
+	f->key_len = n;
+	return 0;
+}
+
+int seen_field_check(const char *spec)
+{
+	struct seen_field f;
+
+	return seen_field_parse(spec, &f);
+}
+
+int seen_set_field(seen_set *s, const char *spec)
+{
+	return seen_field_parse(spec, &s->field);
 }
 
 /* The entry for a hex run from a log line, or NULL. */
@@ -301,30 +351,204 @@ struct seen_scan_ctx {
 	seen_stats *st;
 };
 
-/* The slow path, for a text line known to hold a serial not reported yet. */
-static void seen_report(struct seen_scan_ctx *c, const unsigned char *p, size_t len)
+/* ---- the serial field of a line ---- */
+
+struct seen_span {
+	const unsigned char *p;
+	size_t n;
+};
+
+static inline int seen_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The closing quote of a string whose contents start at p, or end when it has none. A
+ * backslash escapes the next byte, as Apache and nginx's escape=json write a quote. */
+static const unsigned char *seen_closing_quote(const unsigned char *p, const unsigned char *end)
+{
+	for (; p < end && *p != '"'; p++)
+		if (*p == '\\' && p + 1 < end)
+			p++;
+	return p;
+}
+
+/* The end of the field at p: a blank ends it, except inside a quoted string or inside
+ * the [...] of a time stamp (which holds no quote). */
+static const unsigned char *seen_field_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p;
+
+	if (*p == '[') {
+		while (q < end && *q != ']' && *q != '"')
+			q++;
+		if (q < end && *q == ']')
+			p = q + 1;
+	}
+	while (p < end && !seen_blank(*p)) {
+		if (*p == '"')
+			p = seen_closing_quote(p + 1, end);
+		p += p < end;
+	}
+	return p;
+}
+
+/* Strips the quotes around a whole value. */
+static void seen_unquote(struct seen_span *v)
+{
+	if (v->n >= 2 && v->p[0] == '"' && v->p[v->n - 1] == '"') {
+		v->p++;
+		v->n -= 2;
+	}
+}
+
+/* A key=value field: 1 with its key and value, else 0. The value may be quoted: the key
+ * in front of it is the log format's. */
+static int seen_kv(struct seen_span f, struct seen_span *key, struct seen_span *val)
+{
+	size_t i = 0;
+
+	while (i < f.n && key_tab[f.p[i]])
+		i++;
+	if (i == 0 || i == f.n || f.p[i] != '=')
+		return 0;
+	key->p = f.p;
+	key->n = i;
+	val->p = f.p + i + 1;
+	val->n = f.n - i - 1;
+	seen_unquote(val);
+	return 1;
+}
+
+static int seen_key_match(const struct seen_field *sf, struct seen_span k)
+{
+	if (sf->key_len)
+		return k.n == sf->key_len && strncasecmp((const char *)k.p, sf->key, k.n) == 0;
+	return k.n >= 6 && strncasecmp((const char *)k.p + k.n - 6, "serial", 6) == 0;
+}
+
+/*
+ * A text line's serial field: the numbered field; else the value of the last key=value
+ * field whose key matches, after the [time stamp] if there is one (in the common log
+ * format, $remote_user comes before it: the one unquoted field a client chooses);
+ * else, by default, the last field.
+ */
+static int seen_text_field(const struct seen_field *sf, const unsigned char *p,
+			   const unsigned char *end, struct seen_span *out)
+{
+	struct seen_span f = {NULL, 0}, k, v;
+	unsigned no = 0;
+	int found = 0;
+
+	for (;;) {
+		while (p < end && seen_blank(*p))
+			p++;
+		if (p == end)
+			break;
+		f.p = p;
+		p = seen_field_end(p, end);
+		f.n = (size_t)(p - f.p);
+		if (++no == sf->number) {
+			*out = f;
+			return 1;
+		}
+		if (!sf->number && seen_kv(f, &k, &v) && seen_key_match(sf, k))
+			*out = v, found = 1;
+		else if (f.p[0] == '[' && f.n >= 2 && f.p[f.n - 1] == ']')
+			found = 0;
+	}
+	if (found || sf->number || sf->key_len || !f.p)
+		return found;
+	*out = f; /* a quoted field is never all hex: nothing inside quotes counts */
+	return 1;
+}
+
+/* The next token of a JSON line: 's' a string (its contents), 'w' a bare word, else the
+ * punctuation byte itself; 0 at the end or at a string that does not end. */
+static int seen_json_token(const unsigned char **pp, const unsigned char *end,
+			   struct seen_span *t)
+{
+	const unsigned char *p = *pp, *q;
+
+	while (p < end && seen_blank(*p))
+		p++;
+	if (p == end)
+		return 0;
+	if (*p == '"') {
+		if ((q = seen_closing_quote(p + 1, end)) == end)
+			return 0;
+		t->p = p + 1;
+		t->n = (size_t)(q - p - 1);
+		*pp = q + 1;
+		return 's';
+	}
+	if (*p == '{' || *p == '}' || *p == '[' || *p == ']' || *p == ':' || *p == ',') {
+		*pp = p + 1;
+		return *p;
+	}
+	for (q = p; q < end && !seen_blank(*q) && *q != '"' && *q != ',' && *q != '}' &&
+		    *q != ']' && *q != ':'; q++)
+		;
+	t->p = p;
+	t->n = (size_t)(q - p);
+	*pp = q;
+	return 'w';
+}
+
+/* A JSON line's serial field: the last member "key": value whose key matches. */
+static int seen_json_field(const struct seen_field *sf, const unsigned char *p,
+			   const unsigned char *end, struct seen_span *out)
+{
+	struct seen_span t = {NULL, 0}, last = {NULL, 0}, key = {NULL, 0};
+	int tok, prev = 0, found = 0;
+
+	while ((tok = seen_json_token(&p, end, &t))) {
+		if (tok == ':')
+			key = prev == 's' ? last : (struct seen_span){NULL, 0};
+		else if ((tok == 's' || tok == 'w') && prev == ':' && key.p && !sf->number &&
+			 seen_key_match(sf, key))
+			*out = t, found = 1;
+		if (tok == 's')
+			last = t;
+		prev = tok;
+	}
+	return found;
+}
+
+/* The entry a serial field's whole value names, when it is all hex. */
+static struct seen_entry *seen_value(const seen_set *s, struct seen_span v)
+{
+	size_t i;
+
+	if (v.n < SEEN_MIN_RUN)
+		return NULL;
+	for (i = 0; i < v.n; i++)
+		if (!hex_tab[v.p[i]])
+			return NULL;
+	return seen_find(s, v.p, v.n);
+}
+
+/* The slow path, for a text line known to hold a serial not reported yet: it counts only
+ * in the line's serial field, never in the request, the referer or the user agent. */
+static __attribute__((noinline, cold)) void seen_report(struct seen_scan_ctx *c,
+						       const unsigned char *p, size_t len)
 {
 	const unsigned char *end = p + len, *q = p;
-	int64_t when = -1;
+	const struct seen_field *sf = &c->set->field;
+	struct seen_entry *e = NULL;
+	struct seen_span v;
 
-	while (q < end) {
-		const unsigned char *r;
-		struct seen_entry *e;
-
-		for (; q < end && !hex_tab[*q]; q++)
-			;
-		for (r = q; r < end && hex_tab[*r]; r++)
-			;
-		if (r - q >= SEEN_MIN_RUN && (e = seen_find(c->set, q, (size_t)(r - q))) &&
-		    !e->reported) {
-			if (when < 0)
-				when = seen_line_time(p, end);
-			e->reported = 1;
-			c->st->hits++;
-			c->fn(c->ctx, e->tag, e->key, when);
-		}
-		q = r;
+	while (q < end && seen_blank(*q))
+		q++;
+	if (q < end && *q == '{' ? seen_json_field(sf, q, end, &v) : seen_text_field(sf, q, end, &v))
+		e = seen_value(c->set, v);
+	if (!e || e->reported) {
+		c->st->ignored++;
+		return;
 	}
+	e->reported = 1;
+	c->st->hits++;
+	c->fn(c->ctx, e->tag, e->key, seen_line_time(p, end));
 }
 
 /* True when the run ending just before q names a serial not reported yet. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "embed.h"
 #include "util.h"
@@ -20,16 +21,6 @@ struct store {
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
 };
-
-/* Migrations: index i brings the schema from version i to i+1. */
-static const char *migration(int version)
-{
-	/* 1 -> 2: every writable open looks for interrupted issues; without this index
-	 * that read every certificate (11 ms at 100,000). */
-	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
-
-	return version == 0 ? cd_schema[0].text : version == 1 ? v2 : NULL;
-}
 
 static int db_err(store *st, const char *what)
 {
@@ -73,6 +64,20 @@ static int exec(store *st, const char *sql)
 	return 0;
 }
 
+static int one_int(store *st, sqlite3_stmt *s, int64_t *out, int *found)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
 static int user_version(store *st, int *v)
 {
 	sqlite3_stmt *s = stmt(st, "PRAGMA user_version");
@@ -89,6 +94,20 @@ static int user_version(store *st, int *v)
 	*v = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
 	return 0;
+}
+
+static int mask_audit_credentials(store *st);
+
+/* Migrations: step i brings the schema from version i to i+1. */
+static int migration(store *st, int version)
+{
+	/* 1 -> 2: every writable open looks for interrupted issues; without this index
+	 * that read every certificate (11 ms at 100,000). */
+	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
+
+	if (version == 2)
+		return mask_audit_credentials(st);
+	return exec(st, version == 0 ? cd_schema[0].text : v2);
 }
 
 static int migrate(store *st)
@@ -110,7 +129,7 @@ static int migrate(store *st)
 		goto fail;
 	for (; v < STORE_SCHEMA_VERSION; v++) {
 		char pragma[64];
-		if (exec(st, migration(v)) < 0)
+		if (migration(st, v) < 0)
 			goto fail;
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
 		if (exec(st, pragma) < 0)
@@ -122,40 +141,86 @@ fail:
 	return -1;
 }
 
-int store_open(const char *path, int readonly, store **out)
+/*
+ * Only a creating open may find nothing there: SQLite takes a missing, empty or
+ * table-less file for a new database, and certdesk would carry on beside the home's CA
+ * with no users, settings or audit trail (a truncated file, a botched restore).
+ */
+static int check_kept(store *st, const char *path)
 {
-	store *st = calloc(1, sizeof *st);
-	/* One connection per thread: SQLite's own mutexes would only cost time. */
-	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-		    SQLITE_OPEN_NOMUTEX;
+	static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
+	int64_t tables = 0;
+	struct stat sb;
+	int v, found;
 
-	if (!st)
-		abort();
-	st->readonly = readonly;
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		cd_err("cannot open database %s: %s", path,
-		       st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		store_close(st);
+	if (user_version(st, &v) < 0 || one_int(st, stmt(st, sql), &tables, &found) < 0)
 		return -1;
+	if (tables > 0)
+		return 0;
+	if (stat(path, &sb) == 0 && sb.st_size == 0)
+		cd_err("%s is empty (0 bytes)", path);
+	else
+		cd_err("%s holds no tables", path);
+	return STORE_LOST;
+}
+
+static int open_db(store *st, const char *path, int flags)
+{
+	/* One connection per thread: SQLite's own mutexes would only cost time. */
+	int oflags = (flags & STORE_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		     (flags & STORE_CREATE ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		if (!(flags & STORE_CREATE) && !cd_path_exists(path)) {
+			cd_err("%s is missing", path);
+			return STORE_LOST;
+		}
+		return cd_err("cannot open database %s: %s", path,
+			      st->db ? sqlite3_errmsg(st->db) : "out of memory");
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (!readonly) {
+	if (!st->readonly) {
 		/* Keep -wal and -shm after the last writer closes, so that a teammate who
 		 * may read the home but not write it can still open the database. */
 		int persist = 1;
 		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	return 0;
+}
+
+/* Checks (before anything is written), then sets the journal up and migrates. */
+static int prepare_db(store *st, const char *path, int flags)
+{
+	int rc = flags & STORE_CREATE ? 0 : check_kept(st, path);
+
+	if (rc == STORE_LOST)
+		return rc;
 	/* journal_size_limit: the persistent WAL is truncated when the last connection
 	 * closes, so the next process does not read it all again at open. */
-	if ((!readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+	if (rc < 0 ||
+	    (!st->readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 				   "PRAGMA journal_size_limit = 1048576") < 0) ||
 	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st) < 0) {
 		char *msg = cd_strdup(cd_errmsg());
 		cd_err("%s: %s", path, msg);
 		free(msg);
-		store_close(st);
 		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *path, int flags, store **out)
+{
+	store *st = calloc(1, sizeof *st);
+	int rc;
+
+	if (!st)
+		abort();
+	st->readonly = flags & STORE_READONLY;
+	if ((rc = open_db(st, path, flags)) < 0 || (rc = prepare_db(st, path, flags)) < 0) {
+		store_close(st);
+		return rc;
 	}
 	*out = st;
 	return 0;
@@ -379,6 +444,51 @@ int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx)
 	return each(st, s, audit_row, &a);
 }
 
+struct masked {
+	int64_t id;
+	char *detail;
+	struct masked *next;
+};
+
+static int mask_row(sqlite3_stmt *s, void *ctx)
+{
+	struct masked **list = ctx, *m;
+	char *shown = cd_mask_urls(col_text(s, 1));
+
+	if (strcmp(shown, col_text(s, 1)) == 0) {
+		free(shown);
+		return 0;
+	}
+	m = cd_malloc(sizeof *m);
+	m->id = sqlite3_column_int64(s, 0);
+	m->detail = shown;
+	m->next = *list;
+	*list = m;
+	return 0;
+}
+
+/*
+ * 2 -> 3: config recorded a credential given in a URL (crl.remote set to
+ * https://user:token@host/crl.git) in clear in the audit trail, for ever and for every
+ * reader; mask it in place as config now records it. The settings keep the real value.
+ */
+static int mask_audit_credentials(store *st)
+{
+	static const char sel[] = "SELECT id, detail FROM audit WHERE detail LIKE '%://%@%'";
+	static const char upd[] = "UPDATE audit SET detail = ? WHERE id = ?";
+	struct masked *list = NULL, *m;
+	int rc = each(st, stmt(st, sel), mask_row, &list);
+
+	while ((m = list)) {
+		if (rc == 0)
+			rc = run(st, upd, "mask audit", "ti", m->detail, m->id);
+		list = m->next;
+		free(m->detail);
+		free(m);
+	}
+	return rc;
+}
+
 /* Column lists shared by every row query: keep in step with read_row(). */
 #define CERT_COLS(t) \
 	t ".id, " t ".user_id, " t ".replaces, " t ".serial, " t ".subject, " t ".key_type, " \
@@ -549,20 +659,6 @@ int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
 	struct revoked_ctx r = {fn, ctx};
 
 	return each(st, stmt(st, sql), revoked_cb, &r);
-}
-
-static int one_int(store *st, sqlite3_stmt *s, int64_t *out, int *found)
-{
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = sqlite3_step(s);
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
 }
 
 int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id)

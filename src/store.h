@@ -7,11 +7,17 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
-/* Opens path. Writable opens create and migrate the schema; read-only opens never
- * write. A newer schema, a corrupt or non-SQLite file are errors. */
-int store_open(const char *path, int readonly, store **out);
+/* Opens path: read-only opens never write; writable ones migrate the schema. Only
+ * STORE_CREATE creates the file and its schema (init, a new home by import): without
+ * it, a missing or empty file, or a database without tables, returns STORE_LOST with a
+ * message naming path and what is wrong. A newer schema, a corrupt or non-SQLite file
+ * are errors (-1). */
+#define STORE_READONLY 1
+#define STORE_CREATE 2
+#define STORE_LOST (-2)
+int store_open(const char *path, int flags, store **out);
 void store_close(store *st);
 int store_readonly(const store *st);
 /* Changes whenever another connection commits (PRAGMA data_version). */

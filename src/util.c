@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -423,6 +424,85 @@ void cd_sanitize_into(cd_buf *b, const char *s)
 			i++;
 		}
 	}
+}
+
+static int scheme_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
+}
+
+/*
+ * The secret in the userinfo of a URL whose authority starts at auth (it ends at the
+ * path, the query, or anything no URL holds): the password of user:password@ (up to
+ * the last '@', should one be in it), or for http(s) a user alone, how access tokens are
+ * often given (https://TOKEN@host). *len bytes at auth + *off; 0 when there is none.
+ */
+static int userinfo_secret(const char *auth, int web, size_t *off, size_t *len)
+{
+	size_t n = strcspn(auth, "/?#\\ \t\r\n\"'<>`"), at = n, colon, i;
+
+	for (i = 0; i < n; i++)
+		if (auth[i] == '@')
+			at = i;
+	if (at == n)
+		return 0;
+	colon = strcspn(auth, ":");
+	if (colon < at) {
+		*off = colon + 1;
+		*len = at - colon - 1;
+	} else if (web) {
+		*off = 0;
+		*len = at;
+	} else {
+		return 0;
+	}
+	return *len > 0;
+}
+
+/* For each scheme://: where its secret is, if any (see userinfo_secret). */
+static const char *url_secret(const char *text, const char *sep, size_t *len)
+{
+	const char *s = sep;
+	size_t off;
+	int web;
+
+	while (s > text && scheme_char(s[-1]))
+		s--;
+	web = (sep - s == 4 && !strncasecmp(s, "http", 4)) ||
+	      (sep - s == 5 && !strncasecmp(s, "https", 5));
+	if (s == sep || !userinfo_secret(sep + 3, web, &off, len))
+		return NULL;
+	return sep + 3 + off;
+}
+
+char *cd_mask_urls(const char *text)
+{
+	cd_buf b = {0};
+	const char *p = text, *sep, *secret;
+	size_t len;
+
+	while ((sep = strstr(p, "://"))) {
+		if ((secret = url_secret(text, sep, &len))) {
+			cd_buf_add(&b, p, (size_t)(secret - p));
+			cd_buf_puts(&b, "***");
+			p = secret + len;
+		} else {
+			cd_buf_add(&b, p, (size_t)(sep + 3 - p));
+			p = sep + 3;
+		}
+	}
+	cd_buf_puts(&b, p);
+	return cd_buf_take(&b);
+}
+
+char *cd_url_secret(const char *url)
+{
+	const char *sep = strstr(url, "://"), *secret;
+	size_t len;
+
+	if (!sep || !(secret = url_secret(url, sep, &len)))
+		return NULL;
+	return cd_strndup(secret, len);
 }
 
 size_t cd_char_cols(const char *s, mbstate_t *ps, int *cols)

@@ -68,6 +68,14 @@ size_t cd_fit_width(const char *s, int w);
 char *cd_sanitize(const char *s);
 void cd_sanitize_into(cd_buf *b, const char *s); /* appends */
 
+/* Copy of text fit to show or store: in every scheme://user:password@ of it, the
+ * password becomes "***"; so does the user of http(s)://user@ alone, how access tokens
+ * are often given. An scp-like git remote (user@host:path) is left as it is: its user
+ * is a login, never a secret. */
+char *cd_mask_urls(const char *text);
+/* What cd_mask_urls hides in the URL url, malloc'd, or NULL when nothing. */
+char *cd_url_secret(const char *url);
+
 /* The Unix user acting: SUDO_USER when set, else the login name of the real uid. */
 const char *cd_operator(void);
 

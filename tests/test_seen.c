@@ -1,4 +1,5 @@
 /* test_seen.c: the access-log scanner on real nginx/Apache lines, gzip from gzip(1), garbage. */
+#include "conf.h"
 #include "seen.h"
 #include "testlib.h"
 #include "util.h"
@@ -27,9 +28,9 @@
 	"\"https://civicrm.example.org/dashboard\" \"Mozilla/5.0 (X11; Linux x86_64; "   \
 	"rv:120.0) Gecko/20100101 Firefox/120.0\" " serial "\n"
 
-/* Apache: LogFormat "%h %l %u %t %{SSL_CLIENT_M_SERIAL}x \"%r\" %>s %b %D" certs */
+/* Apache: LogFormat "%h %l %u %t serial=%{SSL_CLIENT_M_SERIAL}x \"%r\" %>s %b %D" certs */
 #define APACHE(time, serial)                                                           \
-	"198.51.100.23 - - [" time "] " serial " \"POST /index.php?title=Special:Pay "   \
+	"198.51.100.23 - - [" time "] serial=" serial " \"POST /index.php?title=Special:Pay " \
 	"HTTP/1.1\" 302 - 18342\n"
 
 struct hit {
@@ -167,7 +168,7 @@ static void test_iso_times(void)
 		"2026-11-27T23:46:58+02:00\t203.0.113.7\tGET /\t200\t" SER_A "\n"
 		"{\"time\":\"2026-11-27T21:46:58.123Z\",\"serial\":\"00" SER_B "\"}\n"
 		"2026-11-28 08:00:00 client serial=" SER_C " ok\n";
-	static const char nostamp[] = "client cert " SER_A " verified\n";
+	static const char nostamp[] = "client cert verified, serial " SER_A "\n";
 	char *path = write_text("iso.log", log), *p2 = write_text("nostamp.log", nostamp);
 	struct hits hs;
 	seen_stats st;
@@ -205,7 +206,8 @@ static void test_case_and_zeros(void)
 	free(path);
 }
 
-/* A serial inside a longer hex run is some other value (a hash, a request id). */
+/* A serial is the whole value of the field: inside a longer hex run or other text it is
+ * some other value (a hash, a request id). */
 static void test_glued_runs(void)
 {
 	static const char log[] =
@@ -214,7 +216,9 @@ static void test_glued_runs(void)
 		APACHE("27/Nov/2026:21:46:58 +0000", "01" SER_B)
 		APACHE("27/Nov/2026:21:46:58 +0000", "sha256=" SER_C SER_C)
 		APACHE("27/Nov/2026:21:46:58 +0000", "size=12345678 port=443")
-		APACHE("28/Nov/2026:08:00:00 +0000", "Xx" SER_A "_z");
+		APACHE("27/Nov/2026:21:46:58 +0000", "Xx" SER_A "_z")
+		APACHE("27/Nov/2026:21:46:58 +0000", SER_A ",")
+		APACHE("28/Nov/2026:08:00:00 +0000", SER_A);
 	char *path = write_text("glued.log", log);
 	seen_set *s = abc_set();
 	struct hits hs = {0};
@@ -223,21 +227,30 @@ static void test_glued_runs(void)
 	/* Runs under 16 digits are sizes, ports, short ids: never looked up. */
 	seen_set_add(s, "12345678", &tag_b);
 	CU_ASSERT_EQUAL(seen_scan(s, path, on_hit, &hs, &st), 0);
-	CU_ASSERT_EQUAL(hs.n, 1); /* only the last line, where non-hex bytes bound it */
+	CU_ASSERT_EQUAL(hs.n, 1); /* only the last line, where it is the whole value */
 	assert_hit(&hs, &tag_a, SER_A, T_0800);
 	seen_set_free(s);
 	CU_ASSERT_EQUAL(st.skipped, 0);
 	free(path);
 }
 
+/* path gzipped by gzip(1) beside it; returns the .gz path. */
+static char *write_gzip(const char *path)
+{
+	char *gz = cd_asprintf("%s.gz", path);
+	tl_result r = tl_sh("gzip -9 -c '%s' > '%s'", path, gz);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	return gz;
+}
+
 static void test_gzip(void)
 {
-	char *path = write_text("gz.log", nginx_log), *gz = cd_asprintf("%s.gz", path);
-	tl_result r = tl_sh("gzip -9 -c '%s' > '%s'", path, gz);
+	char *path = write_text("gz.log", nginx_log), *gz = write_gzip(path);
 	struct hits hs;
 	seen_stats st;
 
-	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	CU_ASSERT_EQUAL(scan_abc(gz, &hs, &st), 0);
 	CU_ASSERT_EQUAL(hs.n, 2);
 	assert_hit(&hs, &tag_a, SER_A, T_214658);
@@ -245,7 +258,6 @@ static void test_gzip(void)
 	CU_ASSERT_EQUAL(st.bytes, sizeof nginx_log - 1); /* bytes of log, not of gzip */
 	CU_ASSERT_EQUAL(st.lines, 5);
 	CU_ASSERT_EQUAL(st.truncated, 0);
-	tl_free(&r);
 	free(path);
 	free(gz);
 }
@@ -606,6 +618,229 @@ static void test_many_serials(void)
 	free(path);
 }
 
+/* A serial a client wrote into its request, referer, user agent or user name; then the
+ * server's own serial field. nginx: log_format as NGINX with $ssl_client_serial. */
+static const char hostile_log[] =
+	/* The review's line: a search for the serial, no client certificate. */
+	"203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] \"GET /search?q=" SER_A " HTTP/1.1\" 404 "
+	"153 \"-\" \"curl/8.5.0\" -\n"
+	"203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] \"GET /?ssl_client_serial=" SER_A
+	" HTTP/1.1\" 404 153 \"https://evil.example/?serial=" SER_B "\" \"Mozilla " SER_C
+	"\" " SER_OTHER "\n"
+	/* A user agent last on the line, quoted. */
+	"203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"" SER_B "\"\n"
+	/* Apache escapes a quote in the request as \": it does not end the string. */
+	"203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] serial=- \"GET /\\\" serial=" SER_B
+	" x=\\\" HTTP/1.1\" 400 - 12\n"
+	/* $remote_user is unquoted, and before the time stamp: never the serial field, with
+	 * a key=value serial after it or with the serial as the last field. */
+	"203.0.113.66 - serial=" SER_B " [27/Nov/2026:21:46:58 +0000] \"GET / HTTP/1.1\" 401 1 "
+	"\"-\" \"-\" ssl_client_serial=-\n"
+	"203.0.113.66 - x serial=" SER_B " [27/Nov/2026:21:46:58 +0000] \"GET / HTTP/1.1\" 401 "
+	"1 \"-\" \"-\" -\n"
+	/* A string that never ends hides the rest of the line. */
+	"203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] \"GET /?x HTTP/1.1 200 1 " SER_C "\n"
+	/* JSON (escape=json): the request holds a member-like text, the member says "-". */
+	"{\"time\":\"2026-11-27T21:46:58Z\",\"request\":\"GET /?\\\"ssl_client_serial\\\":\\\""
+	SER_C "\\\"\",\"ssl_client_serial\":\"-\"}\n"
+	/* Then ann's real connection with the new certificate. */
+	NGINX("203.0.113.7", "28/Nov/2026:08:00:00 +0000", SER_A);
+
+/* Plain, gzipped and on standard input: only the server's serial field counts. */
+static void test_request_never_counts(void)
+{
+	char *path = write_text("hostile.log", hostile_log), *gz = write_gzip(path);
+	const char *files[] = {path, gz, NULL};
+	struct hits hs;
+	seen_stats st;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int rc = files[i] ? scan_abc(files[i], &hs, &st) :
+			 scan_stdin(hostile_log, sizeof hostile_log - 1, &hs, &st);
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(hs.n, 1);
+		assert_hit(&hs, &tag_a, SER_A, T_0800); /* when the server saw it, not the search */
+		CU_ASSERT_EQUAL(st.lines, 9);
+		CU_ASSERT_EQUAL(st.skipped, 0);
+		CU_ASSERT_EQUAL(st.ignored, 8);
+	}
+	free(path);
+	free(gz);
+}
+
+/* Scans text with the A/B/C set and seen.field = spec. */
+static int scan_field(const char *spec, const char *text, struct hits *hs, seen_stats *st)
+{
+	char *path = write_text("field.log", text);
+	seen_set *s = abc_set();
+	int rc;
+
+	memset(hs, 0, sizeof *hs);
+	CU_ASSERT_EQUAL_FATAL(seen_set_field(s, spec), 0);
+	rc = seen_scan(s, path, on_hit, hs, st);
+	seen_set_free(s);
+	free(path);
+	return rc;
+}
+
+/* Lines as the log formats of the man page write them (nginx escapes a quote in the
+ * request as \x22, Apache as \"), with and without a client certificate. */
+static void test_documented_formats(void)
+{
+	static const char log[] =
+		"203.0.113.7 - - [27/Nov/2026:21:46:58 +0000] \"GET /?q=" SER_A "\\x22 HTTP/2.0\" "
+		"404 612 \"https://example.org/?s=" SER_C "\" \"Mozilla/5.0 (X11)\" "
+		"ssl_client_serial=-\n"
+		"203.0.113.7 - - [27/Nov/2026:21:47:30 +0000] \"GET / HTTP/2.0\" 200 612 \"-\" "
+		"\"Mozilla/5.0 (X11)\" ssl_client_serial=00" SER_B "\n"
+		"198.51.100.23 - - [27/Nov/2026:21:47:30 +0000] \"GET /\\\" " SER_C " HTTP/1.1\" "
+		"200 5 \"-\" \"curl/8.5.0\" serial=-\n"
+		"198.51.100.23 - - [28/Nov/2026:08:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" "
+		"\"curl/8.5.0\" serial=" SER_A "\n";
+	struct hits hs;
+	seen_stats st;
+
+	CU_ASSERT_EQUAL(scan_field("", log, &hs, &st), 0);
+	CU_ASSERT_EQUAL(hs.n, 2);
+	assert_hit(&hs, &tag_b, SER_B, T_214730);
+	assert_hit(&hs, &tag_a, SER_A, T_0800);
+	CU_ASSERT_EQUAL(st.ignored, 2);
+}
+
+/* Apache: LogFormat "%h %l %u %t %{SSL_CLIENT_M_SERIAL}x \"%r\" %>s %b" certs */
+#define APACHE_BARE(time, serial, request)                                             \
+	"198.51.100.23 - - [" time "] " serial " \"" request "\" 302 - 18342\n"
+
+/* seen.field: a field number (the time stamp is one field), a key name, JSON members. */
+static void test_field_setting(void)
+{
+	static const char bare[] =
+		APACHE_BARE("27/Nov/2026:21:46:58 +0000", "-", "GET /" SER_B " HTTP/1.1")
+		APACHE_BARE("27/Nov/2026:21:46:58 +0000", SER_A, "GET / HTTP/1.1")
+		"198.51.100.23 - - [27/Nov/2026:21:46:58 +0000] \"" SER_C "\" 400 - 1\n";
+	static const char named[] =
+		"[27/Nov/2026:21:46:58 +0000] \"GET /\" client_cert=\"00" SER_B "\" "
+		"proxy_serial=" SER_A "\n"
+		"{\"time\": \"2026-11-28T08:00:00Z\", \"client_cert\": \"" SER_C "\"}\n";
+	struct hits hs;
+
+	/* By default the bare serial is no field a serial is known by. */
+	CU_ASSERT_EQUAL(scan_field("", bare, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 0);
+	CU_ASSERT_EQUAL(scan_field("5", bare, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 1); /* never C: field 5 of the last line is the quoted request */
+	assert_hit(&hs, &tag_a, SER_A, T_214658);
+	/* A key name: that key only, its value quoted or not, and the JSON member of it. */
+	CU_ASSERT_EQUAL(scan_field("client_cert", named, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 2);
+	assert_hit(&hs, &tag_b, SER_B, T_214658);
+	assert_hit(&hs, &tag_c, SER_C, T_0800);
+	CU_ASSERT_EQUAL(scan_field("CLIENT_CERT", named, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 2);
+	/* By default: keys that end in "serial". */
+	CU_ASSERT_EQUAL(scan_field("", named, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 1);
+	assert_hit(&hs, &tag_a, SER_A, T_214658);
+	/* A field number does not reach into JSON. */
+	CU_ASSERT_EQUAL(scan_field("2", named, &hs, NULL), 0);
+	CU_ASSERT_EQUAL(hs.n, 0);
+}
+
+static void test_field_check(void)
+{
+	static const char *const good[] = {"", "1", "7", "1000", "ssl_client_serial",
+					   "SSL_CLIENT_M_SERIAL", "tls.client-serial", NULL};
+	static const char *const bad[] = {"0", "1001", "-1", "12ab", "bad key", "x=y", "_x",
+					  "serial!", "\"serial\"", NULL};
+	char longkey[80];
+	int i;
+
+	for (i = 0; good[i]; i++)
+		CU_ASSERT_EQUAL(seen_field_check(good[i]), 0);
+	for (i = 0; bad[i]; i++) {
+		CU_ASSERT_EQUAL(seen_field_check(bad[i]), -1);
+		CU_ASSERT_EQUAL(conf_check("seen.field", bad[i]), -1);
+		CU_ASSERT(tl_contains(cd_errmsg(), "seen.field"));
+	}
+	memset(longkey, 'k', sizeof longkey - 1);
+	longkey[sizeof longkey - 1] = '\0';
+	CU_ASSERT_EQUAL(seen_field_check(longkey), -1);
+	CU_ASSERT_EQUAL(conf_check("seen.field", "ssl_client_serial"), 0);
+}
+
+/* ---- certdesk seen, on a real home ---- */
+
+/* The user's current serial and stage, from `list`. */
+static char *list_field(const char *home, const char *user, int col)
+{
+	tl_result r = tl_sh("'%s' --home '%s' --format tsv list | awk -F'\\t' '$1 == \"%s\" "
+			    "{ print $%d }'", tl_bin(), home, user, col);
+	char *v = cd_strndup(r.out, strcspn(r.out, "\n"));
+
+	tl_free(&r);
+	return v;
+}
+
+static void assert_stage(const char *home, const char *user, const char *want)
+{
+	char *stage = list_field(home, user, 7);
+
+	CU_ASSERT_STRING_EQUAL(stage, want);
+	free(stage);
+}
+
+static void write_log(const char *path, const char *fmt, const char *serial)
+	__attribute__((format(printf, 2, 0)));
+
+/* One log line holding serial, written to path. */
+static void write_log(const char *path, const char *fmt, const char *serial)
+{
+	char *text = cd_asprintf(fmt, serial);
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+}
+
+static void test_cli_seen(void)
+{
+	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir()), *serial, *log;
+	tl_result r;
+
+	free(tl_cd_ok(home, TL_ARGS("create", "ann", "--name", "Ann", "--email", "a@example.org",
+				 "--phone", "1", "--days", "10", "--out", out)));
+	free(tl_cd_ok(home, TL_ARGS("renew", "ann", "--out", tl_tmpdir())));
+	serial = list_field(home, "ann", 4);
+	CU_ASSERT_EQUAL_FATAL(strlen(serial), 32);
+	log = cd_asprintf("%s/access.log", tl_tmpdir());
+	write_log(log, "203.0.113.66 - - [27/Nov/2026:21:46:58 +0000] \"GET /search?q=%s "
+		  "HTTP/1.1\" 404 153 \"-\" \"curl/8.5.0\" -\n", serial);
+	r = tl_cd(home, "seen", log, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "0 renewals marked applied"));
+	CU_ASSERT(tl_contains(r.err, "1 with an awaited serial outside the serial field"));
+	CU_ASSERT(tl_contains(r.err, "seen.field"));
+	tl_free(&r);
+	assert_stage(home, "ann", "renewed");
+	tl_refused(home, out, "seen.field", TL_ARGS("config", "seen.field", "client serial"), 1);
+	/* An Apache format with the bare serial in field 5, named by its number. */
+	free(tl_cd_ok(home, TL_ARGS("config", "seen.field", "5")));
+	write_log(log, APACHE_BARE("28/Nov/2026:08:00:00 +0000", "%s", "GET / HTTP/1.1"), serial);
+	r = tl_cd(home, "seen", log, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "applied: ann"));
+	CU_ASSERT(tl_contains(r.out, "2026-11-28T08:00:00Z"));
+	tl_free(&r);
+	assert_stage(home, "ann", "applied");
+	free(serial);
+	free(log);
+	free(out);
+	free(home);
+}
+
 static CU_TestInfo seen_tests[] = {
 	{"nginx combined log with $ssl_client_serial", test_nginx_plain},
 	{"Apache CustomLog with SSL_CLIENT_M_SERIAL", test_apache_plain},
@@ -624,6 +859,12 @@ static CU_TestInfo seen_tests[] = {
 	{"empty and tiny files", test_empty_and_tiny},
 	{"serial as openssl prints it", test_openssl_serial},
 	{"thousands of serials", test_many_serials},
+	{"a serial in the request, referer, agent or user does not count (plain, gzip, stdin)",
+	 test_request_never_counts},
+	{"the nginx and Apache formats of the man page", test_documented_formats},
+	{"seen.field: a field number, a key, JSON", test_field_setting},
+	{"seen.field values checked", test_field_check},
+	{"certdesk seen: a search for the serial; seen.field", test_cli_seen},
 	CU_TEST_INFO_NULL,
 };
 

@@ -331,7 +331,7 @@ static void test_conf_get_set(void)
 	char *path = cd_asprintf("%s/c.db", tl_tmpdir()), *v = NULL;
 	store *st = NULL;
 
-	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);
+	CU_ASSERT_FATAL(store_open(path, STORE_CREATE, &st) == 0);
 	CU_ASSERT_EQUAL(conf_get(st, "window.days", &v), 0);
 	CU_ASSERT_STRING_EQUAL(v, "14");
 	free(v);
@@ -366,7 +366,7 @@ static void test_store_fresh_schema(void)
 	store *st = NULL;
 	int64_t n = -1;
 
-	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);
+	CU_ASSERT_FATAL(store_open(path, STORE_CREATE, &st) == 0);
 	CU_ASSERT_EQUAL(store_count(st, "users", &n), 0);
 	CU_ASSERT_EQUAL(n, 0);
 	store_close(st);
@@ -394,7 +394,7 @@ static void test_store_readonly_never_creates(void)
 	char *path = cd_asprintf("%s/none.db", tl_tmpdir());
 	store *st = NULL;
 
-	CU_ASSERT_EQUAL(store_open(path, 1, &st), -1);
+	CU_ASSERT_EQUAL(store_open(path, STORE_READONLY, &st), STORE_LOST);
 	CU_ASSERT_PTR_NULL(st);
 	CU_ASSERT(!cd_path_exists(path));
 	free(path);
@@ -405,7 +405,7 @@ static void test_store_newer_schema_refused(void)
 	char *path = cd_asprintf("%s/new.db", tl_tmpdir()), *out;
 	store *st = NULL;
 
-	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);
+	CU_ASSERT_FATAL(store_open(path, STORE_CREATE, &st) == 0);
 	store_close(st);
 	free(sq(path, "PRAGMA user_version = 99"));
 	st = NULL;
@@ -426,11 +426,14 @@ static void test_store_old_schema_migrated(void)
 	char *path = cd_asprintf("%s/v0.db", tl_tmpdir()), *out;
 	store *st = NULL;
 
-	/* A version-0 database (an empty SQLite file) is brought to the current schema. */
+	/* A version-0 database (an SQLite file without tables) is no home's database that
+	 * lost nothing: only a creating open brings it to the current schema. */
 	free(sq(path, "PRAGMA user_version = 0; CREATE TABLE scratch(x); DROP TABLE scratch"));
-	CU_ASSERT_EQUAL(store_open(path, 1, &st), -1); /* read-only cannot migrate */
-	CU_ASSERT(tl_contains(cd_errmsg(), "upgrade"));
-	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);
+	CU_ASSERT_EQUAL(store_open(path, STORE_READONLY, &st), STORE_LOST);
+	CU_ASSERT(tl_contains(cd_errmsg(), "holds no tables"));
+	CU_ASSERT_EQUAL(store_open(path, 0, &st), STORE_LOST);
+	CU_ASSERT_PTR_NULL(st);
+	CU_ASSERT_FATAL(store_open(path, STORE_CREATE, &st) == 0);
 	store_close(st);
 	out = sq(path, "PRAGMA user_version");
 	CU_ASSERT_EQUAL(atoi(out), STORE_SCHEMA_VERSION);
@@ -490,7 +493,7 @@ static void test_store_truncated_refused(void)
 	int i;
 	tl_result r;
 
-	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);
+	CU_ASSERT_FATAL(store_open(path, STORE_CREATE, &st) == 0);
 	CU_ASSERT_FATAL(store_begin(st) == 0);
 	for (i = 0; i < 400; i++) {
 		char name[32];
@@ -512,16 +515,29 @@ static void test_store_truncated_refused(void)
 	free(dir);
 }
 
-static void test_store_empty_file_is_new(void)
+static void test_store_empty_file_only_created(void)
 {
-	char *path = cd_asprintf("%s/empty.db", tl_tmpdir());
+	char *dir = cd_strdup(tl_tmpdir()), *path = cd_asprintf("%s/empty.db", dir);
+	tl_result r;
 	store *st = NULL;
 
-	/* A zero-length file is what SQLite itself creates: a new database, not damage. */
+	/* SQLite takes a zero-length file for a new database; only a creating open may. */
 	write_bytes(path, "", 0);
-	CU_ASSERT_EQUAL(store_open(path, 0, &st), 0);
+	CU_ASSERT_EQUAL(store_open(path, 0, &st), STORE_LOST);
+	CU_ASSERT(tl_contains(cd_errmsg(), "is empty (0 bytes)"));
+	CU_ASSERT_EQUAL(store_open(path, STORE_READONLY, &st), STORE_LOST);
+	CU_ASSERT_PTR_NULL(st);
+	r = tl_sh("cd '%s' && ls -A && stat -c %%s empty.db", dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "empty.db\n0\n"); /* nothing written, no -wal */
+	tl_free(&r);
+	CU_ASSERT_EQUAL(store_open(path, STORE_CREATE, &st), 0);
 	store_close(st);
+	unlink(path);
+	CU_ASSERT_EQUAL(store_open(path, 0, &st), STORE_LOST);
+	CU_ASSERT(tl_contains(cd_errmsg(), "is missing"));
+	CU_ASSERT(!cd_path_exists(path));
 	free(path);
+	free(dir);
 }
 
 /* ---- stages and readiness ---- */
@@ -688,7 +704,7 @@ static CU_TestInfo store_tests[] = {
 	{"an old schema is migrated", test_store_old_schema_migrated},
 	{"random bytes are refused", test_store_garbage_refused},
 	{"a truncated database is refused", test_store_truncated_refused},
-	{"an empty file is a new database", test_store_empty_file_is_new},
+	{"an empty or missing file is refused unless creating", test_store_empty_file_only_created},
 	CU_TEST_INFO_NULL,
 };
 

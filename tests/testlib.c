@@ -130,6 +130,20 @@ tl_result tl_cdv(const char *home, const char *const *args)
 	return tl_run(argv, NULL);
 }
 
+char *tl_cd_ok(const char *home, const char *const *args)
+{
+	tl_result r = tl_cdv(home, args);
+	char *out = r.out;
+
+	if (r.status != 0)
+		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", args[0], r.status, r.out,
+			r.err);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	r.out = NULL;
+	tl_free(&r);
+	return out;
+}
+
 tl_result tl_cd(const char *home, ...)
 {
 	const char *args[61];

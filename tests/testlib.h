@@ -22,6 +22,8 @@ tl_result tl_cd(const char *home, ...) __attribute__((sentinel));
 /* The same with the arguments as one NULL-terminated array: tl_cdv(home, TL_ARGS("list")). */
 tl_result tl_cdv(const char *home, const char *const *args);
 #define TL_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* tl_cdv that must succeed (fatal otherwise, with what it printed); returns stdout. */
+char *tl_cd_ok(const char *home, const char *const *args);
 /* The certdesk under test: $CERTDESK_BIN, else ./certdesk. */
 const char *tl_bin(void);
 /* Runs a shell command line (for independent tools in checks; test code only). */
