@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ca.h"
 #include "embed.h"
@@ -37,8 +39,20 @@ typedef struct {
 	char *file, *pem;
 	ca_cert_info info;
 	const char *key_type;
+	const char *not_client;    /* why the file is no user's client certificate, or NULL */
 	int in_crl, from_index;    /* from_index: revoked, file missing: index facts only */
+	size_t idx;                /* in imp.certs: planning works on copies */
+	int placed;                /* this import gives it a certificate row */
+	char *refused;             /* why no user's certificate row can hold it, or NULL */
 } imp_cert;
+
+/* One entry of the deployed CRL. */
+typedef struct {
+	char *serial;
+	int64_t at;
+	int reason;
+	int in_index;
+} imp_revoked;
 
 typedef struct {
 	const import_opts *o;
@@ -49,7 +63,7 @@ typedef struct {
 	size_t n;
 	ca *ca;
 	X509 *cax;
-	char **crl_serials;
+	imp_revoked *revs;         /* the deployed CRL's entries, sorted by serial */
 	size_t ncrl;
 	int64_t crl_this;
 	store *st;                 /* the target database; NULL in a dry run of a new home */
@@ -290,6 +304,7 @@ static int read_index(imp *im)
 			free(data);
 			return -1;
 		}
+		im->certs[im->n].idx = im->n;
 		im->n++;
 	}
 	free(data);
@@ -298,17 +313,35 @@ static int read_index(imp *im)
 
 /* ---- certificates ---- */
 
-static const char *key_type(const char *pem, size_t len)
+/* A user's client certificate: no CA, and clientAuth among its extended key usages
+ * (a server checks that; none, or only anyExtendedKeyUsage, is not enough). */
+static const char *not_client(X509 *x)
+{
+	uint32_t flags = X509_get_extension_flags(x);
+
+	if (flags & EXFLAG_INVALID)
+		return "its extensions are malformed";
+	if (X509_check_ca(x) != 0)
+		return "it is a CA certificate (basicConstraints CA:TRUE or keyCertSign), not a "
+		       "user's";
+	if (!(flags & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(x) & XKU_SSL_CLIENT))
+		return "it lacks the clientAuth extended key usage";
+	return NULL;
+}
+
+/* The key's type, and whether the certificate is a user's client certificate. */
+static void inspect(imp_cert *c, const char *pem, size_t len)
 {
 	BIO *b = BIO_new_mem_buf(pem, (int)len);
 	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 	int id = x ? EVP_PKEY_get_base_id(X509_get0_pubkey(x)) : 0;
 
+	c->key_type = id == EVP_PKEY_EC ? "ec" : id == EVP_PKEY_RSA ? "rsa" :
+		      id == EVP_PKEY_ED25519 ? "ed25519" : "other";
+	c->not_client = x ? not_client(x) : "it cannot be read";
 	BIO_free(b);
 	X509_free(x);
 	ERR_clear_error();
-	return id == EVP_PKEY_EC ? "ec" : id == EVP_PKEY_RSA ? "rsa" :
-	       id == EVP_PKEY_ED25519 ? "ed25519" : "other";
 }
 
 /* A CN usable as a file name part (never a path). */
@@ -345,7 +378,7 @@ static char *candidate(imp *im, const imp_cert *c, int i)
 /* Loads one certificate file: 1 when it is this serial, 0 when another, -1 if not PEM. */
 static int load_file(imp *im, imp_cert *c, const char *path)
 {
-	char *pem;
+	char *pem, *subject;
 	size_t len;
 
 	if (cd_read_file(path, &pem, &len) < 0)
@@ -363,7 +396,11 @@ static int load_file(imp *im, imp_cert *c, const char *path)
 	}
 	c->pem = pem;
 	c->file = cd_strdup(path);
-	c->key_type = key_type(pem, len);
+	inspect(c, pem, len);
+	/* Shown as it is stored; OpenSSL escapes ASCII controls, not C1 or bidi ones. */
+	subject = cd_sanitize(c->info.subject);
+	free(c->info.subject);
+	c->info.subject = subject;
 	return 1;
 }
 
@@ -373,7 +410,7 @@ static void from_index(imp_cert *c)
 	c->from_index = 1;
 	memcpy(c->info.serial, c->serial, sizeof c->info.serial);
 	c->info.cn = dn_cn(c->dn);
-	c->info.subject = cd_strdup(c->dn);
+	c->info.subject = cd_sanitize(c->dn); /* index.txt bytes, unchecked */
 	c->info.email = cd_strdup("");
 	c->info.org = cd_strdup("");
 	c->info.ou = cd_strdup("");
@@ -423,24 +460,42 @@ static char *user_of(const char *cn)
 	return u;
 }
 
+/* Where the operator finds the certificate: its file, else its index.txt line. */
+static char *cert_label(const imp_cert *c)
+{
+	return c->file ? cd_asprintf("%s (%s)", c->serial, c->file) :
+	       cd_asprintf("%s (index.txt line %d)", c->serial, c->line);
+}
+
+/* Why no user's certificate row can hold c; NULL when one can. */
+static char *refusal(imp *im, imp_cert *c)
+{
+	if (!c->from_index && ca_cert_signed_by(im->ca, c->pem, strlen(c->pem)) != 1) {
+		ERR_clear_error();
+		return cd_strdup("not signed by this CA");
+	}
+	if (!c->from_index && c->not_client)
+		return cd_strdup(c->not_client);
+	if (!(c->user = user_of(c->info.cn)))
+		return cd_asprintf("CN '%s' is not a usable user name", c->info.cn);
+	return NULL;
+}
+
+/* A revoked one is noted when its revocation is planned (plan_orphans). */
 static int check_cert(imp *im, imp_cert *c)
 {
-	int ok;
+	char *what;
 
 	if (find_cert(im, c) < 0)
 		return -1;
-	if (!c->pem)
-		return 0;
-	if (!c->from_index) {
-		ok = ca_cert_signed_by(im->ca, c->pem, strlen(c->pem));
-		if (ok != 1) {
-			note(im, 0, "%s: not signed by this CA; skipped (serial %s)", c->file, c->serial);
-			return 0;
-		}
+	if (!c->pem && c->status != 'R')
+		return 0; /* find_cert said so */
+	c->refused = refusal(im, c);
+	if (c->refused && c->status != 'R') {
+		what = cert_label(c);
+		note(im, 0, "certificate %s: %s; skipped", what, c->refused);
+		free(what);
 	}
-	if (!(c->user = user_of(c->info.cn)))
-		note(im, 0, "certificate %s: CN '%s' is not a usable user name; skipped", c->serial,
-		     c->info.cn);
 	return 0;
 }
 
@@ -509,29 +564,57 @@ static int check_key(imp *im, char **key_pem, size_t *key_len)
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_revoked(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const imp_revoked *)a)->serial, ((const imp_revoked *)b)->serial);
 }
 
-static int crl_serials(imp *im, X509_CRL *crl)
+/* The entry's reason, if certdesk's CRLs can carry it; else unspecified, noted. */
+static int entry_reason(imp *im, X509_REVOKED *rev, const char *serial)
+{
+	ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+	long code = e ? ASN1_ENUMERATED_get(e) : CA_REASON_UNSPECIFIED;
+
+	ASN1_ENUMERATED_free(e);
+	ERR_clear_error();
+	if (code >= 0 && code <= 10 && strcmp(ca_reason_name((int)code), "unknown") != 0)
+		return (int)code;
+	note(im, 0, "CRL entry %s: its revocation reason is kept as unspecified", serial, NULL);
+	return CA_REASON_UNSPECIFIED;
+}
+
+static int crl_entry(imp *im, X509_REVOKED *rev, imp_revoked *out)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(rev), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	struct tm tm;
+
+	BN_free(bn);
+	if (!hex || !ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rev), &tm)) {
+		OPENSSL_free(hex);
+		return ssl_fail("%s: unreadable CRL entry", im->crl);
+	}
+	memset(out, 0, sizeof *out);
+	out->serial = cd_strdup(hex);
+	OPENSSL_free(hex);
+	out->at = cd_timegm(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			    tm.tm_sec);
+	out->reason = entry_reason(im, rev, out->serial);
+	return 0;
+}
+
+static int crl_entries(imp *im, X509_CRL *crl)
 {
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 	int i, n = sk_X509_REVOKED_num(revs);
 
-	im->crl_serials = cd_malloc((size_t)(n > 0 ? n : 1) * sizeof *im->crl_serials);
+	im->revs = cd_malloc((size_t)(n > 0 ? n : 1) * sizeof *im->revs);
 	for (i = 0; i < n; i++) {
-		const ASN1_INTEGER *ai = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, i));
-		BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-		char *hex = bn ? BN_bn2hex(bn) : NULL;
-
-		BN_free(bn);
-		if (!hex)
-			return ssl_fail("%s: unreadable serial number", im->crl);
-		im->crl_serials[im->ncrl++] = cd_strdup(hex);
-		OPENSSL_free(hex);
+		if (crl_entry(im, sk_X509_REVOKED_value(revs, i), &im->revs[im->ncrl]) < 0)
+			return -1;
+		im->ncrl++;
 	}
-	qsort(im->crl_serials, im->ncrl, sizeof *im->crl_serials, cmp_str);
+	qsort(im->revs, im->ncrl, sizeof *im->revs, cmp_revoked);
 	return 0;
 }
 
@@ -580,7 +663,7 @@ static int read_crl(imp *im)
 		ssl_fail("%s: not a PEM CRL", im->crl);
 	else if (X509_CRL_verify(crl, X509_get0_pubkey(im->cax)) != 1)
 		rc = ssl_fail("%s: the CRL is not signed by this CA", im->crl);
-	else if ((rc = crl_serials(im, crl)) == 0) {
+	else if ((rc = crl_entries(im, crl)) == 0) {
 		im->r->crl_found = 1;
 		im->r->crl_entries = (int64_t)info.entries;
 		im->r->crl_next_update = info.next_update;
@@ -752,12 +835,11 @@ static int cmp_cert(const void *a, const void *b)
 	return strcmp(x->serial, y->serial);
 }
 
-static int in_crl(imp *im, const char *serial)
+static imp_revoked *crl_entry_of(imp *im, const char *serial)
 {
-	const char *key = serial;
+	imp_revoked key = {(char *)serial, 0, 0, 0};
 
-	return im->ncrl && bsearch(&key, im->crl_serials, im->ncrl, sizeof *im->crl_serials,
-				   cmp_str) != NULL;
+	return im->ncrl ? bsearch(&key, im->revs, im->ncrl, sizeof *im->revs, cmp_revoked) : NULL;
 }
 
 static int usable(const imp_cert *c)
@@ -772,13 +854,8 @@ static int is_valid(const imp *im, const imp_cert *c)
 
 static int known_serial(imp *im, const char *serial, int *known)
 {
-	int64_t id = 0;
-
 	*known = 0;
-	if (im->st && store_cert_by_serial(im->st, serial, &id) < 0)
-		return -1;
-	*known = id != 0;
-	return 0;
+	return im->st ? store_serial_known(im->st, serial, known) : 0;
 }
 
 static int no_row(void *ctx, const store_row *r)
@@ -814,6 +891,7 @@ static int add_cert(imp *im, imp_cert *c, int64_t uid, int64_t replaces, int for
 			     NULL, NULL, c->info.not_before, c->info.not_after, c->info.not_before};
 
 	im->r->certs_new++;
+	im->certs[c->idx].placed = 1;
 	if (im->write && (store_cert_insert_pending(im->st, &nc, id) < 0 ||
 			  store_cert_mark_issued(im->st, *id, uid) < 0))
 		return -1;
@@ -832,29 +910,79 @@ static int links_to(const imp *im, const imp_cert *prev)
 	return prev->status == 'R' || prev->info.not_after > im->o->now;
 }
 
-/*
- * g[cur] becomes the user's current certificate, the others history. When the one
- * before it is still valid, the import is mid-renewal: its revocation is scheduled
- * and held until the user applies the new one, as after `certdesk renew`. Revoked in
- * index.txt but missing from the CRL: the old CA's operator decided, so it is ready.
- */
-static int audit_user(imp *im, const imp_cert *c, size_t n)
+/* The bytes of s, readable and reversible: all but printable ASCII as \xNN. */
+static void escape_into(cd_buf *b, const char *s)
 {
-	char *detail = cd_asprintf("imported from %s: %zu certificate%s, current serial %s",
-				   im->o->dir, n, n == 1 ? "" : "s", c->serial);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"')
+			cd_buf_putc(b, (char)c);
+		else
+			cd_buf_printf(b, "\\x%02x", c);
+	}
+}
+
+/* The fields of a user's row that come from the certificate, with the names create
+ * checks them under (the CN is checked as a user name: refusal). */
+static const struct {
+	const char *what;
+	size_t info, check; /* offsets in ca_cert_info and in desk_fields */
+} imp_fields[] = {
+	{"email", offsetof(ca_cert_info, email), offsetof(desk_fields, email)},
+	{"O", offsetof(ca_cert_info, org), offsetof(desk_fields, org)},
+	{"OU", offsetof(ca_cert_info, ou), offsetof(desk_fields, ou)},
+	{"L", offsetof(ca_cert_info, location), offsetof(desk_fields, location)},
+	{"C", offsetof(ca_cert_info, country), offsetof(desk_fields, country)},
+};
+
+/*
+ * Each field must pass the check create makes: the row reaches the terminal, the links,
+ * mail and JSON. One that fails is emptied rather than the user skipped: the
+ * certificate is genuine and in use, and leaving it out would drop its expiry from
+ * every reminder. The note says so; orig, for the audit entry, keeps the original.
+ */
+static void clean_fields(imp *im, imp_cert *c, cd_buf *orig)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof imp_fields / sizeof *imp_fields; i++) {
+		char **v = (char **)((char *)&c->info + imp_fields[i].info), *why, *label;
+		desk_fields f = {0};
+
+		*(const char **)((char *)&f + imp_fields[i].check) = *v;
+		if (!**v || desk_check_fields(&f) == 0)
+			continue;
+		why = cd_sanitize(cd_errmsg());
+		label = cert_label(c);
+		note(im, 0, "certificate %s: %s; imported with that field empty (the original is "
+		     "kept in the audit entry)", label, why);
+		cd_buf_printf(orig, "; %s emptied (%s), it was \"", imp_fields[i].what, why);
+		escape_into(orig, *v);
+		cd_buf_putc(orig, '"');
+		free(label);
+		free(why);
+		(*v)[0] = '\0';
+	}
+}
+
+static int audit_user(imp *im, const imp_cert *c, size_t n, const char *emptied)
+{
+	char *detail = cd_asprintf("imported from %s: %zu certificate%s, current serial %s%s",
+				   im->o->dir, n, n == 1 ? "" : "s", c->serial, emptied);
 	int rc = store_audit(im->st, cd_now(), cd_operator(), "import", c->user, detail);
 
 	free(detail);
 	return rc;
 }
 
-static int write_user(imp *im, imp_cert *g, size_t n, size_t cur)
+/* The user's row and every certificate of g; *prev_id is the one before g[cur]. */
+static int write_certs(imp *im, imp_cert *g, size_t n, size_t cur, int link, int64_t *prev_id)
 {
 	imp_cert *c = &g[cur];
 	store_user u = {0, c->user, c->info.cn, c->info.email, "", c->info.location,
 			c->info.org, c->info.ou, c->info.country};
-	int64_t uid = 0, prev_id = 0, id = 0;
-	int link = cur > 0 && links_to(im, &g[cur - 1]);
+	int64_t uid = 0, id = 0;
 	size_t i;
 
 	im->r->users_new++;
@@ -867,17 +995,35 @@ static int write_user(imp *im, imp_cert *g, size_t n, size_t cur)
 		if (add_cert(im, &g[i], uid, 0, link && i + 1 == cur, &id) < 0)
 			return -1;
 		if (i + 1 == cur)
-			prev_id = id;
+			*prev_id = id;
 	}
-	if (add_cert(im, c, uid, link ? prev_id : 0, 0, &id) < 0)
-		return -1;
-	if (link && g[cur - 1].status != 'R') {
+	return add_cert(im, c, uid, link ? *prev_id : 0, 0, &id);
+}
+
+/*
+ * g[cur] becomes the user's current certificate, the others history. When the one
+ * before it is still valid, the import is mid-renewal: its revocation is scheduled
+ * and held until the user applies the new one, as after `certdesk renew`. Revoked in
+ * index.txt but missing from the CRL: the old CA's operator decided, so it is ready.
+ */
+static int write_user(imp *im, imp_cert *g, size_t n, size_t cur)
+{
+	int64_t prev_id = 0;
+	int link = cur > 0 && links_to(im, &g[cur - 1]), rc;
+	cd_buf emptied = {0};
+
+	clean_fields(im, &g[cur], &emptied);
+	rc = write_certs(im, g, n, cur, link, &prev_id);
+	if (rc == 0 && link && g[cur - 1].status != 'R') {
 		im->r->held++;
-		if (im->write && store_cert_schedule_revoke(im->st, prev_id, cd_now(),
-							    CA_REASON_SUPERSEDED, 0) < 0)
-			return -1;
+		if (im->write)
+			rc = store_cert_schedule_revoke(im->st, prev_id, cd_now(),
+							CA_REASON_SUPERSEDED, 0);
 	}
-	return im->write ? audit_user(im, c, n) : 0;
+	if (rc == 0 && im->write)
+		rc = audit_user(im, &g[cur], n, emptied.s ? emptied.s : "");
+	cd_buf_free(&emptied);
+	return rc;
 }
 
 static void pick_current(imp *im, imp_cert *g, size_t n, size_t *cur)
@@ -915,6 +1061,9 @@ static int plan_user(imp *im, imp_cert *g, size_t n, imp_cert *scratch)
 		if (k)
 			note(im, 1, "user %s is already in the home; %s new certificate(s) of that "
 			     "name not imported", g[0].user, count);
+		for (i = 0; i < k; i++)
+			im->certs[scratch[i].idx].refused =
+				cd_asprintf("user %s is already in the home", g[0].user);
 		return 0;
 	}
 	if (!k)
@@ -942,6 +1091,114 @@ static int plan_all(imp *im)
 	}
 	free(live);
 	free(scratch);
+	return rc;
+}
+
+/*
+ * A revocation that no user's certificate row holds is imported all the same, as an
+ * orphan: a serial must not leave the CRL before the certificate expires (RFC 5280
+ * 3.3), whether or not certdesk can track a user for it.
+ */
+static int add_orphan(imp *im, const store_orphan *o, const char *label, int listed)
+{
+	char *tail, *detail;
+	int known, rc;
+
+	if (known_serial(im, o->serial, &known) < 0)
+		return -1;
+	if (known)
+		return 0;
+	im->r->orphans++;
+	im->r->orphans_unlisted += !listed;
+	tail = cd_asprintf("%s; its revocation is imported without a user and stays in "
+			   "certdesk's CRLs%s", o->why, listed ? "" : " (the deployed CRL lacks "
+			   "it: certdesk's next CRL lists it)");
+	note(im, 0, "revoked serial %s: %s", label, tail);
+	free(tail);
+	if (!im->write)
+		return 0;
+	im->changed++;
+	detail = cd_asprintf("revocation of serial %s imported without a user: %s", o->serial,
+			     o->why);
+	rc = store_orphan_insert(im->st, o) < 0 ||
+	     store_audit(im->st, cd_now(), cd_operator(), "import", NULL, detail) < 0 ? -1 : 0;
+	free(detail);
+	return rc;
+}
+
+/* A revoked certificate of index.txt (or the CRL) that no row holds. */
+static int orphan_cert(imp *im, const imp_cert *c)
+{
+	char *label = cert_label(c), *why = cd_sanitize(c->refused ? c->refused : "not imported");
+	store_orphan o = {c->serial, c->info.subject ? c->info.subject : "", why, c->revoked_at,
+			  c->info.not_after, c->in_crl ? im->crl_this : cd_now(), c->reason};
+	int rc = add_orphan(im, &o, label, c->in_crl);
+
+	free(label);
+	free(why);
+	return rc;
+}
+
+/*
+ * A certificate already in the home that the source has revoked since (the old CA was
+ * still in use): the revocation is recorded, published when the deployed CRL has it.
+ */
+static int revoked_since(imp *im, int64_t id, const char *serial, int64_t at, int reason,
+			 int listed)
+{
+	int64_t scheduled, published;
+	char *detail;
+	int rc;
+
+	if (store_cert_revocation(im->st, id, &scheduled, &published) < 0)
+		return -1;
+	if (published || (scheduled && !listed))
+		return 0;
+	im->r->revoked_since++;
+	note(im, 0, "certificate %s, already in the home, is revoked in the source: %s",
+	     serial, listed ? "recorded as published (the deployed CRL lists it)" :
+	     "its revocation is scheduled");
+	if (!im->write)
+		return 0;
+	im->changed++;
+	detail = cd_asprintf("serial %s revoked in %s: recorded%s", serial, im->o->dir,
+			     listed ? " as published" : "");
+	rc = (!scheduled && store_cert_schedule_revoke(im->st, id, at, reason, 0) < 0) ||
+	     (listed && store_revocation_published(im->st, id, im->crl_this, NULL) < 0) ||
+	     store_audit(im->st, cd_now(), cd_operator(), "import", NULL, detail) < 0 ? -1 : 0;
+	free(detail);
+	return rc;
+}
+
+/* A revoked serial this import gives no certificate row: the home's, or an orphan. */
+static int plan_revoked(imp *im, const imp_cert *c, const imp_revoked *e)
+{
+	const char *serial = c ? c->serial : e->serial;
+	int64_t id = 0;
+
+	if (im->st && store_cert_by_serial(im->st, serial, &id) < 0)
+		return -1;
+	if (id && c)
+		return revoked_since(im, id, serial, c->revoked_at, c->reason, c->in_crl);
+	if (id)
+		return revoked_since(im, id, serial, e->at, e->reason, 1);
+	if (c)
+		return orphan_cert(im, c);
+	return add_orphan(im, &(store_orphan){e->serial, "", "in the CRL but not in index.txt",
+					      e->at, 0, im->crl_this, e->reason}, e->serial, 1);
+}
+
+static int plan_orphans(imp *im)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < im->n; i++)
+		if (im->certs[i].status == 'R' && !im->certs[i].placed)
+			rc = plan_revoked(im, &im->certs[i], NULL);
+	for (i = 0; rc == 0 && i < im->ncrl; i++)
+		if (!im->revs[i].in_index)
+			rc = plan_revoked(im, NULL, &im->revs[i]);
 	return rc;
 }
 
@@ -990,10 +1247,8 @@ static int cross_check(imp *im)
 				    by[i]->line, by[i]->serial, by[i - 1]->line);
 	for (i = 0; i < im->ncrl && rc == 0; i++) {
 		imp_cert key, *kp = &key;
-		snprintf(key.serial, sizeof key.serial, "%s", im->crl_serials[i]);
-		if (!bsearch(&kp, by, im->n, sizeof *by, cmp_serial_p))
-			note(im, 0, "CRL entry %s is not in index.txt: certdesk's CRLs will not list "
-			     "it", im->crl_serials[i], NULL);
+		snprintf(key.serial, sizeof key.serial, "%s", im->revs[i].serial);
+		im->revs[i].in_index = bsearch(&kp, by, im->n, sizeof *by, cmp_serial_p) != NULL;
 	}
 	free(by);
 	return rc;
@@ -1001,13 +1256,15 @@ static int cross_check(imp *im)
 
 static void mark_crl(imp *im, imp_cert *c)
 {
-	c->in_crl = in_crl(im, c->serial);
+	const imp_revoked *e = crl_entry_of(im, c->serial);
+
+	c->in_crl = e != NULL;
 	if (c->in_crl && c->status != 'R') {
 		note(im, 0, "certificate %s is in the CRL but not revoked in index.txt: kept "
 		     "revoked", c->serial, NULL);
 		c->status = 'R';
-		c->revoked_at = im->crl_this;
-		c->reason = CA_REASON_UNSPECIFIED;
+		c->revoked_at = e->at;
+		c->reason = e->reason;
 	}
 }
 
@@ -1062,6 +1319,12 @@ static char *trim_home(const char *home)
 	return h;
 }
 
+/* One code path for the dry run and for --apply. */
+static int plan(imp *im)
+{
+	return plan_all(im) < 0 || plan_orphans(im) < 0 || plan_crl(im) < 0 ? -1 : 0;
+}
+
 static int write_all(imp *im)
 {
 	char *detail;
@@ -1069,11 +1332,12 @@ static int write_all(imp *im)
 
 	if (store_begin(im->st) < 0)
 		return -1;
-	rc = plan_all(im) < 0 || plan_crl(im) < 0 ? -1 : 0;
+	rc = plan(im);
 	if (rc == 0) {
-		detail = cd_asprintf("%s %s: %lld users, %lld certificates", im->o->kind ==
-				     IMPORT_EASYRSA ? "easyrsa" : "openssl-ca", im->o->dir,
-				     (long long)im->r->users_new, (long long)im->r->certs_new);
+		detail = cd_asprintf("%s %s: %lld users, %lld certificates, %lld revocations "
+				     "without a user", im->o->kind == IMPORT_EASYRSA ? "easyrsa" :
+				     "openssl-ca", im->o->dir, (long long)im->r->users_new,
+				     (long long)im->r->certs_new, (long long)im->r->orphans);
 		rc = store_audit(im->st, cd_now(), cd_operator(), "import", NULL, detail);
 		free(detail);
 	}
@@ -1095,11 +1359,12 @@ static void imp_free(imp *im)
 		free(c->user);
 		free(c->file);
 		free(c->pem);
+		free(c->refused);
 		ca_cert_info_free(&c->info);
 	}
 	for (i = 0; i < im->ncrl; i++)
-		free(im->crl_serials[i]);
-	free(im->crl_serials);
+		free(im->revs[i].serial);
+	free(im->revs);
 	free(im->certs);
 	free(im->index);
 	free(im->ca_cert);
@@ -1129,7 +1394,7 @@ int import_run(const import_opts *o, import_report *r)
 	if (o->apply && !exists && make_stage(&im, home, key_pem, key_len, &stage) < 0)
 		goto out;
 	im.write = o->apply;
-	if (im.write ? write_all(&im) < 0 : plan_all(&im) < 0 || plan_crl(&im) < 0)
+	if (im.write ? write_all(&im) < 0 : plan(&im) < 0)
 		goto out;
 	if (stage) {
 		store_close(im.st);
@@ -1175,6 +1440,12 @@ void import_report_print(FILE *fp, const import_opts *o, const import_report *r)
 	fprintf(fp, "  revocations:  %lld published in the CRL, %lld scheduled (ready), "
 		"%lld held until the renewal is applied\n", (long long)r->published,
 		(long long)r->scheduled, (long long)r->held);
+	if (r->revoked_since)
+		fprintf(fp, "  in the home:  %lld certificates revoked in the source since, "
+			"recorded as revoked\n", (long long)r->revoked_since);
+	fprintf(fp, "  no user:      %lld revocations kept in certdesk's CRLs without a user "
+		"(%lld not in the deployed CRL)\n", (long long)r->orphans,
+		(long long)r->orphans_unlisted);
 	if (r->crl_found) {
 		cd_format_date(r->crl_next_update, next);
 		fprintf(fp, "  CRL:          number %lld, %lld entries, next update %s\n",
@@ -1190,8 +1461,9 @@ void import_report_print(FILE *fp, const import_opts *o, const import_report *r)
 	if (!o->apply)
 		fprintf(fp, "dry run: nothing written; run again with --apply to import\n");
 	else
-		fprintf(fp, "imported: %lld users, %lld certificates\n", (long long)r->users_new,
-			(long long)r->certs_new);
+		fprintf(fp, "imported: %lld users, %lld certificates, %lld revocations without a "
+			"user\n", (long long)r->users_new, (long long)r->certs_new,
+			(long long)r->orphans);
 }
 
 void import_report_free(import_report *r)

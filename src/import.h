@@ -30,6 +30,8 @@ typedef struct {
 	int new_home;
 	int64_t users_new, users_known;
 	int64_t certs_new, certs_known, valid, expired, revoked, published, scheduled, held;
+	int64_t orphans, orphans_unlisted; /* revocations without a user; not in the CRL */
+	int64_t revoked_since;    /* certificates already in the home, revoked in the source */
 	int64_t conflicts, problems;
 	int crl_found;
 	int64_t crl_number, crl_entries, crl_next_update;
@@ -40,7 +42,9 @@ typedef struct {
 /*
  * Reads the source, checks it (CA key matches the certificate, every certificate signed
  * by the CA, the home holds no other CA) and, with o->apply, writes it in one transaction.
- * Certificates already in the home are left alone, so a second import adds nothing.
+ * Certificates already in the home are left alone (but for a revocation the source
+ * recorded since), so a second import adds nothing. No revoked serial is dropped: one
+ * that cannot be a user's certificate becomes an orphan revocation (store_orphan).
  * Fatal problems (missing or malformed index.txt, a file that is not PEM, a key that
  * does not match or cannot be decrypted) return -1 with a message naming the file and
  * line, and nothing is written.

@@ -127,8 +127,9 @@ static char *links_pct(char *p, unsigned char c)
 /* keep, when not NULL, is one byte position of s to copy literally. */
 static void links_encode_into(cd_buf *b, const char *s, int mailto, const char *keep)
 {
-	/* At most three bytes out per byte in (a CRLF pair gives six for two). */
-	char *start = cd_buf_space(b, 3 * strlen(s) + 1), *p = start;
+	/* The worst case is six bytes out per byte in: in mailto, a lone CR or LF becomes
+	 * %0D%0A. Every other byte gives at most three. */
+	char *start = cd_buf_space(b, 6 * strlen(s)), *p = start;
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;

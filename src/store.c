@@ -104,10 +104,26 @@ static int migration(store *st, int version)
 	/* 1 -> 2: every writable open looks for interrupted issues; without this index
 	 * that read every certificate (11 ms at 100,000). */
 	static const char v2[] = "CREATE INDEX certs_pending ON certs(id) WHERE state = 'pending';";
+	/* 3 -> 4 (orphan revocations): a revoked serial that no user's certificate holds,
+	 * such as an imported one whose CN is not a user name or that only the old CRL
+	 * listed. RFC 5280 3.3: it must stay in every CRL, so it needs a row of its own. */
+	static const char v4[] =
+		"CREATE TABLE orphan_revocations (\n"
+		"	serial        TEXT PRIMARY KEY,  -- as certs.serial\n"
+		"	revoke_at     INTEGER NOT NULL,\n"
+		"	revoke_reason INTEGER NOT NULL,\n"
+		"	not_after     INTEGER,           -- NULL: only the CRL knew the serial\n"
+		"	subject       TEXT NOT NULL DEFAULT '',\n"
+		"	why           TEXT NOT NULL,     -- why it has no user\n"
+		"	published_at  INTEGER NOT NULL\n"
+		") WITHOUT ROWID;";
 
-	if (version == 2)
-		return mask_audit_credentials(st);
-	return exec(st, version == 0 ? cd_schema[0].text : v2);
+	switch (version) {
+	case 0: return exec(st, cd_schema[0].text);
+	case 1: return exec(st, v2);
+	case 2: return mask_audit_credentials(st); /* 2 -> 3: no credential in the audit */
+	default: return exec(st, v4);
+	}
 }
 
 static int migrate(store *st)
@@ -654,8 +670,11 @@ static int revoked_cb(sqlite3_stmt *s, void *p)
 
 int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
 {
-	static const char sql[] = "SELECT serial, revoke_at, revoke_reason FROM certs "
-				  "WHERE published_at IS NOT NULL ORDER BY published_at, id";
+	static const char sql[] = "SELECT serial, revoke_at, revoke_reason FROM ("
+				  "SELECT serial, revoke_at, revoke_reason, published_at, 1 AS k, id "
+				  "FROM certs WHERE published_at IS NOT NULL UNION ALL "
+				  "SELECT serial, revoke_at, revoke_reason, published_at, 0, 0 "
+				  "FROM orphan_revocations) ORDER BY published_at, k, id, serial";
 	struct revoked_ctx r = {fn, ctx};
 
 	return each(st, stmt(st, sql), revoked_cb, &r);
@@ -671,6 +690,59 @@ int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id)
 	if (s)
 		bind_text(s, 1, serial);
 	return one_int(st, s, cert_id, &found);
+}
+
+/* Steps a query for at most one row of two integers (left as they are without one). */
+static int two_ints(store *st, sqlite3_stmt *s, int64_t *a, int64_t *b, int *found)
+{
+	int rc;
+
+	*found = 0;
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*a = sqlite3_column_int64(s, 0);
+		*b = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+int store_cert_revocation(store *st, int64_t cert_id, int64_t *revoke_at, int64_t *published_at)
+{
+	static const char sql[] = "SELECT coalesce(revoke_at, 0), coalesce(published_at, 0) "
+				  "FROM certs WHERE id = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+	int found;
+
+	*revoke_at = *published_at = 0;
+	if (s)
+		sqlite3_bind_int64(s, 1, cert_id);
+	return two_ints(st, s, revoke_at, published_at, &found);
+}
+
+int store_serial_known(store *st, const char *serial, int *known)
+{
+	static const char sql[] = "SELECT 1 FROM certs WHERE serial = ?1 UNION ALL "
+				  "SELECT 1 FROM orphan_revocations WHERE serial = ?1";
+	sqlite3_stmt *s = stmt(st, sql);
+	int64_t one = 0;
+
+	if (s)
+		bind_text(s, 1, serial);
+	return one_int(st, s, &one, known);
+}
+
+int store_orphan_insert(store *st, const store_orphan *o)
+{
+	static const char sql[] = "INSERT INTO orphan_revocations(serial, revoke_at, "
+				  "revoke_reason, not_after, subject, why, published_at) "
+				  "VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+	return run(st, sql, "add revocation", "tiintti", o->serial, o->revoke_at,
+		   (int64_t)o->reason, o->not_after, o->subject, o->why, o->published_at);
 }
 
 int store_cert_pem(store *st, int64_t cert_id, char **pem)
@@ -844,20 +916,8 @@ int store_crl_last_published(store *st, int64_t *number, int64_t *next_update, i
 {
 	static const char sql[] = "SELECT number, next_update FROM crls WHERE published_at IS NOT NULL "
 				  "ORDER BY number DESC LIMIT 1";
-	sqlite3_stmt *s = stmt(st, sql);
-	int rc;
 
-	*found = 0;
-	if (!s)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*found = 1;
-		*number = sqlite3_column_int64(s, 0);
-		*next_update = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+	return two_ints(st, stmt(st, sql), number, next_update, found);
 }
 
 int store_revocation_published(store *st, int64_t cert_id, int64_t at, const char *commit)

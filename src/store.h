@@ -7,7 +7,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
@@ -77,10 +77,14 @@ int store_certs_of(store *st, int64_t user_id, store_cert_fn fn, void *ctx);
  * user and the certificate replacing it (as row.cur = the revoked one, row.old = the
  * replacement, id 0 when none). */
 int store_revocations_pending(store *st, store_row_fn fn, void *ctx);
-/* Every published revocation, for the CRL. */
+/* Every published revocation, for the CRL: the certificates' and the orphans'. */
 typedef int (*store_revoked_fn)(void *ctx, const char *serial, int64_t at, int reason);
 int store_revocations_published(store *st, store_revoked_fn fn, void *ctx);
 int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id);
+/* The certificate's scheduled and published revocation times, 0 when none. */
+int store_cert_revocation(store *st, int64_t cert_id, int64_t *revoke_at, int64_t *published_at);
+/* *known: a certificate or an orphan revocation has this serial. */
+int store_serial_known(store *st, const char *serial, int *known);
 int store_cert_pem(store *st, int64_t cert_id, char **pem);
 
 /* Writes (inside the caller's transaction). */
@@ -96,6 +100,15 @@ int store_cert_mark_issued(store *st, int64_t cert_id, int64_t user_id);
 int store_cert_set(store *st, int64_t cert_id, const char *column, int64_t value);
 int store_cert_set_text(store *st, int64_t cert_id, const char *column, const char *value);
 int store_cert_schedule_revoke(store *st, int64_t cert_id, int64_t at, int reason, int forced);
+
+/* A revocation that no user's certificate holds (an import's revoked certificate that
+ * has no usable user, or a serial only the old CRL listed): published, in every CRL. */
+typedef struct {
+	const char *serial, *subject, *why;
+	int64_t revoke_at, not_after, published_at; /* not_after 0: unknown */
+	int reason;
+} store_orphan;
+int store_orphan_insert(store *st, const store_orphan *o);
 
 /* Certificates left 'pending' by an interrupted issue; the caller removes their files. */
 typedef int (*store_pending_fn)(void *ctx, int64_t cert_id, const char *serial,

@@ -73,8 +73,10 @@ static const char *openssl_ca(void)
 		"certificate = $dir/cacert.pem\nprivate_key = $dir/private/cakey.pem\n"
 		"serial = $dir/serial\ncrlnumber = $dir/crlnumber\ncrl = $dir/crl.pem\n"
 		"default_md = sha256\ndefault_days = 365\ndefault_crl_days = 30\npolicy = pol\n"
-		"unique_subject = no\n[ pol ]\ncommonName = supplied\nemailAddress = optional\n"
-		"organizationName = optional\nlocalityName = optional\n", oca_src);
+		"unique_subject = no\nx509_extensions = usr\n[ usr ]\nbasicConstraints = CA:FALSE\n"
+		"extendedKeyUsage = clientAuth\n[ pol ]\ncommonName = supplied\n"
+		"emailAddress = optional\norganizationName = optional\nlocalityName = optional\n"
+		"organizationalUnitName = optional\n", oca_src);
 	snprintf(cnf, sizeof cnf, "%s/ca.cnf", oca_src);
 	write_file(cnf, text);
 	free(text);
@@ -517,7 +519,7 @@ static void test_foreign_certificate(void)
 	snprintf(pki, sizeof pki, "%s/pki", copy);
 	r = tl_cd(home, "import", "easyrsa", pki, "--apply", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT(tl_contains(r.out, "problem: ") && tl_contains(r.out, "issued/mallory.crt: not "
+	CU_ASSERT(tl_contains(r.out, "problem: ") && tl_contains(r.out, "issued/mallory.crt): not "
 								   "signed by this CA; skipped"));
 	CU_ASSERT(tl_contains(r.out, "imported: 4 users"));
 	tl_free(&r);
@@ -553,6 +555,315 @@ static void test_conflict(void)
 	free(before);
 	free(after);
 	free(copy);
+	free(home);
+}
+
+/*
+ * Certificates added to a copy of the openssl ca fixture by hand, the way a CA's history
+ * ends up: `mk SERIAL CN EXTENSIONS [DN-LINES]` signs one with the CA key and lists it in
+ * index.txt (lines separated by '|'; OpenSSL's config escapes such as \n apply).
+ */
+static const char mk_sh[] =
+	"mk() { { printf '[req]\\nprompt=no\\nutf8=yes\\ndistinguished_name=dn\\n[dn]\\n"
+	"CN=%s\\n' \"$2\"; printf '%s\\n' \"$4\" | tr '|' '\\n'; } > s.cnf && "
+	"openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem "
+	"-out r.csr -config s.cnf && printf '%s\\n' \"$3\" | tr '|' '\\n' > e.cnf && "
+	"openssl x509 -req -in r.csr -CA cacert.pem -CAkey private/cakey.pem -set_serial 0x$1 "
+	"-days 200 -extfile e.cnf -out newcerts/$1.pem && "
+	"printf 'V\\t301231235959Z\\t\\t%s\\tunknown\\t/CN=%s\\n' $1 \"$2\" >> index.txt; }; "
+	"rv() { openssl ca -batch -config ca.cnf -revoke newcerts/$1.pem; }; ";
+#define CLIENT "basicConstraints=CA:FALSE|extendedKeyUsage=clientAuth"
+
+/* A copy of the openssl ca fixture, its ca.cnf pointing at the copy; then script. */
+static char *oca_with(const char *script)
+{
+	char *dst = copy_of(openssl_ca());
+	tl_result r = sh_ok("fixture", tl_sh("cd '%s' && sed -i 's|^dir = .*|dir = %s|' ca.cnf && "
+					     "{ %s %s; } >log 2>&1", dst, dst, mk_sh, script));
+
+	CU_ASSERT_FATAL(r.status == 0);
+	tl_free(&r);
+	return dst;
+}
+
+static void expect_out(const tl_result *r, const char *needle)
+{
+	CU_ASSERT(tl_contains(r->out, needle));
+	if (!tl_contains(r->out, needle))
+		fprintf(stderr, "expected '%s' in:\n%s%s", needle, r->out, r->err);
+}
+
+/* A dry run that lists every reason in why, then the import, which says imported. */
+static void import_checked(const char *home, const char *src, const char *const *why, size_t n,
+			   const char *imported)
+{
+	tl_result r = tl_cd(home, "import", "openssl-ca", src, NULL);
+	size_t i;
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	for (i = 0; i < n; i++)
+		expect_out(&r, why[i]);
+	tl_free(&r);
+	r = tl_cd(home, "import", "openssl-ca", src, "--apply", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	expect_out(&r, imported);
+	tl_free(&r);
+}
+
+/* Serials the old CRL lists and the new one does not (openssl reads both); *old_n: how
+ * many the old one lists. */
+static char *dropped(const char *old_crl, const char *new_crl, int *old_n)
+{
+	tl_result r = tl_sh("for f in '%s' '%s'; do openssl crl -noout -text -in $f | "
+			    "sed -n 's/ *Serial Number: 0*//p' | sort > $f.serials; done; "
+			    "wc -l < '%s.serials'; comm -23 '%s.serials' '%s.serials'", old_crl,
+			    new_crl, old_crl, old_crl, new_crl);
+	char *nl = strchr(r.out, '\n'), *s = cd_strdup(nl ? nl + 1 : "?");
+
+	*old_n = atoi(r.out);
+	tl_free(&r);
+	return s;
+}
+
+/*
+ * Every revoked serial comes along, user or not: a CN that is no user name, a file that
+ * fails the signature check, a CA certificate, one without clientAuth, one only in the
+ * CRL, one revoked after the CRL, one of a user already in the home. certdesk's next
+ * CRL, and the one it publishes, still revoke everything the old CRL revoked.
+ */
+static void test_revocations_kept(void)
+{
+	char *src = oca_with(":"), *home = new_home(), *gone, dir[700], crl[800], repo[800];
+	const char *why[] = {
+		"2001 (", "CN 'John Doe' is not a usable user name; its revocation is imported",
+		"2002 (", "not signed by this CA; its revocation is imported without a user",
+		"2003 (", "it is a CA certificate",
+		"2004 (", "it lacks the clientAuth extended key usage; its revocation",
+		"revoked serial 2005: in the CRL but not in index.txt; its revocation is imported",
+		"2006 (", "(the deployed CRL lacks it: certdesk's next CRL lists it)",
+		"2007 (", "user dave is already in the home; its revocation is imported",
+		"certificate 1002, already in the home, is revoked in the source: recorded as "
+		"published (the deployed CRL lists it)",
+		"no user:      7 revocations kept in certdesk's CRLs without a user (1 not in the "
+		"deployed CRL)",
+	};
+	char *before, *after;
+	tl_result r;
+	int n;
+
+	r = sh_ok("first import", tl_cd(home, "import", "openssl-ca", src, "--apply", NULL));
+	tl_free(&r);
+	free(src);
+	src = oca_with(
+		"mk 2001 'John Doe' '" CLIENT "' && mk 2002 mallory '" CLIENT "' && "
+		"mk 2003 subca 'basicConstraints=critical,CA:TRUE|keyUsage=keyCertSign,cRLSign' && "
+		"mk 2004 noeku 'basicConstraints=CA:FALSE' && mk 2005 ghost '" CLIENT "' && "
+		"mk 2006 'Late Comer' '" CLIENT "' && mk 2007 dave '" CLIENT "' && "
+		"for s in 2001 2002 2003 2004 2005 2007; do rv $s || exit 1; done && "
+		"openssl ca -batch -config ca.cnf -gencrl -out crl.pem && rv 2006 && "
+		"sed -i '/\t2005\t/d' index.txt && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout m.key "
+		"-out newcerts/2002.pem -subj /CN=mallory -days 30 -set_serial 0x2002");
+	import_checked(home, src, why, sizeof why / sizeof *why,
+		       "imported: 0 users, 0 certificates, 7 revocations without a user");
+	r = tl_cd(home, "log", NULL);
+	expect_out(&r, "revocation of serial 2005 imported without a user: in the CRL but not");
+	tl_free(&r);
+
+	/* certdesk's next CRL: everything the old one held, and the one revoked since. */
+	snprintf(dir, sizeof dir, "%s", tl_tmpdir());
+	snprintf(crl, sizeof crl, "%s/next.pem", dir);
+	r = sh_ok("crl", tl_cd(home, "crl", "--out", crl, NULL));
+	tl_free(&r);
+	r = tl_sh("cd '%s' && openssl crl -noout -verify -in '%s' -CAfile cacert.pem 2>&1 && "
+		  "openssl crl -noout -text -in '%s' | grep -c 'Serial Number: 2006$'", src, crl,
+		  crl);
+	CU_ASSERT(tl_contains(r.out, "verify OK\n1\n"));
+	tl_free(&r);
+	snprintf(repo, sizeof repo, "%s/crl.pem", src);
+	gone = dropped(repo, crl, &n);
+	CU_ASSERT_EQUAL(n, 8); /* erin, frank and 2001..2005, 2007 */
+	CU_ASSERT_STRING_EQUAL(gone, "");
+	if (*gone)
+		fprintf(stderr, "dropped: %s\n", gone);
+	free(gone);
+
+	/* The CRL it publishes to the team's repository, the same. */
+	snprintf(repo, sizeof repo, "%s/crl.git", dir);
+	r = sh_ok("repository", tl_sh("git init -q --bare -b main '%s'", repo));
+	tl_free(&r);
+	r = sh_ok("config", tl_cd(home, "config", "crl.remote", repo, NULL));
+	tl_free(&r);
+	r = sh_ok("publish", tl_cd(home, "publish", NULL));
+	tl_free(&r);
+	r = tl_sh("git -C '%s' show main:crl.pem > '%s/published.pem'", repo, dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	snprintf(repo, sizeof repo, "%s/crl.pem", src);
+	snprintf(crl, sizeof crl, "%s/published.pem", dir);
+	gone = dropped(repo, crl, &n);
+	CU_ASSERT_EQUAL(n, 8);
+	CU_ASSERT_STRING_EQUAL(gone, "");
+	if (*gone)
+		fprintf(stderr, "dropped: %s\n", gone);
+	free(gone);
+
+	/* A second import adds nothing. */
+	before = snapshot(home);
+	r = tl_cd(home, "import", "openssl-ca", src, "--apply", NULL);
+	expect_out(&r, "imported: 0 users, 0 certificates, 0 revocations without a user");
+	tl_free(&r);
+	after = snapshot(home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	free(src);
+	free(home);
+}
+
+/* A home of the first release (schema 2) gains the table of orphan revocations. */
+static void test_schema_2_migrated(void)
+{
+	char *home = cd_strdup(tl_home()), *db = cd_asprintf("%s/certdesk.db", home);
+	tl_result r = tl_sh("sqlite3 '%s' 'DROP TABLE orphan_revocations; PRAGMA user_version = 2'",
+			    db);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	tl_free(&r);
+	r = sh_ok("list", tl_cd(home, "list", NULL));
+	tl_free(&r);
+	r = tl_sh("sqlite3 '%s' 'PRAGMA user_version; SELECT count(*) FROM orphan_revocations'", db);
+	CU_ASSERT_STRING_EQUAL(r.out, "4\n0\n");
+	tl_free(&r);
+	free(db);
+	free(home);
+}
+
+/* A CA certificate, or one a server would not take for client authentication, is no
+ * user: listed in the dry run with the reason, and left out. */
+static void test_not_client_certificates(void)
+{
+	char *src = oca_with(
+		"mk 3001 subca 'basicConstraints=critical,CA:TRUE|keyUsage=keyCertSign,cRLSign' && "
+		"mk 3002 noeku 'basicConstraints=CA:FALSE' && "
+		"mk 3003 webonly 'basicConstraints=CA:FALSE|extendedKeyUsage=serverAuth' && "
+		"mk 3004 anyeku 'extendedKeyUsage=anyExtendedKeyUsage' && "
+		"mk 3005 signer 'keyUsage=keyCertSign|extendedKeyUsage=clientAuth' && "
+		"mk 3006 gwen '" CLIENT "'");
+	char *home = new_home();
+	const char *users[] = {"subca", "noeku", "webonly", "anyeku", "signer"};
+	const char *why[] = {
+		"newcerts/3001.pem): it is a CA certificate (basicConstraints CA:TRUE or "
+		"keyCertSign), not a user's; skipped",
+		"newcerts/3002.pem): it lacks the clientAuth extended key usage; skipped",
+		"newcerts/3003.pem): it lacks the clientAuth extended key usage; skipped",
+		"newcerts/3004.pem): it lacks the clientAuth extended key usage; skipped",
+		"newcerts/3005.pem): it is a CA certificate",
+		"users:        4 new",
+	};
+	tl_result r;
+	size_t i;
+
+	import_checked(home, src, why, sizeof why / sizeof *why,
+		       "imported: 4 users, 4 certificates");
+	for (i = 0; i < sizeof users / sizeof *users; i++) {
+		char *row = row_of(home, users[i]);
+		CU_ASSERT_PTR_NULL(row);
+		free(row);
+	}
+	r = tl_cd(home, "show", "gwen", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	free(src);
+	free(home);
+}
+
+/* users as python3 reads `list --format json`, strictly as UTF-8: "user=email ..." in
+ * ascii(), or the error. */
+static char *json_emails(const char *home)
+{
+	static const char py[] =
+		"import sys, json\n"
+		"d = json.loads(sys.stdin.buffer.read().decode('utf-8', errors='strict'))\n"
+		"print(ascii(' '.join(sorted(u['user'] + '=' + u['email'] for u in d))))\n";
+	tl_result l = tl_cd(home, "--format", "json", "list", "--all", NULL);
+	tl_result r = tl_run(TL_ARGS("python3", "-c", py), l.out);
+	char *s = cd_asprintf("%s%s", r.out, r.status ? r.err : "");
+
+	tl_free(&l);
+	tl_free(&r);
+	return s;
+}
+
+/*
+ * Fields that create would refuse (control characters, invalid UTF-8, overlong, a text
+ * direction control, a bad country): listed in the dry run, imported empty, the original
+ * kept in the audit entry; JSON stays valid UTF-8, even for a database an older import
+ * wrote such bytes into.
+ */
+static void test_fields_validated(void)
+{
+	char long_email[400], script[2000], *src, *home = new_home(), *s, *db;
+	const char *why[] = {
+		"4001.pem): ou contains a control character (byte 6); imported with that field "
+		"empty (the original is kept in the audit entry)",
+		"4001.pem): org contains a control character (byte 3); imported with that field",
+		"4002.pem): email is not valid UTF-8; imported with that field empty",
+		"4003.pem): email is too long (302 bytes, at most 256); imported with that field",
+		"4004.pem): location contains a text direction control (byte 7); imported",
+		"4004.pem): invalid country 'de': expected two capital letters",
+		"users:        7 new",
+	};
+	tl_result r;
+
+	memset(long_email, 'g', 290);
+	snprintf(long_email + 290, sizeof long_email - 290, "@example.org");
+	snprintf(script, sizeof script,
+		 "mk 4001 eve '" CLIENT "|subjectAltName=email:eve@example.org' "
+		 "'OU=Sales\\nBcc|O=Ex\\tample|L=Berlin' && "
+		 "mk 4002 finn '" CLIENT "|subjectAltName=email:finn\\n\xff@example.org' && "
+		 "mk 4003 gail '" CLIENT "|subjectAltName=email:%s' && "
+		 "mk 4004 hank '" CLIENT "' 'L=Berlin\xe2\x80\xaex|C=de'", long_email);
+	src = oca_with(script);
+	import_checked(home, src, why, sizeof why / sizeof *why,
+		       "imported: 7 users, 7 certificates");
+
+	r = tl_cd(home, "show", "eve", NULL);
+	if ((s = strstr(r.out, "\nhistory:")))
+		*s = '\0'; /* the audit entries there quote the originals */
+	CU_ASSERT(r.status == 0 && tl_contains(r.out, "Berlin") && tl_contains(r.out, "eve@") &&
+		  !tl_contains(r.out, "Sales") && !tl_contains(r.out, "\n  org"));
+	tl_free(&r);
+	r = tl_cd(home, "show", "finn", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "log", "eve", NULL);
+	expect_out(&r, "O emptied (org contains a control character (byte 3)), it was \"Ex\\x09ample\"; "
+		   "OU emptied (ou contains a control character (byte 6)), it was "
+		   "\"Sales\\x0aBcc\"");
+	tl_free(&r);
+	r = tl_cd(home, "log", "finn", NULL);
+	expect_out(&r, "email emptied (email is not valid UTF-8), it was "
+		   "\"finn\\x0a\\xff@example.org\"");
+	tl_free(&r);
+	s = json_emails(home);
+	CU_ASSERT_STRING_EQUAL(s, "'dave=dave@example.org erin=erin@example.org eve=eve@example.org "
+				  "finn= frank=frank@example.org gail= hank='\n");
+	free(s);
+
+	/* A home an older import wrote broken bytes into: JSON still decodes. */
+	db = cd_asprintf("%s/certdesk.db", home);
+	r = tl_sh("sqlite3 '%s' \"UPDATE users SET email = CAST(X'66FF6E6E0A40782E6F7267' AS "
+		  "TEXT) WHERE name = 'finn'\"", db);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	s = json_emails(home);
+	CU_ASSERT(tl_contains(s, " finn=f\\ufffdnn\\n@x.org "));
+	if (!tl_contains(s, " finn=f\\ufffdnn\\n@x.org "))
+		fprintf(stderr, "json: %s\n", s);
+	free(s);
+	free(db);
+	free(src);
 	free(home);
 }
 
@@ -624,6 +935,10 @@ int main(void)
 		{"refusals: other CA, wrong key, missing, malformed, not PEM", test_refusals},
 		{"a certificate of another CA is listed and skipped", test_foreign_certificate},
 		{"a user already in the home is a conflict", test_conflict},
+		{"every revoked serial stays in certdesk's CRLs", test_revocations_kept},
+		{"a schema 2 database gains the orphan revocations", test_schema_2_migrated},
+		{"CA and non-clientAuth certificates are not users", test_not_client_certificates},
+		{"fields create would refuse are emptied and recorded", test_fields_validated},
 		{"passphrase-protected CA key", test_passphrase},
 		CU_TEST_INFO_NULL,
 	};

@@ -81,6 +81,30 @@ static void test_encode_line_breaks(void)
 	check_enc("a\r\nb", 0, "a%0D%0Ab");
 }
 
+/* Each lone CR or LF becomes six bytes; a value of nothing else must still fit. */
+static void test_encode_bare_line_breaks(void)
+{
+	/* "\n\r" is two breaks, one LF and one CR, not one CRLF. */
+	static const char *const breaks[] = {"\n", "\r", "\n\rx"};
+	size_t i, k, n = 3000;
+
+	for (k = 0; k < sizeof breaks / sizeof breaks[0]; k++) {
+		cd_buf in = {0}, want = {0};
+		char *got;
+
+		for (i = 0; i < n; i++) {
+			cd_buf_puts(&in, breaks[k]);
+			cd_buf_puts(&want, k == 2 ? "%0D%0A%0D%0Ax" : "%0D%0A");
+		}
+		got = links_encode(in.s, 1);
+		CU_ASSERT_EQUAL(strlen(got), want.len);
+		CU_ASSERT_STRING_EQUAL(got, want.s);
+		free(got);
+		cd_buf_free(&in);
+		cd_buf_free(&want);
+	}
+}
+
 static void test_encode_rfc6068_examples(void)
 {
 	char *subj = links_encode("mailto example", 1);
@@ -316,6 +340,39 @@ static void test_make_mail_address(void)
 	}
 }
 
+/* A body of bare line breaks and a value of nothing else (an old record's email): the
+ * whole link, not a heap overflow (the sanitizer build aborts on one). */
+static void test_make_mail_line_breaks(void)
+{
+	cd_buf body = {0}, email = {0}, crlf = {0}, want = {0};
+	links_config c;
+	links_vars vars = jdoe;
+	char *mail, *err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 2000; i++) {
+		cd_buf_putc(&body, '\n');
+		cd_buf_putc(&email, '\r');
+		cd_buf_puts(&crlf, "%0D%0A");
+	}
+	cd_buf_puts(&body, "{email}.\n");
+	c = config_for(tmpl_dir(NULL, NULL, "s\n", body.s));
+	vars.email = email.s;
+	cd_buf_printf(&want, "mailto:%s?subject=s&body=%s%s.", crlf.s, crlf.s, crlf.s);
+	err = make_capturing(&c, &vars, NULL, &mail, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(strlen(mail), want.len);
+	CU_ASSERT_STRING_EQUAL(mail, want.s);
+	CU_ASSERT(tl_contains(err, "mail link")); /* far over 2,000 characters */
+	free(err);
+	free(mail);
+	cd_buf_free(&body);
+	cd_buf_free(&email);
+	cd_buf_free(&crlf);
+	cd_buf_free(&want);
+}
+
 static void test_make_template_errors(void)
 {
 	const char *dir = tmpl_dir("t\n", "d\n", "s\n", "Dear {nmae},\n");
@@ -538,6 +595,7 @@ static CU_TestInfo encode_tests[] = {
 	{"reserved and other ASCII encoded", test_encode_reserved},
 	{"UTF-8 bytes encoded, uppercase hex", test_encode_utf8},
 	{"line breaks: CRLF in mailto", test_encode_line_breaks},
+	{"thousands of bare CR and LF", test_encode_bare_line_breaks},
 	{"RFC 6068 examples", test_encode_rfc6068_examples},
 	CU_TEST_INFO_NULL,
 };
@@ -556,6 +614,7 @@ static CU_TestInfo make_tests[] = {
 	{"title must be one line", test_make_title_one_line},
 	{"one trailing newline stripped", test_make_strips_one_newline},
 	{"mailto address encoding", test_make_mail_address},
+	{"bare line breaks in a template and a value", test_make_mail_line_breaks},
 	{"template errors name the file", test_make_template_errors},
 	{"warning over 2000 characters", test_make_long_warning},
 	{"shipped templates decode with python3", test_shipped_templates_decode},
