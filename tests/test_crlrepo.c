@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,9 +231,9 @@ static void test_competing_push(void)
 	/* A teammate pushes first, with the git binary. */
 	free(sh_ok("cd %s/work && " GIT " pull -q 2>&1 && echo theirs > notes.txt && " GIT " add notes.txt && "
 		   GIT " commit -qm 'Team notes' && " GIT " push -q origin main 2>&1", base));
-	CU_ASSERT_EQUAL(crlrepo_push(r, mine, "main", 0), -1);
-	CU_ASSERT(tl_contains(cd_errmsg(), "rejected") || tl_contains(cd_errmsg(), "non-fast-forward") ||
-		  tl_contains(cd_errmsg(), "fetch first"));
+	/* The one refusal worth a fetch and a rebuild, told apart from every other. */
+	CU_ASSERT_EQUAL(crlrepo_push(r, mine, "main", 0), CRLREPO_BEHIND);
+	CU_ASSERT(tl_contains(cd_errmsg(), "non-fast-forward"));
 	s = sh_ok("git -C %s log --format=%%s -1 main", remote);
 	CU_ASSERT_STRING_EQUAL(s, "Team notes\n");
 	free(s);
@@ -275,7 +276,7 @@ static void test_force_pending(void)
 	CU_ASSERT_STRING_EQUAL(s, a);
 	free(s);
 	/* b is a sibling of a: only a forced push may replace it. */
-	CU_ASSERT_EQUAL(crlrepo_push(r, b, "certdesk/pending", 0), -1);
+	CU_ASSERT_EQUAL(crlrepo_push(r, b, "certdesk/pending", 0), CRLREPO_BEHIND);
 	CU_ASSERT(tl_contains(cd_errmsg(), "rejected"));
 	push_ok(r, b, "certdesk/pending", 1);
 	s = sh_line("git -C %s rev-parse certdesk/pending", remote, NULL);
@@ -509,6 +510,24 @@ static char *start_daemon(const char *base, pid_t *pid)
 	return NULL;
 }
 
+/* base/remote.git over git://, with a pre-receive hook running script (shell lines). */
+static char *serve_refusing(const char *base, const char *script, pid_t *pid, char **port)
+{
+	char *hook = cd_asprintf("%s/remote.git/hooks/pre-receive", base);
+	FILE *f = fopen(hook, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "#!/bin/sh\n%s\nexit 1\n", script);
+	fclose(f);
+	chmod(hook, 0755);
+	free(hook);
+	*port = start_daemon(base, pid);
+	if (!*port)
+		stop_child(*pid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*port);
+	return cd_asprintf("git://127.0.0.1:%s/remote.git", *port);
+}
+
 /* A server's own refusal (a hook) reaches us as a per-ref status, not a failed call. */
 static void test_server_rejects(void)
 {
@@ -518,20 +537,18 @@ static void test_server_rejects(void)
 	int exists = 1;
 	pid_t dpid;
 
-	free(sh_ok("printf '#!/bin/sh\necho CRL pushes need review >&2\nexit 1\n' > %s/hooks/pre-receive"
-		   " && chmod +x %s/hooks/pre-receive", remote, remote));
-	port = start_daemon(base, &dpid);
-	if (!port)
-		stop_child(dpid);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(port);
-	url = cd_asprintf("git://127.0.0.1:%s/remote.git", port);
+	url = serve_refusing(base, "echo CRL pushes need review >&2\nprintf '\\033[2Jsee T9\\n' >&2",
+			     &dpid, &port);
 	r = open_ok(base, url);
 	CU_ASSERT_EQUAL(crlrepo_fetch(r, "main", &exists, tip), 0);
 	CU_ASSERT_EQUAL(exists, 0);
 	commit_ok(r, "", "crl.pem", "over the wire\n", "Root\n\nBug: T600", c);
+	/* Refused, not behind: the server's words, on one line, without its escapes. */
 	CU_ASSERT_EQUAL(crlrepo_push(r, c, "main", 0), -1);
-	CU_ASSERT(tl_contains(cd_errmsg(), "rejected"));
+	CU_ASSERT(tl_contains(cd_errmsg(), "the server rejected the push of main"));
 	CU_ASSERT(tl_contains(cd_errmsg(), "hook declined"));
+	CU_ASSERT(tl_contains(cd_errmsg(), "CRL pushes need review / ?[2Jsee T9"));
+	CU_ASSERT(!strchr(cd_errmsg(), '\n') && !strchr(cd_errmsg(), '\033'));
 	s = sh_ok("git -C %s for-each-ref", remote);
 	CU_ASSERT_STRING_EQUAL(s, "");
 	free(s);
