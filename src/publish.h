@@ -42,6 +42,9 @@ typedef struct {
 	int dry_run;             /* list ready and held, change nothing */
 	publish_report_fn report; /* may be NULL */
 	void *ctx;
+	/* Receives what went wrong although the run goes on (a stale lock removed, a CRL
+	 * someone else put on the branch). NULL: report gets it, after "warning: ". */
+	publish_report_fn warn;
 } publish_opts;
 
 typedef struct {

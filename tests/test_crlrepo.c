@@ -567,6 +567,79 @@ static void test_server_rejects(void)
 	free(base);
 }
 
+static long count_of(const char *hay, const char *needle)
+{
+	long n = 0;
+
+	while ((hay = strstr(hay, needle)))
+		n++, hay += strlen(needle);
+	return n;
+}
+
+/* A home of the real binary with one ready revocation, publishing to url. */
+static char *home_with_revocation(const char *base, const char *url)
+{
+	char *home = cd_asprintf("%s/cd", base), *out = cd_asprintf("%s/out", base);
+	tl_result r;
+
+	free(sh_ok("mkdir -p %s", out));
+	r = tl_cd(home, "init", "--cn", "Hook CA", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "create", "kim", "--name", "Kim", "--email", "kim@example.org", "--out",
+		  out, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "revoke", "kim", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "config", "crl.remote", url, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	free(out);
+	return home;
+}
+
+/* Through publish: a refusal is said once with the server's words, never retried as if
+ * someone had pushed first, and nothing is recorded. */
+static void test_publish_refused_by_hook(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *port, *url, *home, *before, *after;
+	tl_result r;
+	pid_t dpid;
+
+	url = serve_refusing(base, "echo CRL pushes need review: see T77 >&2", &dpid, &port);
+	home = home_with_revocation(base, url);
+	before = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+	CU_ASSERT(tl_contains(r.err, "the server rejected the push of main"));
+	CU_ASSERT(tl_contains(r.err, "CRL pushes need review: see T77"));
+	CU_ASSERT(!tl_contains(r.err, "gave up") && !tl_contains(r.out, "pushed to main first"));
+	CU_ASSERT_EQUAL(count_of(r.out, "committed "), 1);
+	tl_free(&r);
+	after = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(after);
+	after = sh_ok("git -C %s for-each-ref", remote);
+	CU_ASSERT_STRING_EQUAL(after, "");
+	free(after);
+
+	free(sh_ok("rm %s/hooks/pre-receive", remote));
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "published 1 revocation"));
+	tl_free(&r);
+	stop_child(dpid);
+	free(before);
+	free(home);
+	free(url);
+	free(port);
+	free(remote);
+	free(base);
+}
+
 struct walk_log {
 	char ids[8][41];
 	char msgs[8][64];
@@ -686,6 +759,7 @@ static CU_TestInfo repo_tests[] = {
 	{"unreachable and missing remotes", test_unreachable_remotes},
 	{"credentials are never prompted for", test_credentials_never_prompt},
 	{"server-side rejection over git://", test_server_rejects},
+	{"publish: a hook's refusal is reported, not retried", test_publish_refused_by_hook},
 	{"first-parent walk and ancestry", test_walk_and_descends},
 	{"invalid arguments", test_bad_arguments},
 	CU_TEST_INFO_NULL,
