@@ -23,9 +23,12 @@
 
 #define PUSH_ATTEMPTS 5
 #define REVOKE_SUBJECT "Revoke client certificate of "
+#define HELD_SUBJECT "Held for review: revoke client certificate of "
 #define REFRESH_SUBJECT "Refresh CRL (next update "
 #define INITIAL_SUBJECT "Initial CRL (next update "
 #define REPLACE_SUBJECT "Replace the CRL changed outside certdesk (next update "
+/* The review branch's listing of held revocations, next to the CRL file. */
+#define HELD_SUFFIX ".pending.txt"
 #define CA_WARN_DAYS 90
 
 /* ---- the plan ---- */
@@ -752,14 +755,16 @@ static char *revoke_message(const publish_item *it)
 	date_of(it->not_before, issued);
 	date_of(it->not_after, ends);
 	date_of(it->revoke_at, sched);
-	cd_buf_printf(&b, REVOKE_SUBJECT "%s (serial %s)\n\n", it->user, it->serial);
+	cd_buf_printf(&b, "%s%s (serial %s)\n\n", it->ready ? REVOKE_SUBJECT : HELD_SUBJECT,
+		      it->user, it->serial);
 	cd_buf_printf(&b, "%s: %s.\nReason code: %s.\n\n", it->ready ? "Ready" : "Held",
 		      words, ca_reason_name(it->reason));
 	cd_buf_printf(&b, "Issued: %s\nExpires: %s\nRevocation scheduled: %s\n", issued, ends,
 		      sched);
 	if (!it->ready)
 		cd_buf_printf(&b, "\nHeld for review only: this commit is not on the published "
-			      "branch.\n");
+			      "branch, and it changes no CRL: it adds the revocation to the "
+			      "listing of held ones.\n");
 	if (it->task)
 		cd_buf_printf(&b, "\nBug: %s\n", it->task);
 	return cd_buf_take(&b);
@@ -915,37 +920,75 @@ static int publish_main(struct pub *p)
 	return 0;
 }
 
-/* The review branch: the published tip plus one commit per held revocation. */
-static int publish_pending(struct pub *p)
+/* One held revocation in the review branch's listing. */
+static void held_line(cd_buf *b, const publish_item *it)
 {
+	char words[256], sched[16], ends[16];
+
+	why_words(it, words, sizeof words);
+	date_of(it->revoke_at, sched);
+	date_of(it->not_after, ends);
+	cd_buf_printf(b, "%s %s: scheduled %s, expires %s, reason %s%s%s; held: %s\n",
+		      it->serial, it->user, sched, ends, ca_reason_name(it->reason),
+		      it->task ? ", task " : "", it->task ? it->task : "", words);
+}
+
+/*
+ * The review branch: the published tip plus one commit per held revocation, each adding
+ * it to a plain-text listing. No CRL is signed for it: a CRL there would use a CRL
+ * Number that the next published CRL uses again, and any server given that branch would
+ * take it as superseding the published one and reject certificates still in use.
+ */
+static int held_commits(struct pub *p, const char *path)
+{
+	cd_buf text = {0};
+	char out[41];
 	size_t i;
 	int rc = 0;
 
-	if (!p->tip[0])
-		return 0;
-	memcpy(p->head, p->tip, 41);
-	p->commits = 0;
+	cd_buf_printf(&text, "# Revocations certdesk holds for review. None of them is published, "
+		      "and this file is not a CRL:\n# the CRL is %s, as on %s, where certdesk "
+		      "publishes each of these once it is ready.\n", p->path, p->branch);
 	for (i = 0; i < p->plan.n && rc == 0; i++) {
 		publish_item *it = &p->plan.items[i];
 		char *msg;
 
 		if (it->ready)
 			continue;
-		list_add(&p->list, it->serial, it->revoke_at, it->reason);
+		held_line(&text, it);
 		msg = revoke_message(it);
-		rc = commit_crl(p, msg);
+		p->sig.when = cd_now();
+		rc = crlrepo_commit(p->repo, p->head, path, text.s, text.len, msg, &p->sig, out);
 		free(msg);
+		if (rc == 0)
+			memcpy(p->head, out, 41), p->commits++;
 	}
+	cd_buf_free(&text);
+	return rc;
+}
+
+static int publish_pending(struct pub *p)
+{
+	char *path;
+	int rc;
+
+	if (!p->tip[0])
+		return 0;
+	memcpy(p->head, p->tip, 41);
+	p->commits = 0;
+	path = cd_asprintf("%s" HELD_SUFFIX, p->path);
+	rc = held_commits(p, path);
 	if (rc == 0)
 		rc = crlrepo_push(p->repo, p->head, PUBLISH_PENDING_BRANCH, 1);
 	if (rc < 0)
-		return cd_err("the revocations are published, but the review branch %s could not "
-			      "be updated: %s", PUBLISH_PENDING_BRANCH, cd_errmsg());
-	p->res->held = p->commits;
-	if (p->commits)
-		say(p, "review branch %s: %zu held revocation%s on top of %s",
-		    PUBLISH_PENDING_BRANCH, p->commits, p->commits == 1 ? "" : "s", p->branch);
-	return 0;
+		cd_err("the revocations are published, but the review branch %s could not be "
+		       "updated: %s", PUBLISH_PENDING_BRANCH, cd_errmsg());
+	else if ((p->res->held = p->commits))
+		say(p, "review branch %s: %zu held revocation%s listed in %s on top of %s",
+		    PUBLISH_PENDING_BRANCH, p->commits, p->commits == 1 ? "" : "s", path,
+		    p->branch);
+	free(path);
+	return rc < 0 ? -1 : 0;
 }
 
 static void report_outcome(struct pub *p)
@@ -989,8 +1032,6 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 	if (reload(&p) < 0 || publish_main(&p) < 0 || reload(&p) < 0)
 		goto out;
 	report_outcome(&p);
-	if (store_crl_next_number(d->st, &p.number) < 0)
-		goto out;
 	rc = publish_pending(&p);
 out:
 	if (lock >= 0)

@@ -13,7 +13,8 @@
 
 #include "desk.h"
 
-/* The review branch, force-pushed at every publish: published tip + held revocations. */
+/* The review branch, force-pushed at every publish: the published tip, plus one commit
+ * per held revocation listing it in a text file (never a CRL). */
 #define PUBLISH_PENDING_BRANCH "certdesk/pending"
 
 /* One scheduled revocation, ready or held, as of d->now. */

@@ -176,10 +176,18 @@ static void test_scenario(void)
 	crl = remote_crl(&e, "main");
 	CU_ASSERT(!lists(crl, a) && !lists(crl, b));
 	free(crl);
-	/* The review branch's CRL holds the held ones; it is for review, not deployment. */
-	crl = remote_crl(&e, "certdesk/pending");
-	CU_ASSERT(lists(crl, a) && lists(crl, b));
-	free(crl);
+	/* The review branch lists the held ones in a text file no server loads as a CRL;
+	 * its CRL file is the published one. */
+	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt", e.remote);
+	CU_ASSERT(tl_contains(h, a) && tl_contains(h, b) && tl_contains(h, "not a CRL"));
+	free(h);
+	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt | openssl crl -noout "
+		   "2>/dev/null || echo refused", e.remote);
+	CU_ASSERT_STRING_EQUAL(h, "refused\n");
+	free(h);
+	h = sh_out("git -C %s diff --name-only main certdesk/pending", e.remote);
+	CU_ASSERT_STRING_EQUAL(h, "crl.pem.pending.txt\n");
+	free(h);
 
 	free(CD_OK(&e, "applied", "alice"));
 	out = publish_ok(&e);
@@ -582,6 +590,42 @@ static void test_ca_signed_crls(void)
 	free(v);
 }
 
+/* Every CRL ever pushed, on any branch: no CRL Number names two different CRLs. */
+static void note_crl_numbers(env *e)
+{
+	free(sh_out("cd %s && for c in $(git rev-list --all); do b=$(git rev-parse -q --verify "
+		    "$c:crl.pem) && echo \"$(git cat-file blob $b | openssl crl -noout -crlnumber) "
+		    "$b\"; done >> %s/numbers; sort -u -o %s/numbers %s/numbers", e->remote, e->base,
+		    e->base, e->base));
+}
+
+static void test_one_number_one_crl(void)
+{
+	env e;
+	char a[80], na[80], b[80], nb[80], *v;
+
+	env_new(&e, 0);
+	create_user(&e, "carl", "365", a);
+	create_user(&e, "dina", "365", b);
+	free(publish_ok(&e));
+	renew_user(&e, "carl", na);
+	renew_user(&e, "dina", nb);
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	free(CD_OK(&e, "applied", "carl"));
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	free(CD_OK(&e, "applied", "dina"));
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	v = sh_out("cut -d' ' -f1 %s/numbers | uniq -d", e.base);
+	CU_ASSERT_STRING_EQUAL(v, "");
+	free(v);
+	v = sh_out("wc -l < %s/numbers", e.base);
+	CU_ASSERT_STRING_EQUAL(v, "3\n");
+	free(v);
+}
+
 /* Lock files left by a publish killed after its push (the remote has the commits, the
  * database does not): removed, each said on stderr, and the push is recorded. */
 static void test_stale_locks(void)
@@ -904,6 +948,7 @@ int main(void)
 		{"CRL file changed by someone else: replaced", test_foreign_crl_change},
 		{"a forged CRL under a revoking subject is not ours", test_forged_crl},
 		{"CRLs signed with the CA key: kept or replaced", test_ca_signed_crls},
+		{"one CRL Number, one CRL, the review branch too", test_one_number_one_crl},
 		{"stale lock files after a kill: removed, push recorded", test_stale_locks},
 		{"a half-made clone is completed, a foreign one refused", test_half_made_clone},
 		{"ca_crl_read: ours, another key's, junk", test_crl_read},
