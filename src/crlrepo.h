@@ -10,10 +10,11 @@ typedef struct crlrepo crlrepo;
 /* Opens (creating when missing) a bare repository at dir whose "origin" is url
  * (a path, or any URL libgit2 can fetch from and push to). */
 int crlrepo_open(const char *dir, const char *url, crlrepo **out);
-/* The same for the one process that holds the home's publish lock, which may repair the
- * clone an interrupted run left: lock files of libgit2's found there are stale and are
- * removed, and a clone whose creation was cut short (no HEAD yet) is completed. note
- * receives one line per repair. */
+/* The same for the one process that holds the home's publish lock, which may repair
+ * what an interrupted run left: lock files of libgit2's in the clone are stale and are
+ * removed, and so is the ref lock a killed push left in a remote that is a path; a
+ * clone whose creation was cut short (no HEAD yet) is completed. note receives one line
+ * per repair. */
 typedef void (*crlrepo_note_fn)(void *ctx, const char *line);
 int crlrepo_open_repair(const char *dir, const char *url, crlrepo_note_fn note, void *ctx,
 			crlrepo **out);
