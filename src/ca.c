@@ -1247,27 +1247,109 @@ static int crl_number(X509_CRL *crl, int64_t *out)
 	return rc;
 }
 
-int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info)
+static X509_CRL *pem_to_crl(const char *pem, size_t len)
 {
 	BIO *b = mem_bio(pem, len);
 	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
-	const ASN1_TIME *next;
-	int rc = -1;
 
-	memset(info, 0, sizeof *info);
 	BIO_free(b);
 	if (!crl)
-		return ssl_err("cannot parse PEM CRL");
-	next = X509_CRL_get0_nextUpdate(crl);
-	if (asn1_time_epoch(X509_CRL_get0_lastUpdate(crl), &info->this_update) == 0 &&
-	    (!next || asn1_time_epoch(next, &info->next_update) == 0) &&
-	    crl_number(crl, &info->number) == 0) {
-		int k = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
-		info->entries = k > 0 ? (size_t)k : 0;
+		ssl_err("cannot parse PEM CRL");
+	return crl;
+}
+
+static int crl_info(X509_CRL *crl, ca_crl_info *info)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+	int k;
+
+	memset(info, 0, sizeof *info);
+	if (asn1_time_epoch(X509_CRL_get0_lastUpdate(crl), &info->this_update) < 0 ||
+	    (next && asn1_time_epoch(next, &info->next_update) < 0) ||
+	    crl_number(crl, &info->number) < 0)
+		return -1;
+	k = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	info->entries = k > 0 ? (size_t)k : 0;
+	return 0;
+}
+
+int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info)
+{
+	X509_CRL *crl = pem_to_crl(pem, len);
+	int rc = crl ? crl_info(crl, info) : -1;
+
+	if (!crl)
+		memset(info, 0, sizeof *info);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+/* Issued by this CA's name and signed with its key. */
+static int crl_ours(const ca *c, X509_CRL *crl)
+{
+	int ok = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) == 0 &&
+		 X509_CRL_verify(crl, X509_get0_pubkey(c->cert)) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+/* One entry as ca_sign_crl takes it: no reasonCode is "unspecified" (RFC 5280 5.3.1). */
+static int crl_entry_read(X509_REVOKED *rev, ca_revoked *out)
+{
+	ASN1_ENUMERATED *why;
+	char hex[80];
+	int crit = 0, rc;
+
+	if (serial_hex(X509_REVOKED_get0_serialNumber(rev), hex) < 0 ||
+	    asn1_time_epoch(X509_REVOKED_get0_revocationDate(rev), &out->revoked_at) < 0)
+		return -1;
+	why = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL);
+	rc = !why && crit != -1 ? ssl_err("invalid reason code in a CRL entry") : 0;
+	out->reason = why ? (int)ASN1_ENUMERATED_get(why) : CA_REASON_UNSPECIFIED;
+	out->serial = cd_strdup(hex);
+	ASN1_ENUMERATED_free(why);
+	return rc;
+}
+
+static int crl_entries_read(X509_CRL *crl, ca_crl_contents *out)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	int i, k = sk_X509_REVOKED_num(revs);
+
+	out->v = cd_malloc((k > 0 ? (size_t)k : 1) * sizeof *out->v);
+	for (i = 0; i < k; i++) {
+		if (crl_entry_read(sk_X509_REVOKED_value(revs, i), &out->v[out->n]) < 0)
+			return -1;
+		out->n++;
+	}
+	return 0;
+}
+
+int ca_crl_read(const ca *c, const char *pem, size_t len, ca_crl_contents *out)
+{
+	X509_CRL *crl = pem_to_crl(pem, len);
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (crl && crl_info(crl, &out->info) == 0 && crl_entries_read(crl, out) == 0) {
+		out->ours = crl_ours(c, crl);
 		rc = 0;
 	}
 	X509_CRL_free(crl);
+	if (rc < 0)
+		ca_crl_contents_free(out);
 	return rc;
+}
+
+void ca_crl_contents_free(ca_crl_contents *cc)
+{
+	size_t i;
+
+	for (i = 0; i < cc->n; i++)
+		free((char *)cc->v[i].serial);
+	free(cc->v);
+	memset(cc, 0, sizeof *cc);
 }
 
 /* ---- certificates ---- */
@@ -1329,16 +1411,9 @@ void ca_cert_info_free(ca_cert_info *info)
 
 int ca_crl_signed_by(const ca *c, const char *pem, size_t len)
 {
-	BIO *b = mem_bio(pem, len);
-	X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
-	int ok;
+	X509_CRL *crl = pem_to_crl(pem, len);
+	int ok = crl ? crl_ours(c, crl) : -1;
 
-	BIO_free(b);
-	if (!crl)
-		return ssl_err("cannot parse PEM CRL");
-	ok = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) == 0 &&
-	     X509_CRL_verify(crl, X509_get0_pubkey(c->cert)) == 1;
-	ERR_clear_error();
 	X509_CRL_free(crl);
 	return ok;
 }

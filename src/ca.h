@@ -83,6 +83,18 @@ typedef struct {
 } ca_crl_info;
 int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info);
 
+/* A CRL read back to be judged (publish meets CRLs it did not necessarily sign): ours is 1
+ * when this CA issued and signed it; v holds its entries as ca_sign_crl takes them (an
+ * absent reasonCode is CA_REASON_UNSPECIFIED). -1 when it is not a readable CRL. */
+typedef struct {
+	int ours;
+	ca_crl_info info;
+	ca_revoked *v; /* serials malloc'd */
+	size_t n;
+} ca_crl_contents;
+int ca_crl_read(const ca *c, const char *pem, size_t len, ca_crl_contents *out);
+void ca_crl_contents_free(ca_crl_contents *cc);
+
 /* Fields of a PEM certificate, for import and for checks. Strings are malloc'd, "" when
  * absent; email is the subjectAltName email, else the subject's emailAddress. */
 typedef struct {

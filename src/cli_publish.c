@@ -60,6 +60,17 @@ static void print_line(void *ctx, const char *line)
 	free(clean);
 }
 
+/* What went wrong although the run goes on: stderr, so that cron mails it apart. */
+static void print_warning(void *ctx, const char *line)
+{
+	char *clean = cd_sanitize(line);
+
+	(void)ctx;
+	fflush(stdout);
+	fprintf(stderr, "certdesk: warning: %s\n", clean);
+	free(clean);
+}
+
 static const char *const plan_cols[] = {"state", "user", "serial", "task", "scheduled",
 					"expires", "reason", "why"};
 
@@ -92,7 +103,7 @@ int cli_publish(cli_ctx *c)
 {
 	opt o[] = {{"dry-run", 0}, {0}};
 	const char *pos[1];
-	publish_opts po = {0, print_line, NULL};
+	publish_opts po = {0, print_line, NULL, print_warning};
 	publish_result res;
 	desk d;
 	int n, rc;

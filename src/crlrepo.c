@@ -8,11 +8,15 @@
 #include "crlrepo.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "git2dl.h"
 
@@ -25,6 +29,7 @@
 
 struct crlrepo {
 	git_repository *repo;
+	char *dir;    /* the clone */
 	char *url;    /* as configured */
 	char *shown;  /* url without a password, for messages */
 	char *secret; /* the password in url, scrubbed from messages; NULL when none */
@@ -37,6 +42,7 @@ struct crlrepo {
 struct cr_net {
 	int agent_tried, url_has_password;
 	char rejected[256];
+	cd_buf said; /* what the server printed (its hooks' output), for a refusal */
 };
 
 static const char *cr_git_msg(void)
@@ -159,32 +165,140 @@ static int cr_lookup_commit(crlrepo *r, const char *hex, git_commit **out)
 	return rc;
 }
 
-/* Refuses to make a repository inside a directory that holds something else. */
-static int cr_dir_empty(const char *dir)
+/* 1 when every entry of dir passes keep (so an empty one does); 0 when unreadable. */
+static int cr_dir_only(const char *dir, int (*keep)(const char *name))
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	int empty = 1;
+	int all = 1;
 
 	if (!d)
 		return 0;
-	while (empty && (e = readdir(d)))
+	while (all && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
+			all = keep(e->d_name);
 	closedir(d);
-	return empty;
+	return all;
 }
 
-static int cr_open_repo(const char *dir, git_repository **repo)
+static int cr_no_name(const char *name)
 {
+	(void)name;
+	return 0;
+}
+
+static int cr_ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* libgit2 writes a file of the repository's own directory as _git2_XXXXXX first. */
+static int cr_git_temp(const char *name)
+{
+	return !strncmp(name, "_git2_", 6);
+}
+
+/* What creating a bare repository puts in its directory (HEAD comes last). */
+static int cr_git_name(const char *name)
+{
+	static const char *const names[] = {"config", "description", "hooks", "info", "objects",
+					    "refs", "branches", "logs", "packed-refs", NULL};
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return cr_ends_with(name, ".lock") || cr_git_temp(name);
+}
+
+static void cr_note(crlrepo_note_fn note, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cr_note(crlrepo_note_fn note, void *ctx, const char *fmt, ...)
+{
+	cd_buf b = {0};
+	va_list ap;
+
+	if (!note)
+		return;
+	va_start(ap, fmt);
+	cd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	note(ctx, b.s);
+	cd_buf_free(&b);
+}
+
+static int cr_drop(const char *what, const char *path, crlrepo_note_fn note, void *ctx)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return cd_err("cannot remove the stale %s %s: %s", what, path, strerror(errno));
+	cr_note(note, ctx, "removed the stale %s %s, left by an interrupted publish", what, path);
+	return 0;
+}
+
+/*
+ * Only the process holding the home's publish lock writes the clone, so a lock file of
+ * libgit2's found there was left by a run that was killed, and so was a temporary file
+ * of the top directory: removed, each one reported. Objects are written under temporary
+ * names, never locked, and unused ones harm nothing: that tree is skipped.
+ */
+static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	int rc = 0;
+
+	if (!d)
+		return depth ? 0 : cd_err("cannot read %s: %s", dir, strerror(errno));
+	while (rc == 0 && (e = readdir(d))) {
+		char *path;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    (depth == 0 && !strcmp(e->d_name, "objects")))
+			continue;
+		path = cd_asprintf("%s/%s", dir, e->d_name);
+		if (lstat(path, &st) < 0)
+			;
+		else if (S_ISDIR(st.st_mode) && depth < 16)
+			rc = cr_clear_locks(path, note, ctx, depth + 1);
+		else if (S_ISREG(st.st_mode) && cr_ends_with(e->d_name, ".lock"))
+			rc = cr_drop("lock file", path, note, ctx);
+		else if (S_ISREG(st.st_mode) && depth == 0 && cr_git_temp(e->d_name))
+			rc = cr_drop("temporary file", path, note, ctx);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cr_open_repo(const char *dir, crlrepo_note_fn note, void *ctx, int repair,
+			git_repository **repo)
+{
+	int made;
+
 	if (cd_mkdir_p(dir, 0700) < 0)
 		return -1;
 	if (git_repository_open_bare(repo, dir) == 0)
-		return 0;
-	if (!cr_dir_empty(dir))
-		return cr_fail(NULL, "not a git repository, and not empty");
+		return repair ? cr_clear_locks(dir, note, ctx, 0) : 0;
+	/* A clone whose creation was cut short has no HEAD yet, only what git makes. */
+	made = !cr_dir_only(dir, cr_no_name);
+	if (made && !cr_dir_only(dir, cr_git_name))
+		return cd_err("not a git repository, and it holds files certdesk did not put there: "
+			      "move it away, and the next publish clones the CRL repository afresh");
+	if (made && !repair)
+		return cd_err("the CRL repository's creation was interrupted: 'certdesk publish' "
+			      "completes it");
+	if (made && cr_clear_locks(dir, note, ctx, 0) < 0)
+		return -1;
 	if (git_repository_init(repo, dir, 1) < 0)
-		return cr_fail(NULL, "cannot create the CRL repository");
+		return cd_err("cannot create the CRL repository here: %s; publish again once that "
+			      "is fixed (space freed, permissions), or move the directory away",
+			      cr_git_msg());
+	if (made)
+		cr_note(note, ctx, "completed the CRL repository %s, whose creation was interrupted",
+			dir);
 	return 0;
 }
 
@@ -324,7 +438,71 @@ static int cr_save(crlrepo *r)
 	return 0;
 }
 
-int crlrepo_open(const char *dir, const char *url, crlrepo **out)
+/*
+ * A push to a path is libgit2 writing that repository itself: killed midway, it leaves
+ * the ref's lock file there, and every later push to the branch (certdesk's, or a
+ * teammate's git) fails on it. So the lock files such a push may take are written down
+ * next to the clone first, and struck off when it returns; found by a later run, which
+ * holds the publish lock, they are the dead push's and are removed.
+ */
+static char *cr_marker(const crlrepo *r)
+{
+	return cd_asprintf("%s.pushing", r->dir);
+}
+
+static int cr_mark_push(const crlrepo *r, const char *branch)
+{
+	const char *local = cr_local_path(r->url);
+	char *path, *marker, *text;
+	int fd, rc = 0;
+
+	/* Absolute, as the next run may start elsewhere; a path that does not resolve
+	 * fails the push anyway. */
+	if (!local || !(path = realpath(local, NULL)))
+		return 0;
+	marker = cr_marker(r);
+	text = cd_asprintf("%s/refs/heads/%s.lock\n%s/.git/refs/heads/%s.lock\n", path, branch,
+			   path, branch);
+	free(path);
+	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || cd_write_fd(fd, text, strlen(text)) < 0)
+		rc = cd_err("cannot write %s: %s", marker, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(marker);
+	return rc;
+}
+
+static void cr_unmark_push(const crlrepo *r)
+{
+	char *marker = cr_marker(r);
+
+	unlink(marker);
+	free(marker);
+}
+
+static int cr_clear_push_locks(const crlrepo *r, crlrepo_note_fn note, void *ctx)
+{
+	char *marker = cr_marker(r), *data = NULL, *line, *save = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (cd_path_exists(marker) && cd_read_file(marker, &data, &len) == 0) {
+		for (line = strtok_r(data, "\n", &save); line && rc == 0;
+		     line = strtok_r(NULL, "\n", &save))
+			if (*line == '/' && cr_ends_with(line, ".lock") && cd_path_exists(line))
+				rc = cr_drop("lock file", line, note, ctx);
+		free(data);
+	}
+	if (rc == 0)
+		unlink(marker);
+	free(marker);
+	return rc;
+}
+
+static int cr_open(const char *dir, const char *url, crlrepo_note_fn note, void *ctx,
+		   int repair, crlrepo **out)
 {
 	crlrepo *r;
 
@@ -339,9 +517,10 @@ int crlrepo_open(const char *dir, const char *url, crlrepo **out)
 		return cr_fail(NULL, "cannot initialise libgit2");
 	r = cd_malloc(sizeof *r);
 	memset(r, 0, sizeof *r);
+	r->dir = cd_strdup(dir);
 	cr_set_url(r, url);
-	if (cr_open_repo(dir, &r->repo) < 0 || cr_set_origin(r) < 0 ||
-	    cr_attach_mempack(r) < 0) {
+	if (cr_open_repo(dir, note, ctx, repair, &r->repo) < 0 || cr_set_origin(r) < 0 ||
+	    cr_attach_mempack(r) < 0 || (repair && cr_clear_push_locks(r, note, ctx) < 0)) {
 		cd_err("%s: %s", dir, cd_errmsg());
 		crlrepo_close(r);
 		return -1;
@@ -349,6 +528,17 @@ int crlrepo_open(const char *dir, const char *url, crlrepo **out)
 	cr_tune(r);
 	*out = r;
 	return 0;
+}
+
+int crlrepo_open(const char *dir, const char *url, crlrepo **out)
+{
+	return cr_open(dir, url, NULL, NULL, 0, out);
+}
+
+int crlrepo_open_repair(const char *dir, const char *url, crlrepo_note_fn note, void *ctx,
+			crlrepo **out)
+{
+	return cr_open(dir, url, note, ctx, 1, out);
 }
 
 void crlrepo_close(crlrepo *r)
@@ -360,6 +550,7 @@ void crlrepo_close(crlrepo *r)
 	if (r->repo && cr_dump(r) < 0)
 		git_error_clear();
 	git_repository_free(r->repo);
+	free(r->dir);
 	free(r->url);
 	free(r->shown);
 	free(r->secret);
@@ -394,6 +585,16 @@ static int cr_push_status(const char *refname, const char *status, void *payload
 
 	if (status && !net->rejected[0])
 		snprintf(net->rejected, sizeof net->rejected, "%s", status);
+	return 0;
+}
+
+/* The server's own words (remote: lines), kept short: they explain a refusal. */
+static int cr_server_said(const char *str, int len, void *payload)
+{
+	struct cr_net *net = payload;
+
+	if (len > 0 && net->said.len < 400)
+		cd_buf_add(&net->said, str, (size_t)len < 400 ? (size_t)len : 400);
 	return 0;
 }
 
@@ -633,38 +834,68 @@ static int cr_push_ref(crlrepo *r, const char *commit, const char *branch)
 	return rc < 0 ? cr_fail(r, "cannot prepare the push") : 0;
 }
 
+/* What the server printed, on one line fit for a terminal: "" when nothing. */
+static char *cr_said_line(const cd_buf *said)
+{
+	cd_buf b = {0};
+	char *raw = cd_strndup(said->s ? said->s : "", said->len), *p, *clean, *save = NULL;
+
+	for (p = strtok_r(raw, "\r\n", &save); p; p = strtok_r(NULL, "\r\n", &save)) {
+		p += strspn(p, " \t");
+		if (*p)
+			cd_buf_printf(&b, "%s%s", b.len ? " / " : "", p);
+	}
+	clean = cd_sanitize(b.s ? b.s : "");
+	cd_buf_free(&b);
+	free(raw);
+	return clean;
+}
+
+/* Only a remote branch that moved on is worth a fetch and a rebuild; anything else the
+ * server refused (a hook, a protected branch) would be refused again. */
+static int cr_behind(int rc, const struct cr_net *net)
+{
+	if (rc == GIT_ENONFASTFORWARD)
+		return 1;
+	return rc == 0 && (!strcmp(net->rejected, "non-fast-forward") ||
+			   !strcmp(net->rejected, "fetch first"));
+}
+
 static int cr_push_error(crlrepo *r, const char *branch, int rc, const struct cr_net *net)
 {
-	char *ctx;
+	char *ctx, *said;
 
-	if (rc == 0 && net->rejected[0])
-		return cd_err("push of %s to %s rejected: %s", branch, r->shown,
-			      net->rejected);
-	if (rc == GIT_ENONFASTFORWARD)
-		ctx = cd_asprintf("push of %s to %s rejected (non-fast-forward; fetch first)",
-				  branch, r->shown);
-	else
-		ctx = cd_asprintf("cannot push %s to the CRL repository %s", branch, r->shown);
+	if (cr_behind(rc, net)) {
+		cd_err("push of %s to %s rejected: the remote branch has commits this one does "
+		       "not build on (non-fast-forward)", branch, r->shown);
+		return CRLREPO_BEHIND;
+	}
+	if (rc == 0) {
+		said = cr_said_line(&net->said);
+		ctx = cd_sanitize(net->rejected);
+		cd_err("the server rejected the push of %s to %s: %s%s%s%s", branch, r->shown, ctx,
+		       *said ? " (it said: " : "", said, *said ? ")" : "");
+		free(ctx);
+		free(said);
+		return -1;
+	}
+	ctx = cd_asprintf("cannot push %s to the CRL repository %s", branch, r->shown);
 	cr_net_fail(r, ctx);
 	free(ctx);
 	return -1;
 }
 
-/* An anonymous remote updates no tracking ref: record what origin now holds. */
-static int cr_note_pushed(crlrepo *r, const char *commit, const char *branch)
+/* An anonymous remote updates no tracking ref: record what origin now holds. Best
+ * effort: the push is done, and the next fetch sets that ref anyway. */
+static void cr_note_pushed(crlrepo *r, const git_oid *oid, const char *branch)
 {
 	git_reference *ref = NULL;
-	git_oid oid;
-	char *name;
-	int rc;
+	char *name = cd_asprintf("refs/remotes/" CR_REMOTE "/%s", branch);
 
-	if (cr_parse_id(commit, &oid) < 0)
-		return -1;
-	name = cd_asprintf("refs/remotes/" CR_REMOTE "/%s", branch);
-	rc = git_reference_create(&ref, r->repo, name, &oid, 1, NULL);
+	if (git_reference_create(&ref, r->repo, name, oid, 1, NULL) < 0)
+		git_error_clear();
 	free(name);
 	git_reference_free(ref);
-	return rc < 0 ? cr_fail(r, "pushed, but cannot record the remote's new tip") : 0;
 }
 
 int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
@@ -673,25 +904,35 @@ int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
 	git_remote *remote = NULL;
 	struct cr_net net;
 	git_strarray specs;
+	git_oid oid;
 	char *spec;
 	int rc;
 
 	/* Saved first: the refs below must never name an object only memory holds. */
 	if (cr_check_branch(branch) < 0 || cr_save(r) < 0 || cr_push_ref(r, commit, branch) < 0 ||
-	    cr_remote(r, &remote) < 0)
+	    cr_mark_push(r, branch) < 0)
 		return -1;
+	if (cr_remote(r, &remote) < 0) {
+		cr_unmark_push(r);
+		return -1;
+	}
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
 	opts.pb_parallelism = 0; /* one delta search thread per CPU */
 	cr_callbacks(r, &opts.callbacks, &net);
+	opts.callbacks.sideband_progress = cr_server_said;
 	spec = cd_asprintf("%s" CR_PUSH_NS "%s:refs/heads/%s", force ? "+" : "", branch, branch);
 	specs.strings = &spec;
 	specs.count = 1;
 	rc = git_remote_push(remote, &specs, &opts);
+	cr_unmark_push(r);
 	free(spec);
 	git_remote_free(remote);
 	if (rc < 0 || net.rejected[0])
-		return cr_push_error(r, branch, rc, &net);
-	return cr_note_pushed(r, commit, branch);
+		rc = cr_push_error(r, branch, rc, &net);
+	else if (cr_parse_id(commit, &oid) == 0)
+		cr_note_pushed(r, &oid, branch);
+	cd_buf_free(&net.said);
+	return rc;
 }
 
 static int cr_walk_setup(crlrepo *r, git_revwalk *walk, const char *from, const char *until)

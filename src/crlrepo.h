@@ -10,6 +10,14 @@ typedef struct crlrepo crlrepo;
 /* Opens (creating when missing) a bare repository at dir whose "origin" is url
  * (a path, or any URL libgit2 can fetch from and push to). */
 int crlrepo_open(const char *dir, const char *url, crlrepo **out);
+/* The same for the one process that holds the home's publish lock, which may repair
+ * what an interrupted run left: lock files of libgit2's in the clone are stale and are
+ * removed, and so is the ref lock a killed push left in a remote that is a path; a
+ * clone whose creation was cut short (no HEAD yet) is completed. note receives one line
+ * per repair. */
+typedef void (*crlrepo_note_fn)(void *ctx, const char *line);
+int crlrepo_open_repair(const char *dir, const char *url, crlrepo_note_fn note, void *ctx,
+			crlrepo **out);
 void crlrepo_close(crlrepo *r);
 
 /* Fetches branch from origin. *exists = 0 when the remote has no such branch yet.
@@ -32,8 +40,11 @@ typedef struct {
 int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char *data,
 		   size_t len, const char *message, const crlrepo_sig *author, char out[41]);
 
-/* Pushes commit to refs/heads/branch on origin. force = 0 must fast-forward; a
- * rejection is an error saying so. */
+/* Pushes commit to refs/heads/branch on origin. force = 0 must fast-forward: when the
+ * remote branch moved on, returns CRLREPO_BEHIND (fetch, rebuild, push again). Any other
+ * failure is -1, and a refusal by the server (a hook, a protected branch) says so with
+ * the server's own words. */
+#define CRLREPO_BEHIND (-2)
 int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force);
 
 /* Walks first parents from `from` back to (not including) `until` ("" = to the root),

@@ -1,11 +1,12 @@
 /* publish.c: publishing safe revocations to the CRL's git repository. See publish.h.
  *
- * One run: lock, fetch, check the remote's history since the last CRL this home
- * recorded (someone else's change to the CRL file stops everything; our own commits
- * from an interrupted run are recorded instead of being made again), commit one CRL
- * per ready revocation on the remote tip, push, and only then record. A rejected push
- * means someone pushed first: fetch and rebuild. Commits are rebuilt from the database
- * on every attempt, so a rerun never duplicates one. */
+ * One run: lock, fetch, judge the remote's history since the last CRL this home
+ * recorded by what the CRL file holds (our own commits from an interrupted run are
+ * recorded instead of being made again; someone else's CRL is replaced, or stops
+ * everything when replacing it would drop a revocation), commit one CRL per ready
+ * revocation on the remote tip, push, and only then record. A push that is behind
+ * means someone pushed first: fetch and rebuild; any other refusal stops. Commits are
+ * rebuilt from the database on every attempt, so a rerun never duplicates one. */
 #include "publish.h"
 
 #include <errno.h>
@@ -22,8 +23,12 @@
 
 #define PUSH_ATTEMPTS 5
 #define REVOKE_SUBJECT "Revoke client certificate of "
+#define HELD_SUBJECT "Held for review: revoke client certificate of "
 #define REFRESH_SUBJECT "Refresh CRL (next update "
 #define INITIAL_SUBJECT "Initial CRL (next update "
+#define REPLACE_SUBJECT "Replace the CRL changed outside certdesk (next update "
+/* The review branch's listing of held revocations, next to the CRL file. */
+#define HELD_SUFFIX ".pending.txt"
 #define CA_WARN_DAYS 90
 
 /* ---- the plan ---- */
@@ -122,7 +127,10 @@ struct pub {
 	crlrepo_sig sig;
 	char email[320];
 	store_crl last;
-	int have_last;
+	int last_found;        /* a CRL is recorded as published (imported ones included) */
+	int have_last;         /* and its commit is known */
+	int replace;           /* the remote's CRL is not ours: commit ours even if unchanged */
+	int64_t above;         /* the highest CRL Number this CA signed found on the remote */
 	rev_list list;         /* the CRL's entries: published, then this run's */
 	char tip[41];          /* the remote branch's tip, "" when it has none */
 	char head[41];         /* our new tip after the commits of this attempt */
@@ -145,6 +153,28 @@ static void say(struct pub *p, const char *fmt, ...)
 	va_end(ap);
 	p->o->report(p->o->ctx, b.s ? b.s : "");
 	cd_buf_free(&b);
+}
+
+/* Something the operator must know although the run goes on (the CLI: stderr). */
+static void warn(struct pub *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct pub *p, const char *fmt, ...)
+{
+	cd_buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	cd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (p->o->warn)
+		p->o->warn(p->o->ctx, b.s ? b.s : "");
+	else
+		say(p, "warning: %s", b.s ? b.s : "");
+	cd_buf_free(&b);
+}
+
+static void note_repair(void *ctx, const char *line)
+{
+	warn(ctx, "%s", line);
 }
 
 static void list_reset(rev_list *l)
@@ -170,16 +200,6 @@ static void list_add(rev_list *l, const char *serial, int64_t at, int reason)
 static int list_add_cb(void *ctx, const char *serial, int64_t at, int reason)
 {
 	list_add(ctx, serial, at, reason);
-	return 0;
-}
-
-static int list_has(const rev_list *l, const char *serial)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].serial, serial) == 0)
-			return 1;
 	return 0;
 }
 
@@ -262,10 +282,12 @@ static void pub_free(struct pub *p)
 	free(p->path);
 }
 
-static int open_repo(desk *d, const char *remote, crlrepo **out)
+/* repair: p holds the publish lock, and the clone may be repaired (see crlrepo.h). */
+static int open_repo(desk *d, const char *remote, struct pub *repair, crlrepo **out)
 {
 	char *dir = cd_asprintf("%s/crl.git", d->home);
-	int rc = crlrepo_open(dir, remote, out);
+	int rc = repair ? crlrepo_open_repair(dir, remote, note_repair, repair, out)
+			: crlrepo_open(dir, remote, out);
 
 	free(dir);
 	return rc;
@@ -323,60 +345,133 @@ static void hist_free(hist *h)
 	free(h->v);
 }
 
-/* The serial a "Revoke client certificate of U (serial S)" subject names, or "". */
-static void subject_serial(const char *msg, char out[80])
-{
-	const char *s, *e, *nl = msg + strcspn(msg, "\n");
+/*
+ * Subjects prove nothing: anyone with push access writes them. A CRL found on the remote
+ * counts as certdesk's own only when this CA signed it, it is numbered above the last
+ * CRL recorded, and it holds exactly what the database expects: every published
+ * revocation, with its date and reason, plus scheduled ones (which it then published).
+ */
+typedef struct {
+	const char *serial;
+	int64_t at;
+	int reason;
+	publish_item *item; /* the scheduled revocation; NULL for a published one */
+	int in_base;        /* published, or found published by an interrupted run */
+} known_rev;
 
-	out[0] = '\0';
-	if (strncmp(msg, REVOKE_SUBJECT, strlen(REVOKE_SUBJECT)) != 0)
-		return;
-	s = strstr(msg, " (serial ");
-	if (!s || s > nl)
-		return;
-	s += 9;
-	e = strchr(s, ')');
-	if (e && e < nl && e - s > 0 && e - s < 80)
-		snprintf(out, 80, "%.*s", (int)(e - s), s);
+typedef struct {
+	known_rev *v;
+	size_t n, base; /* base: how many are in_base */
+} known_set;
+
+static int known_cmp(const void *a, const void *b)
+{
+	return strcmp(((const known_rev *)a)->serial, ((const known_rev *)b)->serial);
 }
 
-static publish_item *plan_find(publish_plan *pl, const char *serial)
+static void known_build(struct pub *p, known_set *k)
 {
 	size_t i;
 
-	for (i = 0; i < pl->n; i++)
-		if (strcmp(pl->items[i].serial, serial) == 0)
-			return &pl->items[i];
-	return NULL;
+	k->v = cd_malloc((p->list.n + p->plan.n + 1) * sizeof *k->v);
+	k->n = 0;
+	for (i = 0; i < p->list.n; i++)
+		k->v[k->n++] = (known_rev){p->list.v[i].serial, p->list.v[i].revoked_at,
+					   p->list.v[i].reason, NULL, 1};
+	k->base = k->n;
+	for (i = 0; i < p->plan.n; i++) {
+		publish_item *it = &p->plan.items[i];
+
+		k->v[k->n++] = (known_rev){it->serial, it->revoke_at, it->reason, it, 0};
+	}
+	qsort(k->v, k->n, sizeof *k->v, known_cmp);
 }
 
-static int foreign_change(struct pub *p, const hist_commit *c)
+static known_rev *known_find(known_set *k, const char *serial)
 {
-	size_t n = strcspn(c->message, "\n");
+	known_rev key = {serial, 0, 0, NULL, 0};
 
-	return cd_err("%s in %s was changed by someone else in commit %.12s (\"%.*s\"): certdesk "
-		      "will not overwrite a CRL it did not sign; revert that commit (or ask who "
-		      "made it), then publish again", p->path, p->branch, c->id,
-		      (int)(n > 60 ? 60 : n), c->message);
+	return bsearch(&key, k->v, k->n, sizeof *k->v, known_cmp);
 }
 
-/* A commit that changed the CRL file must be one of ours, naming a serial we know. */
-static int check_ours(struct pub *p, const hist_commit *c, publish_item **rec)
-{
-	char serial[80];
+enum crl_kind {
+	CRL_OURS,  /* certdesk's own: what it publishes is recorded */
+	CRL_OTHER, /* someone else's, replacing it drops no revocation: replaced */
+	CRL_KEEPS, /* signed by this CA, with a revocation certdesk would drop: refused */
+	CRL_GONE   /* the file was removed: refused */
+};
 
-	*rec = NULL;
-	if (!strncmp(c->message, REFRESH_SUBJECT, strlen(REFRESH_SUBJECT)) ||
-	    !strncmp(c->message, INITIAL_SUBJECT, strlen(INITIAL_SUBJECT)))
-		return 0;
-	subject_serial(c->message, serial);
-	if (!serial[0])
-		return foreign_change(p, c);
-	if ((*rec = plan_find(&p->plan, serial)) || list_has(&p->list, serial))
-		return 0;
-	return cd_err("commit %.12s in %s revokes serial %s, which this home never scheduled for "
-		      "revocation: is another certdesk publishing there? Not overwriting it",
-		      c->id, p->branch, serial);
+typedef struct {
+	int kind;
+	ca_crl_info info;    /* when signed by this CA */
+	int signed_ours;
+	known_rev **added;   /* CRL_OURS: the scheduled revocations it holds */
+	size_t n_added;
+	char why[200];       /* CRL_OTHER, CRL_KEEPS: what is wrong with it */
+} crl_verdict;
+
+/* Would certdesk's next CRL (published and ready revocations) keep this entry? */
+static int entry_kept(const known_rev *r)
+{
+	return r && (r->in_base || r->item->ready);
+}
+
+static void judge_entries(known_set *k, const ca_crl_contents *cc, int64_t floor,
+			  crl_verdict *v)
+{
+	const char *dropped = NULL;
+	size_t i, hits = 0;
+	int exact = 1;
+
+	v->added = cd_malloc((cc->n + 1) * sizeof *v->added);
+	for (i = 0; i < cc->n; i++) {
+		known_rev *r = known_find(k, cc->v[i].serial);
+
+		if (!entry_kept(r) && !dropped)
+			dropped = cc->v[i].serial;
+		exact &= r && r->at == cc->v[i].revoked_at && r->reason == cc->v[i].reason;
+		if (r && r->in_base)
+			hits++;
+		else if (r)
+			v->added[v->n_added++] = r;
+	}
+	if (exact && hits == k->base && cc->info.number >= floor) {
+		v->kind = CRL_OURS;
+		return;
+	}
+	v->n_added = 0;
+	v->kind = dropped ? CRL_KEEPS : CRL_OTHER;
+	if (dropped)
+		snprintf(v->why, sizeof v->why, "is a CRL signed by this CA that revokes serial "
+			 "%.80s, which this home has not published", dropped);
+	else
+		snprintf(v->why, sizeof v->why, "is a CRL of this CA (number %lld) other than the "
+			 "one certdesk expects there", (long long)cc->info.number);
+}
+
+static void judge_crl(struct pub *p, known_set *k, int64_t floor, const char *pem, size_t len,
+		      crl_verdict *v)
+{
+	ca_crl_contents cc;
+
+	free(v->added);
+	memset(v, 0, sizeof *v);
+	v->kind = CRL_GONE;
+	if (!pem)
+		return;
+	v->kind = CRL_OTHER;
+	if (ca_crl_read(p->d->ca, pem, len, &cc) < 0) {
+		snprintf(v->why, sizeof v->why, "is not a CRL");
+		return;
+	}
+	if (cc.ours) {
+		v->signed_ours = 1;
+		v->info = cc.info;
+		judge_entries(k, &cc, floor, v);
+	} else {
+		snprintf(v->why, sizeof v->why, "is a CRL not signed by this CA");
+	}
+	ca_crl_contents_free(&cc);
 }
 
 static int same_file(const char *a, size_t alen, int afound, const char *b, size_t blen,
@@ -386,19 +481,46 @@ static int same_file(const char *a, size_t alen, int afound, const char *b, size
 }
 
 struct recovery {
+	known_set known;
+	int64_t floor;          /* a CRL of ours is numbered at least this */
 	publish_item **items;   /* recovered revocations */
 	char (*commits)[41];
 	size_t n;
-	char newest[41];        /* our newest commit that changed the CRL file */
-	char *pem;              /* and its CRL */
+	char ours[41];          /* our newest commit that changed the CRL file */
+	ca_crl_info ours_info;  /* and its CRL */
+	crl_verdict last;       /* of the newest change of the CRL file */
+	const hist_commit *last_commit;
 };
+
+/* One change of the CRL file, oldest first. */
+static void judge_change(struct pub *p, struct recovery *rv, const hist_commit *c,
+			 const char *pem, size_t len)
+{
+	crl_verdict *v = &rv->last;
+	size_t i;
+
+	judge_crl(p, &rv->known, rv->floor, pem, len, v);
+	rv->last_commit = c;
+	if (v->signed_ours && v->info.number > p->above)
+		p->above = v->info.number;
+	if (v->kind != CRL_OURS)
+		return;
+	for (i = 0; i < v->n_added; i++) {
+		rv->items[rv->n] = v->added[i]->item;
+		memcpy(rv->commits[rv->n++], c->id, 41);
+		v->added[i]->in_base = 1;
+		rv->known.base++;
+	}
+	memcpy(rv->ours, c->id, 41);
+	rv->ours_info = v->info;
+	rv->floor = v->info.number + 1;
+}
 
 static int walk_changes(struct pub *p, const hist *h, struct recovery *rv)
 {
 	char *prev = NULL, *cur = NULL;
 	size_t plen = 0, clen = 0, i;
 	int pfound = 0, cfound = 0, rc = 0;
-	publish_item *it;
 
 	if (p->have_last && crlrepo_read(p->repo, p->last.commit_id, p->path, &prev, &plen,
 					 &pfound) < 0)
@@ -407,15 +529,8 @@ static int walk_changes(struct pub *p, const hist *h, struct recovery *rv)
 	for (i = h->n; i-- > 0 && rc == 0;) {
 		if ((rc = crlrepo_read(p->repo, h->v[i].id, p->path, &cur, &clen, &cfound)) < 0)
 			break;
-		if (!same_file(prev, plen, pfound, cur, clen, cfound)) {
-			if ((rc = check_ours(p, &h->v[i], &it)) == 0 && it) {
-				rv->items[rv->n] = it;
-				memcpy(rv->commits[rv->n++], h->v[i].id, 41);
-			}
-			memcpy(rv->newest, h->v[i].id, 41);
-			free(rv->pem);
-			rv->pem = cfound ? cd_strdup(cur) : NULL;
-		}
+		if (!same_file(prev, plen, pfound, cur, clen, cfound))
+			judge_change(p, rv, &h->v[i], cfound ? cur : NULL, clen);
 		free(prev);
 		prev = cur, plen = clen, pfound = cfound;
 		cur = NULL;
@@ -427,26 +542,58 @@ static int walk_changes(struct pub *p, const hist *h, struct recovery *rv)
 
 static int record_recovery(struct pub *p, const struct recovery *rv)
 {
-	ca_crl_info info;
-	int64_t now = cd_now();
+	int64_t now = cd_now(), next = 0;
 	size_t i;
-	int rc;
+	int rc, crl;
 
-	if (!rv->pem)
-		return cd_err("commit %.12s removed %s; certdesk will not publish over that without "
-			      "a look from the team", rv->newest, p->path);
-	if (ca_crl_parse(rv->pem, strlen(rv->pem), &info) < 0 || store_begin(p->d->st) < 0)
+	if (store_crl_next_number(p->d->st, &next) < 0)
 		return -1;
-	rc = store_crl_record(p->d->st, info.number, info.this_update, info.next_update,
-			      rv->newest, now);
+	/* Its number went to a CRL signed since (certdesk crl): superseded by a new one. */
+	crl = rv->ours_info.number >= next;
+	if (!crl)
+		p->replace = 1;
+	if (store_begin(p->d->st) < 0)
+		return -1;
+	rc = crl ? store_crl_record(p->d->st, rv->ours_info.number, rv->ours_info.this_update,
+				    rv->ours_info.next_update, rv->ours, now) : 0;
 	for (i = 0; i < rv->n && rc == 0; i++)
 		rc = store_revocation_published(p->d->st, rv->items[i]->cert_id, now,
 						rv->commits[i]);
 	if (rc == 0)
 		rc = desk_audit(p->d, "publish", NULL, "recorded %zu revocation%s found on %s "
 				"(pushed by an interrupted publish), CRL %lld", rv->n,
-				rv->n == 1 ? "" : "s", p->branch, (long long)info.number);
+				rv->n == 1 ? "" : "s", p->branch, (long long)rv->ours_info.number);
 	return rc == 0 ? store_commit(p->d->st) : (store_rollback(p->d->st), -1);
+}
+
+/* The newest change of the CRL file decides: ours, replaced, or refused. */
+static int judge_outcome(struct pub *p, const struct recovery *rv)
+{
+	const hist_commit *c = rv->last_commit;
+	size_t n = strcspn(c->message, "\n");
+	int len = (int)(n > 60 ? 60 : n);
+
+	if (rv->last.kind == CRL_GONE)
+		return cd_err("commit %.12s removed %s; certdesk will not publish over that without "
+			      "a look from the team", c->id, p->path);
+	if (rv->last.kind == CRL_KEEPS)
+		return cd_err("%s in %s was changed in commit %.12s (\"%.*s\"): the file %s; "
+			      "certdesk will not publish a CRL without it: find out who signed it, "
+			      "then revert that commit or record the revocation", p->path,
+			      p->branch, c->id, len, c->message, rv->last.why);
+	if (rv->last.kind != CRL_OTHER)
+		return 0;
+	/* A file certdesk never published is not its to take over (another CA's?). */
+	if (!p->have_last && !rv->ours[0])
+		return cd_err("%s in %s holds a file certdesk did not publish (commit %.12s, "
+			      "\"%.*s\"): the file %s, and certdesk will not overwrite a CRL it "
+			      "did not sign: choose another crl.path, or remove that file", p->path,
+			      p->branch, c->id, len, c->message, rv->last.why);
+	warn(p, "%s in %s was changed by someone else in commit %.12s (\"%.*s\"): the file "
+	     "%s; certdesk records nothing on its strength and replaces it with its own CRL",
+	     p->path, p->branch, c->id, len, c->message, rv->last.why);
+	p->replace = 1;
+	return 0;
 }
 
 static int reload(struct pub *p)
@@ -457,23 +604,37 @@ static int reload(struct pub *p)
 	if (publish_plan_get(p->d, &p->plan) < 0 || list_load(p) < 0 ||
 	    store_crl_last(p->d->st, &p->last, &found) < 0)
 		return -1;
+	p->last_found = found;
 	p->have_last = found && p->last.commit_id[0];
 	free(p->commit_of);
 	p->commit_of = cd_malloc((p->plan.n + 1) * sizeof *p->commit_of);
 	return 0;
 }
 
-/* Records our own commits of an interrupted run (pushed, never recorded). */
+static void recovery_free(struct recovery *rv)
+{
+	free(rv->known.v);
+	free(rv->last.added);
+	free(rv->items);
+	free(rv->commits);
+}
+
+/* Records our own commits of an interrupted run (pushed, never recorded), and judges
+ * whatever else changed the CRL file. */
 static int recover(struct pub *p, const hist *h)
 {
 	struct recovery rv = {0};
 	size_t i;
 	int rc;
 
-	rv.items = cd_malloc((h->n + 1) * sizeof *rv.items);
-	rv.commits = cd_malloc((h->n + 1) * sizeof *rv.commits);
+	known_build(p, &rv.known);
+	rv.floor = p->last_found ? p->last.number + 1 : 0;
+	rv.items = cd_malloc((p->plan.n + 1) * sizeof *rv.items);
+	rv.commits = cd_malloc((p->plan.n + 1) * sizeof *rv.commits);
 	rc = walk_changes(p, h, &rv);
-	if (rc == 0 && rv.newest[0]) {
+	if (rc == 0 && rv.last_commit)
+		rc = judge_outcome(p, &rv);
+	if (rc == 0 && rv.ours[0]) {
 		rc = record_recovery(p, &rv);
 		for (i = 0; i < rv.n && rc == 0; i++)
 			say(p, "recorded: %s (serial %s) was already published in %.12s by an "
@@ -483,38 +644,57 @@ static int recover(struct pub *p, const hist *h)
 		if (rc == 0)
 			rc = reload(p);
 	}
-	free(rv.pem);
-	free(rv.items);
-	free(rv.commits);
+	recovery_free(&rv);
 	return rc;
 }
 
 /*
  * A home that has never pushed (a new one, or one imported from an existing CA) meets
  * the CRL the team already keeps in the repository. It builds on that file when the CRL
- * is this CA's own and no newer than the last one the home knows of (the imported one):
- * the next CRL, numbered higher, supersedes it. Anything else is walked and judged.
+ * is this CA's own, no newer than the last one the home knows of (the imported one) and
+ * revokes nothing the home has not recorded as published: the next CRL, numbered
+ * higher, supersedes it and drops no revocation. Anything else is walked and judged.
  */
+static int all_published(struct pub *p, const ca_crl_contents *cc)
+{
+	known_set k;
+	known_rev *r;
+	size_t i;
+	int all = 1;
+
+	known_build(p, &k);
+	for (i = 0; i < cc->n && all; i++)
+		all = (r = known_find(&k, cc->v[i].serial)) && r->in_base;
+	free(k.v);
+	return all;
+}
+
 static int adopt_existing(struct pub *p, int *adopted)
 {
 	char *pem = NULL;
 	size_t len = 0;
 	int found = 0;
 	int64_t next = 0;
-	ca_crl_info info;
+	ca_crl_contents cc;
 
 	*adopted = 0;
-	if (crlrepo_read(p->repo, p->tip, p->path, &pem, &len, &found) < 0)
+	if (crlrepo_read(p->repo, p->tip, p->path, &pem, &len, &found) < 0 ||
+	    store_crl_next_number(p->d->st, &next) < 0) {
+		free(pem);
 		return -1;
-	if (found && ca_crl_signed_by(p->d->ca, pem, len) == 1 &&
-	    ca_crl_parse(pem, len, &info) == 0 && store_crl_next_number(p->d->st, &next) == 0 &&
-	    info.number < next) {
-		*adopted = 1;
-		say(p, "building on the CRL already in %s (CRL Number %lld, signed by this CA)",
-		    p->path, (long long)info.number);
+	}
+	/* Not a CRL of ours: the history walk says what it is. */
+	if (found && ca_crl_read(p->d->ca, pem, len, &cc) == 0) {
+		*adopted = cc.ours && cc.info.number < next && all_published(p, &cc);
+		if (*adopted) {
+			p->above = cc.info.number;
+			say(p, "building on the CRL already in %s (CRL Number %lld, signed by this "
+			    "CA)", p->path, (long long)cc.info.number);
+		}
+		ca_crl_contents_free(&cc);
 	}
 	free(pem);
-	return 0; /* not a CRL of ours: the history walk says what it is */
+	return 0;
 }
 
 static int check_history(struct pub *p, int exists)
@@ -522,6 +702,8 @@ static int check_history(struct pub *p, int exists)
 	hist h = {0};
 	int rc, adopted;
 
+	p->replace = 0;
+	p->above = 0;
 	if (!exists && p->have_last)
 		return cd_err("branch %s is missing from %s although certdesk published commit "
 			      "%.12s there: restore the repository (or the branch) first",
@@ -558,14 +740,16 @@ static char *revoke_message(const publish_item *it)
 	date_of(it->not_before, issued);
 	date_of(it->not_after, ends);
 	date_of(it->revoke_at, sched);
-	cd_buf_printf(&b, REVOKE_SUBJECT "%s (serial %s)\n\n", it->user, it->serial);
+	cd_buf_printf(&b, "%s%s (serial %s)\n\n", it->ready ? REVOKE_SUBJECT : HELD_SUBJECT,
+		      it->user, it->serial);
 	cd_buf_printf(&b, "%s: %s.\nReason code: %s.\n\n", it->ready ? "Ready" : "Held",
 		      words, ca_reason_name(it->reason));
 	cd_buf_printf(&b, "Issued: %s\nExpires: %s\nRevocation scheduled: %s\n", issued, ends,
 		      sched);
 	if (!it->ready)
 		cd_buf_printf(&b, "\nHeld for review only: this commit is not on the published "
-			      "branch.\n");
+			      "branch, and it changes no CRL: it adds the revocation to the "
+			      "listing of held ones.\n");
 	if (it->task)
 		cd_buf_printf(&b, "\nBug: %s\n", it->task);
 	return cd_buf_take(&b);
@@ -618,19 +802,22 @@ static int commit_ready(struct pub *p)
 	return rc;
 }
 
-/* Nothing new: re-sign when the CRL nears its nextUpdate, or make the first one. */
+/* Nothing new: re-sign when the CRL nears its nextUpdate, make the first one, or put
+ * ours back in place of a CRL someone else committed. */
 static int commit_refresh(struct pub *p)
 {
 	char next[16], *msg;
 	int rc;
 
-	if (p->have_last && p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
+	if (!p->replace && p->have_last &&
+	    p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
 		return 0;
 	date_of(cd_now() + p->crl_days * CD_DAY, next);
 	msg = cd_asprintf("%s%s)\n\n%s CRL of %zu revocation%s, signed %s.\n",
-			  p->have_last ? REFRESH_SUBJECT : INITIAL_SUBJECT, next,
-			  p->have_last ? "Re-signed the" : "The first", p->list.n,
-			  p->list.n == 1 ? "" : "s", p->have_last ?
+			  p->replace ? REPLACE_SUBJECT : p->have_last ? REFRESH_SUBJECT :
+			  INITIAL_SUBJECT, next, p->replace || p->have_last ? "Re-signed the" :
+			  "The first", p->list.n, p->list.n == 1 ? "" : "s", p->replace ?
+			  "because the CRL on the branch was not certdesk's" : p->have_last ?
 			  "because its nextUpdate is near" : "so the repository holds a CRL");
 	rc = commit_crl(p, msg);
 	if (rc == 0)
@@ -648,7 +835,8 @@ static int build(struct pub *p)
 	p->commits = 0;
 	if (store_crl_next_number(p->d->st, &next) < 0 || list_load(p) < 0)
 		return -1;
-	p->number = next;
+	/* Numbers only grow, past any CRL this CA signed that the branch holds. */
+	p->number = next > p->above ? next : p->above + 1;
 	if (p->plan.ready)
 		return commit_ready(p);
 	return commit_refresh(p);
@@ -688,12 +876,6 @@ static int record(struct pub *p)
 	return 0;
 }
 
-static int is_rejection(const char *msg)
-{
-	return strstr(msg, "rejected") || strstr(msg, "non-fast-forward") ||
-	       strstr(msg, "fetch first");
-}
-
 /* fetch, check, build, push; again when someone pushed first. */
 static int publish_main(struct pub *p)
 {
@@ -705,15 +887,15 @@ static int publish_main(struct pub *p)
 			return -1;
 		if (!p->commits)
 			return 0;
-		if ((rc = crlrepo_push(p->repo, p->head, p->branch, 0)) == 0)
+		if ((rc = crlrepo_push(p->repo, p->head, p->branch, 0)) != CRLREPO_BEHIND)
 			break;
-		if (!is_rejection(cd_errmsg()))
-			return -1;
 		say(p, "someone pushed to %s first: fetching and rebuilding on the new tip",
 		    p->branch);
 	}
-	if (rc < 0)
+	if (rc == CRLREPO_BEHIND)
 		return cd_err("%s: gave up after %d attempts", cd_errmsg(), PUSH_ATTEMPTS);
+	if (rc < 0)
+		return -1;
 	say(p, "pushed %zu commit%s to %s of %s (now %.12s)", p->commits,
 	    p->commits == 1 ? "" : "s", p->branch, p->shown, p->head);
 	if (record(p) < 0)
@@ -723,37 +905,75 @@ static int publish_main(struct pub *p)
 	return 0;
 }
 
-/* The review branch: the published tip plus one commit per held revocation. */
-static int publish_pending(struct pub *p)
+/* One held revocation in the review branch's listing. */
+static void held_line(cd_buf *b, const publish_item *it)
 {
+	char words[256], sched[16], ends[16];
+
+	why_words(it, words, sizeof words);
+	date_of(it->revoke_at, sched);
+	date_of(it->not_after, ends);
+	cd_buf_printf(b, "%s %s: scheduled %s, expires %s, reason %s%s%s; held: %s\n",
+		      it->serial, it->user, sched, ends, ca_reason_name(it->reason),
+		      it->task ? ", task " : "", it->task ? it->task : "", words);
+}
+
+/*
+ * The review branch: the published tip plus one commit per held revocation, each adding
+ * it to a plain-text listing. No CRL is signed for it: a CRL there would use a CRL
+ * Number that the next published CRL uses again, and any server given that branch would
+ * take it as superseding the published one and reject certificates still in use.
+ */
+static int held_commits(struct pub *p, const char *path)
+{
+	cd_buf text = {0};
+	char out[41];
 	size_t i;
 	int rc = 0;
 
-	if (!p->tip[0])
-		return 0;
-	memcpy(p->head, p->tip, 41);
-	p->commits = 0;
+	cd_buf_printf(&text, "# Revocations certdesk holds for review. None of them is published, "
+		      "and this file is not a CRL:\n# the CRL is %s, as on %s, where certdesk "
+		      "publishes each of these once it is ready.\n", p->path, p->branch);
 	for (i = 0; i < p->plan.n && rc == 0; i++) {
 		publish_item *it = &p->plan.items[i];
 		char *msg;
 
 		if (it->ready)
 			continue;
-		list_add(&p->list, it->serial, it->revoke_at, it->reason);
+		held_line(&text, it);
 		msg = revoke_message(it);
-		rc = commit_crl(p, msg);
+		p->sig.when = cd_now();
+		rc = crlrepo_commit(p->repo, p->head, path, text.s, text.len, msg, &p->sig, out);
 		free(msg);
+		if (rc == 0)
+			memcpy(p->head, out, 41), p->commits++;
 	}
+	cd_buf_free(&text);
+	return rc;
+}
+
+static int publish_pending(struct pub *p)
+{
+	char *path;
+	int rc;
+
+	if (!p->tip[0])
+		return 0;
+	memcpy(p->head, p->tip, 41);
+	p->commits = 0;
+	path = cd_asprintf("%s" HELD_SUFFIX, p->path);
+	rc = held_commits(p, path);
 	if (rc == 0)
 		rc = crlrepo_push(p->repo, p->head, PUBLISH_PENDING_BRANCH, 1);
 	if (rc < 0)
-		return cd_err("the revocations are published, but the review branch %s could not "
-			      "be updated: %s", PUBLISH_PENDING_BRANCH, cd_errmsg());
-	p->res->held = p->commits;
-	if (p->commits)
-		say(p, "review branch %s: %zu held revocation%s on top of %s",
-		    PUBLISH_PENDING_BRANCH, p->commits, p->commits == 1 ? "" : "s", p->branch);
-	return 0;
+		cd_err("the revocations are published, but the review branch %s could not be "
+		       "updated: %s", PUBLISH_PENDING_BRANCH, cd_errmsg());
+	else if ((p->res->held = p->commits))
+		say(p, "review branch %s: %zu held revocation%s listed in %s on top of %s",
+		    PUBLISH_PENDING_BRANCH, p->commits, p->commits == 1 ? "" : "s", path,
+		    p->branch);
+	free(path);
+	return rc < 0 ? -1 : 0;
 }
 
 static void report_outcome(struct pub *p)
@@ -788,16 +1008,14 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 		goto out;
 	}
 	/* The dry run above is what the read-only view and --as-of may see. */
-	if (desk_writable(d, "publish") < 0 || (lock = take_publish_lock(d)) < 0 || desk_signing(d) < 0 ||
-	    open_repo(d, p.remote, &p.repo) < 0)
+	if (desk_writable(d, "publish") < 0 || (lock = take_publish_lock(d)) < 0 ||
+	    desk_signing(d) < 0 || open_repo(d, p.remote, &p, &p.repo) < 0)
 		goto out;
 	p.shown = cd_mask_urls(p.remote);
 	/* The plan is re-read under the lock: another publish may just have finished. */
 	if (reload(&p) < 0 || publish_main(&p) < 0 || reload(&p) < 0)
 		goto out;
 	report_outcome(&p);
-	if (store_crl_next_number(d->st, &p.number) < 0)
-		goto out;
 	rc = publish_pending(&p);
 out:
 	if (lock >= 0)
@@ -835,7 +1053,7 @@ static int read_published(desk *d, const store_crl *last, char **pem, size_t *le
 	if (setting(d, "crl.remote", &remote) == 0 && setting(d, "crl.path", &path) == 0) {
 		if (!*remote)
 			cd_err("no CRL repository configured: certdesk config crl.remote URL");
-		else if (open_repo(d, remote, &r) == 0 &&
+		else if (open_repo(d, remote, NULL, &r) == 0 &&
 			 crlrepo_read(r, last->commit_id, path, pem, len, &found) == 0)
 			rc = found ? 0 : cd_err("%s is missing from commit %.12s", path,
 						last->commit_id);

@@ -13,7 +13,8 @@
 
 #include "desk.h"
 
-/* The review branch, force-pushed at every publish: published tip + held revocations. */
+/* The review branch, force-pushed at every publish: the published tip, plus one commit
+ * per held revocation listing it in a text file (never a CRL). */
 #define PUBLISH_PENDING_BRANCH "certdesk/pending"
 
 /* One scheduled revocation, ready or held, as of d->now. */
@@ -42,6 +43,9 @@ typedef struct {
 	int dry_run;             /* list ready and held, change nothing */
 	publish_report_fn report; /* may be NULL */
 	void *ctx;
+	/* Receives what went wrong although the run goes on (a stale lock removed, a CRL
+	 * someone else put on the branch). NULL: report gets it, after "warning: ". */
+	publish_report_fn warn;
 } publish_opts;
 
 typedef struct {

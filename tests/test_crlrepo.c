@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,9 +231,9 @@ static void test_competing_push(void)
 	/* A teammate pushes first, with the git binary. */
 	free(sh_ok("cd %s/work && " GIT " pull -q 2>&1 && echo theirs > notes.txt && " GIT " add notes.txt && "
 		   GIT " commit -qm 'Team notes' && " GIT " push -q origin main 2>&1", base));
-	CU_ASSERT_EQUAL(crlrepo_push(r, mine, "main", 0), -1);
-	CU_ASSERT(tl_contains(cd_errmsg(), "rejected") || tl_contains(cd_errmsg(), "non-fast-forward") ||
-		  tl_contains(cd_errmsg(), "fetch first"));
+	/* The one refusal worth a fetch and a rebuild, told apart from every other. */
+	CU_ASSERT_EQUAL(crlrepo_push(r, mine, "main", 0), CRLREPO_BEHIND);
+	CU_ASSERT(tl_contains(cd_errmsg(), "non-fast-forward"));
 	s = sh_ok("git -C %s log --format=%%s -1 main", remote);
 	CU_ASSERT_STRING_EQUAL(s, "Team notes\n");
 	free(s);
@@ -275,7 +276,7 @@ static void test_force_pending(void)
 	CU_ASSERT_STRING_EQUAL(s, a);
 	free(s);
 	/* b is a sibling of a: only a forced push may replace it. */
-	CU_ASSERT_EQUAL(crlrepo_push(r, b, "certdesk/pending", 0), -1);
+	CU_ASSERT_EQUAL(crlrepo_push(r, b, "certdesk/pending", 0), CRLREPO_BEHIND);
 	CU_ASSERT(tl_contains(cd_errmsg(), "rejected"));
 	push_ok(r, b, "certdesk/pending", 1);
 	s = sh_line("git -C %s rev-parse certdesk/pending", remote, NULL);
@@ -509,6 +510,24 @@ static char *start_daemon(const char *base, pid_t *pid)
 	return NULL;
 }
 
+/* base/remote.git over git://, with a pre-receive hook running script (shell lines). */
+static char *serve_refusing(const char *base, const char *script, pid_t *pid, char **port)
+{
+	char *hook = cd_asprintf("%s/remote.git/hooks/pre-receive", base);
+	FILE *f = fopen(hook, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "#!/bin/sh\n%s\nexit 1\n", script);
+	fclose(f);
+	chmod(hook, 0755);
+	free(hook);
+	*port = start_daemon(base, pid);
+	if (!*port)
+		stop_child(*pid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*port);
+	return cd_asprintf("git://127.0.0.1:%s/remote.git", *port);
+}
+
 /* A server's own refusal (a hook) reaches us as a per-ref status, not a failed call. */
 static void test_server_rejects(void)
 {
@@ -518,20 +537,18 @@ static void test_server_rejects(void)
 	int exists = 1;
 	pid_t dpid;
 
-	free(sh_ok("printf '#!/bin/sh\necho CRL pushes need review >&2\nexit 1\n' > %s/hooks/pre-receive"
-		   " && chmod +x %s/hooks/pre-receive", remote, remote));
-	port = start_daemon(base, &dpid);
-	if (!port)
-		stop_child(dpid);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(port);
-	url = cd_asprintf("git://127.0.0.1:%s/remote.git", port);
+	url = serve_refusing(base, "echo CRL pushes need review >&2\nprintf '\\033[2Jsee T9\\n' >&2",
+			     &dpid, &port);
 	r = open_ok(base, url);
 	CU_ASSERT_EQUAL(crlrepo_fetch(r, "main", &exists, tip), 0);
 	CU_ASSERT_EQUAL(exists, 0);
 	commit_ok(r, "", "crl.pem", "over the wire\n", "Root\n\nBug: T600", c);
+	/* Refused, not behind: the server's words, on one line, without its escapes. */
 	CU_ASSERT_EQUAL(crlrepo_push(r, c, "main", 0), -1);
-	CU_ASSERT(tl_contains(cd_errmsg(), "rejected"));
+	CU_ASSERT(tl_contains(cd_errmsg(), "the server rejected the push of main"));
 	CU_ASSERT(tl_contains(cd_errmsg(), "hook declined"));
+	CU_ASSERT(tl_contains(cd_errmsg(), "CRL pushes need review / ?[2Jsee T9"));
+	CU_ASSERT(!strchr(cd_errmsg(), '\n') && !strchr(cd_errmsg(), '\033'));
 	s = sh_ok("git -C %s for-each-ref", remote);
 	CU_ASSERT_STRING_EQUAL(s, "");
 	free(s);
@@ -544,6 +561,79 @@ static void test_server_rejects(void)
 	CU_ASSERT(exists && !strcmp(tip, c));
 	crlrepo_close(r);
 	stop_child(dpid);
+	free(url);
+	free(port);
+	free(remote);
+	free(base);
+}
+
+static long count_of(const char *hay, const char *needle)
+{
+	long n = 0;
+
+	while ((hay = strstr(hay, needle)))
+		n++, hay += strlen(needle);
+	return n;
+}
+
+/* A home of the real binary with one ready revocation, publishing to url. */
+static char *home_with_revocation(const char *base, const char *url)
+{
+	char *home = cd_asprintf("%s/cd", base), *out = cd_asprintf("%s/out", base);
+	tl_result r;
+
+	free(sh_ok("mkdir -p %s", out));
+	r = tl_cd(home, "init", "--cn", "Hook CA", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "create", "kim", "--name", "Kim", "--email", "kim@example.org", "--out",
+		  out, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "revoke", "kim", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "config", "crl.remote", url, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	free(out);
+	return home;
+}
+
+/* Through publish: a refusal is said once with the server's words, never retried as if
+ * someone had pushed first, and nothing is recorded. */
+static void test_publish_refused_by_hook(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *port, *url, *home, *before, *after;
+	tl_result r;
+	pid_t dpid;
+
+	url = serve_refusing(base, "echo CRL pushes need review: see T77 >&2", &dpid, &port);
+	home = home_with_revocation(base, url);
+	before = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+	CU_ASSERT(tl_contains(r.err, "the server rejected the push of main"));
+	CU_ASSERT(tl_contains(r.err, "CRL pushes need review: see T77"));
+	CU_ASSERT(!tl_contains(r.err, "gave up") && !tl_contains(r.out, "pushed to main first"));
+	CU_ASSERT_EQUAL(count_of(r.out, "committed "), 1);
+	tl_free(&r);
+	after = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(after);
+	after = sh_ok("git -C %s for-each-ref", remote);
+	CU_ASSERT_STRING_EQUAL(after, "");
+	free(after);
+
+	free(sh_ok("rm %s/hooks/pre-receive", remote));
+	r = tl_cd(home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.out, "published 1 revocation"));
+	tl_free(&r);
+	stop_child(dpid);
+	free(before);
+	free(home);
 	free(url);
 	free(port);
 	free(remote);
@@ -669,6 +759,7 @@ static CU_TestInfo repo_tests[] = {
 	{"unreachable and missing remotes", test_unreachable_remotes},
 	{"credentials are never prompted for", test_credentials_never_prompt},
 	{"server-side rejection over git://", test_server_rejects},
+	{"publish: a hook's refusal is reported, not retried", test_publish_refused_by_hook},
 	{"first-parent walk and ancestry", test_walk_and_descends},
 	{"invalid arguments", test_bad_arguments},
 	CU_TEST_INFO_NULL,

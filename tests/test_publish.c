@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca.h"
 #include "desk.h"
 #include "publish.h"
 #include "testlib.h"
@@ -175,10 +176,18 @@ static void test_scenario(void)
 	crl = remote_crl(&e, "main");
 	CU_ASSERT(!lists(crl, a) && !lists(crl, b));
 	free(crl);
-	/* The review branch's CRL holds the held ones; it is for review, not deployment. */
-	crl = remote_crl(&e, "certdesk/pending");
-	CU_ASSERT(lists(crl, a) && lists(crl, b));
-	free(crl);
+	/* The review branch lists the held ones in a text file no server loads as a CRL;
+	 * its CRL file is the published one. */
+	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt", e.remote);
+	CU_ASSERT(tl_contains(h, a) && tl_contains(h, b) && tl_contains(h, "not a CRL"));
+	free(h);
+	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt | openssl crl -noout "
+		   "2>/dev/null || echo refused", e.remote);
+	CU_ASSERT_STRING_EQUAL(h, "refused\n");
+	free(h);
+	h = sh_out("git -C %s diff --name-only main certdesk/pending", e.remote);
+	CU_ASSERT_STRING_EQUAL(h, "crl.pem.pending.txt\n");
+	free(h);
 
 	free(CD_OK(&e, "applied", "alice"));
 	out = publish_ok(&e);
@@ -427,11 +436,12 @@ static void test_other_files(void)
 	free(crl);
 }
 
-/* Someone else changes the CRL file: refused, explained, nothing recorded. */
+/* Someone else changes the CRL file certdesk publishes: said on stderr, replaced by
+ * certdesk's own CRL in a new commit, the history kept. */
 static void test_foreign_crl_change(void)
 {
 	env e;
-	char a[80], na[80], *before, *after;
+	char a[80], na[80], *out, *crl;
 	tl_result r;
 
 	env_new(&e, 0);
@@ -442,19 +452,312 @@ static void test_foreign_crl_change(void)
 		    e.base, e.remote));
 	renew_user(&e, "ivan", na);
 	free(CD_OK(&e, "applied", "ivan"));
-	before = CD_OK(&e, "list", "--all");
 	r = tl_cd(e.home, "publish", NULL);
-	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
 	CU_ASSERT(tl_contains(r.err, "changed by someone else"));
 	CU_ASSERT(tl_contains(r.err, "Hand-edited CRL"));
+	CU_ASSERT(tl_contains(r.out, "committed") && tl_contains(r.out, "published 1 revocation"));
+	tl_free(&r);
+	crl = remote_crl(&e, "main");
+	CU_ASSERT(lists(crl, a));
+	free(crl);
+	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	CU_ASSERT(strstr(out, "Revoke client certificate of ivan") < strstr(out, "Hand-edited CRL"));
+	free(out);
+}
+
+/* A CRL made with the openssl CLI in dir: key and cert NULL make a key of its own under
+ * the name "Test CA" (the tests' CA's); serial, when given, is listed as revoked. */
+static char *openssl_crl(env *e, const char *dir, const char *key, const char *cert,
+			 long number, int days, const char *serial)
+{
+	char *v = sh_out(
+		"set -e; d=%s/%s; mkdir -p $d; : > $d/index.txt; printf '%%06X\\n' %ld > $d/crlnumber; "
+		"printf '[ca]\\ndefault_ca = x\\n[x]\\ndatabase = %%s/index.txt\\ncrlnumber = "
+		"%%s/crlnumber\\ndefault_md = sha256\\n' $d $d > $d/ca.cnf; "
+		"if [ -n '%s' ]; then printf 'R\\t301231235959Z\\t240101000000Z\\t%s\\tunknown\\t/CN=x\\n' "
+		"> $d/index.txt; fi; k='%s'; c='%s'; if [ -z \"$k\" ]; then k=$d/k.pem; c=$d/c.pem; "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $k "
+		"-out $c -subj '/CN=Test CA' -days 36500 2>/dev/null; fi; "
+		"openssl ca -config $d/ca.cnf -gencrl -keyfile $k -cert $c -crldays %d -out $d/crl.pem "
+		"2>/dev/null; echo $d/crl.pem", e->base, dir, number, serial ? serial : "",
+		serial ? serial : "", key ? key : "", cert ? cert : "", days);
+
+	v[strcspn(v, "\n")] = '\0';
+	return v;
+}
+
+/* Commits file as the remote's crl.pem with the given subject, as a teammate would. */
+static char *push_crl(env *e, const char *file, const char *subject)
+{
+	free(sh_out("cd %s && (test -d work || " GIT " clone -q %s work 2>&1) && cd work && "
+		    GIT " pull -q 2>&1; cp %s crl.pem && " GIT " commit -qam '%s' && "
+		    GIT " push -q origin main 2>&1", e->base, e->remote, file, subject));
+	return sh_out("git -C %s rev-parse main", e->remote);
+}
+
+static char *db_value(env *e, const char *sql)
+{
+	return sh_out("sqlite3 %s/certdesk.db \"%s\"", e->home, sql);
+}
+
+/*
+ * A commit whose subject says "Revoke client certificate of U (serial S)" and whose CRL
+ * is signed by another key under the CA's name (number 1000000, nextUpdate decades
+ * away, no entries): not certdesk's, so the held revocation stays held, nothing of that
+ * CRL is recorded, expirecheck still warns, and certdesk's own CRL replaces it.
+ */
+static void test_forged_crl(void)
+{
+	env e;
+	char a[80], na[80], subject[200], later[16], *forged, *id, *v, *crl;
+	tl_result r;
+
+	env_new(&e, 0);
+	free(CD_OK(&e, "config", "crl.days", "7"));
+	create_user(&e, "alice", "365", a);
+	free(publish_ok(&e));
+	renew_user(&e, "alice", na);
+	free(publish_ok(&e));
+	forged = openssl_crl(&e, "forge", NULL, NULL, 1000000, 20000, NULL);
+	v = sh_out("openssl crl -in %s -noout -crlnumber", forged);
+	CU_ASSERT_STRING_EQUAL_FATAL(v, "crlNumber=0x0F4240\n");
+	free(v);
+	snprintf(subject, sizeof subject, "Revoke client certificate of alice (serial %s)", a);
+	id = push_crl(&e, forged, subject);
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "changed by someone else") &&
+		  tl_contains(r.err, "a CRL not signed by this CA"));
+	CU_ASSERT(!tl_contains(r.out, "recorded:") && tl_contains(r.out, "held:  alice"));
+	tl_free(&r);
+	v = db_value(&e, "SELECT count(*) FROM certs WHERE published_at IS NOT NULL");
+	CU_ASSERT_STRING_EQUAL(v, "0\n");
+	free(v);
+	v = db_value(&e, "SELECT count(*) FROM crls WHERE number >= 1000000 OR "
+			 "next_update > strftime('%s','now') + 30*86400");
+	CU_ASSERT_STRING_EQUAL(v, "0\n");
+	free(v);
+	/* The branch holds certdesk's CRL again; the forged commit stays in its history. */
+	crl = remote_crl(&e, "main");
+	CU_ASSERT(!lists(crl, a) && !tl_contains(crl, "2081") && !tl_contains(crl, "1000000"));
+	free(crl);
+	v = sh_out("git -C %s merge-base --is-ancestor %.40s main && echo kept", e.remote, id);
+	CU_ASSERT_STRING_EQUAL(v, "kept\n");
+	free(v);
+	cd_format_date(cd_now() + 9 * CD_DAY, later);
+	r = tl_cd(e.home, "--as-of", later, "expirecheck", NULL);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT(tl_contains(r.out, "CRL EXPIRED"));
+	tl_free(&r);
+	free(id);
+	free(forged);
+}
+
+/*
+ * CRLs signed with the CA's own key that certdesk did not publish: one revoking a serial
+ * the home never scheduled is refused (replacing it would un-revoke); an older CRL of
+ * ours pushed back (a rollback) is replaced by a newer one that keeps every revocation.
+ */
+static void test_ca_signed_crls(void)
+{
+	env e;
+	char a[80], key[800], cert[800], *file, *before, *after, *crl, *v;
+	tl_result r;
+
+	env_new(&e, 0);
+	snprintf(key, sizeof key, "%s/ca/ca.key", e.home);
+	snprintf(cert, sizeof cert, "%s/ca/ca.crt", e.home);
+	create_user(&e, "bob", "365", a);
+	free(publish_ok(&e));
+	free(sh_out("git -C %s show main:crl.pem > %s/first.pem", e.remote, e.base));
+	free(CD_OK(&e, "revoke", "bob"));
+	free(publish_ok(&e));
+
+	file = openssl_crl(&e, "keyholder", key, cert, 50, 30, "0BADC0DE0BADC0DE");
+	free(push_crl(&e, file, "Emergency revocation"));
+	free(file);
+	before = CD_OK(&e, "list", "--all");
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
+	CU_ASSERT(tl_contains(r.err, "revokes serial 0BADC0DE0BADC0DE"));
 	tl_free(&r);
 	after = CD_OK(&e, "list", "--all");
 	CU_ASSERT_STRING_EQUAL(before, after);
 	free(before);
 	free(after);
-	after = sh_out("git -C %s log -1 --format=%%s main", e.remote);
-	CU_ASSERT_STRING_EQUAL(after, "Hand-edited CRL\n");
-	free(after);
+
+	file = cd_asprintf("%s/first.pem", e.base);
+	free(push_crl(&e, file, "Revoke client certificate of bob (serial 00)"));
+	free(file);
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "a CRL of this CA (number 1) other than the one"));
+	tl_free(&r);
+	crl = remote_crl(&e, "main");
+	CU_ASSERT(lists(crl, a));
+	free(crl);
+	/* Numbered above every CRL of this CA on the branch, the key holder's 50 too. */
+	v = sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e.remote);
+	CU_ASSERT_STRING_EQUAL(v, "crlNumber=0x33\n");
+	free(v);
+}
+
+/* Every CRL ever pushed, on any branch: no CRL Number names two different CRLs. */
+static void note_crl_numbers(env *e)
+{
+	free(sh_out("cd %s && for c in $(git rev-list --all); do b=$(git rev-parse -q --verify "
+		    "$c:crl.pem) && echo \"$(git cat-file blob $b | openssl crl -noout -crlnumber) "
+		    "$b\"; done >> %s/numbers; sort -u -o %s/numbers %s/numbers", e->remote, e->base,
+		    e->base, e->base));
+}
+
+static void test_one_number_one_crl(void)
+{
+	env e;
+	char a[80], na[80], b[80], nb[80], *v;
+
+	env_new(&e, 0);
+	create_user(&e, "carl", "365", a);
+	create_user(&e, "dina", "365", b);
+	free(publish_ok(&e));
+	renew_user(&e, "carl", na);
+	renew_user(&e, "dina", nb);
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	free(CD_OK(&e, "applied", "carl"));
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	free(CD_OK(&e, "applied", "dina"));
+	free(publish_ok(&e));
+	note_crl_numbers(&e);
+	v = sh_out("cut -d' ' -f1 %s/numbers | uniq -d", e.base);
+	CU_ASSERT_STRING_EQUAL(v, "");
+	free(v);
+	v = sh_out("wc -l < %s/numbers", e.base);
+	CU_ASSERT_STRING_EQUAL(v, "3\n");
+	free(v);
+}
+
+/* Lock files left by a publish killed after its push (the remote has the commits, the
+ * database does not): removed, each said on stderr, and the push is recorded. */
+static void test_stale_locks(void)
+{
+	env e;
+	char s1[80], s2[80], copy[800], *log, *out, *v;
+	tl_result r;
+
+	env_new(&e, 0);
+	create_user(&e, "lea", "365", s1);
+	create_user(&e, "max", "365", s2);
+	free(publish_ok(&e));
+	free(CD_OK(&e, "revoke", "lea"));
+	free(CD_OK(&e, "revoke", "max"));
+	snprintf(copy, sizeof copy, "%s/killed", e.base);
+	free(sh_out("cp -a %s %s", e.home, copy));
+	free(publish_ok(&e));
+	free(sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
+		    "refs/remotes/origin/main.lock refs/certdesk/push/main.lock config.lock "
+		    "FETCH_HEAD.lock", copy));
+	/* The remote is a path: the killed push wrote it itself, and left its lock there. */
+	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch "
+		    "%s/refs/heads/main.lock", e.remote, copy, e.remote));
+	r = tl_cd(copy, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 5);
+	CU_ASSERT_EQUAL(count(r.err, "removed the stale lock file"), 5);
+	CU_ASSERT(tl_contains(r.err, "/crl.git/refs/remotes/origin/main.lock"));
+	CU_ASSERT(tl_contains(r.err, "remote.git/refs/heads/main.lock"));
+	CU_ASSERT(tl_contains(r.out, "recorded: lea") && tl_contains(r.out, "recorded: max"));
+	CU_ASSERT(!tl_contains(r.out, "committed"));
+	tl_free(&r);
+	v = sh_out("find %s/crl.git %s -name '*.lock'; ls %s/crl.git.pushing 2>&1", copy,
+		   e.remote, copy);
+	CU_ASSERT(tl_contains(v, "No such file") && tl_count_lines(v) == 1);
+	free(v);
+	log = main_log(&e);
+	CU_ASSERT_EQUAL(count(log, "Revoke client certificate of lea"), 1);
+	CU_ASSERT_EQUAL(count(log, "Revoke client certificate of max"), 1);
+	free(log);
+	r = tl_cd(copy, "crl", NULL);
+	out = sh_out("git -C %s show main:crl.pem", e.remote);
+	CU_ASSERT_STRING_EQUAL(r.out, out);
+	free(out);
+	tl_free(&r);
+}
+
+/* A clone whose creation was cut short (no HEAD) is completed; a directory holding
+ * anything else is refused with one line that names it and says what to do. */
+static void test_half_made_clone(void)
+{
+	env e;
+	char a[80], dir[800], *v, *crl;
+	tl_result r;
+
+	env_new(&e, 0);
+	create_user(&e, "ned", "365", a);
+	free(CD_OK(&e, "revoke", "ned"));
+	snprintf(dir, sizeof dir, "%s/crl.git", e.home);
+	free(sh_out("git init -q --bare %s && rm %s/HEAD && touch %s/HEAD.lock %s/_git2_a1B2c3", dir,
+		    dir, dir, dir));
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "completed the CRL repository") && tl_contains(r.err, dir));
+	CU_ASSERT(tl_contains(r.err, "removed the stale temporary file") &&
+		  tl_contains(r.err, "removed the stale lock file"));
+	tl_free(&r);
+	crl = remote_crl(&e, "main");
+	CU_ASSERT(lists(crl, a));
+	free(crl);
+
+	free(sh_out("rm -rf %s && mkdir %s && echo mine > %s/notes.txt", dir, dir, dir));
+	tl_refused(e.home, e.base, "move it away", TL_ARGS("publish"), 0);
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT(tl_contains(r.err, dir));
+	tl_free(&r);
+	free(sh_out("mv %s %s.mine", dir, dir));
+	v = publish_ok(&e);
+	CU_ASSERT(tl_contains(v, "nothing new to publish"));
+	free(v);
+}
+
+/* ca_crl_read, the judge of CRLs found on the remote, against CRLs of both origins. */
+static void test_crl_read(void)
+{
+	env e;
+	char dir[800], *pem, *other, *file;
+	ca_revoked list[2] = {{"0123456789ABCDEF", 1700000000, CA_REASON_UNSPECIFIED},
+			      {"7EDCBA9876543210", 1700000100, CA_REASON_KEY_COMPROMISE}};
+	ca_crl_contents cc;
+	ca *c = NULL;
+
+	env_new(&e, 0);
+	snprintf(dir, sizeof dir, "%s/ca", e.home);
+	CU_ASSERT_EQUAL_FATAL(ca_open(dir, 1, NULL, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(ca_sign_crl(c, list, 2, 9, 30, &pem), 0);
+	CU_ASSERT_EQUAL(ca_crl_read(c, pem, strlen(pem), &cc), 0);
+	CU_ASSERT(cc.ours && cc.info.number == 9 && cc.n == 2);
+	if (cc.n == 2) {
+		int k = strcmp(cc.v[0].serial, list[0].serial) != 0;
+		CU_ASSERT_STRING_EQUAL(cc.v[k].serial, list[0].serial);
+		CU_ASSERT(cc.v[k].revoked_at == list[0].revoked_at && cc.v[k].reason == 0);
+		CU_ASSERT(cc.v[!k].revoked_at == list[1].revoked_at && cc.v[!k].reason == 1);
+	}
+	ca_crl_contents_free(&cc);
+	file = openssl_crl(&e, "other", NULL, NULL, 9, 30, "0123456789ABCDEF");
+	other = tl_read(file);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT_EQUAL(ca_crl_read(c, other, strlen(other), &cc), 0);
+	CU_ASSERT(!cc.ours && cc.n == 1 && cc.v[0].reason == 0);
+	ca_crl_contents_free(&cc);
+	CU_ASSERT_EQUAL(ca_crl_read(c, "junk", 4, &cc), -1);
+	CU_ASSERT(cc.n == 0 && !cc.v);
+	ca_close(c);
+	free(other);
+	free(file);
+	free(pem);
 }
 
 /* Refresh near nextUpdate, and expirecheck's warnings (judged on --as-of). */
@@ -663,7 +966,13 @@ int main(void)
 		{"pushed but not recorded: recorded next run", test_pushed_not_recorded},
 		{"recording fails in process: no transaction left open", test_record_failure_in_process},
 		{"other files committed first", test_other_files},
-		{"CRL file changed by someone else", test_foreign_crl_change},
+		{"CRL file changed by someone else: replaced", test_foreign_crl_change},
+		{"a forged CRL under a revoking subject is not ours", test_forged_crl},
+		{"CRLs signed with the CA key: kept or replaced", test_ca_signed_crls},
+		{"one CRL Number, one CRL, the review branch too", test_one_number_one_crl},
+		{"stale lock files after a kill: removed, push recorded", test_stale_locks},
+		{"a half-made clone is completed, a foreign one refused", test_half_made_clone},
+		{"ca_crl_read: ours, another key's, junk", test_crl_read},
 		{"refresh and expirecheck", test_refresh_and_health},
 		{"CA expiry warning", test_ca_expiry_warning},
 		{"crl verb", test_crl_verb},
