@@ -470,21 +470,88 @@ size_t cd_fit_width(const char *s, int w)
 	return off;
 }
 
+/* cd_check_user without touching the current error message (the operator is looked up
+ * while a failure may be being reported). */
+static int plain_user_name(const char *s)
+{
+	char saved[sizeof err_line];
+	int ok;
+
+	memcpy(saved, err_line, sizeof saved);
+	ok = cd_check_user(s) == 0;
+	memcpy(err_line, saved, sizeof saved);
+	return ok;
+}
+
+/* Anyone can set SUDO_USER. sudo runs the command as root and sets SUDO_UID beside it:
+ * only then, and when that uid is the named user's, does it name the person. */
+static int sudo_believed(const char *user)
+{
+	const char *uid = getenv("SUDO_UID");
+	struct passwd *pw;
+	char *end;
+	long n;
+
+	if (getuid() != 0 || geteuid() != 0 || !uid || !*uid)
+		return 0;
+	errno = 0;
+	n = strtol(uid, &end, 10);
+	if (*end || errno || n < 0)
+		return 0;
+	pw = getpwnam(user);
+	return pw && (long)pw->pw_uid == n;
+}
+
+/* A claim that is not a user name is kept readable and harmless: printable ASCII. */
+static void claim_text(const char *claim, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; claim[i] && i + 1 < size && i < 64; i++)
+		out[i] = claim[i] > 0x20 && claim[i] < 0x7F ? claim[i] : '?';
+	out[i] = '\0';
+}
+
+static struct {
+	char login[64];  /* the user believed to act */
+	char shown[160]; /* the same, with an unbelieved SUDO_USER as a claim */
+} op;
+
+static void operator_init(void)
+{
+	const char *claim = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+	char text[72];
+
+	if (claim && *claim && plain_user_name(claim) && sudo_believed(claim)) {
+		snprintf(op.login, sizeof op.login, "%s", claim);
+		snprintf(op.shown, sizeof op.shown, "%s", claim);
+		return;
+	}
+	if (pw)
+		snprintf(op.login, sizeof op.login, "%s", pw->pw_name);
+	else
+		snprintf(op.login, sizeof op.login, "uid%ld", (long)getuid());
+	if (!claim || !*claim || strcmp(claim, op.login) == 0) {
+		snprintf(op.shown, sizeof op.shown, "%s", op.login);
+		return;
+	}
+	claim_text(claim, text, sizeof text);
+	snprintf(op.shown, sizeof op.shown, "%s (claimed %s)", op.login, text);
+}
+
 const char *cd_operator(void)
 {
-	static char name[64];
-	const char *s = getenv("SUDO_USER");
-	struct passwd *pw;
+	if (!op.login[0])
+		operator_init();
+	return op.shown;
+}
 
-	if (s && *s && cd_check_user(s) == 0)
-		return s;
-	if (!name[0]) {
-		pw = getpwuid(getuid());
-		snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "uid");
-		if (!pw)
-			snprintf(name, sizeof name, "uid%ld", (long)getuid());
-	}
-	return name;
+const char *cd_operator_login(void)
+{
+	if (!op.login[0])
+		operator_init();
+	return op.login;
 }
 
 int cd_write_fd(int fd, const void *data, size_t len)

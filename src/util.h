@@ -68,12 +68,21 @@ size_t cd_fit_width(const char *s, int w);
 char *cd_sanitize(const char *s);
 void cd_sanitize_into(cd_buf *b, const char *s); /* appends */
 
-/* The Unix user acting: SUDO_USER when set, else the login name of the real uid. */
+/*
+ * The Unix user acting, for the audit trail and the CRL commits. SUDO_USER counts only
+ * when certdesk runs as root (real and effective uid 0) and SUDO_UID is that user's uid,
+ * as sudo sets them; otherwise it is the real uid's login name, and a SUDO_USER naming
+ * someone else is kept as a claim: "bob (claimed alice)".
+ */
 const char *cd_operator(void);
+/* The user name alone (the believed one, never the claim): for an email address. */
+const char *cd_operator_login(void);
 
 /*
- * Write a secret file: created exclusively (never replaces an existing file),
- * mode 0600, contents fsync'd before it appears under its final name.
+ * Files are written under a temporary name in their directory (FILE.tmp.PID, created
+ * exclusively with their mode), fsync'd, then given their final name and the directory
+ * fsync'd: whatever kill comes, the name holds nothing, the old content or the whole new
+ * one.  cd_write_secret: mode 0600, and never replaces an existing file (link()).
  */
 int cd_write_secret(const char *path, const void *data, size_t len);
 /* The same for n (at most 8) files of one directory: all of them, or none. */
