@@ -572,16 +572,23 @@ int cd_write_fd(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static void fsync_dir_of(const char *path)
+static char *dir_of(const char *path)
 {
 	char *dir = cd_strdup(path), *slash = strrchr(dir, '/');
-	int fd;
 
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (!slash) {
+		free(dir);
+		return cd_strdup(".");
+	}
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	return dir;
+}
+
+void cd_fsync_dir_of(const char *path)
+{
+	char *dir = dir_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
@@ -589,88 +596,110 @@ static void fsync_dir_of(const char *path)
 	free(dir);
 }
 
-/* Writes one secret under a temporary name, fsync'd; returns that name or NULL. */
-static char *write_temp(const char *path, const void *data, size_t len)
+int cd_can_create(const char *path)
 {
-	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd;
+	char *dir;
+	int rc;
 
 	if (cd_path_exists(path)) {
-		cd_err("%s already exists; not overwriting it", path);
-		free(tmp);
-		return NULL;
+		errno = EEXIST;
+		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	dir = dir_of(path);
+	rc = access(dir, W_OK | X_OK);
+	free(dir);
+	return rc;
+}
+
+/* Writes data under a temporary name beside path (created exclusively, with mode),
+ * fsync'd; returns that name, or NULL with nothing left behind. */
+static char *write_temp(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+
 	if (fd < 0) {
 		cd_err("cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
 		return NULL;
 	}
-	if (fchmod(fd, 0600) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
+	/* fchmod: the umask must not loosen nor tighten the mode asked for. */
+	if (fchmod(fd, (mode_t)mode) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0 ||
+	    close(fd) < 0) {
 		cd_err("cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		return NULL;
 	}
-	close(fd);
 	return tmp;
+}
+
+/* Gives a complete temporary file its final name: link() refuses an existing one,
+ * rename() replaces it; either way the name never holds a part of a file. */
+static int place(const char *tmp, const char *path, int excl)
+{
+	if ((excl ? link(tmp, path) : rename(tmp, path)) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return cd_err("%s already exists; not overwriting it", path);
+	return cd_err("cannot create %s: %s", path, strerror(errno));
+}
+
+/* n files of one directory, each written aside, fsync'd, then placed; one directory
+ * fsync makes the new names durable. Exclusive: all of them or none. */
+static int write_files(int n, const char *const *paths, const void *const *data,
+		       const size_t *lens, int mode, int excl)
+{
+	char *tmp[8] = {0};
+	int i, placed = 0, rc = -1;
+
+	if (n < 1 || n > 8)
+		return cd_err("internal error: %d files at once", n);
+	for (i = 0; i < n; i++) {
+		if (excl && cd_path_exists(paths[i])) {
+			cd_err("%s already exists; not overwriting it", paths[i]);
+			goto out;
+		}
+		if (!(tmp[i] = write_temp(paths[i], data[i], lens[i], mode)))
+			goto out;
+	}
+	for (placed = 0; placed < n; placed++)
+		if (place(tmp[placed], paths[placed], excl) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; rc < 0 && i < placed; i++)
+		unlink(paths[i]);
+	for (i = 0; i < n; i++) {
+		if (tmp[i] && (excl || i >= placed))
+			unlink(tmp[i]);
+		free(tmp[i]);
+	}
+	if (rc == 0)
+		cd_fsync_dir_of(paths[0]);
+	return rc;
 }
 
 int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 		     const size_t *lens)
 {
-	char *tmp[8] = {0};
-	int i, linked = 0, rc = -1;
-
-	if (n < 1 || n > 8)
-		return cd_err("internal error: %d secret files at once", n);
-	for (i = 0; i < n; i++)
-		if (!(tmp[i] = write_temp(paths[i], data[i], lens[i])))
-			goto out;
-	/* link() refuses an existing target: each final name appears complete or not at all. */
-	for (linked = 0; linked < n; linked++) {
-		if (link(tmp[linked], paths[linked]) < 0) {
-			cd_err(errno == EEXIST ? "%s already exists; not overwriting it" :
-			       "cannot create %s: %s", paths[linked], strerror(errno));
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	for (i = 0; rc < 0 && i < linked; i++)
-		unlink(paths[i]);
-	for (i = 0; i < n; i++) {
-		if (tmp[i])
-			unlink(tmp[i]);
-		free(tmp[i]);
-	}
-	/* One directory sync makes every new name durable. */
-	if (rc == 0)
-		fsync_dir_of(paths[0]);
-	return rc;
+	return write_files(n, paths, data, lens, 0600, 1);
 }
 
 int cd_write_secret(const char *path, const void *data, size_t len)
 {
-	return cd_write_secrets(1, &path, &data, &len);
+	return write_files(1, &path, &data, &len, 0600, 1);
 }
 
 int cd_write_file(const char *path, const void *data, size_t len, int mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	return write_files(1, &path, &data, &len, mode, 1);
+}
 
-	if (fd < 0)
-		return cd_err("cannot create %s: %s", path, strerror(errno));
-	if (fchmod(fd, (mode_t)mode) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
-		cd_err("cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	if (close(fd) < 0)
-		return cd_err("cannot write %s: %s", path, strerror(errno));
-	return 0;
+int cd_replace_file(const char *path, const void *data, size_t len, int mode)
+{
+	return write_files(1, &path, &data, &len, mode, 0);
 }
 
 int cd_read_file(const char *path, char **data, size_t *len)

@@ -88,13 +88,21 @@ int cd_write_secret(const char *path, const void *data, size_t len);
 /* The same for n (at most 8) files of one directory: all of them, or none. */
 int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 		     const size_t *lens);
+/* A file with mode, created exclusively: an existing file is refused and kept. */
+int cd_write_file(const char *path, const void *data, size_t len, int mode);
+/* A file with mode that replaces an existing one at once (rename()). */
+int cd_replace_file(const char *path, const void *data, size_t len, int mode);
+/* 0 when path does not exist and its directory may be written; else -1 with errno
+ * (EEXIST, or access()'s): to refuse a path before work that cannot be undone. */
+int cd_can_create(const char *path);
+/* fsync of the directory holding path, so that a new name in it is durable. */
+void cd_fsync_dir_of(const char *path);
+/* Writes all of data to fd (EINTR retried); -1 with errno. */
+int cd_write_fd(int fd, const void *data, size_t len);
+
 /* Reads a regular file or a pipe, at most CD_READ_MAX bytes. */
 #define CD_READ_MAX (256 << 20)
 int cd_read_file(const char *path, char **data, size_t *len);
-/* A file that is not secret, created exclusively with mode, written and fsync'd; on
- * failure nothing is left. cd_write_fd writes all of data (EINTR retried). */
-int cd_write_file(const char *path, const void *data, size_t len, int mode);
-int cd_write_fd(int fd, const void *data, size_t len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);
 

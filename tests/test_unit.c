@@ -266,6 +266,97 @@ static void test_write_secret(void)
 	free(path);
 }
 
+/* The names in dir, one a line. */
+static char *names_in(const char *dir)
+{
+	tl_result r = tl_sh("ls -A '%s'", dir);
+	char *s = r.out;
+
+	r.out = NULL;
+	tl_free(&r);
+	return s;
+}
+
+static void expect_content(const char *path, const char *want)
+{
+	char *s = tl_read(path);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(s, want);
+	free(s);
+}
+
+static void test_write_file_exclusive(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/ca.crt", dir), *planted = cd_asprintf("%s/planted", dir), *s;
+	mode_t old = umask(077);
+
+	/* The mode asked for, whatever the umask. */
+	CU_ASSERT_EQUAL(cd_write_file(path, "first\n", 6, 0644), 0);
+	umask(old);
+	CU_ASSERT_EQUAL(tl_mode(path), 0644);
+	expect_content(path, "first\n");
+	/* An existing destination is refused and kept as it was. */
+	CU_ASSERT_EQUAL(cd_write_file(path, "second\n", 7, 0644), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "already exists"));
+	expect_content(path, "first\n");
+	/* So is a symbolic link planted at the name; its target is not written. */
+	CU_ASSERT_EQUAL(symlink(path, planted), 0);
+	CU_ASSERT_EQUAL(cd_write_file(planted, "third\n", 6, 0644), -1);
+	expect_content(path, "first\n");
+	/* No temporary file is left behind, after success or refusal. */
+	s = names_in(dir);
+	CU_ASSERT_STRING_EQUAL(s, "ca.crt\nplanted\n");
+	free(s);
+	free(path);
+	path = cd_asprintf("%s/missing/x", dir);
+	CU_ASSERT_EQUAL(cd_write_file(path, "x", 1, 0644), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "missing/x"));
+	free(path);
+	free(planted);
+}
+
+static void test_replace_file(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/ca.key", dir), *target = cd_asprintf("%s/target", dir);
+	char *ln = cd_asprintf("%s/ln", dir), buf[16] = "", *s;
+	mode_t old = umask(0);
+	struct stat a, b;
+	int fd;
+
+	CU_ASSERT_EQUAL(cd_replace_file(path, "old\n", 4, 0600), 0); /* a new file too */
+	umask(old);
+	CU_ASSERT_EQUAL(tl_mode(path), 0600);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &a), 0);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(cd_replace_file(path, "new content\n", 12, 0640), 0);
+	expect_content(path, "new content\n");
+	CU_ASSERT_EQUAL(tl_mode(path), 0640);
+	/* Replaced by a rename: another file took the name, whole; a reader of the old one
+	 * still reads all of the old one, never a mix. */
+	CU_ASSERT_EQUAL_FATAL(stat(path, &b), 0);
+	CU_ASSERT_NOT_EQUAL(a.st_ino, b.st_ino);
+	CU_ASSERT_EQUAL(read(fd, buf, sizeof buf - 1), 4);
+	CU_ASSERT_STRING_EQUAL(buf, "old\n");
+	close(fd);
+	/* A symbolic link at the name is replaced itself; what it pointed to is kept. */
+	CU_ASSERT_EQUAL(cd_write_file(target, "keep\n", 5, 0644), 0);
+	CU_ASSERT_EQUAL(symlink(target, ln), 0);
+	CU_ASSERT_EQUAL(cd_replace_file(ln, "x\n", 2, 0644), 0);
+	expect_content(target, "keep\n");
+	CU_ASSERT_EQUAL_FATAL(lstat(ln, &a), 0);
+	CU_ASSERT(S_ISREG(a.st_mode));
+	s = names_in(dir);
+	CU_ASSERT_STRING_EQUAL(s, "ca.key\nln\ntarget\n");
+	free(s);
+	free(path);
+	free(target);
+	free(ln);
+}
+
 /* ---- settings ---- */
 
 static void test_conf_check_every_kind(void)
@@ -671,6 +762,8 @@ static CU_TestInfo check_tests[] = {
 	{"country, task id, integers", test_check_country_task_int},
 	{"secret files: exclusive, 0600", test_write_secret},
 	{"reading files: no devices, no directories", test_read_file_kinds},
+	{"cd_write_file: exclusive, its mode, nothing left", test_write_file_exclusive},
+	{"cd_replace_file: renamed over, links replaced", test_replace_file},
 	CU_TEST_INFO_NULL,
 };
 
