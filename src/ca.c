@@ -386,11 +386,9 @@ int ca_key_encrypted(const char *dir)
 	size_t len = 0;
 	int rc = -1;
 
-	if (cd_read_file(path, &data, &len) == 0) {
+	if (cd_read_secret(path, &data, &len) == 0)
 		rc = key_text_encrypted(data);
-		OPENSSL_cleanse(data, len);
-	}
-	free(data);
+	cd_secret_free(data, len);
 	free(path);
 	return rc;
 }
@@ -539,7 +537,7 @@ static int load_key(ca *c, const char *dir, const char *pass)
 	size_t len = 0;
 	int rc = -1;
 
-	if (cd_read_file(path, &pem, &len) < 0)
+	if (cd_read_secret(path, &pem, &len) < 0)
 		goto out;
 	if (!(c->key = parse_key(path, pem, len, pass)))
 		goto out;
@@ -551,9 +549,7 @@ static int load_key(ca *c, const char *dir, const char *pass)
 	}
 	rc = 0;
 out:
-	if (pem)
-		OPENSSL_cleanse(pem, len);
-	free(pem);
+	cd_secret_free(pem, len);
 	free(path);
 	return rc;
 }

@@ -55,17 +55,16 @@ static int read_first_line(const char *path, char *buf, size_t size)
 	char *data;
 	size_t len, n;
 
-	if (cd_read_file(path, &data, &len) < 0)
+	if (cd_read_secret(path, &data, &len) < 0)
 		return -1;
 	n = strcspn(data, "\r\n");
 	if (n == 0 || n >= size) {
-		free(data);
+		cd_secret_free(data, len);
 		return cd_err("%s: the passphrase must be one line of 1 to %zu bytes", path, size - 1);
 	}
 	memcpy(buf, data, n);
 	buf[n] = '\0';
-	memset(data, 0, len);
-	free(data);
+	cd_secret_free(data, len);
 	return 0;
 }
 
@@ -370,7 +369,7 @@ int desk_signing(desk *d)
 	if (enc && desk_passphrase(d->ask, d->ask_ctx, pass, sizeof pass) < 0)
 		return -1;
 	rc = ca_load_key(d->ca, d->ca_dir, enc ? pass : NULL);
-	memset(pass, 0, sizeof pass);
+	OPENSSL_cleanse(pass, sizeof pass); /* a memset here was a dead store, removed */
 	if (rc < 0)
 		return -1;
 	d->signing = 1;

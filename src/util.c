@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include <openssl/crypto.h>
+
 static char err_line[1024];
 
 int cd_err(const char *fmt, ...)
@@ -736,6 +738,76 @@ int cd_read_file(const char *path, char **data, size_t *len)
 		*len = b.len;
 	*data = cd_buf_take(&b);
 	return 0;
+}
+
+void cd_secret_free(char *data, size_t len)
+{
+	if (data)
+		OPENSSL_cleanse(data, len);
+	free(data);
+}
+
+/* Reads until end of file or until buf (cap bytes) is full. */
+static ssize_t read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int cd_read_secret_fd(int fd, const char *path, char **data, size_t *len)
+{
+	struct stat st;
+	size_t want;
+	ssize_t got;
+	char *buf;
+
+	if (fstat(fd, &st) < 0)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return cd_err("cannot read %s: not a regular file", path);
+	if (S_ISREG(st.st_mode) && st.st_size > CD_SECRET_MAX)
+		return cd_err("cannot read %s: larger than %d KiB", path, CD_SECRET_MAX >> 10);
+	/* One buffer, never grown (a realloc would leave a copy behind), with a byte to
+	 * spare that tells a file grown since fstat, and one for the NUL. */
+	want = S_ISREG(st.st_mode) ? (size_t)st.st_size : CD_SECRET_MAX;
+	buf = cd_malloc(want + 2);
+	got = read_all(fd, buf, want + 1);
+	if (got < 0 || (size_t)got > want) {
+		int e = errno;
+		cd_secret_free(buf, want + 1);
+		if (got < 0)
+			return cd_err("cannot read %s: %s", path, strerror(e));
+		if (S_ISREG(st.st_mode))
+			return cd_err("cannot read %s: it changed while it was read", path);
+		return cd_err("cannot read %s: larger than %d KiB", path, CD_SECRET_MAX >> 10);
+	}
+	buf[got] = '\0';
+	*data = buf;
+	if (len)
+		*len = (size_t)got;
+	return 0;
+}
+
+int cd_read_secret(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	rc = cd_read_secret_fd(fd, path, data, len);
+	close(fd);
+	return rc;
 }
 
 int cd_mkdir_p(const char *path, int mode)

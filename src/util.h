@@ -103,6 +103,16 @@ int cd_write_fd(int fd, const void *data, size_t len);
 /* Reads a regular file or a pipe, at most CD_READ_MAX bytes. */
 #define CD_READ_MAX (256 << 20)
 int cd_read_file(const char *path, char **data, size_t *len);
+/*
+ * Secrets (keys, passphrases, .pw files) are read with read(2) into one buffer sized
+ * up front (from fstat; CD_SECRET_MAX for a pipe), never grown, so that neither stdio
+ * nor realloc() leaves a copy behind; NUL-terminated.  cd_secret_free wipes it
+ * (OPENSSL_cleanse, which the compiler cannot drop as it drops a memset before free).
+ */
+#define CD_SECRET_MAX (64 << 10)
+int cd_read_secret(const char *path, char **data, size_t *len);
+int cd_read_secret_fd(int fd, const char *path, char **data, size_t *len);
+void cd_secret_free(char *data, size_t len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);
 

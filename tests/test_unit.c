@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -355,6 +356,48 @@ static void test_replace_file(void)
 	free(path);
 	free(target);
 	free(ln);
+}
+
+static void test_read_secret(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/pass", dir), *fifo = cd_asprintf("%s/fifo", dir);
+	char *big = cd_asprintf("%s/big", dir), *data = NULL, *fill;
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	CU_ASSERT_EQUAL(cd_write_secret(path, "correct horse\n", 14), 0);
+	CU_ASSERT_EQUAL(cd_read_secret(path, &data, &len), 0);
+	CU_ASSERT_EQUAL(len, 14);
+	CU_ASSERT_STRING_EQUAL(data, "correct horse\n"); /* NUL-terminated */
+	cd_secret_free(data, len);
+	/* A pipe (a passphrase given as <(...) or a FIFO). */
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		int fd = open(fifo, O_WRONLY);
+		_exit(fd >= 0 && write(fd, "piped\n", 6) == 6 ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(cd_read_secret(fifo, &data, &len), 0);
+	CU_ASSERT(len == 6 && strcmp(data, "piped\n") == 0);
+	cd_secret_free(data, len);
+	waitpid(pid, &st, 0);
+	/* Neither a device, nor a directory, nor more than CD_SECRET_MAX bytes. */
+	CU_ASSERT_EQUAL(cd_read_secret("/dev/zero", &data, &len), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "not a regular file"));
+	CU_ASSERT_EQUAL(cd_read_secret(dir, &data, &len), -1);
+	fill = cd_malloc(CD_SECRET_MAX + 1);
+	memset(fill, 'k', CD_SECRET_MAX + 1);
+	CU_ASSERT_EQUAL(cd_write_secret(big, fill, CD_SECRET_MAX + 1), 0);
+	CU_ASSERT_EQUAL(cd_read_secret(big, &data, &len), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "larger than"));
+	free(fill);
+	CU_ASSERT_EQUAL(cd_read_secret("/nonexistent/pass", &data, &len), -1);
+	cd_secret_free(NULL, 0);
+	free(big);
+	free(fifo);
+	free(path);
 }
 
 /* ---- settings ---- */
@@ -764,6 +807,7 @@ static CU_TestInfo check_tests[] = {
 	{"reading files: no devices, no directories", test_read_file_kinds},
 	{"cd_write_file: exclusive, its mode, nothing left", test_write_file_exclusive},
 	{"cd_replace_file: renamed over, links replaced", test_replace_file},
+	{"cd_read_secret: files, pipes, refusals", test_read_secret},
 	CU_TEST_INFO_NULL,
 };
 
