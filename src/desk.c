@@ -329,20 +329,6 @@ void desk_close(desk *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Like ssh with a private key: a CA key others may read is not used. */
-static int check_key_mode(desk *d)
-{
-	char *path = cd_asprintf("%s/ca.key", d->ca_dir);
-	struct stat st;
-	int rc = 0;
-
-	if (stat(path, &st) == 0 && (st.st_mode & 077))
-		rc = cd_err("the CA key %s may be read by others (mode %04o): chmod 600 it first",
-			    path, (unsigned)(st.st_mode & 07777));
-	free(path);
-	return rc;
-}
-
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
@@ -355,23 +341,34 @@ int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 		      "run from a terminal");
 }
 
+static int signing_pass(void *ctx, char *buf, size_t size)
+{
+	desk *d = ctx;
+
+	return desk_passphrase(d->ask, d->ask_ctx, buf, size);
+}
+
+static void desk_note(desk *d, const char *line)
+{
+	if (d->note)
+		d->note(d->ask_ctx, line);
+	else
+		fprintf(stderr, "certdesk: %s\n", line);
+}
+
 int desk_signing(desk *d)
 {
-	char pass[1024] = "";
-	int enc, rc;
+	int upgraded = 0;
 
 	if (d->signing)
 		return 0;
 	if (d->readonly)
 		return cd_err("read-only: this view never opens the CA key");
-	if (check_key_mode(d) < 0 || (enc = ca_key_encrypted(d->ca_dir)) < 0)
+	if (ca_load_key(d->ca, d->ca_dir, signing_pass, d, &upgraded) < 0)
 		return -1;
-	if (enc && desk_passphrase(d->ask, d->ask_ctx, pass, sizeof pass) < 0)
-		return -1;
-	rc = ca_load_key(d->ca, d->ca_dir, enc ? pass : NULL);
-	OPENSSL_cleanse(pass, sizeof pass); /* a memset here was a dead store, removed */
-	if (rc < 0)
-		return -1;
+	if (upgraded)
+		desk_note(d, "the CA key was re-encrypted with scrypt, under the same passphrase: "
+			  "its old encryption was weak");
 	d->signing = 1;
 	return 0;
 }
