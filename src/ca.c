@@ -356,19 +356,55 @@ int ca_password(char *out, size_t size, size_t n)
 
 /* ---- files ---- */
 
-static int write_key(const char *path, EVP_PKEY *key, const char *pass)
+/*
+ * The passphrase of the CA key goes through scrypt (RFC 7914) rather than OpenSSL's
+ * default PBKDF2 of 2048 rounds. N=2^14, r=8 takes 16 MiB, what OpenSSL's decoder
+ * allows (32 MiB, so N=2^15 would not open); p=5 gives the cost of N=2^17, p=1.
+ */
+#define CA_SCRYPT_N 16384
+#define CA_SCRYPT_R 8
+#define CA_SCRYPT_P 5
+#define CA_PBKDF2_MIN_ITER 600000 /* a PBKDF2 key this strong is left as it is */
+
+/* The key as PEM PKCS#8, encrypted (AES-256-CBC, scrypt) when pass is given. */
+static int encode_key(BIO *b, EVP_PKEY *key, const char *pass)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *sig = NULL;
+	unsigned char salt[16];
+	int ok;
+
+	if (!pass)
+		return PEM_write_bio_PKCS8PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+	if (!(p8 = EVP_PKEY2PKCS8(key)))
+		return 0;
+	if (RAND_bytes(salt, sizeof salt) == 1)
+		pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof salt, NULL,
+					    CA_SCRYPT_N, CA_SCRYPT_R, CA_SCRYPT_P);
+	/* On success the X509_SIG owns pbe. */
+	if (pbe && !(sig = PKCS8_set0_pbe(pass, (int)strlen(pass), p8, pbe)))
+		X509_ALGOR_free(pbe);
+	ok = sig && PEM_write_bio_PKCS8(b, sig);
+	X509_SIG_free(sig);
+	PKCS8_PRIV_KEY_INFO_free(p8); /* wipes the key's DER */
+	return ok;
+}
+
+/* replace: an existing key file is replaced at once (re-encryption), else refused. */
+static int write_key(const char *path, EVP_PKEY *key, const char *pass, int replace)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
 	char *data;
 	long n;
 	int rc = -1;
 
-	if (!b || !PEM_write_bio_PKCS8PrivateKey(b, key, pass ? EVP_aes_256_cbc() : NULL, pass,
-						 pass ? (int)strlen(pass) : 0, NULL, NULL)) {
+	if (!b || !encode_key(b, key, pass)) {
 		ssl_err("cannot encode the CA key");
 	} else {
 		n = BIO_get_mem_data(b, &data);
-		rc = cd_write_secret(path, data, (size_t)n);
+		rc = replace ? cd_replace_file(path, data, (size_t)n, 0600) :
+			       cd_write_secret(path, data, (size_t)n);
 	}
 	BIO_free(b);
 	return rc;
@@ -380,17 +416,105 @@ static int key_text_encrypted(const char *pem)
 	       strstr(pem, "Proc-Type: 4,ENCRYPTED") != NULL;
 }
 
+/* Hands the passphrase to PEM decoding; without one it refuses instead of prompting. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	const char *p = u;
+	size_t n = p ? strlen(p) : 0;
+
+	if (!p || n > (size_t)size)
+		return -1;
+	memcpy(buf, p, n);
+	return (int)n;
+}
+
+/* The parameters of a PBES2 key derivation: scrypt as costly as ours (N*r*p), or
+ * PBKDF2 of at least CA_PBKDF2_MIN_ITER rounds. */
+static int kdf_strong(const X509_ALGOR *kdf)
+{
+	SCRYPT_PARAMS *sp = NULL;
+	PBKDF2PARAM *kp = NULL;
+	uint64_t n, r, p;
+	int strong = 0;
+
+	if (OBJ_obj2nid(kdf->algorithm) == NID_id_scrypt &&
+	    (sp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), kdf->parameter)))
+		strong = ASN1_INTEGER_get_uint64(&n, sp->costParameter) &&
+			 ASN1_INTEGER_get_uint64(&r, sp->blockSize) &&
+			 ASN1_INTEGER_get_uint64(&p, sp->parallelizationParameter) &&
+			 (double)n * (double)r * (double)p >=
+			 (double)CA_SCRYPT_N * CA_SCRYPT_R * CA_SCRYPT_P;
+	else if (OBJ_obj2nid(kdf->algorithm) == NID_id_pbkdf2 &&
+		 (kp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf->parameter)))
+		strong = ASN1_INTEGER_get(kp->iter) >= CA_PBKDF2_MIN_ITER;
+	SCRYPT_PARAMS_free(sp);
+	PBKDF2PARAM_free(kp);
+	return strong;
+}
+
+/* Is an encrypted key's passphrase well protected? 0 for OpenSSL's default PBKDF2 of
+ * 2048 rounds, for PKCS#5 v1.5 and for the legacy PEM encryption (one MD5 round). */
+static int key_kdf_strong(const char *pem, size_t len)
+{
+	BIO *b = mem_bio(pem, len);
+	X509_SIG *sig = b ? PEM_read_bio_PKCS8(b, NULL, pass_cb, NULL) : NULL;
+	const X509_ALGOR *alg;
+	PBE2PARAM *pbe2 = NULL;
+	int strong = 0;
+
+	if (sig) {
+		X509_SIG_get0(sig, &alg, NULL);
+		if (OBJ_obj2nid(alg->algorithm) == NID_pbes2)
+			pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+		strong = pbe2 && kdf_strong(pbe2->keyfunc);
+	}
+	PBE2PARAM_free(pbe2);
+	X509_SIG_free(sig);
+	BIO_free(b);
+	ERR_clear_error();
+	return strong;
+}
+
+/*
+ * The CA key file, opened once and read from that descriptor, so that what is checked
+ * is what is used: never through a symbolic link, and only a regular file of the
+ * effective user that nobody else may read (as ssh treats a private key).
+ */
+static int read_key_file(const char *path, char **pem, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), rc = -1;
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return cd_err("the CA key %s is a symbolic link: certdesk opens only the file itself",
+			      path);
+	if (fd < 0)
+		return cd_err("cannot read the CA key %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		cd_err("cannot read the CA key %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		cd_err("the CA key %s is not a regular file", path);
+	else if (st.st_uid != geteuid())
+		cd_err("the CA key %s belongs to uid %ld, not to uid %ld running certdesk: chown "
+		       "it first", path, (long)st.st_uid, (long)geteuid());
+	else if (st.st_mode & 077)
+		cd_err("the CA key %s may be read by others (mode %04o): chmod 600 it first",
+		       path, (unsigned)(st.st_mode & 07777));
+	else
+		rc = cd_read_secret_fd(fd, path, pem, len);
+	close(fd);
+	return rc;
+}
+
 int ca_key_encrypted(const char *dir)
 {
-	char *path = cd_asprintf("%s/ca.key", dir), *data = NULL;
+	char *path = cd_asprintf("%s/ca.key", dir), *pem = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	if (cd_read_file(path, &data, &len) == 0) {
-		rc = key_text_encrypted(data);
-		OPENSSL_cleanse(data, len);
-	}
-	free(data);
+	if (read_key_file(path, &pem, &len) == 0)
+		rc = key_text_encrypted(pem);
+	cd_secret_free(pem, len);
 	free(path);
 	return rc;
 }
@@ -458,7 +582,7 @@ int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const cha
 	if (init_check(cn, days, passphrase) < 0 || cd_mkdir_p(dir, 0700) < 0 ||
 	    !(key = gen_key(kt)) || !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
 		goto out;
-	if (write_key(kpath, key, passphrase) < 0)
+	if (write_key(kpath, key, passphrase, 0) < 0)
 		goto out;
 	if (cd_write_file(cpath, pem, strlen(pem), 0644) < 0) {
 		unlink(kpath); /* a key without its certificate would block the next attempt */
@@ -500,30 +624,12 @@ out:
 	return rc;
 }
 
-/* Hands the passphrase to PEM decoding; without one it refuses instead of prompting. */
-static int pass_cb(char *buf, int size, int rwflag, void *u)
-{
-	const char *p = u;
-	size_t n = p ? strlen(p) : 0;
-
-	if (!p || n > (size_t)size)
-		return -1;
-	memcpy(buf, p, n);
-	return (int)n;
-}
-
 static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, const char *pass)
 {
 	int enc = key_text_encrypted(pem);
-	BIO *b;
-	EVP_PKEY *k;
+	BIO *b = mem_bio(pem, len);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass) : NULL;
 
-	if (enc && !pass) {
-		cd_err("the CA key %s is passphrase-protected; a passphrase is needed", path);
-		return NULL;
-	}
-	b = mem_bio(pem, len);
-	k = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass) : NULL;
 	BIO_free(b);
 	ERR_clear_error();
 	if (!k && enc)
@@ -533,29 +639,63 @@ static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, const 
 	return k;
 }
 
-static int load_key(ca *c, const char *dir, const char *pass)
+/* The key parsed with pass, checked against the certificate. */
+static int use_key(ca *c, const char *dir, const char *path, const char *pem, size_t len,
+		   const char *pass)
 {
-	char *path = cd_asprintf("%s/ca.key", dir), *pem = NULL;
-	size_t len = 0;
-	int rc = -1;
-
-	if (cd_read_file(path, &pem, &len) < 0)
-		goto out;
 	if (!(c->key = parse_key(path, pem, len, pass)))
+		return -1;
+	if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) == 1)
+		return 0;
+	EVP_PKEY_free(c->key);
+	c->key = NULL;
+	return cd_err("the CA key %s does not match the certificate %s/ca.crt", path, dir);
+}
+
+/* A key under a weak KDF, rewritten in place with scrypt and the same passphrase. */
+static int upgrade_key(ca *c, const char *path, const char *pass)
+{
+	if (write_key(path, c->key, pass, 1) == 0)
+		return 0;
+	cd_err("cannot re-encrypt the CA key %s with scrypt: %s", path, cd_errmsg());
+	EVP_PKEY_free(c->key);
+	c->key = NULL;
+	return -1;
+}
+
+static int load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded)
+{
+	char *path = cd_asprintf("%s/ca.key", dir), *pem = NULL, pass[1024] = "";
+	size_t len = 0;
+	int enc, rc = -1;
+
+	if (read_key_file(path, &pem, &len) < 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) != 1) {
-		cd_err("the CA key %s does not match the certificate %s/ca.crt", path, dir);
-		EVP_PKEY_free(c->key);
-		c->key = NULL;
+	if ((enc = key_text_encrypted(pem)) && !ask) {
+		cd_err("the CA key %s is passphrase-protected; a passphrase is needed", path);
 		goto out;
 	}
+	if ((enc && ask(ctx, pass, sizeof pass) < 0) ||
+	    use_key(c, dir, path, pem, len, enc ? pass : NULL) < 0)
+		goto out;
 	rc = 0;
+	if (upgraded && enc && !key_kdf_strong(pem, len))
+		*upgraded = (rc = upgrade_key(c, path, pass)) == 0;
 out:
-	if (pem)
-		OPENSSL_cleanse(pem, len);
-	free(pem);
+	OPENSSL_cleanse(pass, sizeof pass);
+	cd_secret_free(pem, len);
 	free(path);
 	return rc;
+}
+
+static int given_pass(void *ctx, char *buf, size_t size)
+{
+	const char *p = ctx;
+
+	if (strlen(p) >= size)
+		return cd_err("the CA passphrase is longer than %zu bytes", size - 1);
+	memcpy(buf, p, strlen(p) + 1);
+	return 0;
 }
 
 int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
@@ -564,7 +704,9 @@ int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
 
 	memset(c, 0, sizeof *c);
 	*out = NULL;
-	if (load_cert(c, dir) < 0 || (with_key && load_key(c, dir, passphrase) < 0)) {
+	if (load_cert(c, dir) < 0 ||
+	    (with_key && load_key(c, dir, passphrase ? given_pass : NULL, (void *)passphrase,
+				  NULL) < 0)) {
 		ca_close(c);
 		return -1;
 	}
@@ -572,11 +714,13 @@ int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
 	return 0;
 }
 
-int ca_load_key(ca *c, const char *dir, const char *passphrase)
+int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded)
 {
+	if (upgraded)
+		*upgraded = 0;
 	if (c->key)
 		return 0;
-	return load_key(c, dir, passphrase);
+	return load_key(c, dir, ask, ctx, upgraded);
 }
 
 void ca_close(ca *c)

@@ -23,20 +23,31 @@ const char *ca_reason_name(int code);            /* "unknown" for other codes */
 typedef struct ca ca; /* the CA certificate, and its key when opened for signing */
 
 /*
- * Creates dir/ca.crt and dir/ca.key (0600; encrypted with AES-256 when passphrase
- * is not NULL): a self-signed CA, basicConstraints CA:TRUE critical, keyUsage
- * keyCertSign+cRLSign, SKI.  Refuses when either file exists.
+ * Creates dir/ca.crt and dir/ca.key (0600; encrypted with AES-256 under a scrypt key
+ * from passphrase when it is not NULL): a self-signed CA, basicConstraints CA:TRUE
+ * critical, keyUsage keyCertSign+cRLSign, SKI.  Refuses when either file exists.
  */
 int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase);
 
-/* 1 if dir/ca.key is passphrase-protected, 0 if not, -1 on error. */
+/* 1 if dir/ca.key is passphrase-protected, 0 if not, -1 on error (as ca_load_key). */
 int ca_key_encrypted(const char *dir);
 
-/* Opens dir/ca.crt, and dir/ca.key when with_key (checked to match the certificate;
- * a wrong passphrase is an error "wrong CA passphrase"). */
+/* Asks for the CA passphrase into buf: 0, or -1 after cd_err() to give up. */
+typedef int (*ca_pass_fn)(void *ctx, char *buf, size_t size);
+
+/* Opens dir/ca.crt, and dir/ca.key when with_key (as ca_load_key, with passphrase and
+ * no re-encryption; a wrong passphrase is an error "wrong CA passphrase"). */
 int ca_open(const char *dir, int with_key, const char *passphrase, ca **out);
-/* Adds the key to a CA opened without it (same checks as ca_open). */
-int ca_load_key(ca *c, const char *dir, const char *passphrase);
+/*
+ * Adds the key to a CA opened without it. dir/ca.key is opened once, never through a
+ * symbolic link, and used only when it is a regular file of the effective user that no
+ * one else may read; the key is read from that descriptor and checked to match the
+ * certificate.  ask is called only for an encrypted key.  With upgraded not NULL, a key
+ * whose passphrase went through a weaker KDF than scrypt (OpenSSL's default PBKDF2 of
+ * 2048 rounds, the legacy PEM encryption) is re-encrypted in place with scrypt under
+ * the same passphrase, and *upgraded set to 1.
+ */
+int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded);
 void ca_close(ca *c);
 const char *ca_name(const ca *c);     /* the CA's CN */
 int64_t ca_not_after(const ca *c);

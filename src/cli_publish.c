@@ -119,24 +119,16 @@ int cli_publish(cli_ctx *c)
 	return rc < 0 ? cli_fail() : 0;
 }
 
-/* A CRL is public, but an existing file is never replaced silently. Opened before
- * signing, so that an unusable path is refused before a CRL Number is used. */
-static int open_new(const char *path)
+/* A CRL is public, but an existing file is never replaced silently. Checked before
+ * signing, so that an unusable path is refused before a CRL Number is used; written at
+ * the end under a temporary name and linked, so that a kill leaves no part of a CRL. */
+static int check_out(const char *path)
 {
-	int fd = *path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-
 	if (!*path)
 		return cd_err("crl: --out needs a file name");
-	if (fd < 0)
+	if (cd_can_create(path) < 0)
 		return cd_err("cannot write %s: %s%s", path, strerror(errno),
 			      errno == EEXIST ? " (certdesk never overwrites it)" : "");
-	return fd;
-}
-
-static int write_out(int fd, const char *path, const char *data, size_t len)
-{
-	if (cd_write_fd(fd, data, len) < 0 || close(fd) < 0)
-		return cd_err("cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -147,12 +139,12 @@ int cli_crl(cli_ctx *c)
 	char *pem = NULL;
 	size_t len = 0;
 	desk d;
-	int n, fresh, rc, fd = -1;
+	int n, fresh, rc;
 
 	if (cli_parse(c, o, pos, 0, &n, "crl") < 0)
 		return cli_fail();
 	out = opt_val(o, "out");
-	if (out && (fd = open_new(out)) < 0)
+	if (out && check_out(out) < 0)
 		return cli_fail();
 	if (cli_open_desk(c, &d, 0) < 0) {
 		rc = -1;
@@ -161,13 +153,9 @@ int cli_crl(cli_ctx *c)
 		desk_close(&d);
 	}
 	if (rc == 0 && out)
-		rc = write_out(fd, out, pem, len);
+		rc = cd_write_file(out, pem, len, 0644);
 	else if (rc == 0 && (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0))
 		rc = cd_err("cannot write the CRL to standard output");
-	else if (rc < 0 && out)
-		close(fd);
-	if (rc < 0 && out)
-		unlink(out);
 	if (rc == 0 && fresh)
 		fprintf(stderr, "certdesk: no CRL published yet: this is a freshly signed CRL of "
 			"the revocations recorded as published; 'certdesk publish' publishes one\n");

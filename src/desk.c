@@ -18,6 +18,8 @@
 #include "links.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
+
 char *desk_home_path(const char *given)
 {
 	const char *env = getenv("CERTDESK_HOME");
@@ -54,17 +56,16 @@ static int read_first_line(const char *path, char *buf, size_t size)
 	char *data;
 	size_t len, n;
 
-	if (cd_read_file(path, &data, &len) < 0)
+	if (cd_read_secret(path, &data, &len) < 0)
 		return -1;
 	n = strcspn(data, "\r\n");
 	if (n == 0 || n >= size) {
-		free(data);
+		cd_secret_free(data, len);
 		return cd_err("%s: the passphrase must be one line of 1 to %zu bytes", path, size - 1);
 	}
 	memcpy(buf, data, n);
 	buf[n] = '\0';
-	memset(data, 0, len);
-	free(data);
+	cd_secret_free(data, len);
 	return 0;
 }
 
@@ -92,43 +93,6 @@ int desk_write_templates(const char *dir)
 		free(path);
 	}
 	return 0;
-}
-
-int desk_init(const char *home, const desk_init_opts *o)
-{
-	desk d = {0};
-	char pass[1024];
-	store *st = NULL;
-	int rc = -1;
-
-	set_paths(&d, home);
-	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
-		goto out;
-	if (cd_path_exists(d.ca_dir) && cd_path_exists(d.db_path)) {
-		cd_err("%s already holds a certdesk CA; not overwriting it", home);
-		goto out;
-	}
-	if (cd_mkdir_p(home, 0755) < 0 || cd_mkdir_p(d.ca_dir, 0755) < 0)
-		goto out;
-	if (ca_init(d.ca_dir, o->cn, o->key, o->days, o->passphrase_file ? pass : NULL) < 0)
-		goto out;
-	if (desk_write_templates(d.tmpl_dir) < 0 || store_open(d.db_path, STORE_CREATE, &st) < 0)
-		goto out;
-	if (store_begin(st) < 0)
-		goto out;
-	if (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
-			      store_setting_set(st, "crl.remote", o->crl_remote) < 0)) {
-		store_rollback(st);
-		goto out;
-	}
-	if (store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 || store_commit(st) < 0)
-		goto out;
-	rc = 0;
-out:
-	memset(pass, 0, sizeof pass);
-	store_close(st);
-	free_paths(&d);
-	return rc;
 }
 
 static int take_lock(desk *d, int nonblock)
@@ -180,6 +144,107 @@ static void unlink_with_temps(const char *path)
 	}
 	globfree(&g);
 	cd_buf_free(&pat);
+}
+
+/* A CA is never replaced: neither a whole home nor a CA whose database is missing. */
+static int init_refuse(desk *d)
+{
+	char *key = cd_asprintf("%s/ca.key", d->ca_dir), *crt = cd_asprintf("%s/ca.crt", d->ca_dir);
+	int rc = 0;
+
+	if (cd_path_exists(d->ca_dir) && cd_path_exists(d->db_path))
+		rc = cd_err("%s already holds a certdesk CA; not overwriting it", d->home);
+	else if (cd_path_exists(key) || cd_path_exists(crt))
+		rc = cd_err("a CA already exists in %s; not replacing it", d->ca_dir);
+	free(key);
+	free(crt);
+	return rc;
+}
+
+/* The staging directory of a CA being made, emptied of what a killed init left there
+ * (under the lock, so no init is using it). */
+static int stage_clear(const char *stage)
+{
+	static const char *const names[] = {"ca.key", "ca.crt"};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		char *p = cd_asprintf("%s/%s", stage, names[i]);
+		unlink_with_temps(p);
+		free(p);
+	}
+	if (rmdir(stage) < 0 && errno != ENOENT)
+		return cd_err("cannot remove %s, left by an interrupted init: %s; remove it by hand",
+			      stage, strerror(errno));
+	return 0;
+}
+
+/* The database: created, or the one an interrupted init left (with its audit entry). */
+static int init_store(desk *d, const desk_init_opts *o)
+{
+	store *st = NULL;
+	int rc = -1;
+
+	if (store_open(d->db_path, STORE_CREATE, &st) < 0 || store_begin(st) < 0)
+		goto out;
+	if (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
+			      store_setting_set(st, "crl.remote", o->crl_remote) < 0)) {
+		store_rollback(st);
+		goto out;
+	}
+	if (store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 || store_commit(st) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_close(st);
+	return rc;
+}
+
+/*
+ * The CA is made in HOME/ca.new and renamed to HOME/ca last, after the database: a
+ * kill at any point leaves either no CA (and the next init starts again) or a whole
+ * one, never a key without its certificate.
+ */
+static int init_locked(desk *d, const desk_init_opts *o, const char *pass)
+{
+	char *stage = cd_asprintf("%s/ca.new", d->home);
+	int rc = -1;
+
+	if (stage_clear(stage) < 0 || cd_mkdir_p(stage, 0755) < 0)
+		goto out;
+	if (ca_init(stage, o->cn, o->key, o->days, pass) < 0 ||
+	    desk_write_templates(d->tmpl_dir) < 0 || init_store(d, o) < 0)
+		goto out;
+	if (rename(stage, d->ca_dir) < 0) {
+		cd_err("cannot create %s: %s", d->ca_dir, strerror(errno));
+		goto out;
+	}
+	cd_fsync_dir_of(d->ca_dir);
+	rc = 0;
+out:
+	if (rc < 0)
+		stage_clear(stage);
+	free(stage);
+	return rc;
+}
+
+int desk_init(const char *home, const desk_init_opts *o)
+{
+	desk d = {0};
+	char pass[1024];
+	int rc = -1, lock = -1;
+
+	set_paths(&d, home);
+	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
+		goto out;
+	if (init_refuse(&d) < 0 || cd_mkdir_p(home, 0755) < 0 || (lock = take_lock(&d, 0)) < 0)
+		goto out;
+	rc = init_locked(&d, o, o->passphrase_file ? pass : NULL);
+out:
+	OPENSSL_cleanse(pass, sizeof pass);
+	drop_lock(lock);
+	free_paths(&d);
+	return rc;
 }
 
 static int recover_one(void *ctx, int64_t id, const char *serial, const char *p12, const char *pw)
@@ -316,20 +381,6 @@ void desk_close(desk *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Like ssh with a private key: a CA key others may read is not used. */
-static int check_key_mode(desk *d)
-{
-	char *path = cd_asprintf("%s/ca.key", d->ca_dir);
-	struct stat st;
-	int rc = 0;
-
-	if (stat(path, &st) == 0 && (st.st_mode & 077))
-		rc = cd_err("the CA key %s may be read by others (mode %04o): chmod 600 it first",
-			    path, (unsigned)(st.st_mode & 07777));
-	free(path);
-	return rc;
-}
-
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
@@ -342,23 +393,34 @@ int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 		      "run from a terminal");
 }
 
+static int signing_pass(void *ctx, char *buf, size_t size)
+{
+	desk *d = ctx;
+
+	return desk_passphrase(d->ask, d->ask_ctx, buf, size);
+}
+
+static void desk_note(desk *d, const char *line)
+{
+	if (d->note)
+		d->note(d->ask_ctx, line);
+	else
+		fprintf(stderr, "certdesk: %s\n", line);
+}
+
 int desk_signing(desk *d)
 {
-	char pass[1024] = "";
-	int enc, rc;
+	int upgraded = 0;
 
 	if (d->signing)
 		return 0;
 	if (d->readonly)
 		return cd_err("read-only: this view never opens the CA key");
-	if (check_key_mode(d) < 0 || (enc = ca_key_encrypted(d->ca_dir)) < 0)
+	if (ca_load_key(d->ca, d->ca_dir, signing_pass, d, &upgraded) < 0)
 		return -1;
-	if (enc && desk_passphrase(d->ask, d->ask_ctx, pass, sizeof pass) < 0)
-		return -1;
-	rc = ca_load_key(d->ca, d->ca_dir, enc ? pass : NULL);
-	memset(pass, 0, sizeof pass);
-	if (rc < 0)
-		return -1;
+	if (upgraded)
+		desk_note(d, "the CA key was re-encrypted with scrypt, under the same passphrase: "
+			  "its old encryption was weak");
 	d->signing = 1;
 	return 0;
 }

@@ -23,6 +23,9 @@ typedef struct {
 	int64_t window;     /* warning window, seconds */
 	desk_ask_fn ask;
 	void *ask_ctx;
+	/* Tells what is no error but worth knowing (the CA key re-encrypted), with ask_ctx:
+	 * the dashboard's status bar; NULL: a line on stderr. */
+	void (*note)(void *ctx, const char *line);
 } desk;
 
 /* --home, else $CERTDESK_HOME, else ~/.local/share/certdesk. Returns malloc'd. */

@@ -544,7 +544,7 @@ static int check_key(imp *im, char **key_pem, size_t *key_len)
 	BIO *b;
 	int enc, rc = -1;
 
-	if (cd_read_file(im->ca_key, key_pem, key_len) < 0)
+	if (cd_read_secret(im->ca_key, key_pem, key_len) < 0)
 		return -1;
 	enc = strstr(*key_pem, "ENCRYPTED") != NULL;
 	if (enc && get_pass(im, pass, sizeof pass) < 0)
@@ -552,7 +552,7 @@ static int check_key(imp *im, char **key_pem, size_t *key_len)
 	b = BIO_new_mem_buf(*key_pem, (int)*key_len);
 	k = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, pass) : NULL;
 	BIO_free(b);
-	memset(pass, 0, sizeof pass);
+	OPENSSL_cleanse(pass, sizeof pass);
 	if (!k)
 		ssl_fail(enc ? "%s: wrong passphrase for the CA key" : "%s: not a PEM private key",
 			 im->ca_key);
@@ -1416,9 +1416,7 @@ out:
 		cd_err("%s", msg);
 		free(msg);
 	}
-	if (key_pem)
-		memset(key_pem, 0, key_len);
-	free(key_pem);
+	cd_secret_free(key_pem, key_len);
 	free(stage);
 	free(home);
 	imp_free(&im);

@@ -248,7 +248,7 @@ static void set_author(struct pub *p)
 	if (gethostname(host, sizeof host - 1) < 0 || !host[0] || strchr(host, '>'))
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
-	snprintf(p->email, sizeof p->email, "%s@%s", cd_operator(), host);
+	snprintf(p->email, sizeof p->email, "%s@%s", cd_operator_login(), host);
 	p->sig.name = cd_operator();
 	p->sig.email = p->email;
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include <openssl/crypto.h>
+
 static char err_line[1024];
 
 int cd_err(const char *fmt, ...)
@@ -550,21 +552,88 @@ size_t cd_fit_width(const char *s, int w)
 	return off;
 }
 
+/* cd_check_user without touching the current error message (the operator is looked up
+ * while a failure may be being reported). */
+static int plain_user_name(const char *s)
+{
+	char saved[sizeof err_line];
+	int ok;
+
+	memcpy(saved, err_line, sizeof saved);
+	ok = cd_check_user(s) == 0;
+	memcpy(err_line, saved, sizeof saved);
+	return ok;
+}
+
+/* Anyone can set SUDO_USER. sudo runs the command as root and sets SUDO_UID beside it:
+ * only then, and when that uid is the named user's, does it name the person. */
+static int sudo_believed(const char *user)
+{
+	const char *uid = getenv("SUDO_UID");
+	struct passwd *pw;
+	char *end;
+	long n;
+
+	if (getuid() != 0 || geteuid() != 0 || !uid || !*uid)
+		return 0;
+	errno = 0;
+	n = strtol(uid, &end, 10);
+	if (*end || errno || n < 0)
+		return 0;
+	pw = getpwnam(user);
+	return pw && (long)pw->pw_uid == n;
+}
+
+/* A claim that is not a user name is kept readable and harmless: printable ASCII. */
+static void claim_text(const char *claim, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; claim[i] && i + 1 < size && i < 64; i++)
+		out[i] = claim[i] > 0x20 && claim[i] < 0x7F ? claim[i] : '?';
+	out[i] = '\0';
+}
+
+static struct {
+	char login[64];  /* the user believed to act */
+	char shown[160]; /* the same, with an unbelieved SUDO_USER as a claim */
+} op;
+
+static void operator_init(void)
+{
+	const char *claim = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+	char text[72];
+
+	if (claim && *claim && plain_user_name(claim) && sudo_believed(claim)) {
+		snprintf(op.login, sizeof op.login, "%s", claim);
+		snprintf(op.shown, sizeof op.shown, "%s", claim);
+		return;
+	}
+	if (pw)
+		snprintf(op.login, sizeof op.login, "%s", pw->pw_name);
+	else
+		snprintf(op.login, sizeof op.login, "uid%ld", (long)getuid());
+	if (!claim || !*claim || strcmp(claim, op.login) == 0) {
+		snprintf(op.shown, sizeof op.shown, "%s", op.login);
+		return;
+	}
+	claim_text(claim, text, sizeof text);
+	snprintf(op.shown, sizeof op.shown, "%s (claimed %s)", op.login, text);
+}
+
 const char *cd_operator(void)
 {
-	static char name[64];
-	const char *s = getenv("SUDO_USER");
-	struct passwd *pw;
+	if (!op.login[0])
+		operator_init();
+	return op.shown;
+}
 
-	if (s && *s && cd_check_user(s) == 0)
-		return s;
-	if (!name[0]) {
-		pw = getpwuid(getuid());
-		snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "uid");
-		if (!pw)
-			snprintf(name, sizeof name, "uid%ld", (long)getuid());
-	}
-	return name;
+const char *cd_operator_login(void)
+{
+	if (!op.login[0])
+		operator_init();
+	return op.login;
 }
 
 int cd_write_fd(int fd, const void *data, size_t len)
@@ -585,16 +654,23 @@ int cd_write_fd(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static void fsync_dir_of(const char *path)
+static char *dir_of(const char *path)
 {
 	char *dir = cd_strdup(path), *slash = strrchr(dir, '/');
-	int fd;
 
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (!slash) {
+		free(dir);
+		return cd_strdup(".");
+	}
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	return dir;
+}
+
+void cd_fsync_dir_of(const char *path)
+{
+	char *dir = dir_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
@@ -602,88 +678,110 @@ static void fsync_dir_of(const char *path)
 	free(dir);
 }
 
-/* Writes one secret under a temporary name, fsync'd; returns that name or NULL. */
-static char *write_temp(const char *path, const void *data, size_t len)
+int cd_can_create(const char *path)
 {
-	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd;
+	char *dir;
+	int rc;
 
 	if (cd_path_exists(path)) {
-		cd_err("%s already exists; not overwriting it", path);
-		free(tmp);
-		return NULL;
+		errno = EEXIST;
+		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	dir = dir_of(path);
+	rc = access(dir, W_OK | X_OK);
+	free(dir);
+	return rc;
+}
+
+/* Writes data under a temporary name beside path (created exclusively, with mode),
+ * fsync'd; returns that name, or NULL with nothing left behind. */
+static char *write_temp(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = cd_asprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+
 	if (fd < 0) {
 		cd_err("cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
 		return NULL;
 	}
-	if (fchmod(fd, 0600) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
+	/* fchmod: the umask must not loosen nor tighten the mode asked for. */
+	if (fchmod(fd, (mode_t)mode) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0 ||
+	    close(fd) < 0) {
 		cd_err("cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		return NULL;
 	}
-	close(fd);
 	return tmp;
+}
+
+/* Gives a complete temporary file its final name: link() refuses an existing one,
+ * rename() replaces it; either way the name never holds a part of a file. */
+static int place(const char *tmp, const char *path, int excl)
+{
+	if ((excl ? link(tmp, path) : rename(tmp, path)) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return cd_err("%s already exists; not overwriting it", path);
+	return cd_err("cannot create %s: %s", path, strerror(errno));
+}
+
+/* n files of one directory, each written aside, fsync'd, then placed; one directory
+ * fsync makes the new names durable. Exclusive: all of them or none. */
+static int write_files(int n, const char *const *paths, const void *const *data,
+		       const size_t *lens, int mode, int excl)
+{
+	char *tmp[8] = {0};
+	int i, placed = 0, rc = -1;
+
+	if (n < 1 || n > 8)
+		return cd_err("internal error: %d files at once", n);
+	for (i = 0; i < n; i++) {
+		if (excl && cd_path_exists(paths[i])) {
+			cd_err("%s already exists; not overwriting it", paths[i]);
+			goto out;
+		}
+		if (!(tmp[i] = write_temp(paths[i], data[i], lens[i], mode)))
+			goto out;
+	}
+	for (placed = 0; placed < n; placed++)
+		if (place(tmp[placed], paths[placed], excl) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; rc < 0 && i < placed; i++)
+		unlink(paths[i]);
+	for (i = 0; i < n; i++) {
+		if (tmp[i] && (excl || i >= placed))
+			unlink(tmp[i]);
+		free(tmp[i]);
+	}
+	if (rc == 0)
+		cd_fsync_dir_of(paths[0]);
+	return rc;
 }
 
 int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 		     const size_t *lens)
 {
-	char *tmp[8] = {0};
-	int i, linked = 0, rc = -1;
-
-	if (n < 1 || n > 8)
-		return cd_err("internal error: %d secret files at once", n);
-	for (i = 0; i < n; i++)
-		if (!(tmp[i] = write_temp(paths[i], data[i], lens[i])))
-			goto out;
-	/* link() refuses an existing target: each final name appears complete or not at all. */
-	for (linked = 0; linked < n; linked++) {
-		if (link(tmp[linked], paths[linked]) < 0) {
-			cd_err(errno == EEXIST ? "%s already exists; not overwriting it" :
-			       "cannot create %s: %s", paths[linked], strerror(errno));
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	for (i = 0; rc < 0 && i < linked; i++)
-		unlink(paths[i]);
-	for (i = 0; i < n; i++) {
-		if (tmp[i])
-			unlink(tmp[i]);
-		free(tmp[i]);
-	}
-	/* One directory sync makes every new name durable. */
-	if (rc == 0)
-		fsync_dir_of(paths[0]);
-	return rc;
+	return write_files(n, paths, data, lens, 0600, 1);
 }
 
 int cd_write_secret(const char *path, const void *data, size_t len)
 {
-	return cd_write_secrets(1, &path, &data, &len);
+	return write_files(1, &path, &data, &len, 0600, 1);
 }
 
 int cd_write_file(const char *path, const void *data, size_t len, int mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	return write_files(1, &path, &data, &len, mode, 1);
+}
 
-	if (fd < 0)
-		return cd_err("cannot create %s: %s", path, strerror(errno));
-	if (fchmod(fd, (mode_t)mode) < 0 || cd_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
-		cd_err("cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	if (close(fd) < 0)
-		return cd_err("cannot write %s: %s", path, strerror(errno));
-	return 0;
+int cd_replace_file(const char *path, const void *data, size_t len, int mode)
+{
+	return write_files(1, &path, &data, &len, mode, 0);
 }
 
 int cd_read_file(const char *path, char **data, size_t *len)
@@ -720,6 +818,76 @@ int cd_read_file(const char *path, char **data, size_t *len)
 		*len = b.len;
 	*data = cd_buf_take(&b);
 	return 0;
+}
+
+void cd_secret_free(char *data, size_t len)
+{
+	if (data)
+		OPENSSL_cleanse(data, len);
+	free(data);
+}
+
+/* Reads until end of file or until buf (cap bytes) is full. */
+static ssize_t read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int cd_read_secret_fd(int fd, const char *path, char **data, size_t *len)
+{
+	struct stat st;
+	size_t want;
+	ssize_t got;
+	char *buf;
+
+	if (fstat(fd, &st) < 0)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return cd_err("cannot read %s: not a regular file", path);
+	if (S_ISREG(st.st_mode) && st.st_size > CD_SECRET_MAX)
+		return cd_err("cannot read %s: larger than %d KiB", path, CD_SECRET_MAX >> 10);
+	/* One buffer, never grown (a realloc would leave a copy behind), with a byte to
+	 * spare that tells a file grown since fstat, and one for the NUL. */
+	want = S_ISREG(st.st_mode) ? (size_t)st.st_size : CD_SECRET_MAX;
+	buf = cd_malloc(want + 2);
+	got = read_all(fd, buf, want + 1);
+	if (got < 0 || (size_t)got > want) {
+		int e = errno;
+		cd_secret_free(buf, want + 1);
+		if (got < 0)
+			return cd_err("cannot read %s: %s", path, strerror(e));
+		if (S_ISREG(st.st_mode))
+			return cd_err("cannot read %s: it changed while it was read", path);
+		return cd_err("cannot read %s: larger than %d KiB", path, CD_SECRET_MAX >> 10);
+	}
+	buf[got] = '\0';
+	*data = buf;
+	if (len)
+		*len = (size_t)got;
+	return 0;
+}
+
+int cd_read_secret(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return cd_err("cannot read %s: %s", path, strerror(errno));
+	rc = cd_read_secret_fd(fd, path, data, len);
+	close(fd);
+	return rc;
 }
 
 int cd_mkdir_p(const char *path, int mode)

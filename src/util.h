@@ -76,24 +76,51 @@ char *cd_mask_urls(const char *text);
 /* What cd_mask_urls hides in the URL url, malloc'd, or NULL when nothing. */
 char *cd_url_secret(const char *url);
 
-/* The Unix user acting: SUDO_USER when set, else the login name of the real uid. */
+/*
+ * The Unix user acting, for the audit trail and the CRL commits. SUDO_USER counts only
+ * when certdesk runs as root (real and effective uid 0) and SUDO_UID is that user's uid,
+ * as sudo sets them; otherwise it is the real uid's login name, and a SUDO_USER naming
+ * someone else is kept as a claim: "bob (claimed alice)".
+ */
 const char *cd_operator(void);
+/* The user name alone (the believed one, never the claim): for an email address. */
+const char *cd_operator_login(void);
 
 /*
- * Write a secret file: created exclusively (never replaces an existing file),
- * mode 0600, contents fsync'd before it appears under its final name.
+ * Files are written under a temporary name in their directory (FILE.tmp.PID, created
+ * exclusively with their mode), fsync'd, then given their final name and the directory
+ * fsync'd: whatever kill comes, the name holds nothing, the old content or the whole new
+ * one.  cd_write_secret: mode 0600, and never replaces an existing file (link()).
  */
 int cd_write_secret(const char *path, const void *data, size_t len);
 /* The same for n (at most 8) files of one directory: all of them, or none. */
 int cd_write_secrets(int n, const char *const *paths, const void *const *data,
 		     const size_t *lens);
+/* A file with mode, created exclusively: an existing file is refused and kept. */
+int cd_write_file(const char *path, const void *data, size_t len, int mode);
+/* A file with mode that replaces an existing one at once (rename()). */
+int cd_replace_file(const char *path, const void *data, size_t len, int mode);
+/* 0 when path does not exist and its directory may be written; else -1 with errno
+ * (EEXIST, or access()'s): to refuse a path before work that cannot be undone. */
+int cd_can_create(const char *path);
+/* fsync of the directory holding path, so that a new name in it is durable. */
+void cd_fsync_dir_of(const char *path);
+/* Writes all of data to fd (EINTR retried); -1 with errno. */
+int cd_write_fd(int fd, const void *data, size_t len);
+
 /* Reads a regular file or a pipe, at most CD_READ_MAX bytes. */
 #define CD_READ_MAX (256 << 20)
 int cd_read_file(const char *path, char **data, size_t *len);
-/* A file that is not secret, created exclusively with mode, written and fsync'd; on
- * failure nothing is left. cd_write_fd writes all of data (EINTR retried). */
-int cd_write_file(const char *path, const void *data, size_t len, int mode);
-int cd_write_fd(int fd, const void *data, size_t len);
+/*
+ * Secrets (keys, passphrases, .pw files) are read with read(2) into one buffer sized
+ * up front (from fstat; CD_SECRET_MAX for a pipe), never grown, so that neither stdio
+ * nor realloc() leaves a copy behind; NUL-terminated.  cd_secret_free wipes it
+ * (OPENSSL_cleanse, which the compiler cannot drop as it drops a memset before free).
+ */
+#define CD_SECRET_MAX (64 << 10)
+int cd_read_secret(const char *path, char **data, size_t *len);
+int cd_read_secret_fd(int fd, const char *path, char **data, size_t *len);
+void cd_secret_free(char *data, size_t len);
 int cd_mkdir_p(const char *path, int mode);
 int cd_path_exists(const char *path);
 

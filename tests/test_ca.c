@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---- helpers ---- */
@@ -260,6 +261,8 @@ static void test_encrypted_key(void)
 	CU_ASSERT_EQUAL(ca_key_encrypted(dir), 1);
 	CU_ASSERT_TRUE(sh_ok(dir, "head -1 ca.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----"));
 	CU_ASSERT_TRUE(sh_ok(dir, "openssl asn1parse -in ca.key", "aes-256-cbc"));
+	/* The passphrase through scrypt, not OpenSSL's default PBKDF2 of 2048 rounds. */
+	CU_ASSERT_TRUE(sh_ok(dir, "openssl asn1parse -in ca.key", ":scrypt"));
 	CU_ASSERT_EQUAL(ca_open(dir, 1, NULL, &c), -1);
 	CU_ASSERT_TRUE(tl_contains(cd_errmsg(), "passphrase-protected"));
 	CU_ASSERT_EQUAL(ca_open(dir, 1, "wrong horse", &c), -1);
@@ -290,6 +293,11 @@ static void test_key_mismatch(void)
 
 	put_file(mix, "ca.key", key, strlen(key));
 	put_file(mix, "ca.crt", crt, strlen(crt));
+	{
+		char *km = path_in(mix, "ca.key");
+		CU_ASSERT_EQUAL(chmod(km, 0600), 0); /* else refused for its mode, not checked */
+		free(km);
+	}
 	CU_ASSERT_EQUAL(ca_open(mix, 1, NULL, &c), -1);
 	CU_ASSERT_TRUE(tl_contains(cd_errmsg(), "does not match"));
 	CU_ASSERT_EQUAL(ca_open(tl_tmpdir(), 0, NULL, &c), -1); /* nothing there */

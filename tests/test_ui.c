@@ -697,7 +697,10 @@ static void setup_env(void)
 	char day[16];
 
 	setlocale(LC_ALL, "C.UTF-8");
-	setenv("SUDO_USER", "ops", 1); /* the operator named in links and the log */
+	/* The operator named in links and the log is whoever runs the tests; a sudo the
+	 * tests were started under must not change what the screens show. */
+	unsetenv("SUDO_USER");
+	unsetenv("SUDO_UID");
 	unsetenv("TMUX");
 	cd_format_date(cd_now(), day);
 	cd_parse_date(day, &as_of);

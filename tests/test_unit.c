@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,139 @@ static void test_write_secret(void)
 	free(path);
 	path = cd_asprintf("%s/missing/s.pw", dir);
 	CU_ASSERT_EQUAL(cd_write_secret(path, "x", 1), -1);
+	free(path);
+}
+
+/* The names in dir, one a line. */
+static char *names_in(const char *dir)
+{
+	tl_result r = tl_sh("ls -A '%s'", dir);
+	char *s = r.out;
+
+	r.out = NULL;
+	tl_free(&r);
+	return s;
+}
+
+static void expect_content(const char *path, const char *want)
+{
+	char *s = tl_read(path);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(s, want);
+	free(s);
+}
+
+static void test_write_file_exclusive(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/ca.crt", dir), *planted = cd_asprintf("%s/planted", dir), *s;
+	mode_t old = umask(077);
+
+	/* The mode asked for, whatever the umask. */
+	CU_ASSERT_EQUAL(cd_write_file(path, "first\n", 6, 0644), 0);
+	umask(old);
+	CU_ASSERT_EQUAL(tl_mode(path), 0644);
+	expect_content(path, "first\n");
+	/* An existing destination is refused and kept as it was. */
+	CU_ASSERT_EQUAL(cd_write_file(path, "second\n", 7, 0644), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "already exists"));
+	expect_content(path, "first\n");
+	/* So is a symbolic link planted at the name; its target is not written. */
+	CU_ASSERT_EQUAL(symlink(path, planted), 0);
+	CU_ASSERT_EQUAL(cd_write_file(planted, "third\n", 6, 0644), -1);
+	expect_content(path, "first\n");
+	/* No temporary file is left behind, after success or refusal. */
+	s = names_in(dir);
+	CU_ASSERT_STRING_EQUAL(s, "ca.crt\nplanted\n");
+	free(s);
+	free(path);
+	path = cd_asprintf("%s/missing/x", dir);
+	CU_ASSERT_EQUAL(cd_write_file(path, "x", 1, 0644), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "missing/x"));
+	free(path);
+	free(planted);
+}
+
+static void test_replace_file(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/ca.key", dir), *target = cd_asprintf("%s/target", dir);
+	char *ln = cd_asprintf("%s/ln", dir), buf[16] = "", *s;
+	mode_t old = umask(0);
+	struct stat a, b;
+	int fd;
+
+	CU_ASSERT_EQUAL(cd_replace_file(path, "old\n", 4, 0600), 0); /* a new file too */
+	umask(old);
+	CU_ASSERT_EQUAL(tl_mode(path), 0600);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &a), 0);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(cd_replace_file(path, "new content\n", 12, 0640), 0);
+	expect_content(path, "new content\n");
+	CU_ASSERT_EQUAL(tl_mode(path), 0640);
+	/* Replaced by a rename: another file took the name, whole; a reader of the old one
+	 * still reads all of the old one, never a mix. */
+	CU_ASSERT_EQUAL_FATAL(stat(path, &b), 0);
+	CU_ASSERT_NOT_EQUAL(a.st_ino, b.st_ino);
+	CU_ASSERT_EQUAL(read(fd, buf, sizeof buf - 1), 4);
+	CU_ASSERT_STRING_EQUAL(buf, "old\n");
+	close(fd);
+	/* A symbolic link at the name is replaced itself; what it pointed to is kept. */
+	CU_ASSERT_EQUAL(cd_write_file(target, "keep\n", 5, 0644), 0);
+	CU_ASSERT_EQUAL(symlink(target, ln), 0);
+	CU_ASSERT_EQUAL(cd_replace_file(ln, "x\n", 2, 0644), 0);
+	expect_content(target, "keep\n");
+	CU_ASSERT_EQUAL_FATAL(lstat(ln, &a), 0);
+	CU_ASSERT(S_ISREG(a.st_mode));
+	s = names_in(dir);
+	CU_ASSERT_STRING_EQUAL(s, "ca.key\nln\ntarget\n");
+	free(s);
+	free(path);
+	free(target);
+	free(ln);
+}
+
+static void test_read_secret(void)
+{
+	const char *dir = tl_tmpdir();
+	char *path = cd_asprintf("%s/pass", dir), *fifo = cd_asprintf("%s/fifo", dir);
+	char *big = cd_asprintf("%s/big", dir), *data = NULL, *fill;
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	CU_ASSERT_EQUAL(cd_write_secret(path, "correct horse\n", 14), 0);
+	CU_ASSERT_EQUAL(cd_read_secret(path, &data, &len), 0);
+	CU_ASSERT_EQUAL(len, 14);
+	CU_ASSERT_STRING_EQUAL(data, "correct horse\n"); /* NUL-terminated */
+	cd_secret_free(data, len);
+	/* A pipe (a passphrase given as <(...) or a FIFO). */
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		int fd = open(fifo, O_WRONLY);
+		_exit(fd >= 0 && write(fd, "piped\n", 6) == 6 ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(cd_read_secret(fifo, &data, &len), 0);
+	CU_ASSERT(len == 6 && strcmp(data, "piped\n") == 0);
+	cd_secret_free(data, len);
+	waitpid(pid, &st, 0);
+	/* Neither a device, nor a directory, nor more than CD_SECRET_MAX bytes. */
+	CU_ASSERT_EQUAL(cd_read_secret("/dev/zero", &data, &len), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "not a regular file"));
+	CU_ASSERT_EQUAL(cd_read_secret(dir, &data, &len), -1);
+	fill = cd_malloc(CD_SECRET_MAX + 1);
+	memset(fill, 'k', CD_SECRET_MAX + 1);
+	CU_ASSERT_EQUAL(cd_write_secret(big, fill, CD_SECRET_MAX + 1), 0);
+	CU_ASSERT_EQUAL(cd_read_secret(big, &data, &len), -1);
+	CU_ASSERT(tl_contains(cd_errmsg(), "larger than"));
+	free(fill);
+	CU_ASSERT_EQUAL(cd_read_secret("/nonexistent/pass", &data, &len), -1);
+	cd_secret_free(NULL, 0);
+	free(big);
+	free(fifo);
 	free(path);
 }
 
@@ -688,6 +822,9 @@ static CU_TestInfo check_tests[] = {
 	{"country, task id, integers", test_check_country_task_int},
 	{"secret files: exclusive, 0600", test_write_secret},
 	{"reading files: no devices, no directories", test_read_file_kinds},
+	{"cd_write_file: exclusive, its mode, nothing left", test_write_file_exclusive},
+	{"cd_replace_file: renamed over, links replaced", test_replace_file},
+	{"cd_read_secret: files, pipes, refusals", test_read_secret},
 	CU_TEST_INFO_NULL,
 };
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "clip.h"
 #include "publish.h"
 #include "ui.h"
@@ -50,7 +52,9 @@ static field *form_add(ui_form *f, const char *name, const char *label, int flag
 
 static void form_wipe(ui_form *f)
 {
-	memset(f, 0, sizeof *f); /* a passphrase may have been typed here */
+	/* A passphrase may have been typed here. A memset before free() is a dead store
+	 * the compiler removes; OPENSSL_cleanse is not. */
+	OPENSSL_cleanse(f, sizeof *f);
 	free(f);
 }
 
@@ -593,12 +597,11 @@ int ui_do_password(ui *u)
 	}
 	if (!path[0])
 		return cd_err("no .pw file is recorded for %s", user);
-	if (cd_read_file(path, &data, &len) < 0)
+	if (cd_read_secret(path, &data, &len) < 0)
 		return cd_err("%s (moved or sent already?)", cd_errmsg());
 	data[strcspn(data, "\r\n")] = '\0';
 	ui_msg(u, 0, "password of %s: %s   (cleared at the next key)", user, data);
-	memset(data, 0, len);
-	free(data);
+	cd_secret_free(data, len);
 	return 0;
 }
 

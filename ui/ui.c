@@ -425,6 +425,12 @@ static size_t ui_screen_rows(void)
 	return 200;
 }
 
+/* The core's notes go to the status bar: a line on stderr would tear the screen. */
+static void ui_note(void *ctx, const char *line)
+{
+	ui_msg(ctx, 0, "%s", line);
+}
+
 static int ui_start(ui *u, desk *d, const ui_opts *o, size_t quick_rows)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -438,6 +444,7 @@ static int ui_start(ui *u, desk *d, const ui_opts *o, size_t quick_rows)
 		desk_judge_on(d, o->as_of);
 	d->ask = ui_ask;
 	d->ask_ctx = u;
+	d->note = ui_note;
 	u->color = !o->no_color && !(nc && *nc);
 	if (tr && *tr)
 		u->trace = fopen(tr, "a");
@@ -468,6 +475,7 @@ static void ui_finish(ui *u)
 	ui_data_free(&u->data);
 	u->d->ask = NULL;
 	u->d->ask_ctx = NULL;
+	u->d->note = NULL;
 }
 
 static void ui_signals(void)
