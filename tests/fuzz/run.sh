@@ -32,7 +32,9 @@ for bin in "$@"; do
 		echo "FAIL - fuzz_$name (exit $rc); log: $log"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant failed|artifact_prefix.*Test unit)' "$log" |
 			head -n 5 | sed 's/^/    /'
-		grep -E '^    #[0-9]+ ' "$log" | head -n 8 | sed 's/^/    /'
+		# The first frames of the code under test, not libFuzzer's, libc's or abort's.
+		grep -E '^    #[0-9]+ ' "$log" | grep -v -E 'fuzzer::|__sanitizer|libc|nptl|abort|raise|fuzz_fail| in main ' |
+			head -n 6 | sed 's/^/    /'
 		failed=$((failed + 1))
 	fi
 done
