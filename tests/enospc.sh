@@ -38,7 +38,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 mkdir "$mnt"
 mount -t tmpfs -o size=16m,mode=0755 certdesk-enospc "$mnt" 2>"$T/mount.err" ||
 	skip "cannot mount a tmpfs: $(head -n 1 "$T/mount.err")"
