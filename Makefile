@@ -23,6 +23,16 @@ OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 else
 BUILD     = build/rel
 endif
+# `make fuzz` builds the libFuzzer targets of tests/fuzz/ in a make of its own with FUZZ=1:
+# every object with clang, coverage instrumentation and the sanitizers.
+FUZZ_DEB_PKGS = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+ifeq ($(FUZZ),1)
+BUILD     = build/fuzz
+CC        = clang
+OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-sanitize-recover=all
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libgit2 is loaded with dlopen() by the commands that publish (src/git2dl.c), not linked.
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null) -ldl
@@ -39,7 +49,8 @@ TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
-.PHONY: all build deps check run-tests demo clean install uninstall bench screenshots
+.PHONY: all build deps check run-tests demo clean install uninstall bench screenshots \
+        fuzz fuzz-deps fuzz-build fuzz-run
 # Objects are intermediate files of the test programs too: keep them.
 .SECONDARY:
 
@@ -98,6 +109,32 @@ check: deps
 run-tests: $(BIN) $(TEST_BIN)
 	@CERTDESK_BIN=$(abspath $(BIN)) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BIN)
 	@mandoc -Tlint -Wwarning certdesk.1 && echo "man page: 1 passed, 0 failed"
+
+# Each libFuzzer target for FUZZ_SECONDS (tests/fuzz/README); fails on any crash.
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_DEB_PKGS)"
+
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ  = $(patsubst %.c,build/fuzz/%.o,$(FUZZ_SRC) tests/fuzz/fuzzlib.c)
+
+ifeq ($(FUZZ),1)
+fuzz-build: $(FUZZ_BIN)
+
+fuzz-run: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+$(FUZZ_OBJ): $(wildcard tests/fuzz/*.h)
+
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o build/fuzz/tests/fuzz/fuzzlib.o $(CORE_OBJ)
+	$(CC) -fsanitize=fuzzer $(OPT) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+else
+fuzz-build fuzz-run:
+	@$(MAKE) --no-print-directory FUZZ=1 $@
+endif
 
 demo: all
 	@sh data/demo.sh ./certdesk demo
