@@ -81,7 +81,8 @@ static int check_repo_parts(const conf_def *d, const char *v)
 		    (!branch && ((n == 1 && p[0] == '.') || (n == 4 && !strncasecmp(p, ".git", 4)))))
 			return cd_err("%s: '%.80s' is not a name git accepts (part '%.*s')", d->key, v,
 				      (int)n, p);
-		p = slash + 1;
+		if (slash)
+			p = slash + 1;
 	} while (slash);
 	if (branch && v[strlen(v) - 1] == '.')
 		return cd_err("%s: '%.80s' is not a name git accepts (ends with '.')", d->key, v);

@@ -58,7 +58,8 @@ char *cd_strndup(const char *s, size_t n)
 {
 	char *p = cd_malloc(n + 1);
 
-	memcpy(p, s, n);
+	if (n) /* s may be NULL then (an empty BIO's data) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

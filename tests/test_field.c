@@ -227,6 +227,25 @@ static void test_scroll_ascii(void)
 	check_view(&f, 5, "", 0);
 }
 
+/* Typing left of the first shown character, before the next view (a key script, no
+ * redraw in between): the view still starts on a whole character. */
+static void test_insert_before_scroll(void)
+{
+	field f = {0};
+	char out[128];
+	int col = -1;
+
+	type(&f, "h");
+	check_view(&f, 1, "", 0); /* only the cursor fits: the view starts after h */
+	field_key(&f, KEY_LEFT);
+	type(&f, "\u00ff");
+	CU_ASSERT(f.scroll <= f.len && ((unsigned char)f.buf[f.scroll] & 0xC0) != 0x80);
+	field_view(&f, 1, out, sizeof out, &col);
+	CU_ASSERT(mbstowcs(NULL, out, 0) != (size_t)-1);
+	CU_ASSERT(f.scroll <= f.len);
+	CU_ASSERT_STRING_EQUAL(f.buf, "\u00ffh");
+}
+
 static void test_scroll_wide(void)
 {
 	field f = {0};
@@ -463,6 +482,7 @@ int main(void)
 		{"max length and read-only", test_max_and_readonly},
 		{"scroll ascii", test_scroll_ascii},
 		{"scroll wide CJK", test_scroll_wide},
+		{"typing left of the view keeps it on a character", test_insert_before_scroll},
 		{"view into a small buffer", test_view_small_buffer},
 		{"combining marks", test_combining_marks},
 		{"secret masking", test_secret_masking},

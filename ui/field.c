@@ -188,6 +188,9 @@ static void field_insert(field *f, unsigned cp)
 	memmove(f->buf + f->cursor + n, f->buf + f->cursor, f->len - f->cursor + 1);
 	memcpy(f->buf + f->cursor, enc, n);
 	f->len += n;
+	/* Text inserted left of the first shown byte moves it: scroll stays on its character. */
+	if (f->scroll > f->cursor)
+		f->scroll += n;
 	f->cursor += n;
 }
 
