@@ -833,13 +833,15 @@ static int build(struct pub *p)
 
 	memcpy(p->head, p->tip, 41);
 	p->commits = 0;
-	if (store_crl_next_number(p->d->st, &next) < 0 || list_load(p) < 0)
+	if (store_crl_fresh_number(p->d->st, &next) < 0 || list_load(p) < 0)
 		return -1;
 	/* Numbers only grow, past any CRL this CA signed that the branch holds. */
 	p->number = next > p->above ? next : p->above + 1;
-	if (p->plan.ready)
-		return commit_ready(p);
-	return commit_refresh(p);
+	if ((p->plan.ready ? commit_ready(p) : commit_refresh(p)) < 0)
+		return -1;
+	/* Recorded before the push: a run killed after it never hands its numbers to
+	 * another CRL (certdesk crl, or the next attempt). */
+	return p->commits ? store_crl_reserve(p->d->st, p->number - 1) : 0;
 }
 
 static int record(struct pub *p)
@@ -1073,7 +1075,7 @@ static int sign_fresh(desk *d, char **pem, size_t *len)
 	int rc = -1;
 
 	if (desk_signing(d) < 0 || store_revocations_published(d->st, list_add_cb, &l) < 0 ||
-	    store_crl_next_number(d->st, &number) < 0)
+	    store_crl_fresh_number(d->st, &number) < 0)
 		goto out;
 	/* The dates as ca_sign_crl sets them (to the second): parsing back a CRL of
 	 * 100,000 entries would cost a third of the signing. */

@@ -117,12 +117,19 @@ static int migration(store *st, int version)
 		"	why           TEXT NOT NULL,     -- why it has no user\n"
 		"	published_at  INTEGER NOT NULL\n"
 		") WITHOUT ROWID;";
+	/* 4 -> 5 (reserved CRL numbers): the highest number a CRL was signed with, kept
+	 * before the CRL leaves certdesk, so that no two CRLs ever share one (RFC 5280
+	 * 5.2.3), even when a run dies between its push and its record. */
+	static const char v5[] =
+		"CREATE TABLE crl_reserved (number INTEGER NOT NULL);\n"
+		"INSERT INTO crl_reserved SELECT coalesce(max(number), 0) FROM crls;";
 
 	switch (version) {
 	case 0: return exec(st, cd_schema[0].text);
 	case 1: return exec(st, v2);
 	case 2: return mask_audit_credentials(st); /* 2 -> 3: no credential in the audit */
-	default: return exec(st, v4);
+	case 3: return exec(st, v4);
+	default: return exec(st, v5);
 	}
 }
 
@@ -900,6 +907,28 @@ int store_crl_next_number(store *st, int64_t *number)
 	int found;
 
 	return one_int(st, stmt(st, sql), number, &found);
+}
+
+int store_crl_fresh_number(store *st, int64_t *number)
+{
+	static const char sql[] = "SELECT max((SELECT coalesce(max(number), 0) FROM crls), "
+				  "(SELECT coalesce(max(number), 0) FROM crl_reserved)) + 1";
+	int found;
+
+	return one_int(st, stmt(st, sql), number, &found);
+}
+
+int store_crl_reserve(store *st, int64_t last)
+{
+	static const char sql[] = "UPDATE crl_reserved SET number = max(number, ?)";
+
+	if (store_begin(st) < 0)
+		return -1;
+	if (run(st, sql, "reserve CRL numbers", "i", last) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st);
 }
 
 int store_crl_record(store *st, int64_t number, int64_t this_update, int64_t next_update,

@@ -7,7 +7,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
@@ -117,7 +117,12 @@ int store_pending_each(store *st, store_pending_fn fn, void *ctx);
 int store_cert_delete(store *st, int64_t cert_id);
 
 /* CRLs */
+/* One above the highest CRL recorded (published or signed by `crl`). */
 int store_crl_next_number(store *st, int64_t *number);
+/* The number to sign the next CRL with: above every recorded and reserved one. */
+int store_crl_fresh_number(store *st, int64_t *number);
+/* Reserves every number up to last, in its own transaction, before such a CRL leaves. */
+int store_crl_reserve(store *st, int64_t last);
 int store_crl_record(store *st, int64_t number, int64_t this_update, int64_t next_update,
 		     const char *commit_id, int64_t published_at);
 int store_crl_last_published(store *st, int64_t *number, int64_t *next_update, int *found);

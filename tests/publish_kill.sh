@@ -157,4 +157,35 @@ held_listed() {
 }
 ok "the held revocations are listed for review, not revoked" held_listed
 ok "no lock file is left in the clone" test -z "$(find "$home/crl.git" -name '*.lock')"
+
+# A home's first publish killed right after its push, before it recorded anything, then
+# `certdesk crl` (which signs a CRL of its own when none is recorded), then publish: no
+# CRL Number ever names two different CRLs, among those pushed and those crl printed.
+# number_of CRL: its CRL Number and a digest of the CRL.
+number_of() {
+	echo "$(openssl crl -in "$1" -noout -crlnumber) $(openssl crl -in "$1" -outform DER | md5sum)"
+}
+first_kill() {
+	h=$T/first$1
+	r=$T/first$1.git
+	git init -q --bare -b main "$r" && "$bin" --home "$h" init --cn "Kill CA" >/dev/null &&
+		"$bin" --home "$h" config crl.remote "$r" >/dev/null &&
+		mkdir -p "$h.out" && "$bin" --home "$h" create a --name A --email a@example.org --out "$h.out" \
+			>/dev/null && "$bin" --home "$h" revoke a >/dev/null || return 1
+	"$bin" --home "$h" publish >/dev/null 2>&1 &
+	pid=$!
+	wait_ref "$r/refs/heads/main" $pid
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	"$bin" --home "$h" crl >"$T/first$1.crl.pem" 2>/dev/null
+	"$bin" --home "$h" publish >/dev/null 2>&1 || return 1
+	for c in $(git -C "$r" rev-list --all); do
+		git -C "$r" show "$c:crl.pem" >"$T/c.pem" 2>/dev/null && number_of "$T/c.pem"
+	done >"$T/first$1.numbers"
+	[ -s "$T/first$1.crl.pem" ] && number_of "$T/first$1.crl.pem" >>"$T/first$1.numbers"
+	test -z "$(sort -u "$T/first$1.numbers" | cut -d' ' -f1 | uniq -d)"
+}
+for i in 1 2 3 4 5; do
+	ok "first publish killed after its push, then crl, then publish ($i): one CRL per number" first_kill $i
+done
 finish

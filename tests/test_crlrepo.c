@@ -610,7 +610,9 @@ static void test_publish_refused_by_hook(void)
 
 	url = serve_refusing(base, "echo CRL pushes need review: see T77 >&2", &dpid, &port);
 	home = home_with_revocation(base, url);
-	before = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	/* All but the reserved CRL Number: the refused CRL was signed and sent, so its
+	 * number stays used. */
+	before = sh_ok("sqlite3 %s/certdesk.db .dump | grep -v crl_reserved", home);
 	r = tl_cd(home, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
@@ -619,7 +621,7 @@ static void test_publish_refused_by_hook(void)
 	CU_ASSERT(!tl_contains(r.err, "gave up") && !tl_contains(r.out, "pushed to main first"));
 	CU_ASSERT_EQUAL(count_of(r.out, "committed "), 1);
 	tl_free(&r);
-	after = sh_ok("sqlite3 %s/certdesk.db .dump", home);
+	after = sh_ok("sqlite3 %s/certdesk.db .dump | grep -v crl_reserved", home);
 	CU_ASSERT_STRING_EQUAL(before, after);
 	free(after);
 	after = sh_ok("git -C %s for-each-ref", remote);

@@ -344,13 +344,14 @@ static void test_old_audit_rows_masked(void)
 		  "(1, 'root', 'config', 'crl.remote = %s'), "
 		  "(2, 'root', 'config', 'phab.url = https://p:hunter2@phab.example.org'), "
 		  "(3, 'root', 'import', 'easyrsa /srv/pki: 1 users, 1 certificates'); "
-		  "DROP TABLE orphan_revocations; PRAGMA user_version = 2\"", home, REMOTE, REMOTE);
+		  "DROP TABLE orphan_revocations; DROP TABLE crl_reserved; "
+		  "PRAGMA user_version = 2\"", home, REMOTE, REMOTE);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	tl_free(&r);
 	before = db_query(home, "SELECT id, at, actor, action, user FROM audit ORDER BY id");
 	free(tl_cd_ok(home, ARGS("list")));
 	v = db_query(home, "PRAGMA user_version");
-	CU_ASSERT_STRING_EQUAL(v, "4\n");
+	CU_ASSERT_STRING_EQUAL(v, "5\n");
 	free(v);
 	v = db_query(home, "SELECT detail FROM audit WHERE at < 10 ORDER BY id");
 	CU_ASSERT_STRING_EQUAL(v, "crl.remote = " SHOWN "\nphab.url = https://p:***@phab.example.org\n"

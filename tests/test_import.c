@@ -725,7 +725,8 @@ static void test_revocations_kept(void)
 static void test_schema_2_migrated(void)
 {
 	char *home = cd_strdup(tl_home()), *db = cd_asprintf("%s/certdesk.db", home);
-	tl_result r = tl_sh("sqlite3 '%s' 'DROP TABLE orphan_revocations; PRAGMA user_version = 2'",
+	tl_result r = tl_sh("sqlite3 '%s' 'DROP TABLE orphan_revocations; DROP TABLE crl_reserved; "
+			    "PRAGMA user_version = 2'",
 			    db);
 
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
@@ -733,7 +734,7 @@ static void test_schema_2_migrated(void)
 	r = sh_ok("list", tl_cd(home, "list", NULL));
 	tl_free(&r);
 	r = tl_sh("sqlite3 '%s' 'PRAGMA user_version; SELECT count(*) FROM orphan_revocations'", db);
-	CU_ASSERT_STRING_EQUAL(r.out, "4\n0\n");
+	CU_ASSERT_STRING_EQUAL(r.out, "5\n0\n");
 	tl_free(&r);
 	free(db);
 	free(home);
