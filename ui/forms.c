@@ -656,7 +656,7 @@ static void dry_plan(ui_text *t, const publish_plan *p)
 
 int ui_open_publish(ui *u)
 {
-	char why[200] = "";
+	char why[sizeof ((ui_text *)0)->footer] = "";
 	ui_text *t;
 	publish_plan p;
 
