@@ -374,7 +374,7 @@ static const unsigned char *seen_closing_quote(const unsigned char *p, const uns
 }
 
 /* The end of the field at p: a blank ends it, except inside a quoted string or inside
- * the [...] of a time stamp (which holds no quote). */
+ * the [...] of a time stamp (which holds no quote); a backslash escapes the next byte. */
 static const unsigned char *seen_field_end(const unsigned char *p, const unsigned char *end)
 {
 	const unsigned char *q = p;
@@ -386,7 +386,11 @@ static const unsigned char *seen_field_end(const unsigned char *p, const unsigne
 			p = q + 1;
 	}
 	while (p < end && !seen_blank(*p)) {
-		if (*p == '"')
+		/* Apache writes a quote in a bare field (%u, the user a client sent) as \":
+		 * escaped, it opens no string. */
+		if (*p == '\\' && p + 1 < end && !seen_blank(p[1]))
+			p++;
+		else if (*p == '"')
 			p = seen_closing_quote(p + 1, end);
 		p += p < end;
 	}
