@@ -75,6 +75,10 @@ static int setup(cli_ctx *c, const globals *g)
 	c->home = desk_home_path(g->home);
 	if (g->as_of && cd_parse_date(g->as_of, &c->as_of) < 0)
 		return cd_err("--as-of: %s", cd_errmsg());
+	/* 0 means "no --as-of" everywhere below: a plan for 1970-01-01 would act for real. */
+	if (g->as_of && c->as_of <= 0)
+		return cd_err("--as-of: %.20s is before any certificate (use 1970-01-02 or later)",
+			      g->as_of);
 	if (g->format && out_format_parse(g->format, &c->fmt) < 0)
 		return -1;
 	c->readonly = g->readonly;

@@ -999,7 +999,9 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 
 	memset(res, 0, sizeof *res);
 	p.d = d, p.o = o, p.res = res;
-	if (pub_setup(&p) < 0 || reload(&p) < 0)
+	/* A teammate who cannot write the home is refused before a plan it cannot carry out. */
+	if ((!o->dry_run && desk_writable(d, "publish") < 0) || pub_setup(&p) < 0 ||
+	    reload(&p) < 0)
 		goto out;
 	report_plan(&p);
 	if (o->dry_run) {
@@ -1074,7 +1076,8 @@ static int sign_fresh(desk *d, char **pem, size_t *len)
 	int64_t number, now;
 	int rc = -1;
 
-	if (desk_signing(d) < 0 || store_revocations_published(d->st, list_add_cb, &l) < 0 ||
+	if (desk_writable(d, "sign a first CRL") < 0 || desk_signing(d) < 0 ||
+	    store_revocations_published(d->st, list_add_cb, &l) < 0 ||
 	    store_crl_fresh_number(d->st, &number) < 0)
 		goto out;
 	/* The dates as ca_sign_crl sets them (to the second): parsing back a CRL of

@@ -812,6 +812,11 @@ static void test_bad_as_of(void)
 	refused(home, out, "as-of", ARGS("--as-of", "2026-11-27T00:00", "create", "x", "--name", "N",
 					 "--email", "e@x.org", "--out", out));
 	refused(home, out, "as-of", ARGS("--as-of", "", "list"));
+	/* Day 0 is no "no --as-of": refused, not a real write in disguise. */
+	refused(home, out, "before any certificate", ARGS("--as-of", "1970-01-01", "task", "alice",
+							  "T55"));
+	/* Nothing published yet: crl would sign and record a first CRL; a plan does not. */
+	refused(home, out, "--as-of only judges", ARGS("--as-of", "2030-01-01", "crl"));
 	free(out);
 	free(home);
 }
