@@ -109,10 +109,16 @@ static int check_url(const char *key, const char *v)
 {
 	char *shown = cd_mask_urls(v), *secret = cd_url_secret(v);
 	int rc = 0;
+	size_t n = secret ? strlen(secret) : 0;
 
-	if (secret && strcmp(secret, "***") == 0)
+	/* The mask pasted back, as shown now (***@) or by earlier versions (user:***@). */
+	if (secret && (strcmp(secret, "***") == 0 || (n > 4 && !strcmp(secret + n - 4, ":***"))))
 		rc = cd_err("%s: '%.80s' holds the mask certdesk shows instead of a password: give "
 			    "the real one, or better an ssh URL and a key in ssh-agent", key, shown);
+	/* The base goes into every task link: cron mail, teammates' screens, the task. */
+	else if (strcmp(key, "phab.url") == 0 && secret)
+		rc = cd_err("%s: '%.80s' holds a credential, which would be in every task link",
+			    key, shown);
 	else if (strcmp(key, "phab.url") == 0 && strncmp(v, "https://", 8) != 0 &&
 		 strncmp(v, "http://", 7) != 0)
 		rc = cd_err("%s: '%.80s' must start with https:// or http://", key, shown);

@@ -52,6 +52,25 @@ static const char *cr_git_msg(void)
 	return e && e->message && *e->message ? e->message : "unknown libgit2 error";
 }
 
+/* Overwrites every occurrence of the userinfo secret, and of its user and password
+ * apart, in msg. */
+static void scrub(char *msg, const char *secret)
+{
+	size_t n = strlen(secret), colon = strcspn(secret, ":"), i;
+	const struct {
+		size_t off, len;
+	} parts[] = {{0, n}, {0, colon}, {colon + 1, colon < n ? n - colon - 1 : 0}};
+	char *p;
+
+	for (i = 0; i < sizeof parts / sizeof *parts; i++) {
+		char *part = cd_strndup(secret + (parts[i].len ? parts[i].off : 0), parts[i].len);
+
+		for (p = msg; *part && (p = strstr(p, part)); p += parts[i].len)
+			memset(p, '*', parts[i].len);
+		free(part);
+	}
+}
+
 /* Sets the error line "<context>: <libgit2 message>", with any password masked. */
 static int cr_fail(const crlrepo *r, const char *context)
 {
@@ -60,8 +79,8 @@ static int cr_fail(const crlrepo *r, const char *context)
 
 	cd_buf_printf(&b, "%s: %s", context, cr_git_msg());
 	msg = cd_buf_take(&b);
-	for (p = msg; r && r->secret && (p = strstr(p, r->secret)); p += strlen(r->secret))
-		memset(p, '*', strlen(r->secret));
+	if (r && r->secret)
+		scrub(msg, r->secret);
 	/* libgit2 may echo a URL as it rewrote it (a redirect, another encoding). */
 	p = cd_mask_urls(msg);
 	free(msg);

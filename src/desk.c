@@ -235,6 +235,9 @@ int desk_init(const char *home, const desk_init_opts *o)
 	int rc = -1, lock = -1;
 
 	set_paths(&d, home);
+	/* Checked before anything is made: a refused remote must leave no half home. */
+	if (o->crl_remote && conf_check("crl.remote", o->crl_remote) < 0)
+		goto out;
 	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
 		goto out;
 	if (init_refuse(&d) < 0 || cd_mkdir_p(home, 0755) < 0 || (lock = take_lock(&d, 0)) < 0)

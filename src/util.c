@@ -434,31 +434,48 @@ static int scheme_char(char c)
 	return isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
 }
 
+/* The last '@' of auth[from, to), or to. */
+static size_t last_at(const char *auth, size_t from, size_t to)
+{
+	size_t at = to;
+
+	for (; from < to; from++)
+		if (auth[from] == '@')
+			at = from;
+	return at;
+}
+
+/* Whether auth[from, to) is a port: digits only. */
+static int is_port(const char *auth, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		if (!isdigit((unsigned char)auth[from]))
+			return 0;
+	return 1;
+}
+
 /*
- * The secret in the userinfo of a URL whose authority starts at auth (it ends at the
- * path, the query, or anything no URL holds): the password of user:password@ (up to
- * the last '@', should one be in it), or for http(s) a user alone, how access tokens are
- * often given (https://TOKEN@host). *len bytes at auth + *off; 0 when there is none.
+ * The secret in the userinfo of a URL whose authority starts at auth: all of
+ * user:password@ (a token is as often the user as the password, as in GitHub's
+ * https://TOKEN:x-oauth-basic@), or for http(s) a user alone (https://TOKEN@host). The
+ * authority ends at the path, the query, or anything no URL holds; but a password
+ * written unencoded may hold '/', '?' or '#', so when a ':' that starts no port comes
+ * before such a byte, the userinfo runs to the last '@' before a blank. *len bytes at
+ * auth (*off is 0); 0 when there is none.
  */
 static int userinfo_secret(const char *auth, int web, size_t *off, size_t *len)
 {
-	size_t n = strcspn(auth, "/?#\\ \t\r\n\"'<>`"), at = n, colon, i;
+	size_t n = strcspn(auth, "/?#\\ \t\r\n\"'<>`"), at = last_at(auth, 0, n), colon;
 
-	for (i = 0; i < n; i++)
-		if (auth[i] == '@')
-			at = i;
-	if (at == n)
-		return 0;
 	colon = strcspn(auth, ":");
-	if (colon < at) {
-		*off = colon + 1;
-		*len = at - colon - 1;
-	} else if (web) {
-		*off = 0;
-		*len = at;
-	} else {
+	if (at == n && colon < n && !is_port(auth, colon + 1, n))
+		at = last_at(auth, n, n + strcspn(auth + n, " \t\r\n\"'<>`"));
+	else if (at == n)
 		return 0;
-	}
+	if (!auth[at] || (colon > at && !web))
+		return 0;
+	*off = 0;
+	*len = at;
 	return *len > 0;
 }
 

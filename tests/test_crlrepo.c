@@ -459,7 +459,7 @@ static void test_credentials_never_prompt(void)
 	CU_ASSERT(!tl_contains(cd_errmsg(), "s3cr3tpw"));
 	crlrepo_close(r);
 	s = sh_ok("cat %s/home/crl.git/config", base);
-	CU_ASSERT(tl_contains(s, "http://alice:***@127.0.0.1"));
+	CU_ASSERT(tl_contains(s, "http://***@127.0.0.1"));
 	CU_ASSERT(!tl_contains(s, "s3cr3tpw"));
 	free(s);
 	free(url);

@@ -184,22 +184,28 @@ static void test_only_init_creates(void)
 static void test_mask_urls(void)
 {
 	static const char *const cases[][2] = {
-		{"https://alice:tok3n@example.org/crl.git", "https://alice:***@example.org/crl.git"},
+		{"https://alice:tok3n@example.org/crl.git", "https://***@example.org/crl.git"},
 		{"https://ghp_TOKEN@github.com/o/crl.git", "https://***@github.com/o/crl.git"},
 		{"HTTP://T0KEN@example.org:8080/crl.git", "HTTP://***@example.org:8080/crl.git"},
 		{"ssh://git@example.org/crl.git", "ssh://git@example.org/crl.git"},
-		{"ssh://git:pw@example.org/crl.git", "ssh://git:***@example.org/crl.git"},
+		{"ssh://git:pw@example.org/crl.git", "ssh://***@example.org/crl.git"},
 		{"git@example.org:team/crl.git", "git@example.org:team/crl.git"},
 		{"alice@example.org:crl.git", "alice@example.org:crl.git"},
 		{"/srv/git/crl.git", "/srv/git/crl.git"},
 		{"file:///srv/git/crl.git", "file:///srv/git/crl.git"},
 		{"https://example.org/a@b/crl.git", "https://example.org/a@b/crl.git"},
-		{"https://u:p@ss@example.org/x", "https://u:***@example.org/x"},
-		{"https://u:@example.org/x", "https://u:@example.org/x"},
-		{"https://u:tok?x@example.org", "https://u:tok?x@example.org"}, /* '?' ends it */
+		{"https://u:p@ss@example.org/x", "https://***@example.org/x"},
+		{"https://u:@example.org/x", "https://***@example.org/x"},
+		/* GitHub's form: the token is the user. */
+		{"https://ghp_T0K:x-oauth-basic@github.com/o/r.git", "https://***@github.com/o/r.git"},
+		/* A password written unencoded, with / or # in it; a port is no password. */
+		{"https://user:SEC/RET@h/x", "https://***@h/x"},
+		{"https://user:SEC#RET@h/x", "https://***@h/x"},
+		{"https://h:8443/~u@x/crl.git", "https://h:8443/~u@x/crl.git"},
+		{"https://u:tok?x@example.org", "https://***@example.org"},
 		{"cannot reach https://u:pw1@h/x: refused (see http://v:pw2@h2)",
-		 "cannot reach https://u:***@h/x: refused (see http://v:***@h2)"},
-		{"'https://u:pw@h' and \"x://y:z@w\"", "'https://u:***@h' and \"x://y:***@w\""},
+		 "cannot reach https://***@h/x: refused (see http://***@h2)"},
+		{"'https://u:pw@h' and \"x://y:z@w\"", "'https://***@h' and \"x://***@w\""},
 		{"://u:p@h", "://u:p@h"},
 		{"", ""},
 	};
@@ -218,7 +224,7 @@ static void test_url_secret(void)
 {
 	char *s = cd_url_secret("https://alice:tok3n@example.org/crl.git");
 
-	CU_ASSERT_STRING_EQUAL(s, "tok3n");
+	CU_ASSERT_STRING_EQUAL(s, "alice:tok3n");
 	free(s);
 	s = cd_url_secret("https://ghp_TOKEN@github.com/o/crl.git");
 	CU_ASSERT_STRING_EQUAL(s, "ghp_TOKEN");
@@ -227,7 +233,7 @@ static void test_url_secret(void)
 	CU_ASSERT_PTR_NULL(cd_url_secret("ssh://git@example.org/crl.git"));
 	CU_ASSERT_PTR_NULL(cd_url_secret("/srv/git/crl.git"));
 	s = conf_shown("crl.remote", "https://alice:tok3n@example.org/crl.git");
-	CU_ASSERT_STRING_EQUAL(s, "https://alice:***@example.org/crl.git");
+	CU_ASSERT_STRING_EQUAL(s, "https://***@example.org/crl.git");
 	free(s);
 	s = conf_shown("default.org", "https://alice:tok3n@example.org");
 	CU_ASSERT_STRING_EQUAL(s, "https://alice:tok3n@example.org"); /* text, not a URL */
@@ -235,7 +241,7 @@ static void test_url_secret(void)
 }
 
 #define REMOTE "https://alice:tok3n@example.org/crl.git"
-#define SHOWN "https://alice:***@example.org/crl.git"
+#define SHOWN "https://***@example.org/crl.git"
 
 /* Every way a teammate, read-only or not, can see the setting. */
 static void assert_never_shown(const char *home, const char *secret, const char *shown)
@@ -323,7 +329,7 @@ static void test_credential_not_in_errors(void)
 	r = tl_cd(home, "publish", NULL);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
-	CU_ASSERT(tl_contains(r.err, "http://bob:***@127.0.0.1:1/crl.git"));
+	CU_ASSERT(tl_contains(r.err, "http://***@127.0.0.1:1/crl.git"));
 	CU_ASSERT(!tl_contains(r.err, "s3cr3t") && !tl_contains(r.out, "s3cr3t"));
 	tl_free(&r);
 	assert_never_shown(home, "s3cr3t", NULL);
@@ -354,7 +360,7 @@ static void test_old_audit_rows_masked(void)
 	CU_ASSERT_STRING_EQUAL(v, "5\n");
 	free(v);
 	v = db_query(home, "SELECT detail FROM audit WHERE at < 10 ORDER BY id");
-	CU_ASSERT_STRING_EQUAL(v, "crl.remote = " SHOWN "\nphab.url = https://p:***@phab.example.org\n"
+	CU_ASSERT_STRING_EQUAL(v, "crl.remote = " SHOWN "\nphab.url = https://***@phab.example.org\n"
 			       "easyrsa /srv/pki: 1 users, 1 certificates\n");
 	free(v);
 	after = db_query(home, "SELECT id, at, actor, action, user FROM audit ORDER BY id");
@@ -366,11 +372,31 @@ static void test_old_audit_rows_masked(void)
 	free(home);
 }
 
+/* A credential in the task links' base is refused (it would be in every link and cron
+ * mail), and a refused remote in init leaves no half-made home. */
+static void test_credential_refused(void)
+{
+	const char *home = tl_home();
+	char *fresh = cd_asprintf("%s/fresh", tl_tmpdir());
+	tl_result r;
+
+	tl_refused(home, tl_tmpdir(), "holds a credential",
+		   ARGS("config", "phab.url", "https://u:pw@phab.example.org"), 1);
+	tl_refused(home, tl_tmpdir(), "holds the mask",
+		   ARGS("config", "crl.remote", "https://u:***@example.org/crl.git"), 1);
+	r = tl_cd(fresh, "init", "--crl-remote", "https://u:***@example.org/crl.git", NULL);
+	CU_ASSERT(r.status != 0 && tl_count_lines(r.err) == 1);
+	CU_ASSERT(!cd_path_exists(fresh));
+	tl_free(&r);
+	free(fresh);
+}
+
 static CU_TestInfo secret_tests[] = {
 	{"cd_mask_urls: passwords and tokens, not scp-like users", test_mask_urls},
 	{"cd_url_secret and conf_shown", test_url_secret},
 	{"config, log, the audit trail: the credential masked", test_credential_masked},
 	{"a failed push names the remote masked", test_credential_not_in_errors},
+	{"a credential in phab.url, the mask in init: refused", test_credential_refused},
 	{"migration 3 masks old audit rows in place", test_old_audit_rows_masked},
 	CU_TEST_INFO_NULL,
 };
