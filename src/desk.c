@@ -316,8 +316,8 @@ static void lost_database(desk *d)
 	char *what = cd_strdup(cd_errmsg());
 
 	if (holds_ca(d))
-		cd_err("%s but %s holds a CA: restore the database from a backup; only "
-		       "'certdesk init' creates one", what, d->ca_dir);
+		cd_err("%s but %s holds a CA: restore the database from a backup (certdesk "
+		       "never makes a new one beside an existing CA)", what, d->ca_dir);
 	else
 		cd_err("%s: restore it from a backup; only 'certdesk init' creates one", what);
 	free(what);

@@ -178,9 +178,11 @@ static int check_kept(store *st, const char *path)
 
 	if (user_version(st, &v) < 0 || one_int(st, stmt(st, sql), &tables, &found) < 0)
 		return -1;
-	if (tables > 0)
+	if (tables > 0 && v > 0)
 		return 0;
-	if (stat(path, &sb) == 0 && sb.st_size == 0)
+	if (tables > 0)
+		cd_err("%s holds tables but no certdesk schema", path); /* another program's */
+	else if (stat(path, &sb) == 0 && sb.st_size == 0)
 		cd_err("%s is empty (0 bytes)", path);
 	else
 		cd_err("%s holds no tables", path);

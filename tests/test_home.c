@@ -157,6 +157,15 @@ static void test_database_without_tables(void)
 		  "sqlite3 '%s/certdesk.db' 'SELECT count(*) FROM sqlite_master'", "0\n");
 }
 
+/* Another program's SQLite file in its place (tables, no certdesk schema). */
+static void test_foreign_database(void)
+{
+	lost_case("rm certdesk.db && sqlite3 certdesk.db 'CREATE TABLE foo(x)'",
+		  "holds tables but no certdesk schema",
+		  "sqlite3 '%s/certdesk.db' 'SELECT group_concat(name) FROM sqlite_master'",
+		  "foo\n");
+}
+
 /* A directory that is no home is still told to run init, and init makes the database. */
 static void test_only_init_creates(void)
 {
@@ -405,6 +414,7 @@ static CU_TestInfo lost_tests[] = {
 	{"an emptied database is refused, never re-created", test_empty_database},
 	{"a missing database beside a CA is refused", test_missing_database},
 	{"a database without tables is refused", test_database_without_tables},
+	{"another program's database is refused", test_foreign_database},
 	{"a directory that is no home: init, and only init, creates one", test_only_init_creates},
 	CU_TEST_INFO_NULL,
 };
