@@ -802,14 +802,36 @@ static int commit_ready(struct pub *p)
 	return rc;
 }
 
-/* Nothing new: re-sign when the CRL nears its nextUpdate, make the first one, or put
- * ours back in place of a CRL someone else committed. */
+/* Whether the CRL on the tip lists fewer revocations than the home has published (an
+ * import added some that only its old CRL or index knew): 1, 0, or -1 on error. */
+static int tip_lacks(struct pub *p)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int found = 0, lacks = 0;
+	ca_crl_contents cc;
+
+	if (crlrepo_read(p->repo, p->tip, p->path, &pem, &len, &found) < 0)
+		return -1;
+	if (found && ca_crl_read(p->d->ca, pem, len, &cc) == 0) {
+		lacks = cc.n < p->list.n;
+		ca_crl_contents_free(&cc);
+	}
+	free(pem);
+	return lacks;
+}
+
+/* Nothing new: re-sign when the CRL nears its nextUpdate or lacks a revocation the home
+ * holds, make the first one, or put ours back in place of a CRL someone else
+ * committed. */
 static int commit_refresh(struct pub *p)
 {
 	char next[16], *msg;
-	int rc;
+	int rc, lacks = 0;
 
-	if (!p->replace && p->have_last &&
+	if (!p->replace && p->have_last && (lacks = tip_lacks(p)) < 0)
+		return -1;
+	if (!p->replace && p->have_last && !lacks &&
 	    p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
 		return 0;
 	date_of(cd_now() + p->crl_days * CD_DAY, next);
@@ -817,7 +839,8 @@ static int commit_refresh(struct pub *p)
 			  p->replace ? REPLACE_SUBJECT : p->have_last ? REFRESH_SUBJECT :
 			  INITIAL_SUBJECT, next, p->replace || p->have_last ? "Re-signed the" :
 			  "The first", p->list.n, p->list.n == 1 ? "" : "s", p->replace ?
-			  "because the CRL on the branch was not certdesk's" : p->have_last ?
+			  "because the CRL on the branch was not certdesk's" : lacks ?
+			  "because it lacked revocations the home holds (imported)" : p->have_last ?
 			  "because its nextUpdate is near" : "so the repository holds a CRL");
 	rc = commit_crl(p, msg);
 	if (rc == 0)

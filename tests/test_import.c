@@ -721,6 +721,39 @@ static void test_revocations_kept(void)
 	free(home);
 }
 
+/* A home that has published already, then imports a revocation its deployed CRL lacks:
+ * the next publish signs and pushes a CRL that holds it. */
+static void test_orphan_after_publish(void)
+{
+	char *src = oca_with(":"), *home = new_home(), dir[700], repo[800];
+	tl_result r;
+
+	snprintf(dir, sizeof dir, "%s", tl_tmpdir());
+	snprintf(repo, sizeof repo, "%s/crl.git", dir);
+	r = sh_ok("first import", tl_cd(home, "import", "openssl-ca", src, "--apply", NULL));
+	tl_free(&r);
+	r = sh_ok("repository", tl_sh("git init -q --bare -b main '%s'", repo));
+	tl_free(&r);
+	r = sh_ok("config", tl_cd(home, "config", "crl.remote", repo, NULL));
+	tl_free(&r);
+	r = sh_ok("publish", tl_cd(home, "publish", NULL));
+	tl_free(&r);
+	free(src);
+	src = oca_with("mk 2006 'Late Comer' '" CLIENT "' && "
+		       "openssl ca -batch -config ca.cnf -gencrl -out crl.pem && rv 2006");
+	r = sh_ok("second import", tl_cd(home, "import", "openssl-ca", src, "--apply", NULL));
+	tl_free(&r);
+	r = sh_ok("publish again", tl_cd(home, "publish", NULL));
+	expect_out(&r, "committed ");
+	tl_free(&r);
+	r = tl_sh("git -C '%s' show main:crl.pem | openssl crl -noout -text | "
+		  "grep -c 'Serial Number: 2006$'", repo);
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	tl_free(&r);
+	free(src);
+	free(home);
+}
+
 /* A home of the first release (schema 2) gains the table of orphan revocations. */
 static void test_schema_2_migrated(void)
 {
@@ -936,7 +969,8 @@ int main(void)
 		{"refusals: other CA, wrong key, missing, malformed, not PEM", test_refusals},
 		{"a certificate of another CA is listed and skipped", test_foreign_certificate},
 		{"a user already in the home is a conflict", test_conflict},
-		{"every revoked serial stays in certdesk's CRLs", test_revocations_kept},
+	{"an orphan revocation imported after a publish is pushed", test_orphan_after_publish},
+	{"every revoked serial stays in certdesk's CRLs", test_revocations_kept},
 		{"a schema 2 database gains the orphan revocations", test_schema_2_migrated},
 		{"CA and non-clientAuth certificates are not users", test_not_client_certificates},
 		{"fields create would refuse are emptied and recorded", test_fields_validated},
