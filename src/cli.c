@@ -598,6 +598,7 @@ struct check_ctx {
 	desk *d;
 	out_table *t;
 	int worst;
+	size_t no_links; /* users whose links could not be made */
 	out_format fmt;
 };
 
@@ -613,9 +614,18 @@ static int check_row(void *ctx, const store_row *r)
 	if (s != STAGE_EXPIRING && s != STAGE_NOTIFIED && s != STAGE_EXPIRED)
 		return 0;
 	k->worst = s == STAGE_EXPIRED ? 2 : k->worst > 1 ? k->worst : 1;
-	if (desk_links(k->d, r, &tl, &ml) < 0)
-		return -1;
 	row_values(k->d, r, expiry, days, v);
+	/* One bad record (a line break in a name) must not keep everyone else out of the
+	 * cron mail: it is listed without links, and said on standard error. */
+	if (desk_links(k->d, r, &tl, &ml) < 0) {
+		char *who = cd_sanitize(v[0]), *why = cd_sanitize(cd_errmsg());
+		fprintf(stderr, "certdesk: %s: no links: %s\n", who, why);
+		free(who);
+		free(why);
+		tl = cd_strdup("(none: see the error)");
+		ml = cd_strdup(tl);
+		k->no_links++;
+	}
 	if (k->fmt == OUT_TEXT) {
 		char *who = cd_sanitize(v[1]), *mail = cd_sanitize(v[2]);
 		long left = strtol(days, NULL, 10);
@@ -667,6 +677,9 @@ static int cmd_expirecheck(cli_ctx *c)
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail(), 3;
+	if (k.no_links)
+		fprintf(stderr, "certdesk: the links of %zu user%s could not be made (above)\n",
+			k.no_links, k.no_links == 1 ? "" : "s");
 	return k.worst > health ? k.worst : health;
 }
 

@@ -283,7 +283,8 @@ static int links_load_line(const links_config *cfg, const char *name, const link
 	links_strip_space(*out);
 	if (!strpbrk(*out, "\r\n") && **out)
 		return 0;
-	cd_err("%s/%s: must be one non-empty line", cfg->template_dir, name);
+	cd_err("%s/%s: must make one non-empty line, and did not with these fields (a line "
+	       "break in one?)", cfg->template_dir, name);
 	free(*out);
 	*out = NULL;
 	return -1;

@@ -270,6 +270,29 @@ static void test_stage_expired(void)
 	free(home);
 }
 
+/* A record no template can make one line of (a line break put in its name behind
+ * certdesk's back) is listed without links; everyone after it still is, with links. */
+static void test_expirecheck_bad_record(void)
+{
+	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir()), *s;
+	tl_result r;
+
+	create(home, out, "bob", "5");
+	create(home, out, "eve", "7");
+	s = sql(home, "UPDATE users SET full_name = 'B' || char(10) || 'B' WHERE name = 'bob'");
+	free(s);
+	r = cdv(home, ARGS("--expirecheck"));
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.out, "bob  "));
+	CU_ASSERT(tl_contains(r.out, "eve  "));
+	CU_ASSERT(tl_contains(r.out, "mail: mailto:t@example.org?subject="));
+	CU_ASSERT(tl_contains(r.err, "bob: no links: "));
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 2);
+	tl_free(&r);
+	free(out);
+	free(home);
+}
+
 /* ---- notify, task, applied ---- */
 
 static void test_notify_due(void)
@@ -747,6 +770,7 @@ static void test_audit_never_a_secret(void)
 static CU_TestInfo stage_tests[] = {
 	{"active, expiring, notified, renewed, applied", test_stages_full_cycle},
 	{"--as-of plans: no write on its judgement", test_as_of_never_writes},
+	{"expirecheck: one bad record does not hide the others", test_expirecheck_bad_record},
 	{"active to expired", test_stage_expired},
 	{"next year's window without CRL publishing", test_next_year_without_publishing},
 	CU_TEST_INFO_NULL,
