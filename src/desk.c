@@ -948,7 +948,7 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
 	    conf_get(d->st, "phab.projects", &projects) == 0 &&
 	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
-		links_config cfg = {d->tmpl_dir, url, form, projects, subs};
+		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
 				c->task ? c->task : "", cd_operator(), ca_name(d->ca)};
 		rc = links_make(&cfg, &v, task_link, mail_link);

@@ -366,14 +366,22 @@ static int links_mail(const links_config *cfg, const links_vars *v, char **link)
 	return 0;
 }
 
-static void links_warn_long(const char *what, const links_vars *v, const char *link)
+static void links_warn_long(const links_config *cfg, const char *what, const links_vars *v,
+			    const char *link)
 {
 	size_t n = strlen(link);
+	char *line;
 
-	if (n > LINKS_MAX_LEN)
-		fprintf(stderr, "certdesk: warning: the %s link for %s is %zu characters long; "
-			"some mail clients cut links over %d (shorten the templates)\n",
-			what, v && v->user ? v->user : "?", n, LINKS_MAX_LEN);
+	if (n <= LINKS_MAX_LEN)
+		return;
+	line = cd_asprintf("warning: the %s link for %s is %zu characters long; some mail "
+			   "clients cut links over %d (shorten the templates)", what,
+			   v && v->user ? v->user : "?", n, LINKS_MAX_LEN);
+	if (cfg->warn)
+		cfg->warn(cfg->warn_ctx, line);
+	else
+		fprintf(stderr, "certdesk: %s\n", line);
+	free(line);
 }
 
 int links_make(const links_config *cfg, const links_vars *v, char **task_link, char **mail_link)
@@ -391,11 +399,11 @@ int links_make(const links_config *cfg, const links_vars *v, char **task_link, c
 		return -1;
 	}
 	if (task) {
-		links_warn_long("task", v, task);
+		links_warn_long(cfg, "task", v, task);
 		*task_link = task;
 	}
 	if (mail) {
-		links_warn_long("mail", v, mail);
+		links_warn_long(cfg, "mail", v, mail);
 		*mail_link = mail;
 	}
 	return 0;

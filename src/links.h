@@ -16,6 +16,9 @@ typedef struct {
 	const char *phab_form;     /* 1 */
 	const char *phab_projects; /* fundraising-tech-ops */
 	const char *phab_subscribers; /* may be "" */
+	/* Where a warning goes (a link too long for some mail clients); NULL: stderr. */
+	void (*warn)(void *ctx, const char *line);
+	void *warn_ctx;
 } links_config;
 
 /* The variables a template may use, as {name}. NULL values render as "". */

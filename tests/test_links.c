@@ -237,6 +237,14 @@ static links_config config_for(const char *dir)
 	return c;
 }
 
+static void note_warning(void *ctx, const char *line)
+{
+	char **got = ctx;
+
+	free(*got);
+	*got = cd_strdup(line);
+}
+
 /* Runs links_make with fd 2 sent to a file; returns what was written there. */
 static char *make_capturing(const links_config *c, const links_vars *v, char **task,
 			    char **mail, int *rc)
@@ -347,7 +355,7 @@ static void test_make_mail_line_breaks(void)
 	cd_buf body = {0}, email = {0}, crlf = {0}, want = {0};
 	links_config c;
 	links_vars vars = jdoe;
-	char *mail, *err;
+	char *mail, *err, *warned = NULL;
 	size_t i;
 	int rc;
 
@@ -365,6 +373,15 @@ static void test_make_mail_line_breaks(void)
 	CU_ASSERT_EQUAL(strlen(mail), want.len);
 	CU_ASSERT_STRING_EQUAL(mail, want.s);
 	CU_ASSERT(tl_contains(err, "mail link")); /* far over 2,000 characters */
+	free(err);
+	free(mail);
+	/* With a warning hook (the dashboard's status bar), nothing reaches stderr. */
+	c.warn = note_warning;
+	c.warn_ctx = &warned;
+	err = make_capturing(&c, &vars, NULL, &mail, &rc);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT(warned && tl_contains(warned, "warning: the mail link for"));
+	free(warned);
 	free(err);
 	free(mail);
 	cd_buf_free(&body);

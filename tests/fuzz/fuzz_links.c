@@ -187,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_parts p;
 	links_vars v;
-	links_config cfg;
+	links_config cfg = {0};
 	size_t i;
 
 	fuzz_split(data, size, "", 1, &p);
