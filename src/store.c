@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,24 @@ struct store {
 	} cache[STMT_CACHE];
 };
 
+/* SQLite's words, and the system's when they say more ("disk I/O error" is a full
+ * disk more often than not). */
+static const char *db_why(store *st, char *buf, size_t size)
+{
+	int e = sqlite3_system_errno(st->db);
+
+	if (e == ENOSPC || e == EDQUOT)
+		snprintf(buf, size, "%s (%s)", sqlite3_errmsg(st->db), strerror(e));
+	else
+		snprintf(buf, size, "%s", sqlite3_errmsg(st->db));
+	return buf;
+}
+
 static int db_err(store *st, const char *what)
 {
-	return cd_err("database: %s: %s", what, sqlite3_errmsg(st->db));
+	char why[256];
+
+	return cd_err("database: %s: %s", what, db_why(st, why, sizeof why));
 }
 
 /* Returns a reset prepared statement for a literal SQL string; prepared once. */
@@ -57,7 +73,9 @@ static int exec(store *st, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		cd_err("database: %s", msg ? msg : sqlite3_errmsg(st->db));
+		char why[256];
+
+		cd_err("database: %s", db_why(st, why, sizeof why));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -89,6 +107,8 @@ static int user_version(store *st, int *v)
 			return cd_err("the database's -wal and -shm files are missing and this user "
 				      "cannot create them: run any certdesk command (e.g. list) once "
 				      "as a user who can write the home");
+		if (sqlite3_system_errno(st->db) == ENOSPC)
+			return db_err(st, "cannot read the schema version");
 		return db_err(st, "cannot read the schema version (is it a certdesk database?)");
 	}
 	*v = sqlite3_column_int(s, 0);
