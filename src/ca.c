@@ -652,15 +652,14 @@ static int use_key(ca *c, const char *dir, const char *path, const char *pem, si
 	return cd_err("the CA key %s does not match the certificate %s/ca.crt", path, dir);
 }
 
-/* A key under a weak KDF, rewritten in place with scrypt and the same passphrase. */
-static int upgrade_key(ca *c, const char *path, const char *pass)
+/* A key under a weak KDF, rewritten in place with scrypt and the same passphrase; -1
+ * (the reason set) when it cannot be, and the key stays usable as it is. */
+static int upgrade_key(const ca *c, const char *path, const char *pass)
 {
 	if (write_key(path, c->key, pass, 1) == 0)
 		return 0;
-	cd_err("cannot re-encrypt the CA key %s with scrypt: %s", path, cd_errmsg());
-	EVP_PKEY_free(c->key);
-	c->key = NULL;
-	return -1;
+	return cd_err("cannot re-encrypt the CA key %s with scrypt (%s); it was used as it is",
+		      path, cd_errmsg());
 }
 
 static int load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded)
@@ -679,8 +678,9 @@ static int load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgr
 	    use_key(c, dir, path, pem, len, enc ? pass : NULL) < 0)
 		goto out;
 	rc = 0;
+	/* A failed upgrade only warns: refusing to sign would let the CRL lapse. */
 	if (upgraded && enc && !key_kdf_strong(pem, len))
-		*upgraded = (rc = upgrade_key(c, path, pass)) == 0;
+		*upgraded = upgrade_key(c, path, pass) == 0 ? 1 : -1;
 out:
 	OPENSSL_cleanse(pass, sizeof pass);
 	cd_secret_free(pem, len);

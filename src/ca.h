@@ -45,7 +45,8 @@ int ca_open(const char *dir, int with_key, const char *passphrase, ca **out);
  * certificate.  ask is called only for an encrypted key.  With upgraded not NULL, a key
  * whose passphrase went through a weaker KDF than scrypt (OpenSSL's default PBKDF2 of
  * 2048 rounds, the legacy PEM encryption) is re-encrypted in place with scrypt under
- * the same passphrase, and *upgraded set to 1.
+ * the same passphrase, and *upgraded set to 1; to -1 when that failed (the reason in
+ * cd_errmsg()), the key loaded all the same.
  */
 int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded);
 void ca_close(ca *c);

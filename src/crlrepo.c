@@ -876,8 +876,12 @@ static int cr_behind(int rc, const struct cr_net *net)
 {
 	if (rc == GIT_ENONFASTFORWARD)
 		return 1;
+	/* "failed to update ref" with "cannot lock ref ... but expected": another push
+	 * landed after the server advertised its refs, which is being behind too. */
 	return rc == 0 && (!strcmp(net->rejected, "non-fast-forward") ||
-			   !strcmp(net->rejected, "fetch first"));
+			   !strcmp(net->rejected, "fetch first") ||
+			   (net->said.s && strstr(net->said.s, "cannot lock ref") &&
+			    strstr(net->said.s, "but expected")));
 }
 
 static int cr_push_error(crlrepo *r, const char *branch, int rc, const struct cr_net *net)

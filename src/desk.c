@@ -421,9 +421,14 @@ int desk_signing(desk *d)
 		return cd_err("read-only: this view never opens the CA key");
 	if (ca_load_key(d->ca, d->ca_dir, signing_pass, d, &upgraded) < 0)
 		return -1;
-	if (upgraded)
+	if (upgraded > 0)
 		desk_note(d, "the CA key was re-encrypted with scrypt, under the same passphrase: "
 			  "its old encryption was weak");
+	else if (upgraded < 0) {
+		char *line = cd_asprintf("warning: %s", cd_errmsg());
+		desk_note(d, line);
+		free(line);
+	}
 	d->signing = 1;
 	return 0;
 }

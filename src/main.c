@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -100,6 +102,16 @@ static void std_fds_open(void)
 		close(fd);
 }
 
+/* The decrypted CA key lives in this process: never in a core file, never readable by
+ * another process of the same user through ptrace or /proc. */
+static void no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	globals g = {0};
@@ -110,6 +122,7 @@ int main(int argc, char **argv)
 	/* Only the character set matters (UTF-8 names, display widths); numbers and dates
 	 * stay in the C locale so TSV and JSON read the same everywhere. */
 	std_fds_open();
+	no_core_dumps();
 	setlocale(LC_CTYPE, "");
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
 		cli_fail();

@@ -1126,6 +1126,38 @@ out:
 	return rc;
 }
 
+/*
+ * The first CRL, signed before anything was published: under the publish lock, and
+ * only when no publish has signed a CRL it did not record (pushed, then killed): that
+ * one may revoke more, and a CRL numbered above it with less would lift its
+ * revocations wherever it is deployed.
+ */
+static int sign_first(desk *d, char **pem, size_t *len, int *signed_here)
+{
+	int64_t recorded, fresh;
+	store_crl last;
+	int lock, found, rc = -1;
+
+	if (desk_writable(d, "sign a first CRL") < 0 || (lock = take_publish_lock(d)) < 0)
+		return -1;
+	/* Re-read under the lock: a publish may have finished meanwhile. */
+	if (store_crl_last(d->st, &last, &found) < 0 ||
+	    store_crl_next_number(d->st, &recorded) < 0 ||
+	    store_crl_fresh_number(d->st, &fresh) < 0)
+		goto out;
+	*signed_here = !(found && last.commit_id[0]);
+	if (!*signed_here)
+		rc = read_published(d, &last, pem, len);
+	else if (fresh > recorded)
+		cd_err("a publish signed CRL Number %lld and did not record it (killed after its "
+		       "push, or refused): run certdesk publish first", (long long)(fresh - 1));
+	else
+		rc = sign_fresh(d, pem, len);
+out:
+	close(lock);
+	return rc;
+}
+
 int publish_crl_pem(desk *d, char **pem, size_t *len, int *fresh)
 {
 	store_crl last;
@@ -1138,8 +1170,7 @@ int publish_crl_pem(desk *d, char **pem, size_t *len, int *fresh)
 		return -1;
 	if (found && last.commit_id[0])
 		return read_published(d, &last, pem, len);
-	*fresh = 1;
-	return sign_fresh(d, pem, len);
+	return sign_first(d, pem, len, fresh);
 }
 
 static int crl_health(desk *d, FILE *out)

@@ -608,7 +608,9 @@ static void claim_text(const char *claim, char *out, size_t size)
 	size_t i;
 
 	for (i = 0; claim[i] && i + 1 < size && i < 64; i++)
-		out[i] = claim[i] > 0x20 && claim[i] < 0x7F ? claim[i] : '?';
+		/* Printable ASCII but the angle brackets, which no git author may hold. */
+		out[i] = claim[i] > 0x20 && claim[i] < 0x7F && claim[i] != '<' && claim[i] != '>' ?
+			 claim[i] : '?';
 	out[i] = '\0';
 }
 

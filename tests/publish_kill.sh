@@ -161,6 +161,8 @@ ok "no lock file is left in the clone" test -z "$(find "$home/crl.git" -name '*.
 # A home's first publish killed right after its push, before it recorded anything, then
 # `certdesk crl` (which signs a CRL of its own when none is recorded), then publish: no
 # CRL Number ever names two different CRLs, among those pushed and those crl printed.
+# entries CRL: how many serials it revokes.
+entries() { openssl crl -in "$1" -noout -text | grep -c 'Serial Number:'; }
 # number_of CRL: its CRL Number and a digest of the CRL.
 number_of() {
 	echo "$(openssl crl -in "$1" -noout -crlnumber) $(openssl crl -in "$1" -outform DER | md5sum)"
@@ -178,6 +180,13 @@ first_kill() {
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	"$bin" --home "$h" crl >"$T/first$1.crl.pem" 2>/dev/null
+	# What crl printed (if it printed anything) revokes at least what was pushed: a CRL
+	# with a higher number and fewer entries would lift them where it is deployed.
+	if [ -s "$T/first$1.crl.pem" ] && git -C "$r" show main:crl.pem >"$T/c.pem" 2>/dev/null &&
+		[ "$(entries "$T/first$1.crl.pem")" -lt "$(entries "$T/c.pem")" ]; then
+		echo "crl printed $(entries "$T/first$1.crl.pem") entries, main has $(entries "$T/c.pem")"
+		return 1
+	fi
 	"$bin" --home "$h" publish >/dev/null 2>&1 || return 1
 	for c in $(git -C "$r" rev-list --all); do
 		git -C "$r" show "$c:crl.pem" >"$T/c.pem" 2>/dev/null && number_of "$T/c.pem"

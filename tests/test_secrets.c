@@ -492,6 +492,9 @@ static void test_sudo_user_claims(void)
 	/* A claim that is no user name is kept, made harmless. */
 	snprintf(want, sizeof want, "%s (claimed ?[31mroot?)\n", me);
 	expect_actor(actor_with(home, "\x1b[31mroot\n", NULL), cd_strdup(want));
+	/* Nor angle brackets, which would make the CRL commit's author invalid. */
+	snprintf(want, sizeof want, "%s (claimed ?x?)\n", me);
+	expect_actor(actor_with(home, "<x>", NULL), cd_strdup(want));
 	/* Nothing claimed, or oneself: the real user alone. */
 	snprintf(want, sizeof want, "%s\n", me);
 	expect_actor(actor_with(home, NULL, NULL), cd_strdup(want));
