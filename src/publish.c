@@ -435,7 +435,9 @@ static void judge_entries(known_set *k, const ca_crl_contents *cc, int64_t floor
 		else if (r)
 			v->added[v->n_added++] = r;
 	}
-	if (exact && hits == k->base && cc->info.number >= floor) {
+	/* Ours only when it revokes nothing the next CRL would not: a held revocation in it
+	 * (a review branch of an older certdesk merged by hand) is no interrupted run's. */
+	if (exact && !dropped && hits == k->base && cc->info.number >= floor) {
 		v->kind = CRL_OURS;
 		return;
 	}

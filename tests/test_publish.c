@@ -607,6 +607,49 @@ static void test_ca_signed_crls(void)
 	free(v);
 }
 
+/* A CRL this CA signed that holds a revocation still held, with its exact date and
+ * reason (an older certdesk's review branch merged into main by hand): no interrupted
+ * run of ours made it, so the held revocation is not recorded as published, and the
+ * CRL is refused (replacing it would lift that revocation). */
+static void test_held_entry_on_main(void)
+{
+	env e;
+	char a[80], na[80], key[800], cert[800], *held, *file, *before, *after;
+	tl_result r;
+
+	env_new(&e, 0);
+	snprintf(key, sizeof key, "%s/ca/ca.key", e.home);
+	snprintf(cert, sizeof cert, "%s/ca/ca.crt", e.home);
+	create_user(&e, "hal", "365", a);
+	renew_user(&e, "hal", na);
+	free(publish_ok(&e));
+	held = db_value(&e, "SELECT serial || char(9) || substr(strftime('%Y%m%d%H%M%S', "
+			"revoke_at, 'unixepoch'), 3) || 'Z' FROM certs WHERE revoke_at IS NOT NULL "
+			"AND published_at IS NULL");
+	held[strcspn(held, "\n")] = '\0';
+	file = sh_out("set -e; d=%s/held; mkdir -p $d; printf '05\\n' > $d/crlnumber; "
+		      "printf 'R\\t301231235959Z\\t%%s,superseded\\t%%s\\tunknown\\t/CN=x\\n' "
+		      "$(echo '%s' | cut -f2) $(echo '%s' | cut -f1) > $d/index.txt; "
+		      "printf '[ca]\\ndefault_ca = x\\n[x]\\ndatabase = %%s/index.txt\\ncrlnumber = "
+		      "%%s/crlnumber\\ndefault_md = sha256\\n' $d $d > $d/ca.cnf; "
+		      "openssl ca -config $d/ca.cnf -gencrl -keyfile %s -cert %s -crldays 30 "
+		      "-out $d/crl.pem 2>/dev/null; echo $d/crl.pem", e.base, held, held, key, cert);
+	file[strcspn(file, "\n")] = '\0';
+	free(push_crl(&e, file, "Revoke client certificate of hal"));
+	before = CD_OK(&e, "--format", "tsv", "list", "--all");
+	r = tl_cd(e.home, "publish", NULL);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT(!tl_contains(r.out, "recorded: hal"));
+	tl_free(&r);
+	after = CD_OK(&e, "--format", "tsv", "list", "--all");
+	CU_ASSERT_STRING_EQUAL(before, after);
+	CU_ASSERT(tl_contains(after, "\trenewed\t"));
+	free(before);
+	free(after);
+	free(file);
+	free(held);
+}
+
 /* Every CRL ever pushed, on any branch: no CRL Number names two different CRLs. */
 static void note_crl_numbers(env *e)
 {
@@ -972,6 +1015,7 @@ int main(void)
 		{"a forged CRL under a revoking subject is not ours", test_forged_crl},
 		{"CRLs signed with the CA key: kept or replaced", test_ca_signed_crls},
 		{"one CRL Number, one CRL, the review branch too", test_one_number_one_crl},
+		{"a held revocation in a CRL on main is not recorded", test_held_entry_on_main},
 		{"stale lock files after a kill: removed, push recorded", test_stale_locks},
 		{"a half-made clone is completed, a foreign one refused", test_half_made_clone},
 		{"ca_crl_read: ours, another key's, junk", test_crl_read},
