@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -469,7 +470,7 @@ static char *cr_marker(const crlrepo *r)
 	return cd_asprintf("%s.pushing", r->dir);
 }
 
-static int cr_mark_push(const crlrepo *r, const char *branch)
+static int cr_mark_push(const crlrepo *r, const char *branch, const char *commit)
 {
 	const char *local = cr_local_path(r->url);
 	char *path, *marker, *text;
@@ -480,8 +481,8 @@ static int cr_mark_push(const crlrepo *r, const char *branch)
 	if (!local || !(path = realpath(local, NULL)))
 		return 0;
 	marker = cr_marker(r);
-	text = cd_asprintf("%s/refs/heads/%s.lock\n%s/.git/refs/heads/%s.lock\n", path, branch,
-			   path, branch);
+	text = cd_asprintf("oid %.40s\n%s/refs/heads/%s.lock\n%s/.git/refs/heads/%s.lock\n",
+			   commit, path, branch, path, branch);
 	free(path);
 	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || cd_write_fd(fd, text, strlen(text)) < 0)
@@ -501,17 +502,42 @@ static void cr_unmark_push(const crlrepo *r)
 	free(marker);
 }
 
+/* The remote is shared: a lock there is the killed run's when it names the commit that
+ * run pushed, or when no live push could still hold it (git holds a ref lock for
+ * moments; a minute is plenty). */
+static int cr_lock_is_ours(const char *path, const char *oid)
+{
+	struct stat sb;
+	char *data = NULL;
+	size_t len = 0;
+	int ours;
+
+	if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	if (time(NULL) - sb.st_mtime > 60)
+		return 1;
+	ours = *oid && cd_read_file(path, &data, &len) == 0 && len >= 40 &&
+	       strncmp(data, oid, 40) == 0;
+	free(data);
+	return ours;
+}
+
 static int cr_clear_push_locks(const crlrepo *r, crlrepo_note_fn note, void *ctx)
 {
 	char *marker = cr_marker(r), *data = NULL, *line, *save = NULL;
+	char oid[41] = "";
 	size_t len;
 	int rc = 0;
 
 	if (cd_path_exists(marker) && cd_read_file(marker, &data, &len) == 0) {
 		for (line = strtok_r(data, "\n", &save); line && rc == 0;
 		     line = strtok_r(NULL, "\n", &save))
-			if (*line == '/' && cr_ends_with(line, ".lock") && cd_path_exists(line))
-				rc = cr_drop("lock file", line, note, ctx);
+			if (!strncmp(line, "oid ", 4))
+				snprintf(oid, sizeof oid, "%.40s", line + 4);
+			else if (*line == '/' && cr_ends_with(line, ".lock") && cd_path_exists(line))
+				rc = cr_lock_is_ours(line, oid) ? cr_drop("lock file", line, note, ctx) :
+				     cd_err("%s is fresh: another push to the CRL repository may be "
+					    "running; try again in a minute", line);
 		free(data);
 	}
 	if (rc == 0)
@@ -933,7 +959,7 @@ int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
 
 	/* Saved first: the refs below must never name an object only memory holds. */
 	if (cr_check_branch(branch) < 0 || cr_save(r) < 0 || cr_push_ref(r, commit, branch) < 0 ||
-	    cr_mark_push(r, branch) < 0)
+	    cr_mark_push(r, branch, commit) < 0)
 		return -1;
 	if (cr_remote(r, &remote) < 0) {
 		cr_unmark_push(r);

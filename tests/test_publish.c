@@ -703,12 +703,21 @@ static void test_stale_locks(void)
 	snprintf(copy, sizeof copy, "%s/killed", e.base);
 	free(sh_out("cp -a %s %s", e.home, copy));
 	free(publish_ok(&e));
+	/* The remote is a path: the killed push wrote it itself, and left its lock there.
+	 * Fresh, that lock may be a teammate's push in progress: left alone, and said. */
+	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch "
+		    "%s/refs/heads/main.lock", e.remote, copy, e.remote));
+	r = tl_cd(copy, "publish", NULL);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "is fresh: another push"));
+	tl_free(&r);
+	v = sh_out("ls %s/refs/heads/main.lock", e.remote);
+	CU_ASSERT(tl_contains(v, "main.lock"));
+	free(v);
 	free(sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
 		    "refs/remotes/origin/main.lock refs/certdesk/push/main.lock config.lock "
 		    "FETCH_HEAD.lock", copy));
-	/* The remote is a path: the killed push wrote it itself, and left its lock there. */
-	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch "
-		    "%s/refs/heads/main.lock", e.remote, copy, e.remote));
+	free(sh_out("touch -d '-5 minutes' %s/refs/heads/main.lock", e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 5);
