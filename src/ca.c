@@ -500,6 +500,10 @@ static int read_key_file(const char *path, char **pem, size_t *len)
 	else if (st.st_mode & 077)
 		cd_err("the CA key %s may be read by others (mode %04o): chmod 600 it first",
 		       path, (unsigned)(st.st_mode & 07777));
+	/* Another name would keep the old bytes when the key is re-encrypted or replaced. */
+	else if (st.st_nlink != 1)
+		cd_err("the CA key %s has %ld names (hard links): remove the others first", path,
+		       (long)st.st_nlink);
 	else
 		rc = cd_read_secret_fd(fd, path, pem, len);
 	close(fd);

@@ -216,6 +216,20 @@ static void test_key_symlink_refused(void)
 	free(home);
 }
 
+/* A second name for the key would keep its old, weaker encryption after an upgrade. */
+static void test_key_hard_link_refused(void)
+{
+	char *home = new_home(), *out = new_dir();
+	const char *argv[9];
+	tl_result r = tl_sh("ln '%s/ca/ca.key' '%s/ca/copy.key'", home, home);
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	tl_refused(home, out, "has 2 names (hard links)", create_bob(out, argv), 1);
+	free(out);
+	free(home);
+}
+
 static void test_key_mode_refused(void)
 {
 	char *home = new_home(), *out = new_dir(), *key = cd_asprintf("%s/ca/ca.key", home);
@@ -703,6 +717,7 @@ static CU_TestInfo memory_tests[] = {
 
 static CU_TestInfo key_tests[] = {
 	{"a symbolic link as ca.key is refused", test_key_symlink_refused},
+	{"a hard-linked ca.key is refused", test_key_hard_link_refused},
 	{"ca.key of another user is refused", test_key_owner_refused},
 	{"ca.key readable by others is refused", test_key_mode_refused},
 	{"a FIFO as ca.key is refused, not waited on", test_key_fifo_refused},
