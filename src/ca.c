@@ -672,6 +672,8 @@ static int load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgr
 	size_t len = 0;
 	int enc, rc = -1;
 
+	/* A copy of the key that a killed write (an upgrade) left beside it goes first. */
+	cd_unlink_temps(path);
 	if (read_key_file(path, &pem, &len) < 0)
 		goto out;
 	if ((enc = key_text_encrypted(pem)) && !ask) {

@@ -153,7 +153,7 @@ int cli_crl(cli_ctx *c)
 		desk_close(&d);
 	}
 	if (rc == 0 && out)
-		rc = cd_write_file(out, pem, len, 0644);
+		rc = (cd_unlink_temps(out), cd_write_file(out, pem, len, 0644));
 	else if (rc == 0 && (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0))
 		rc = cd_err("cannot write the CRL to standard output");
 	if (rc == 0 && fresh)

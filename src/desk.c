@@ -127,23 +127,8 @@ struct recover {
  * was killed: they hold the secret too. */
 static void unlink_with_temps(const char *path)
 {
-	cd_buf pat = {0};
-	glob_t g = {0};
-	size_t i;
-
 	unlink(path);
-	for (i = 0; path[i]; i++) {
-		if (strchr("*?[\\", path[i]))
-			cd_buf_putc(&pat, '\\');
-		cd_buf_putc(&pat, path[i]);
-	}
-	cd_buf_puts(&pat, ".tmp.[0-9]*");
-	if (glob(pat.s, GLOB_NOSORT, NULL, &g) == 0) {
-		for (i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	}
-	globfree(&g);
-	cd_buf_free(&pat);
+	cd_unlink_temps(path);
 }
 
 /* A CA is never replaced: neither a whole home nor a CA whose database is missing. */

@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -750,6 +752,30 @@ static int place(const char *tmp, const char *path, int excl)
 
 /* n files of one directory, each written aside, fsync'd, then placed; one directory
  * fsync makes the new names durable. Exclusive: all of them or none. */
+void cd_unlink_temps(const char *path)
+{
+	cd_buf pat = {0};
+	glob_t g = {0};
+	size_t i;
+
+	for (i = 0; path[i]; i++) {
+		if (strchr("*?[\\", path[i]))
+			cd_buf_putc(&pat, '\\');
+		cd_buf_putc(&pat, path[i]);
+	}
+	cd_buf_puts(&pat, ".tmp.[0-9]*");
+	if (glob(pat.s, GLOB_NOSORT, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			long pid = strtol(g.gl_pathv[i] + strlen(path) + 5, NULL, 10);
+			/* A writer still running keeps its own. */
+			if (pid <= 0 || kill((pid_t)pid, 0) < 0 || pid == (long)getpid())
+				unlink(g.gl_pathv[i]);
+		}
+	}
+	globfree(&g);
+	cd_buf_free(&pat);
+}
+
 static int write_files(int n, const char *const *paths, const void *const *data,
 		       const size_t *lens, int mode, int excl)
 {

@@ -83,6 +83,8 @@ char *cd_url_secret(const char *url);
  * someone else is kept as a claim: "bob (claimed alice)".
  */
 const char *cd_operator(void);
+/* Removes what killed writers left of path (path.tmp.PID, PID no longer running). */
+void cd_unlink_temps(const char *path);
 /* The user name alone (the believed one, never the claim): for an email address. */
 const char *cd_operator_login(void);
 

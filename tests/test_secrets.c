@@ -216,6 +216,32 @@ static void test_key_symlink_refused(void)
 	free(home);
 }
 
+/* What a writer killed before its rename left (FILE.tmp.PID of a dead process: a copy
+ * of the key, a CRL) goes at the next signing, or the next write of that file. */
+static void test_killed_writers_temps_removed(void)
+{
+	char *home = new_home(), *out = new_dir();
+	const char *argv[9];
+	tl_result r = tl_sh("sh -c 'exit 0' & p=$!; wait $p; cp '%s/ca/ca.key' '%s/ca/ca.key.tmp.'$p"
+			    " && echo x > '%s/f.pem.tmp.'$p && echo $p", home, home, out);
+	char *crl = cd_asprintf("%s/f.pem", out);
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cdv(home, create_bob(out, argv));
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_cd(home, "crl", "--out", crl, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	r = tl_sh("ls '%s/ca' '%s' | grep -c '[.]tmp[.]' || true", home, out);
+	CU_ASSERT_STRING_EQUAL(r.out, "0\n");
+	tl_free(&r);
+	free(crl);
+	free(out);
+	free(home);
+}
+
 /* A second name for the key would keep its old, weaker encryption after an upgrade. */
 static void test_key_hard_link_refused(void)
 {
@@ -718,6 +744,8 @@ static CU_TestInfo memory_tests[] = {
 static CU_TestInfo key_tests[] = {
 	{"a symbolic link as ca.key is refused", test_key_symlink_refused},
 	{"a hard-linked ca.key is refused", test_key_hard_link_refused},
+	{"what killed writers left beside the key and a CRL is removed",
+	 test_killed_writers_temps_removed},
 	{"ca.key of another user is refused", test_key_owner_refused},
 	{"ca.key readable by others is refused", test_key_mode_refused},
 	{"a FIFO as ca.key is refused, not waited on", test_key_fifo_refused},
