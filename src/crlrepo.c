@@ -503,9 +503,10 @@ static void cr_unmark_push(const crlrepo *r)
 }
 
 /* The remote is shared: a lock there is the killed run's when it names the commit that
- * run pushed, or when no live push could still hold it (git holds a ref lock for
- * moments; a minute is plenty). */
-static int cr_lock_is_ours(const char *path, const char *oid)
+ * run pushed, or when it was made within a minute of the run's marker (killed before
+ * it wrote the lock's content). A later one is someone else's push. File times are
+ * compared with file times: the same clock. */
+static int cr_lock_is_ours(const char *path, const char *oid, const struct stat *marker)
 {
 	struct stat sb;
 	char *data = NULL;
@@ -514,7 +515,7 @@ static int cr_lock_is_ours(const char *path, const char *oid)
 
 	if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return 0;
-	if (time(NULL) - sb.st_mtime > 60)
+	if (sb.st_mtime >= marker->st_mtime - 1 && sb.st_mtime <= marker->st_mtime + 60)
 		return 1;
 	ours = *oid && cd_read_file(path, &data, &len) == 0 && len >= 40 &&
 	       strncmp(data, oid, 40) == 0;
@@ -526,18 +527,21 @@ static int cr_clear_push_locks(const crlrepo *r, crlrepo_note_fn note, void *ctx
 {
 	char *marker = cr_marker(r), *data = NULL, *line, *save = NULL;
 	char oid[41] = "";
+	struct stat made;
 	size_t len;
 	int rc = 0;
 
-	if (cd_path_exists(marker) && cd_read_file(marker, &data, &len) == 0) {
+	if (lstat(marker, &made) == 0 && cd_read_file(marker, &data, &len) == 0) {
 		for (line = strtok_r(data, "\n", &save); line && rc == 0;
 		     line = strtok_r(NULL, "\n", &save))
 			if (!strncmp(line, "oid ", 4))
 				snprintf(oid, sizeof oid, "%.40s", line + 4);
 			else if (*line == '/' && cr_ends_with(line, ".lock") && cd_path_exists(line))
-				rc = cr_lock_is_ours(line, oid) ? cr_drop("lock file", line, note, ctx) :
-				     cd_err("%s is fresh: another push to the CRL repository may be "
-					    "running; try again in a minute", line);
+				rc = cr_lock_is_ours(line, oid, &made) ?
+				     cr_drop("lock file", line, note, ctx) :
+				     cd_err("%s is not this home's: another push to the CRL "
+					    "repository may be running; try again, or remove it if "
+					    "none is", line);
 		free(data);
 	}
 	if (rc == 0)

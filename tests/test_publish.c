@@ -704,12 +704,14 @@ static void test_stale_locks(void)
 	free(sh_out("cp -a %s %s", e.home, copy));
 	free(publish_ok(&e));
 	/* The remote is a path: the killed push wrote it itself, and left its lock there.
-	 * Fresh, that lock may be a teammate's push in progress: left alone, and said. */
-	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch "
-		    "%s/refs/heads/main.lock", e.remote, copy, e.remote));
+	 * Made minutes after the killed run's marker, a lock there is a teammate's push
+	 * (in progress, perhaps): left alone, and said. */
+	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch -r "
+		    "%s/crl.git.pushing -d '+5 minutes' %s/refs/heads/main.lock", e.remote, copy,
+		    copy, e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
-	CU_ASSERT(tl_contains(r.err, "is fresh: another push"));
+	CU_ASSERT(tl_contains(r.err, "is not this home's: another push"));
 	tl_free(&r);
 	v = sh_out("ls %s/refs/heads/main.lock", e.remote);
 	CU_ASSERT(tl_contains(v, "main.lock"));
@@ -717,7 +719,8 @@ static void test_stale_locks(void)
 	free(sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
 		    "refs/remotes/origin/main.lock refs/certdesk/push/main.lock config.lock "
 		    "FETCH_HEAD.lock", copy));
-	free(sh_out("touch -d '-5 minutes' %s/refs/heads/main.lock", e.remote));
+	/* Made as the killed run's marker was: that run's. */
+	free(sh_out("touch -r %s/crl.git.pushing %s/refs/heads/main.lock", copy, e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 5);
