@@ -45,6 +45,22 @@ static void create(const char *h, const char *user, const char *name, const char
 		   "--days", days, "--out", outdir, NULL));
 }
 
+/* The judging day: five days after the day alice's certificate (3 days) was issued, as
+ * its end date says, so a fixture made across midnight judges as one made before it. */
+static void judge_from_fixture(void)
+{
+	tl_result r = tl_sh("sqlite3 '%s/certdesk.db' \"SELECT c.not_after FROM certs c JOIN "
+			    "users u ON u.id = c.user_id WHERE u.name = 'alice'\"", home);
+	char day[16];
+
+	if (r.status == 0 && atoll(r.out) > 0) {
+		cd_format_date((int64_t)atoll(r.out) + 2 * CD_DAY, day);
+		cd_parse_date(day, &as_of);
+		view_day = as_of;
+	}
+	tl_free(&r);
+}
+
 /* Every stage once, a UTF-8 name, and a name with control characters put in behind
  * certdesk's back (it refuses them itself). */
 static const char *fixture(void)
@@ -71,6 +87,7 @@ static const char *fixture(void)
 		  "c.execute(\\\"UPDATE users SET full_name='Mal\\x1b]0;pwned\\x07\\x1b[31mlory' "
 		  "WHERE name='mallory'\\\"); c.commit()\" '%s/certdesk.db'", home);
 	must(r);
+	judge_from_fixture();
 	return home;
 }
 
