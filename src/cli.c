@@ -932,9 +932,7 @@ static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
 
 int cli_run(const cmd_info *ci, cli_ctx *c)
 {
-	int mode = c->readonly ? CMD_MODE_READONLY : c->as_of ? CMD_MODE_AS_OF : 0;
-
-	if (cmd_allowed(ci, mode, cmd_writes(ci, c->argc, c->argv)) < 0)
+	if (cmd_allowed(ci, cmd_mode(c->readonly, c->as_of), cmd_writes(ci, c->argc, c->argv)) < 0)
 		return cli_fail();
 	if (!verbs[ci->id])
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();

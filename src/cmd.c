@@ -56,6 +56,11 @@ int cmd_key_writes(const cmd_info *c)
 	return (c->flags & CMD_WRITES) && !(c->flags & CMD_DRY_RUN);
 }
 
+int cmd_mode(int readonly, int64_t as_of)
+{
+	return readonly ? CMD_MODE_READONLY : as_of ? CMD_MODE_AS_OF : 0;
+}
+
 int cmd_allowed(const cmd_info *c, int mode, int writes)
 {
 	const char *name = c->verb ? c->verb : c->help;

@@ -3,6 +3,8 @@
 #ifndef CD_CMD_H
 #define CD_CMD_H
 
+#include <stdint.h>
+
 /* Flags */
 #define CMD_WRITES 0x01  /* changes the home: refused in the read-only view */
 #define CMD_ROW    0x02  /* acts on the selected user in the dashboard */
@@ -98,5 +100,7 @@ int cmd_key_writes(const cmd_info *c);
 /* The single check for both front ends: 0 when a use of c that writes (or not) is
  * allowed in mode (CMD_MODE_*), else -1 with the refusal message. */
 int cmd_allowed(const cmd_info *c, int mode, int writes);
+/* The mode of a front end: read-only wins over --as-of (as_of 0: none). */
+int cmd_mode(int readonly, int64_t as_of);
 
 #endif

@@ -343,7 +343,7 @@ void desk_judge_on(desk *d, int64_t day)
 
 int desk_mode(const desk *d)
 {
-	return d->readonly ? CMD_MODE_READONLY : d->as_of ? CMD_MODE_AS_OF : 0;
+	return cmd_mode(d->readonly, d->as_of);
 }
 
 int desk_writable(const desk *d, const char *what)

@@ -1024,7 +1024,8 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 
 	memset(res, 0, sizeof *res);
 	p.d = d, p.o = o, p.res = res;
-	/* A teammate who cannot write the home is refused before a plan it cannot carry out. */
+	/* The dry run is what the read-only view and --as-of may see; anything more is
+	 * refused before a plan it cannot carry out. */
 	if ((!o->dry_run && desk_writable(d, "publish") < 0) || pub_setup(&p) < 0 ||
 	    reload(&p) < 0)
 		goto out;
@@ -1036,9 +1037,8 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 		rc = 0;
 		goto out;
 	}
-	/* The dry run above is what the read-only view and --as-of may see. */
-	if (desk_writable(d, "publish") < 0 || (lock = take_publish_lock(d)) < 0 ||
-	    desk_signing(d) < 0 || open_repo(d, p.remote, &p, &p.repo) < 0)
+	if ((lock = take_publish_lock(d)) < 0 || desk_signing(d) < 0 ||
+	    open_repo(d, p.remote, &p, &p.repo) < 0)
 		goto out;
 	p.shown = cd_mask_urls(p.remote);
 	/* The plan is re-read under the lock: another publish may just have finished. */
@@ -1101,8 +1101,7 @@ static int sign_fresh(desk *d, char **pem, size_t *len)
 	int64_t number, now;
 	int rc = -1;
 
-	if (desk_writable(d, "sign a first CRL") < 0 || desk_signing(d) < 0 ||
-	    store_revocations_published(d->st, list_add_cb, &l) < 0 ||
+	if (desk_signing(d) < 0 || store_revocations_published(d->st, list_add_cb, &l) < 0 ||
 	    store_crl_fresh_number(d->st, &number) < 0)
 		goto out;
 	/* The dates as ca_sign_crl sets them (to the second): parsing back a CRL of

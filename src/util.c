@@ -474,7 +474,7 @@ static int userinfo_secret(const char *auth, int web, size_t *off, size_t *len)
 		at = last_at(auth, n, n + strcspn(auth + n, " \t\r\n\"'<>`"));
 	else if (at == n)
 		return 0;
-	if (!auth[at] || (colon > at && !web))
+	if (auth[at] != '@' || (colon > at && !web))
 		return 0;
 	*off = 0;
 	*len = at;
