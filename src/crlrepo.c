@@ -260,8 +260,9 @@ static int cr_drop(const char *what, const char *path, crlrepo_note_fn note, voi
 /*
  * Only the process holding the home's publish lock writes the clone, so a lock file of
  * libgit2's found there was left by a run that was killed, and so was a temporary file
- * of the top directory: removed, each one reported. Objects are written under temporary
- * names, never locked, and unused ones harm nothing: that tree is skipped.
+ * of the top directory: removed, each one reported. Loose objects are written under
+ * temporary names and harm nothing unused: that tree is skipped, but for objects/pack,
+ * where the indexer of a killed fetch leaves its pack_git2_*idx.lock.
  */
 static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int depth)
 {
@@ -275,10 +276,16 @@ static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int 
 	while (rc == 0 && (e = readdir(d))) {
 		char *path;
 
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    (depth == 0 && !strcmp(e->d_name, "objects")))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		path = cd_asprintf("%s/%s", dir, e->d_name);
+		if (depth == 0 && !strcmp(e->d_name, "objects")) {
+			char *pack = cd_asprintf("%s/pack", path);
+			rc = cr_clear_locks(pack, note, ctx, 16); /* its files, not below */
+			free(pack);
+			free(path);
+			continue;
+		}
 		if (lstat(path, &st) < 0)
 			;
 		else if (S_ISDIR(st.st_mode) && depth < 16)

@@ -718,13 +718,13 @@ static void test_stale_locks(void)
 	free(v);
 	free(sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
 		    "refs/remotes/origin/main.lock refs/certdesk/push/main.lock config.lock "
-		    "FETCH_HEAD.lock", copy));
+		    "FETCH_HEAD.lock objects/pack/pack_git2_0123456789abidx.lock", copy));
 	/* Made as the killed run's marker was: that run's. */
 	free(sh_out("touch -r %s/crl.git.pushing %s/refs/heads/main.lock", copy, e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_EQUAL(tl_count_lines(r.err), 5);
-	CU_ASSERT_EQUAL(count(r.err, "removed the stale lock file"), 5);
+	CU_ASSERT_EQUAL(tl_count_lines(r.err), 6);
+	CU_ASSERT_EQUAL(count(r.err, "removed the stale lock file"), 6);
 	CU_ASSERT(tl_contains(r.err, "/crl.git/refs/remotes/origin/main.lock"));
 	CU_ASSERT(tl_contains(r.err, "remote.git/refs/heads/main.lock"));
 	CU_ASSERT(tl_contains(r.out, "recorded: lea") && tl_contains(r.out, "recorded: max"));
