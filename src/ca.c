@@ -288,29 +288,37 @@ static X509 *pem_to_x509(const char *pem, size_t len)
 
 /* ---- reasons and passwords ---- */
 
-static const struct {
-	int code;
-	const char *name;
-} reasons[] = {
-	{CA_REASON_UNSPECIFIED, "unspecified"},
-	{CA_REASON_KEY_COMPROMISE, "keyCompromise"},
-	{CA_REASON_AFFILIATION_CHANGED, "affiliationChanged"},
-	{CA_REASON_SUPERSEDED, "superseded"},
-	{CA_REASON_CESSATION, "cessationOfOperation"},
+static const int reason_codes[] = {
+#define CA_REASON_CODE(id, code, name) code,
+	CA_REASONS(CA_REASON_CODE)
+#undef CA_REASON_CODE
 };
-#define NREASONS (sizeof reasons / sizeof reasons[0])
+#define NREASONS (sizeof reason_codes / sizeof reason_codes[0])
+
+const char *const ca_reason_names[] = {
+#define CA_REASON_NAME(id, code, name) name,
+	CA_REASONS(CA_REASON_NAME)
+#undef CA_REASON_NAME
+	NULL
+};
+
+/* "|a|b|c" made by the preprocessor; the leading bar is skipped. */
+#define CA_REASON_BAR(id, code, name) "|" name
+static const char reason_bars[] = CA_REASONS(CA_REASON_BAR);
+#undef CA_REASON_BAR
+const char *const ca_reason_choices = reason_bars + 1;
 
 int ca_reason_parse(const char *name, int *code)
 {
 	size_t i;
 
 	for (i = 0; i < NREASONS; i++)
-		if (strcmp(name, reasons[i].name) == 0) {
-			*code = reasons[i].code;
+		if (strcmp(name, ca_reason_names[i]) == 0) {
+			*code = reason_codes[i];
 			return 0;
 		}
-	return cd_err("unknown revocation reason '%.40s': use unspecified, keyCompromise, "
-		      "affiliationChanged, superseded or cessationOfOperation", name);
+	return cd_err("unknown revocation reason '%.40s': expected one of %s", name,
+		      ca_reason_choices);
 }
 
 static const char *reason_lookup(int code)
@@ -318,8 +326,8 @@ static const char *reason_lookup(int code)
 	size_t i;
 
 	for (i = 0; i < NREASONS; i++)
-		if (reasons[i].code == code)
-			return reasons[i].name;
+		if (reason_codes[i] == code)
+			return ca_reason_names[i];
 	return NULL;
 }
 

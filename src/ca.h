@@ -9,14 +9,32 @@
 typedef enum { CA_KEY_EC, CA_KEY_RSA } ca_key_type;       /* EC P-256, RSA 3072 */
 typedef enum { CA_P12_COMPAT, CA_P12_MODERN } ca_p12_profile;
 
-/* CRL reason codes as in RFC 5280 (the values written into the CRL). */
+/* The longest validity a client certificate gets, in days: the CA/Browser Forum's old
+ * limit, which TLS clients still apply to every certificate they check. Settings, options
+ * and forms all take their bound from here. */
+#define CA_CERT_DAYS_MAX 825
+
+/* The names of ca_key_type and ca_p12_profile, as settings and options spell them. */
+#define CA_KEY_CHOICES "ec|rsa"
+#define CA_P12_CHOICES "compat|modern"
+
+/* CRL reason codes as in RFC 5280 (the values written into the CRL): _(ID, code, name),
+ * in the order menus and usage list them. */
+#define CA_REASONS(_) \
+	_(UNSPECIFIED, 0, "unspecified") \
+	_(KEY_COMPROMISE, 1, "keyCompromise") \
+	_(AFFILIATION_CHANGED, 3, "affiliationChanged") \
+	_(SUPERSEDED, 4, "superseded") \
+	_(CESSATION, 5, "cessationOfOperation")
+
 enum {
-	CA_REASON_UNSPECIFIED = 0,
-	CA_REASON_KEY_COMPROMISE = 1,
-	CA_REASON_AFFILIATION_CHANGED = 3,
-	CA_REASON_SUPERSEDED = 4,
-	CA_REASON_CESSATION = 5,
+#define CA_REASON_ENUM(id, code, name) CA_REASON_##id = code,
+	CA_REASONS(CA_REASON_ENUM)
+#undef CA_REASON_ENUM
 };
+/* The names in table order, NULL-terminated; the same joined by '|'. */
+extern const char *const ca_reason_names[];
+extern const char *const ca_reason_choices;
 int ca_reason_parse(const char *name, int *code); /* "keyCompromise" -> 1 */
 const char *ca_reason_name(int code);            /* "unknown" for other codes */
 

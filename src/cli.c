@@ -158,8 +158,8 @@ static int cmd_init(cli_ctx *c)
 		return *v ? cli_fail() : (cd_err("CA name must not be empty"), cli_fail());
 	if (v)
 		io.cn = v;
-	if ((v = opt_val(o, "key")) && strcmp(v, "ec") != 0 && strcmp(v, "rsa") != 0)
-		return cd_err("invalid key type '%.20s': expected ec or rsa", v), cli_fail();
+	if ((v = opt_val(o, "key")) && cd_check_choice("key type", CA_KEY_CHOICES, v) < 0)
+		return cli_fail();
 	if (v && strcmp(v, "rsa") == 0)
 		io.key = CA_KEY_RSA;
 	if ((v = opt_val(o, "days"))) {
@@ -201,7 +201,7 @@ static int read_fields(opt *o, desk_fields *f)
 	f->key = opt_val(o, "key");
 	f->p12 = opt_val(o, "p12");
 	f->out_dir = opt_val(o, "out");
-	if (days && cd_parse_int("days", days, 1, 825, &f->days) < 0)
+	if (days && cd_parse_int("days", days, 1, CA_CERT_DAYS_MAX, &f->days) < 0)
 		return -1;
 	return desk_check_fields(f);
 }

@@ -5,15 +5,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ca.h"
 #include "seen.h"
 #include "util.h"
 
 const conf_def conf_table[] = {
 	{"window.days", "14", "int", 1, 365, NULL,
 	 "days before expiry when a certificate starts to count as expiring"},
-	{"cert.days", "365", "int", 1, 825, NULL, "validity of new client certificates, in days"},
-	{"cert.key", "ec", "enum", 0, 0, "ec|rsa", "key type of new client certificates (EC P-256 or RSA 3072)"},
-	{"p12.profile", "compat", "enum", 0, 0, "compat|modern",
+	{"cert.days", "365", "int", 1, CA_CERT_DAYS_MAX, NULL, "validity of new client certificates, in days"},
+	{"cert.key", "ec", "enum", 0, 0, CA_KEY_CHOICES, "key type of new client certificates (EC P-256 or RSA 3072)"},
+	{"p12.profile", "compat", "enum", 0, 0, CA_P12_CHOICES,
 	 "PKCS#12 encryption: compat (3DES, SHA-1 MAC: macOS, older Windows) or modern (AES-256)"},
 	{"out.dir", "", "dir", 0, 0, NULL,
 	 "where .p12 and .pw files are written; empty for the operator's $HOME"},
@@ -48,21 +49,6 @@ const conf_def *conf_find(const char *key)
 		if (strcmp(d->key, key) == 0)
 			return d;
 	return NULL;
-}
-
-static int check_enum(const conf_def *d, const char *v)
-{
-	size_t n = strlen(v);
-	const char *p = d->choices;
-
-	while (p && *p) {
-		const char *bar = strchr(p, '|');
-		size_t len = bar ? (size_t)(bar - p) : strlen(p);
-		if (len == n && strncmp(p, v, n) == 0)
-			return 0;
-		p = bar ? bar + 1 : NULL;
-	}
-	return cd_err("%s: '%.40s' is not one of %s", d->key, v, d->choices);
 }
 
 /* What git itself refuses, caught here rather than at the next publish: in a branch,
@@ -150,7 +136,7 @@ int conf_check(const char *key, const char *v)
 	if (strcmp(d->kind, "int") == 0)
 		return cd_parse_int(key, v, d->min, d->max, &n);
 	if (strcmp(d->kind, "enum") == 0)
-		return check_enum(d, v);
+		return cd_check_choice(key, d->choices, v);
 	if (strcmp(d->kind, "country") == 0 && *v && cd_check_country(v) < 0)
 		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "country") == 0)

@@ -545,13 +545,12 @@ int desk_check_fields(const desk_fields *f)
 		return -1;
 	if (f->country && *f->country && cd_check_country(f->country) < 0)
 		return -1;
-	if (f->days && (f->days < 1 || f->days > 825))
-		return cd_err("invalid days '%ld': expected a whole number from 1 to 825", f->days);
-	if (f->key && strcmp(f->key, "ec") != 0 && strcmp(f->key, "rsa") != 0)
-		return cd_err("invalid key type '%.20s': expected ec or rsa", f->key);
-	if (f->p12 && strcmp(f->p12, "compat") != 0 && strcmp(f->p12, "modern") != 0)
-		return cd_err("invalid p12 profile '%.20s': expected compat or modern", f->p12);
-	return 0;
+	if (f->days && (f->days < 1 || f->days > CA_CERT_DAYS_MAX))
+		return cd_err("invalid days '%ld': expected a whole number from 1 to %d", f->days,
+			      CA_CERT_DAYS_MAX);
+	if (f->key && cd_check_choice("key type", CA_KEY_CHOICES, f->key) < 0)
+		return -1;
+	return f->p12 ? cd_check_choice("p12 profile", CA_P12_CHOICES, f->p12) : 0;
 }
 
 /* A field given on the command line, else the old value, else a setting's default. */

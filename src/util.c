@@ -964,3 +964,19 @@ int cd_path_exists(const char *path)
 
 	return lstat(path, &st) == 0;
 }
+
+int cd_check_choice(const char *what, const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p = choices;
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && strncmp(p, v, n) == 0)
+			return 0;
+		p = bar ? bar + 1 : NULL;
+	}
+	return cd_err("invalid %s '%.40s': expected one of %s", what, v, choices);
+}

@@ -52,6 +52,8 @@ int cd_check_user(const char *user);
 int cd_check_field(const char *what, const char *value); /* UTF-8, no controls, <=256 bytes */
 int cd_check_email(const char *email);
 int cd_check_country(const char *cc);
+/* v is one of choices ("a|b|c"): 0, or -1 naming what and the choices. */
+int cd_check_choice(const char *what, const char *choices, const char *v);
 int cd_check_task(const char *task);
 int cd_parse_int(const char *what, const char *s, long min, long max, long *out);
 int cd_utf8_valid(const char *s, size_t n);

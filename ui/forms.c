@@ -251,7 +251,7 @@ static int check_days(const char *v)
 {
 	long n;
 
-	return !*v ? 0 : cd_parse_int("days", v, 1, 825, &n);
+	return !*v ? 0 : cd_parse_int("days", v, 1, CA_CERT_DAYS_MAX, &n);
 }
 
 static int check_country(const char *v)
@@ -371,10 +371,16 @@ int ui_open_renew(ui *u)
 
 /* ---- revoke: a reason, then the user name typed as confirmation ---- */
 
-static const char *const reasons[] = {
-	"unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation",
-};
-#define NREASONS (int)(sizeof reasons / sizeof *reasons)
+/* The menu's items: the CRL reasons (from the CA's table), then, mid-renewal, the old
+ * certificate's revocation at once. */
+static int nreasons(void)
+{
+	int n = 0;
+
+	while (ca_reason_names[n])
+		n++;
+	return n;
+}
 
 typedef struct {
 	char user[128];
@@ -394,8 +400,8 @@ static void menu_draw(ui *u, void *st)
 	for (i = 0; i < m->n; i++) {
 		char item[160];
 
-		if (i < NREASONS)
-			snprintf(item, sizeof item, "%s", reasons[i]);
+		if (i < nreasons())
+			snprintf(item, sizeof item, "%s", ca_reason_names[i]);
 		else
 			snprintf(item, sizeof item, "keyCompromise, the old certificate at once");
 		attrset(i == m->sel ? ui_attr(UI_SELECTED) : A_NORMAL);
@@ -429,8 +435,8 @@ static void revoke_confirm(ui *u, ui_menu *m)
 
 	snprintf(title, sizeof title, "revoke %s", m->user);
 	f = form_new(title, m->user);
-	f->now_forced = m->sel >= NREASONS;
-	ca_reason_parse(f->now_forced ? "keyCompromise" : reasons[m->sel], &f->reason);
+	f->now_forced = m->sel >= nreasons();
+	ca_reason_parse(f->now_forced ? "keyCompromise" : ca_reason_names[m->sel], &f->reason);
 	snprintf(f->note[0], sizeof f->note[0], "Reason: %s%s.", ca_reason_name(f->reason),
 		 f->now_forced ? ", the old certificate revoked at once" : "");
 	snprintf(f->note[1], sizeof f->note[1], "Type the user name to confirm.");
@@ -470,7 +476,7 @@ int ui_open_revoke(ui *u)
 	memset(m, 0, sizeof *m);
 	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
 	m->renewing = r->stage == STAGE_RENEWED || r->stage == STAGE_APPLIED;
-	m->n = NREASONS + m->renewing;
+	m->n = nreasons() + m->renewing;
 	ui_push(u, &menu_ops, m);
 	return 0;
 }
