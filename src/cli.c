@@ -402,6 +402,7 @@ struct awaited {
 };
 
 struct awaited_list {
+	desk *d;
 	seen_set *set;
 	struct awaited *head;
 };
@@ -411,8 +412,8 @@ static int add_awaited(void *ctx, const store_row *r)
 	struct awaited_list *l = ctx;
 	struct awaited *a;
 
-	/* Only a renewal's new certificate, not yet applied, is waited for. */
-	if (!r->old.id || r->old.published_at || r->cur.applied_at || r->cur.revoke_at)
+	/* Only a renewal's new certificate that `applied` would accept is waited for. */
+	if (!desk_applies(l->d, r, CMD_APPLIED))
 		return 0;
 	a = cd_malloc(sizeof *a + strlen(r->u.name) + 1);
 	a->cert_id = r->cur.id;
@@ -494,7 +495,7 @@ static int cmd_seen(cli_ctx *c)
 	const char *pos[256];
 	const char *stdin_only[] = {"-"};
 	struct seen_ctx sc = {0};
-	struct awaited_list l = {NULL, NULL};
+	struct awaited_list l = {NULL, NULL, NULL};
 	seen_set *set;
 	desk d;
 	int n, i, rc = 0;
@@ -503,7 +504,7 @@ static int cmd_seen(cli_ctx *c)
 	    cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	set = l.set = seen_set_new();
-	sc.d = &d;
+	sc.d = l.d = &d;
 	if (seen_configure(&d, set) < 0 || store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
 		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
@@ -563,7 +564,7 @@ static int list_row(void *ctx, const store_row *r)
 	const char *v[LIST_NCOLS];
 	char expiry[16], days[24];
 
-	if (!l->all && r->cur.revoke_at && !desk_renewal_open(l->d, r))
+	if (!l->all && desk_stage(l->d, r) == STAGE_REVOKED)
 		return 0;
 	row_values(l->d, r, expiry, days, v);
 	out_row(l->t, v);
@@ -587,6 +588,14 @@ static int cmd_list(cli_ctx *c)
 	out_end(l.t);
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
+}
+
+void cli_print_alarms(const publish_alarms *h, FILE *fp, const char *prefix)
+{
+	int i;
+
+	for (i = 0; i < h->n; i++)
+		fprintf(fp, "%s%s\n", prefix, h->items[i].msg);
 }
 
 /* expirecheck */
@@ -652,7 +661,8 @@ static int cmd_expirecheck(cli_ctx *c)
 	struct check_ctx k = {0};
 	long days;
 	desk d;
-	int n, rc, health = 0;
+	publish_alarms h = {0};
+	int n, rc;
 
 	if (cli_parse(c, o, pos, 0, &n, "expirecheck") < 0)
 		return cli_fail(), 3;
@@ -672,15 +682,15 @@ static int cmd_expirecheck(cli_ctx *c)
 	if (k.t)
 		out_end(k.t);
 	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */
-	if (rc == 0 && (health = publish_health(&d, c->fmt == OUT_TEXT ? stdout : stderr)) < 0)
-		rc = -1;
+	if (rc == 0 && (rc = publish_health(&d, &h)) == 0)
+		cli_print_alarms(&h, c->fmt == OUT_TEXT ? stdout : stderr, "");
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail(), 3;
 	if (k.no_links)
 		fprintf(stderr, "certdesk: the links of %zu user%s could not be made (above)\n",
 			k.no_links, k.no_links == 1 ? "" : "s");
-	return k.worst > health ? k.worst : health;
+	return k.worst > h.worst ? k.worst : h.worst;
 }
 
 /* show */
@@ -695,23 +705,24 @@ static void show_field(const char *label, const char *v)
 	free(clean);
 }
 
-static int show_cert(void *ctx, const store_cert *c)
+static const char *const cert_cols[] = {"serial", "not_before", "not_after", "key", "state",
+					"what", "p12", "pw"};
+
+/* One certificate, with what became of it, in the core's words. */
+static int show_cert(void *ctx, const store_cert *c, const cycle_cert_desc *what)
 {
-	desk *d = ctx;
-	char from[16], to[16], at[16];
+	out_table *t = ctx;
+	char from[16], to[16];
+	const char *v[8] = {c->serial, from, to, c->key_type, what->word, what->text,
+			    c->p12_path, c->pw_path};
 
 	cd_format_date(c->not_before, from);
 	cd_format_date(c->not_after, to);
-	printf("  %s  %s .. %s  %s", c->serial, from, to, c->key_type);
-	if (c->applied_at)
-		cd_format_date(c->applied_at, at), printf(", applied %s", at);
-	if (c->published_at)
-		cd_format_date(c->published_at, at), printf(", revoked, in the CRL since %s", at);
-	else if (c->revoke_at)
-		cd_format_date(c->revoke_at, at), printf(", revocation scheduled on %s", at);
-	else if (c->not_after <= d->now)
-		printf(", expired");
-	printf("\n");
+	if (t) {
+		out_row(t, v);
+		return 0;
+	}
+	printf("  %s  %s .. %s  %s: %s\n", c->serial, from, to, c->key_type, what->text);
 	if (c->p12_path)
 		printf("    files: %s, %s\n", c->p12_path, c->pw_path ? c->pw_path : "");
 	return 0;
@@ -729,14 +740,39 @@ static int show_audit(void *ctx, int64_t at, const char *actor, const char *acti
 	return 0;
 }
 
+static void show_text(desk *d, const store_row *r)
+{
+	char *tl = NULL, *ml = NULL;
+
+	printf("%s  stage %s\n", r->u.name, cycle_stage_name(desk_stage(d, r)));
+	show_field("name", r->u.full_name);
+	show_field("email", r->u.email);
+	show_field("phone", r->u.phone);
+	show_field("location", r->u.location);
+	show_field("org", r->u.org);
+	show_field("ou", r->u.ou);
+	show_field("country", r->u.country);
+	show_field("task", desk_cycle_cert(d, r)->task);
+	printf("certificates:\n");
+	if (desk_certs(d, r, show_cert, NULL) < 0)
+		printf("  cannot be read: %s\n", cd_errmsg());
+	if (desk_links(d, r, &tl, &ml) == 0)
+		printf("links:\n  task: %s\n  mail: %s\n", tl, ml);
+	else
+		printf("links: cannot be made: %s\n", cd_errmsg());
+	printf("history:\n");
+	store_audit_each(d->st, r->u.name, show_audit, NULL);
+	free(tl);
+	free(ml);
+}
+
 static int cmd_show(cli_ctx *c)
 {
 	opt o[] = {{0}};
 	const char *pos[1];
 	desk_row row;
 	desk d;
-	char *tl = NULL, *ml = NULL;
-	cycle_readiness rd;
+	int rc = 0;
 
 	if (user_verb(c, o, pos, 1, "show", "USER", &d) < 0)
 		return cli_fail();
@@ -744,30 +780,17 @@ static int cmd_show(cli_ctx *c)
 		desk_close(&d);
 		return cli_fail();
 	}
-	printf("%s  stage %s\n", row.r.u.name, cycle_stage_name(desk_stage(&d, &row.r)));
-	show_field("name", row.r.u.full_name);
-	show_field("email", row.r.u.email);
-	show_field("phone", row.r.u.phone);
-	show_field("location", row.r.u.location);
-	show_field("org", row.r.u.org);
-	show_field("ou", row.r.u.ou);
-	show_field("country", row.r.u.country);
-	show_field("task", desk_cycle_cert(&d, &row.r)->task);
-	printf("certificates:\n");
-	store_certs_of(d.st, row.r.u.id, show_cert, &d);
-	if (desk_revocation(&d, &row.r, &rd))
-		printf("revocation:\n  %s\n", rd.why);
-	if (desk_links(&d, &row.r, &tl, &ml) == 0)
-		printf("links:\n  task: %s\n  mail: %s\n", tl, ml);
-	else
-		printf("links: cannot be made: %s\n", cd_errmsg());
-	printf("history:\n");
-	store_audit_each(d.st, row.r.u.name, show_audit, NULL);
-	free(tl);
-	free(ml);
+	if (c->fmt == OUT_TEXT) {
+		show_text(&d, &row.r);
+	} else {
+		/* For scripts: the certificates, each with its state word. */
+		out_table *t = out_begin(c->fmt, stdout, cert_cols, 8);
+		rc = desk_certs(&d, &row.r, show_cert, t) < 0 ? cli_fail() : 0;
+		out_end(t);
+	}
 	desk_row_free(&row);
 	desk_close(&d);
-	return 0;
+	return rc;
 }
 
 /* config */
@@ -808,22 +831,17 @@ static int list_settings(cli_ctx *c, desk *d)
 	return rc;
 }
 
-/* The setting keeps the real value; the audit trail and the terminal get it masked. */
+/* The setting keeps the real value; the terminal gets it masked. */
 static int set_setting(desk *d, const char *key, const char *value)
 {
-	char *shown = conf_shown(key, value);
-	int rc = 0;
+	char *shown;
 
-	if (desk_writable(d, "change settings") < 0)
-		rc = cli_fail();
-	else if (store_begin(d->st) < 0 || store_setting_set(d->st, key, value) < 0 ||
-		 desk_audit(d, "config", NULL, "%s = %s", key, shown) < 0 ||
-		 store_commit(d->st) < 0)
-		rc = (store_rollback(d->st), cli_fail());
-	else
-		printf("%s = %s\n", key, shown);
+	if (desk_set_setting(d, key, value) < 0)
+		return cli_fail();
+	shown = conf_shown(key, value);
+	printf("%s = %s\n", key, shown);
 	free(shown);
-	return rc;
+	return 0;
 }
 
 static int cmd_config(cli_ctx *c)

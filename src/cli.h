@@ -10,6 +10,7 @@
 #define CD_VERSION "0.1.0"
 #include "desk.h"
 #include "out.h"
+#include "publish.h"
 
 typedef struct {
 	char *home;
@@ -32,6 +33,8 @@ typedef struct {
 int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb);
 const char *opt_val(opt *o, const char *name); /* NULL when not given */
 int opt_set(opt *o, const char *name);
+/* The health alarms (publish_health), a line each after prefix. */
+void cli_print_alarms(const publish_alarms *h, FILE *fp, const char *prefix);
 /* Prints "certdesk: <error>" on stderr and returns 1. */
 int cli_fail(void);
 

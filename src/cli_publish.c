@@ -105,6 +105,7 @@ int cli_publish(cli_ctx *c)
 	const char *pos[1];
 	publish_opts po = {0, print_line, NULL, print_warning};
 	publish_result res;
+	publish_alarms h;
 	desk d;
 	int n, rc;
 
@@ -115,6 +116,9 @@ int cli_publish(cli_ctx *c)
 		rc = plan_table(c, &d);
 	else
 		rc = publish_run(&d, &po, &res);
+	/* What still threatens every user once this run is over (a CA near its end). */
+	if (rc == 0 && publish_health(&d, &h) == 0)
+		cli_print_alarms(&h, stderr, "certdesk: warning: ");
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
 }

@@ -1,9 +1,11 @@
 /* cycle.c: renewal stages and the readiness rule. See cycle.h. */
 #include "cycle.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ca.h"
 #include "util.h"
 
 static const char *const names[] = {
@@ -81,7 +83,7 @@ cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window)
 	if (cycle_in_window(cur->not_after, now, window))
 		return cur->notified_at ? STAGE_NOTIFIED : STAGE_EXPIRING;
 	/* This year's renewal is complete until next year's window opens. */
-	return old->id && old->published_at ? STAGE_REVOKED : STAGE_ACTIVE;
+	return old->id && old->published_at ? STAGE_DONE : STAGE_ACTIVE;
 }
 
 int cycle_needs_action(cycle_stage s)
@@ -115,3 +117,139 @@ void cycle_ready(const store_row *p, int64_t now, cycle_readiness *out)
 			 "from %s when the old one expires", p->u.name, issued, ends);
 	}
 }
+
+/* Why a command does not apply to a user, as a code: the words are made only when a
+ * refusal is shown, not for every row of a listing. */
+enum act_why { ACT_OK, ACT_EXISTS, ACT_REVOKED, ACT_NOT_RENEWING, ACT_APPLIED, ACT_NO_PW };
+
+static enum act_why act_why(const store_row *r, int64_t now, int64_t window, cmd_id c)
+{
+	int open, dead;
+
+	if (c == CMD_CREATE)
+		return !r || cycle_stage_of(r, now, window) == STAGE_REVOKED ? ACT_OK : ACT_EXISTS;
+	if (!(cmd_table[c].flags & CMD_ROW) || !r)
+		return ACT_OK;
+	open = cycle_renewal_open(r, now, window);
+	/* A plain revocation ends the story: only create starts a new one. */
+	dead = r->cur.revoke_at && !open;
+	switch (c) {
+	case CMD_RENEW: case CMD_REVOKE: case CMD_NOTIFY:
+		return dead ? ACT_REVOKED : ACT_OK;
+	case CMD_APPLIED:
+		if (!open || r->cur.revoke_at)
+			return ACT_NOT_RENEWING;
+		return r->cur.applied_at ? ACT_APPLIED : ACT_OK;
+	case CMD_PASSWORD:
+		return r->cur.pw_path && *r->cur.pw_path ? ACT_OK : ACT_NO_PW;
+	default:
+		return ACT_OK;
+	}
+}
+
+int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
+{
+	return act_why(r, now, window, c) == ACT_OK;
+}
+
+uint32_t cycle_actions(const store_row *r, int64_t now, int64_t window)
+{
+	uint32_t acts = 0;
+	int i;
+
+	for (i = 0; i < CMD_COUNT; i++)
+		if (act_why(r, now, window, (cmd_id)i) == ACT_OK)
+			acts |= 1u << i;
+	return acts;
+}
+
+int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c)
+{
+	const char *user = r ? r->u.name : "", *serial = r ? r->cur.serial : "";
+
+	switch (act_why(r, now, window, c)) {
+	case ACT_OK:
+		return 0;
+	case ACT_EXISTS:
+		return cd_err("user '%s' exists already; use 'certdesk renew %s'", user, user);
+	case ACT_REVOKED:
+		if (c == CMD_REVOKE)
+			return cd_err("%s's certificate %s is already revoked", user, serial);
+		return cd_err("%s's certificate %s is revoked, so there is nothing to renew: "
+			      "'certdesk create %s' issues a new one", user, serial, user);
+	case ACT_NOT_RENEWING:
+		return cd_err("%s has no pending renewal to mark applied", user);
+	case ACT_APPLIED:
+		return cd_err("%s's new certificate %s is already marked applied", user, serial);
+	case ACT_NO_PW:
+		return cd_err("no .pw file is recorded for %s", user);
+	}
+	return 0;
+}
+
+static const char *const cert_words[] = {
+#define CYCLE_CERT_WORD(id, name) name,
+	CYCLE_CERT_STATES(CYCLE_CERT_WORD)
+#undef CYCLE_CERT_WORD
+};
+
+static void describe(cycle_cert_desc *out, cycle_cert_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void describe(cycle_cert_desc *out, cycle_cert_state st, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->state = st;
+	out->word = cert_words[st];
+	va_start(ap, fmt);
+	vsnprintf(out->text, sizeof out->text, fmt, ap);
+	va_end(ap);
+}
+
+/* A scheduled revocation: ready or held, in cycle_ready's words. */
+static void describe_scheduled(const store_cert *c, const store_cert *repl, const char *user,
+			       int64_t now, cycle_cert_desc *out)
+{
+	store_row p;
+	cycle_readiness rd;
+	char at[16];
+
+	memset(&p, 0, sizeof p);
+	p.u.name = user;
+	p.cur = *c;
+	if (repl)
+		p.old = *repl;
+	cycle_ready(&p, now, &rd);
+	cd_format_date(c->revoke_at, at);
+	describe(out, rd.ready ? CERT_SCHEDULED : CERT_HELD, "revocation scheduled on %s "
+		 "(%s); %s", at, ca_reason_name(c->revoke_reason), rd.why);
+}
+
+/* Precedence: what the CRL says, then what waits for it, then the calendar. */
+void cycle_describe_cert(const store_cert *c, const store_cert *repl, const char *user,
+			 int64_t now, cycle_cert_desc *out)
+{
+	char end[16], at[16];
+
+	cd_format_date(c->not_after, end);
+	if (c->published_at) {
+		cd_format_date(c->published_at, at);
+		describe(out, CERT_IN_CRL, "revoked (%s), in the CRL since %s",
+			 ca_reason_name(c->revoke_reason), at);
+	} else if (c->revoke_at) {
+		describe_scheduled(c, repl, user, now, out);
+	} else if (c->not_after <= now) {
+		describe(out, CERT_EXPIRED, "expired on %s", end);
+	} else if (repl) {
+		describe(out, CERT_SUPERSEDED, "superseded by %s, valid until %s, no revocation "
+			 "recorded", repl->serial, end);
+	} else if (c->applied_at) {
+		cd_format_date(c->applied_at, at);
+		describe(out, CERT_APPLIED, "valid until %s, applied %s", end, at);
+	} else {
+		describe(out, CERT_VALID, "valid until %s", end);
+	}
+}
+
+_Static_assert(CMD_COUNT <= 32, "cycle_actions keeps one bit per command in 32 bits");

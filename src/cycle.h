@@ -6,16 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd.h"
 #include "store.h"
 
-/* In the order a listing sorts them when expiry dates tie. */
+/* In the order a listing sorts them when expiry dates tie. The names are what scripts
+ * see in list and expirecheck (TSV, JSON): the man page lists them. */
 #define CYCLE_STAGES(_) \
 	_(EXPIRED, "expired", "ran out without a renewal") \
 	_(EXPIRING, "expiring", "inside the warning window, not yet notified") \
 	_(NOTIFIED, "notified", "task and mail links generated, waiting for renewal") \
 	_(RENEWED, "renewed", "new certificate issued, not yet installed by the user") \
 	_(APPLIED, "applied", "user installed the new certificate; old one may be revoked") \
-	_(REVOKED, "revoked", "old certificate's revocation is in the published CRL") \
+	_(DONE, "done", "renewed: the old certificate's revocation is in the published CRL") \
+	_(REVOKED, "revoked", "revoked for good (left, key lost): only create issues another") \
 	_(ACTIVE, "active", "valid, outside the warning window")
 
 typedef enum {
@@ -50,6 +53,48 @@ const store_cert *cycle_cert(const store_row *r, int64_t now, int64_t window);
 cycle_stage cycle_stage_of(const store_row *r, int64_t now, int64_t window);
 /* Whether the stage asks the operator to do something. */
 int cycle_needs_action(cycle_stage s);
+
+/*
+ * Which commands apply to a user as of now: the one rule behind the core's refusals,
+ * the command line's errors and the dashboard's hints. Commands that act on no user
+ * (CMD_ROW unset, and create of a new user) always apply here; the read-only view and
+ * --as-of are judged apart (cmd_allowed). r NULL: the user does not exist.
+ */
+/* Whether c applies to r, without the words. */
+int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c);
+/* The commands (bit 1 << id) that apply to r. */
+uint32_t cycle_actions(const store_row *r, int64_t now, int64_t window);
+/* 0 when c applies to r; else -1 with cd_err() saying why, in the words both show. */
+int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c);
+
+/*
+ * What became of a certificate, in one word and a phrase, for show, the detail view
+ * and JSON. repl: the certificate that replaced it (NULL when none); user: for the
+ * wording of a held revocation.
+ */
+#define CYCLE_CERT_STATES(_) \
+	_(VALID, "valid") \
+	_(APPLIED, "applied") \
+	_(SUPERSEDED, "superseded") \
+	_(EXPIRED, "expired") \
+	_(HELD, "held") \
+	_(SCHEDULED, "scheduled") \
+	_(IN_CRL, "in-crl")
+
+typedef enum {
+#define CYCLE_CERT_ENUM(id, name) CERT_##id,
+	CYCLE_CERT_STATES(CYCLE_CERT_ENUM)
+#undef CYCLE_CERT_ENUM
+	CERT_STATE_COUNT
+} cycle_cert_state;
+
+typedef struct {
+	cycle_cert_state state;
+	const char *word;  /* the state's name, as JSON and TSV carry it */
+	char text[320];    /* "valid until 2027-01-05", "revocation held: waiting for..." */
+} cycle_cert_desc;
+void cycle_describe_cert(const store_cert *c, const store_cert *repl, const char *user,
+			 int64_t now, cycle_cert_desc *out);
 
 /*
  * A scheduled revocation (p.cur = the certificate to revoke, p.old = its replacement,

@@ -172,14 +172,9 @@ static int init_store(desk *d, const desk_init_opts *o)
 
 	if (store_open(d->db_path, STORE_CREATE, &st) < 0 || store_begin(st) < 0)
 		goto out;
-	if (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
-			      store_setting_set(st, "crl.remote", o->crl_remote) < 0)) {
-		store_rollback(st);
-		goto out;
-	}
-	if (store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 || store_commit(st) < 0)
-		goto out;
-	rc = 0;
+	rc = store_end(st, (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
+					     store_setting_set(st, "crl.remote", o->crl_remote) < 0)) ||
+			   store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 ? -1 : 0);
 out:
 	store_close(st);
 	return rc;
@@ -271,7 +266,7 @@ static int recover_pending(desk *d)
 		if (rc == 0)
 			rc = store_audit(d->st, cd_now(), cd_operator(), "recover", NULL,
 					 "undid an interrupted certificate issue");
-		rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+		rc = store_end(d->st, rc);
 	}
 	drop_lock(fd);
 	return rc;
@@ -503,27 +498,88 @@ int desk_renewal_open(const desk *d, const store_row *r)
 	return cycle_renewal_open(r, d->now, d->window);
 }
 
-int desk_revocation(const desk *d, const store_row *r, cycle_readiness *out)
-{
-	store_row p = {0};
-
-	/* cycle_ready wants the certificate to revoke first, then its replacement. */
-	p.u = r->u;
-	if (desk_renewal_open(d, r) && r->old.revoke_at && !r->old.published_at) {
-		p.cur = r->old;
-		p.old = r->cur;
-	} else if (r->cur.revoke_at && !r->cur.published_at) {
-		p.cur = r->cur;
-	} else {
-		return 0;
-	}
-	cycle_ready(&p, d->now, out);
-	return 1;
-}
-
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r)
 {
 	return cycle_cert(r, d->now, d->window);
+}
+
+int desk_may(const desk *d, const store_row *r, cmd_id c)
+{
+	return cycle_action_check(r, d->now, d->window, c);
+}
+
+int desk_applies(const desk *d, const store_row *r, cmd_id c)
+{
+	return cycle_applies(r, d->now, d->window, c);
+}
+
+uint32_t desk_actions(const desk *d, const store_row *r)
+{
+	return cycle_actions(r, d->now, d->window);
+}
+
+/* What a certificate's description needs of the one that replaced it. */
+struct cert_link {
+	int64_t id, replaces, issued_at, applied_at;
+	char serial[80];
+};
+
+struct certs_walk {
+	desk *d;
+	const store_row *r;
+	struct cert_link *links;
+	size_t n, cap;
+	desk_cert_fn fn;
+	void *ctx;
+};
+
+static int cert_collect(void *ctx, const store_cert *c)
+{
+	struct certs_walk *w = ctx;
+	struct cert_link *l;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 8;
+		w->links = cd_realloc(w->links, w->cap * sizeof *w->links);
+	}
+	l = &w->links[w->n++];
+	l->id = c->id;
+	l->replaces = c->replaces;
+	l->issued_at = c->issued_at;
+	l->applied_at = c->applied_at;
+	snprintf(l->serial, sizeof l->serial, "%s", c->serial ? c->serial : "");
+	return 0;
+}
+
+static int cert_describe(void *ctx, const store_cert *c)
+{
+	struct certs_walk *w = ctx;
+	store_cert repl;
+	cycle_cert_desc what;
+	size_t i;
+
+	for (i = 0; i < w->n && w->links[i].replaces != c->id; i++)
+		;
+	memset(&repl, 0, sizeof repl);
+	if (i < w->n) {
+		repl.id = w->links[i].id;
+		repl.issued_at = w->links[i].issued_at;
+		repl.applied_at = w->links[i].applied_at;
+		repl.serial = w->links[i].serial;
+	}
+	cycle_describe_cert(c, i < w->n ? &repl : NULL, w->r->u.name, w->d->now, &what);
+	return w->fn(w->ctx, c, &what);
+}
+
+int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx)
+{
+	struct certs_walk w = {d, r, NULL, 0, 0, fn, ctx};
+	int rc = store_certs_of(d->st, r->u.id, cert_collect, &w);
+
+	if (rc == 0)
+		rc = store_certs_of(d->st, r->u.id, cert_describe, &w);
+	free(w.links);
+	return rc;
 }
 
 int desk_check_fields(const desk_fields *f)
@@ -667,12 +723,8 @@ static void abandon(desk *d, int64_t cert_id, const char *p12, const char *pw, i
 		unlink(pw);
 		unlink(p12);
 	}
-	if (store_begin(d->st) == 0) {
-		if (store_cert_delete(d->st, cert_id) == 0)
-			store_commit(d->st);
-		else
-			store_rollback(d->st);
-	}
+	if (store_begin(d->st) == 0)
+		store_end(d->st, store_cert_delete(d->st, cert_id));
 	cd_err("%s", msg);
 	free(msg);
 }
@@ -680,7 +732,8 @@ static void abandon(desk *d, int64_t cert_id, const char *p12, const char *pw, i
 typedef struct {
 	const char *user;
 	const issue_plan *plan;
-	const desk_row *prev; /* NULL for create */
+	const desk_row *prev; /* NULL for a new user */
+	int renews;           /* a renewal, not a create (of a new or a revoked user) */
 	int64_t replaces;     /* the certificate this renewal replaces, 0 for create */
 	int64_t supersede;    /* an unapplied replacement to revoke at once, 0 if none */
 	const char *p12;      /* where the bundle goes */
@@ -723,19 +776,15 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	cd_format_date(is->not_after, end);
 	if (store_begin(d->st) < 0)
 		return -1;
-	if ((j->prev && still_planned(d, j) < 0) ||
+	return store_end(d->st, (j->prev && still_planned(d, j) < 0) ||
 	    store_cert_mark_issued(d->st, cert_id, user_id) < 0 ||
 	    (j->prev && store_user_update(d->st, &u) < 0) ||
 	    (j->replaces && store_cert_schedule_revoke(d->st, j->replaces, now,
 						       CA_REASON_SUPERSEDED, 0) < 0) ||
 	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
 							CA_REASON_SUPERSEDED, 0) < 0) ||
-	    desk_audit(d, j->prev ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
-		       "bundle %s", is->serial, end, p->key, j->p12) < 0) {
-		store_rollback(d->st);
-		return -1;
-	}
-	return store_commit(d->st);
+	    desk_audit(d, j->renews ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
+		       "bundle %s", is->serial, end, p->key, j->p12) < 0 ? -1 : 0);
 }
 
 /* Step 1: the certificate exists as 'pending', with the names of its files. */
@@ -750,14 +799,13 @@ static int record_pending(desk *d, const issue_job *j, const ca_issued *is, cons
 
 	if (store_begin(d->st) < 0)
 		return -1;
-	if ((!j->prev && store_user_insert(d->st, &u, cd_now(), user_id) < 0) ||
-	    (nc.user_id = *user_id, store_cert_insert_pending(d->st, &nc, cert_id) < 0)) {
-		store_rollback(d->st);
-		if (strstr(cd_errmsg(), "UNIQUE") && !j->prev)
-			cd_err("user '%s' exists already", j->user);
-		return -1;
-	}
-	return store_commit(d->st);
+	if (store_end(d->st, (!j->prev && store_user_insert(d->st, &u, cd_now(), user_id) < 0) ||
+		      (nc.user_id = *user_id,
+		       store_cert_insert_pending(d->st, &nc, cert_id) < 0) ? -1 : 0) == 0)
+		return 0;
+	if (strstr(cd_errmsg(), "UNIQUE") && !j->prev)
+		cd_err("user '%s' exists already", j->user);
+	return -1;
 }
 
 /* Step 2: the bundle and its password, both or neither. */
@@ -821,11 +869,13 @@ void desk_issued_free(desk_issued *is)
 	memset(is, 0, sizeof *is);
 }
 
+/* A new user, or one whose certificate was revoked for good (back after leaving): the
+ * latter keeps their history, and the new certificate replaces nothing. */
 int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *out)
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, NULL, 0, 0, NULL};
+	issue_job j = {user, &p, NULL, 0, 0, 0, NULL};
 	int found, rc;
 
 	if (cd_check_user(user) < 0 || desk_check_fields(f) < 0)
@@ -836,12 +886,16 @@ int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *ou
 		return -1;
 	if (desk_get(d, user, &prev, &found) < 0)
 		return -1;
-	desk_row_free(&prev);
+	if (found && desk_may(d, &prev.r, CMD_CREATE) < 0) {
+		desk_row_free(&prev);
+		return -1;
+	}
 	if (found)
-		return cd_err("user '%s' exists already; use 'certdesk renew %s'", user, user);
+		j.prev = &prev;
 	plan_fields(d, f, NULL, &p);
 	rc = desk_check_fields(&(desk_fields){.country = p.country}) < 0 ? -1 : issue(d, &j, out);
 	plan_free(&p);
+	desk_row_free(&prev);
 	return rc;
 }
 
@@ -849,20 +903,15 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, &prev, 0, 0, NULL};
+	issue_job j = {user, &p, &prev, 1, 0, 0, NULL};
 	const store_row *r = &prev.r;
 	int rc;
 
 	if (desk_check_fields(f) < 0 || desk_get_existing(d, user, &prev) < 0)
 		return -1;
-	if (desk_writable(d, "renew certificates") < 0) {
+	if (desk_writable(d, "renew certificates") < 0 || desk_may(d, r, CMD_RENEW) < 0) {
 		desk_row_free(&prev);
 		return -1;
-	}
-	if (r->cur.revoke_at && !desk_renewal_open(d, r)) {
-		desk_row_free(&prev);
-		return cd_err("%s has no valid certificate (it was revoked); use 'certdesk create' "
-			      "for a new one", user);
 	}
 	/* Renewing again before the last renewal was installed: the new certificate
 	 * replaces the one the user still has, and the unused one goes at once. */
@@ -885,8 +934,6 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 	int open = desk_renewal_open(d, r), rc;
 	const char *user = r->u.name;
 
-	if (r->cur.revoke_at && !open)
-		return cd_err("%s's certificate %s is already revoked", user, r->cur.serial);
 	if (now_forced && open) {
 		/* Old key compromised mid-renewal: publish its revocation without waiting. */
 		rc = store_cert_schedule_revoke(d->st, r->old.id, cd_now(), reason, 1);
@@ -899,30 +946,6 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 	return rc < 0 ? -1 : desk_audit(d, "revoke", user, "serial %s, reason %s%s", r->cur.serial,
 					ca_reason_name(reason),
 					open ? " (and the one it replaced)" : "");
-}
-
-int desk_revoke(desk *d, const char *user, int reason, int now_forced)
-{
-	desk_row row;
-	int rc;
-
-	/* The row is read inside the write transaction: a renewal committed meanwhile by
-	 * another certdesk is revoked too, not left valid. */
-	if (cd_check_user(user) < 0)
-		return -1;
-	if (desk_mode(d))
-		return desk_get_existing(d, user, &row) < 0 ? -1 :
-		       (desk_row_free(&row), desk_writable(d, "revoke"));
-	if (store_begin(d->st) < 0)
-		return -1;
-	if (desk_get_existing(d, user, &row) < 0) {
-		store_rollback(d->st);
-		return -1;
-	}
-	rc = revoke_row(d, &row.r, reason, now_forced);
-	rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
-	desk_row_free(&row);
-	return rc;
 }
 
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
@@ -955,8 +978,8 @@ static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char 
 	store_cert *c = desk_renewal_open(d, &row->r) ? &row->r.old : &row->r.cur;
 
 	*tl = *ml = NULL;
-	if (row->r.cur.revoke_at && c == &row->r.cur)
-		return cd_err("%s's certificate is revoked; nothing to renew", row->r.u.name);
+	if (desk_may(d, &row->r, CMD_NOTIFY) < 0)
+		return -1;
 	if (task)
 		c->task = task; /* the links carry the new task id */
 	if (desk_links(d, &row->r, tl, ml) < 0)
@@ -977,7 +1000,7 @@ static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char 
  * Runs fn on the user's row as read inside one write transaction, so that what fn
  * checks is still true when it writes: another operator may act at the same moment.
  */
-static int in_user_tx(desk *d, const char *user, const char *what,
+static int in_user_tx(desk *d, const char *user, cmd_id cmd, const char *what,
 		      int (*fn)(desk *, desk_row *, void *), void *ctx)
 {
 	desk_row row;
@@ -985,18 +1008,37 @@ static int in_user_tx(desk *d, const char *user, const char *what,
 
 	if (cd_check_user(user) < 0)
 		return -1;
-	if (desk_writable(d, what) < 0)
-		return -1;
+	/* A plan or the read-only view still says when there is no such user. */
+	if (desk_mode(d))
+		return desk_get_existing(d, user, &row) < 0 ? -1 :
+		       (desk_row_free(&row), desk_writable(d, what));
 	if (store_begin(d->st) < 0)
 		return -1;
-	if (desk_get_existing(d, user, &row) < 0) {
-		store_rollback(d->st);
-		return -1;
-	}
-	rc = fn(d, &row, ctx);
-	rc = rc == 0 ? store_commit(d->st) : (store_rollback(d->st), -1);
+	if (desk_get_existing(d, user, &row) < 0)
+		return store_end(d->st, -1);
+	rc = desk_may(d, &row.r, cmd) < 0 ? -1 : fn(d, &row, ctx);
 	desk_row_free(&row);
-	return rc;
+	return store_end(d->st, rc);
+}
+
+struct revoke_args {
+	int reason, now_forced;
+};
+
+static int revoke_fn(desk *d, desk_row *row, void *ctx)
+{
+	const struct revoke_args *a = ctx;
+
+	return revoke_row(d, &row->r, a->reason, a->now_forced);
+}
+
+/* The row is read inside the write transaction: a renewal committed meanwhile by
+ * another certdesk is revoked too, not left valid. */
+int desk_revoke(desk *d, const char *user, int reason, int now_forced)
+{
+	struct revoke_args a = {reason, now_forced};
+
+	return in_user_tx(d, user, CMD_REVOKE, "revoke", revoke_fn, &a);
 }
 
 struct notify_args {
@@ -1019,7 +1061,7 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 	*task_link = *mail_link = NULL;
 	if (task && cd_check_task(task) < 0)
 		return -1;
-	rc = in_user_tx(d, user, "record a notification", notify_fn, &a);
+	rc = in_user_tx(d, user, CMD_NOTIFY, "record a notification", notify_fn, &a);
 	if (rc < 0) {
 		free(*task_link);
 		free(*mail_link);
@@ -1070,7 +1112,7 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 			       &due.links[2 * done + 1]) < 0)
 			break;
 	links_batch(0);
-	rc = done == due.n ? store_commit(d->st) : (store_rollback(d->st), -1);
+	rc = store_end(d->st, done == due.n ? 0 : -1);
 	for (i = 0; rc == 0 && i < due.n; i++)
 		fn(ctx, &due.rows[i].r, due.links[2 * i], due.links[2 * i + 1]);
 out:
@@ -1101,7 +1143,7 @@ int desk_set_task(desk *d, const char *user, const char *task)
 {
 	if (cd_check_task(task) < 0)
 		return -1;
-	return in_user_tx(d, user, "set the task", task_fn, (void *)task);
+	return in_user_tx(d, user, CMD_TASK, "set the task", task_fn, (void *)task);
 }
 
 
@@ -1125,11 +1167,6 @@ static int applied_fn(desk *d, desk_row *row, void *ctx)
 	struct applied_args *a = ctx;
 	const store_row *r = &row->r;
 
-	if (!desk_renewal_open(d, r) || r->cur.revoke_at)
-		return cd_err("%s has no pending renewal to mark applied", r->u.name);
-	if (r->cur.applied_at)
-		return cd_err("%s's new certificate %s is already marked applied", r->u.name,
-			      r->cur.serial);
 	return record_applied(d, r->cur.id, r->u.name, a->via, a->when);
 }
 
@@ -1137,13 +1174,29 @@ int desk_applied(desk *d, const char *user, const char *via, int64_t when)
 {
 	struct applied_args a = {via, when};
 
-	return in_user_tx(d, user, "record that", applied_fn, &a);
+	return in_user_tx(d, user, CMD_APPLIED, "record that", applied_fn, &a);
 }
 
 int desk_applied_cert(desk *d, int64_t cert_id, const char *user, const char *via, int64_t when)
 {
 	if (desk_writable(d, "record applied certificates") < 0 || store_begin(d->st) < 0)
 		return -1;
-	return record_applied(d, cert_id, user, via, when) == 0 ? store_commit(d->st) :
-	       (store_rollback(d->st), -1);
+	return store_end(d->st, record_applied(d, cert_id, user, via, when));
+}
+
+int desk_set_setting(desk *d, const char *key, const char *value)
+{
+	char *shown;
+	int rc;
+
+	if (conf_check(key, value) < 0 || desk_writable(d, "change settings") < 0 ||
+	    store_begin(d->st) < 0)
+		return -1;
+	shown = conf_shown(key, value);
+	rc = store_end(d->st, store_setting_set(d->st, key, value) < 0 ||
+		       desk_audit(d, "config", NULL, "%s = %s", key, shown) < 0 ? -1 : 0);
+	free(shown);
+	if (rc == 0)
+		desk_reload(d);
+	return rc;
 }

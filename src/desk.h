@@ -83,10 +83,16 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced);
 /* Stage and links. */
 cycle_stage desk_stage(const desk *d, const store_row *r);
 int desk_renewal_open(const desk *d, const store_row *r);
-/* The user's revocation waiting for the CRL, if any: 1 with why it is ready or held,
- * 0 when none is waiting. */
-int desk_revocation(const desk *d, const store_row *r, cycle_readiness *out);
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
+/* The action rule (cycle_action_check) as of the desk's day: 0 when c applies to r,
+ * else -1 with the refusal; and every command that applies, as bits 1 << id. */
+int desk_may(const desk *d, const store_row *r, cmd_id c);
+int desk_applies(const desk *d, const store_row *r, cmd_id c); /* the same, no words */
+uint32_t desk_actions(const desk *d, const store_row *r);
+/* Every certificate of the user, oldest first, with what became of it as of the desk's
+ * day (cycle_describe_cert, judged with the certificate that replaced it). */
+typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);
+int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
 /* Notifies everyone inside the window not yet notified (and the expired ones never
@@ -109,6 +115,10 @@ void desk_row_free(desk_row *r);
 /* Loads one user. *found = 0 when none. */
 int desk_get(desk *d, const char *user, desk_row *out, int *found);
 int desk_get_existing(desk *d, const char *user, desk_row *out); /* error when unknown */
+
+/* Sets a setting after conf_check, with its audit line (a URL's password masked there),
+ * in one transaction. */
+int desk_set_setting(desk *d, const char *key, const char *value);
 
 /* Writes one audit line in its own transaction. */
 int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)

@@ -1341,11 +1341,12 @@ static int write_all(imp *im)
 		rc = store_audit(im->st, cd_now(), cd_operator(), "import", NULL, detail);
 		free(detail);
 	}
+	/* A dry run, or nothing new: the transaction only read. */
 	if (rc == 0 && !im->changed) {
 		store_rollback(im->st);
 		return 0;
 	}
-	return rc == 0 ? store_commit(im->st) : (store_rollback(im->st), -1);
+	return store_end(im->st, rc);
 }
 
 static void imp_free(imp *im)

@@ -29,7 +29,6 @@
 #define REPLACE_SUBJECT "Replace the CRL changed outside certdesk (next update "
 /* The review branch's listing of held revocations, next to the CRL file. */
 #define HELD_SUFFIX ".pending.txt"
-#define CA_WARN_DAYS 90
 
 /* ---- the plan ---- */
 
@@ -565,7 +564,7 @@ static int record_recovery(struct pub *p, const struct recovery *rv)
 		rc = desk_audit(p->d, "publish", NULL, "recorded %zu revocation%s found on %s "
 				"(pushed by an interrupted publish), CRL %lld", rv->n,
 				rv->n == 1 ? "" : "s", p->branch, (long long)rv->ours_info.number);
-	return rc == 0 ? store_commit(p->d->st) : (store_rollback(p->d->st), -1);
+	return store_end(p->d->st, rc);
 }
 
 /* The newest change of the CRL file decides: ours, replaced, or refused. */
@@ -890,12 +889,7 @@ static int record(struct pub *p)
 	if (rc == 0)
 		rc = desk_audit(p->d, "publish", NULL, "%zu revocation%s, CRL %lld, commit %.12s on %s",
 				n, n == 1 ? "" : "s", (long long)info.number, p->head, p->branch);
-	if (rc < 0) {
-		/* Left open, the transaction would lock every other writer out of the home. */
-		store_rollback(p->d->st);
-		return -1;
-	}
-	if (store_commit(p->d->st) < 0)
+	if (store_end(p->d->st, rc) < 0)
 		return -1;
 	p->res->published += n;
 	p->res->commits += p->commits;
@@ -1112,11 +1106,7 @@ static int sign_fresh(desk *d, char **pem, size_t *len)
 	*len = strlen(*pem);
 	if (store_begin(d->st) < 0)
 		goto out;
-	if (store_crl_record(d->st, number, now, now + days * CD_DAY, NULL, 0) < 0) {
-		store_rollback(d->st);
-		goto out;
-	}
-	rc = store_commit(d->st);
+	rc = store_end(d->st, store_crl_record(d->st, number, now, now + days * CD_DAY, NULL, 0));
 out:
 	if (rc < 0) {
 		free(*pem);
@@ -1174,12 +1164,28 @@ int publish_crl_pem(desk *d, char **pem, size_t *len, int *fresh)
 	return sign_first(d, pem, len, fresh);
 }
 
-static int crl_health(desk *d, FILE *out)
+static void add_alarm(publish_alarms *h, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_alarm(publish_alarms *h, int level, const char *fmt, ...)
+{
+	publish_alarm *a = &h->items[h->n++];
+	va_list ap;
+
+	a->level = level;
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+	va_end(ap);
+	if (level > h->worst)
+		h->worst = level;
+}
+
+static int crl_health(desk *d, publish_alarms *h)
 {
 	store_crl last;
 	char when[16];
 	int found;
-	int64_t left;
+	int64_t left, days;
 
 	if (store_crl_last(d->st, &last, &found) < 0)
 		return -1;
@@ -1187,44 +1193,35 @@ static int crl_health(desk *d, FILE *out)
 		return 0;
 	date_of(last.next_update, when);
 	left = last.next_update - d->now;
-	if (left <= 0) {
-		fprintf(out, "CRL EXPIRED on %s: every client certificate is being rejected; run "
-			"'certdesk publish' now\n", when);
-		return 2;
-	}
-	if (left > conf_get_int(d->st, "crl.refresh_days") * CD_DAY)
-		return 0;
-	fprintf(out, "the published CRL expires on %s (in %lld day%s): run 'certdesk publish' "
-		"(a daily cron job re-signs it in time)\n", when,
-		(long long)cd_days_until(last.next_update, d->now),
-		cd_days_until(last.next_update, d->now) == 1 ? "" : "s");
-	return 1;
+	days = cd_days_until(last.next_update, d->now);
+	if (left <= 0)
+		add_alarm(h, 2, "CRL EXPIRED on %s: every client certificate is being rejected; run "
+		      "'certdesk publish' now", when);
+	else if (left <= conf_get_int(d->st, "crl.refresh_days") * CD_DAY)
+		add_alarm(h, 1, "the published CRL expires on %s (in %lld day%s): run 'certdesk "
+		      "publish' (a daily cron job re-signs it in time)", when, (long long)days,
+		      days == 1 ? "" : "s");
+	return 0;
 }
 
-static int ca_health(desk *d, FILE *out)
+static void ca_health(desk *d, publish_alarms *h)
 {
 	int64_t end = ca_not_after(d->ca);
 	char when[16];
 
 	date_of(end, when);
-	if (end <= d->now) {
-		fprintf(out, "the CA certificate expired on %s: no client certificate is valid\n",
-			when);
-		return 2;
-	}
-	if (end - d->now > CA_WARN_DAYS * CD_DAY)
-		return 0;
-	fprintf(out, "the CA certificate expires on %s (in %lld days): plan a new CA\n", when,
-		(long long)cd_days_until(end, d->now));
-	return 1;
+	if (end <= d->now)
+		add_alarm(h, 2, "the CA certificate expired on %s: no client certificate is valid", when);
+	else if (end - d->now <= PUBLISH_CA_WARN_DAYS * CD_DAY)
+		add_alarm(h, 1, "the CA certificate expires on %s (in %lld days): plan a new CA", when,
+		      (long long)cd_days_until(end, d->now));
 }
 
-int publish_health(desk *d, FILE *out)
+int publish_health(desk *d, publish_alarms *h)
 {
-	int a = crl_health(d, out), b;
-
-	if (a < 0)
+	memset(h, 0, sizeof *h);
+	if (crl_health(d, h) < 0)
 		return -1;
-	b = ca_health(d, out);
-	return a > b ? a : b;
+	ca_health(d, h);
+	return 0;
 }

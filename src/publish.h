@@ -74,11 +74,21 @@ int publish_state_get(desk *d, publish_state *s);
 int publish_crl_pem(desk *d, char **pem, size_t *len, int *fresh);
 
 /*
- * For expirecheck: warns on out when the published CRL's nextUpdate is within
- * crl.refresh_days of d->now (1), when it has passed (2: every client certificate is
- * being rejected), and when the CA certificate expires within 90 days (1; 2 once
- * expired). Silent, 0, when nothing is due; -1 on error.
+ * What can lock every user out at once, judged on d->now, for expirecheck, publish and
+ * the dashboard's header alike: the published CRL's nextUpdate within crl.refresh_days
+ * (level 1) or passed (2: every client certificate is being rejected), the CA
+ * certificate's end within PUBLISH_CA_WARN_DAYS (1) or passed (2).
  */
-int publish_health(desk *d, FILE *out);
+#define PUBLISH_CA_WARN_DAYS 90
+typedef struct {
+	int level;     /* 1: act soon; 2: users are locked out */
+	char msg[240]; /* one line, with the command that fixes it */
+} publish_alarm;
+typedef struct {
+	publish_alarm items[2];
+	int n;
+	int worst;     /* the highest level, 0 when nothing is due */
+} publish_alarms;
+int publish_health(desk *d, publish_alarms *h); /* 0, or -1 on error */
 
 #endif

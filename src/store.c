@@ -328,6 +328,14 @@ void store_rollback(store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_end(store *st, int rc)
+{
+	if (rc == 0)
+		return store_commit(st);
+	store_rollback(st);
+	return -1;
+}
+
 /* Steps a write statement to completion. */
 static int done(store *st, sqlite3_stmt *s, const char *what)
 {

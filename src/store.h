@@ -27,6 +27,9 @@ int64_t store_data_version(store *st);
 int store_begin(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
+/* Ends what store_begin began: commits when rc is 0, else rolls back, keeping the
+ * caller's error. Returns 0, or -1. Every write transaction ends here. */
+int store_end(store *st, int rc);
 
 /* Settings: raw key/value; validation and defaults live in conf.c. */
 int store_setting_get(store *st, const char *key, char **value); /* *value NULL if unset */

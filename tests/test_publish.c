@@ -236,7 +236,7 @@ static void test_scenario(void)
 	CU_ASSERT_EQUAL(tl_count_lines(log), 4); /* initial + 3 */
 	free(log);
 	out = CD_OK(&e, "list", "--all");
-	CU_ASSERT_EQUAL(count(out, "revoked"), 3);
+	CU_ASSERT_EQUAL(count(out, "done"), 3);
 	free(out);
 }
 
@@ -371,7 +371,7 @@ static void test_push_failure(void)
 	CU_ASSERT(lists(crl, a));
 	free(crl);
 	after = CD_OK(&e, "list", "--all");
-	CU_ASSERT(tl_contains(after, "revoked"));
+	CU_ASSERT(tl_contains(after, "done"));
 	free(after);
 	free(before);
 }
@@ -399,7 +399,7 @@ static void test_pushed_not_recorded(void)
 		CU_ASSERT(!tl_contains(r.out, "committed"));
 		tl_free(&r);
 		r = tl_cd(copy, "list", "--all", NULL);
-		CU_ASSERT(tl_contains(r.out, "revoked"));
+		CU_ASSERT(tl_contains(r.out, "done"));
 		tl_free(&r);
 	}
 	log = main_log(&e);
@@ -1009,7 +1009,7 @@ static void test_record_failure_in_process(void)
 	CU_ASSERT_EQUAL(count(out, "Revoke client certificate of ida"), 1);
 	free(out);
 	out = CD_OK(&e, "list", "--all");
-	CU_ASSERT(tl_contains(out, "revoked"));
+	CU_ASSERT(tl_contains(out, "done"));
 	free(out);
 }
 

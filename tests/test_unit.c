@@ -749,11 +749,11 @@ static void test_stage_renewal(void)
 	r.cur.applied_at = NOW;
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW, WIN), STAGE_APPLIED);
 	r.old.published_at = NOW + CD_DAY;
-	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW + 2 * CD_DAY, WIN), STAGE_REVOKED);
+	CU_ASSERT_EQUAL(cycle_stage_of(&r, NOW + 2 * CD_DAY, WIN), STAGE_DONE);
 	/* The next year's window opens on the new certificate. */
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, r.cur.not_after - 3 * CD_DAY, WIN), STAGE_EXPIRING);
 	/* A wider window changes only when "expiring" starts. */
-	CU_ASSERT_EQUAL(cycle_stage_of(&r, r.cur.not_after - 20 * CD_DAY, WIN), STAGE_REVOKED);
+	CU_ASSERT_EQUAL(cycle_stage_of(&r, r.cur.not_after - 20 * CD_DAY, WIN), STAGE_DONE);
 	CU_ASSERT_EQUAL(cycle_stage_of(&r, r.cur.not_after - 20 * CD_DAY, 30 * CD_DAY),
 			STAGE_EXPIRING);
 }
@@ -772,7 +772,7 @@ static void test_stage_names(void)
 	CU_ASSERT_STRING_EQUAL(cycle_stage_name(STAGE_COUNT), "?");
 	CU_ASSERT(cycle_needs_action(STAGE_EXPIRING) && cycle_needs_action(STAGE_EXPIRED) &&
 		  cycle_needs_action(STAGE_RENEWED) && !cycle_needs_action(STAGE_ACTIVE) &&
-		  !cycle_needs_action(STAGE_REVOKED));
+		  !cycle_needs_action(STAGE_REVOKED) && !cycle_needs_action(STAGE_DONE));
 }
 
 /* Readiness is judged on a pending revocation: cur = revoked one, old = replacement. */

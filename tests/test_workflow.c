@@ -159,7 +159,7 @@ static void test_stages_full_cycle(void)
 	s = must(home, "publish", ARGS("publish"));
 	CU_ASSERT(tl_contains(s, "published 1 revocation"));
 	free(s);
-	ASSERT_STAGE(home, "alice", 0, "revoked");
+	ASSERT_STAGE(home, "alice", 0, "done");
 	/* Once the new certificate nears its own end, next year's cycle starts. */
 	ASSERT_STAGE(home, "alice", 360, "expiring");
 	free(remote);

@@ -230,31 +230,14 @@ static void detail_user(ui_text *t, desk *d, const store_row *r)
 		    (long long)cd_days_until(r->cur.not_after, d->now));
 }
 
-struct cert_lines {
-	ui_text *t;
-	int64_t now;
-};
-
-/* One certificate, with what became of it (as `certdesk show` says it). */
-static int detail_cert(void *ctx, const store_cert *c)
+/* One certificate, with what became of it, in the core's words (as `show` has them). */
+static int detail_cert(void *ctx, const store_cert *c, const cycle_cert_desc *what)
 {
-	struct cert_lines *cl = ctx;
-	char from[16], to[16], when[16];
-	const char *what = "valid";
-	int64_t at = 0;
+	char from[16], to[16];
 
 	cd_format_date(c->not_before, from);
 	cd_format_date(c->not_after, to);
-	if (c->published_at)
-		what = "revoked, in the CRL since ", at = c->published_at;
-	else if (c->revoke_at)
-		what = "revocation scheduled on ", at = c->revoke_at;
-	else if (c->not_after <= cl->now)
-		what = "expired";
-	else if (c->applied_at)
-		what = "applied ", at = c->applied_at;
-	cd_format_date(at, when);
-	ui_text_add(cl->t, "  %s  %s..%s  %s%s", c->serial, from, to, what, at ? when : "");
+	ui_text_add(ctx, "  %s  %s..%s  %s", c->serial, from, to, what->text);
 	return 0;
 }
 
@@ -273,7 +256,6 @@ static void detail_timeline(ui_text *t, desk *d, const store_row *r)
 {
 	int open = desk_renewal_open(d, r);
 	const store_cert *cc = desk_cycle_cert(d, r);
-	cycle_readiness rd;
 
 	ui_text_add(t, "%s", "Renewal");
 	timeline_date(t, "issued", cc->issued_at, NULL);
@@ -284,8 +266,6 @@ static void detail_timeline(ui_text *t, desk *d, const store_row *r)
 		timeline_date(t, "renewed", r->cur.issued_at, r->cur.serial);
 		timeline_date(t, "applied", r->cur.applied_at, r->cur.applied_via);
 	}
-	if (desk_revocation(d, r, &rd))
-		ui_text_add(t, "  %-9s %s", "revoke", rd.why);
 }
 
 static void detail_links(ui_text *t, desk *d, const store_row *r)
@@ -305,14 +285,13 @@ static void detail_links(ui_text *t, desk *d, const store_row *r)
 
 static int detail_build(ui *u, const char *user, ui_text *t)
 {
-	struct cert_lines cl = {t, u->d->now};
 	desk_row row;
 
 	if (desk_get_existing(u->d, user, &row) < 0)
 		return -1;
 	detail_user(t, u->d, &row.r);
 	ui_text_add(t, "%s", "Certificates (oldest first)");
-	if (store_certs_of(u->d->st, row.r.u.id, detail_cert, &cl) < 0)
+	if (desk_certs(u->d, &row.r, detail_cert, t) < 0)
 		ui_text_add(t, "  %s", cd_errmsg());
 	detail_timeline(t, u->d, &row.r);
 	detail_links(t, u->d, &row.r);

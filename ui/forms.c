@@ -475,7 +475,7 @@ int ui_open_revoke(ui *u)
 
 	memset(m, 0, sizeof *m);
 	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
-	m->renewing = r->stage == STAGE_RENEWED || r->stage == STAGE_APPLIED;
+	m->renewing = !!(r->flags & UI_ROW_RENEWING);
 	m->n = nreasons() + m->renewing;
 	ui_push(u, &menu_ops, m);
 	return 0;

@@ -46,8 +46,8 @@ static int load_row(void *ctx, const store_row *r)
 	row->task = add_str(dt, cc->task);
 	row->expiry = r->cur.not_after;
 	row->stage = (unsigned char)desk_stage(l->u->d, r);
-	row->flags = (r->cur.revoke_at && !desk_renewal_open(l->u->d, r) ? UI_ROW_DEAD : 0) |
-		     (r->cur.pw_path && *r->cur.pw_path ? UI_ROW_PW : 0);
+	row->acts = desk_actions(l->u->d, r);
+	row->flags = desk_renewal_open(l->u->d, r) ? UI_ROW_RENEWING : 0;
 	dt->counts[row->stage]++;
 	return l->limit && dt->nrows >= l->limit;
 }
@@ -94,7 +94,7 @@ static int load_into(ui *u, ui_data *dt, size_t limit)
 	dt->crl_next = ps.next_update;
 	dt->ready = (int)ps.ready;
 	dt->held = (int)ps.held;
-	return 0;
+	return publish_health(u->d, &dt->health);
 }
 
 int ui_load_first(ui *u, size_t rows)
@@ -235,9 +235,14 @@ static void header_counts(ui *u, int y, int w)
 		ui_put(y, 0, line, w, 1);
 		return;
 	}
+	/* Empty stages are left out: eight counts do not fit 80 columns. */
 	for (s = 0; s < STAGE_COUNT && off < sizeof line; s++)
-		off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %zu", s ? "  " : "",
-					cycle_stage_name((cycle_stage)s), u->data.counts[s]);
+		if (u->data.counts[s])
+			off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %zu",
+						off ? "  " : "", cycle_stage_name((cycle_stage)s),
+						u->data.counts[s]);
+	if (!off)
+		snprintf(line, sizeof line, "no users");
 	ui_put(y, 0, line, w, 1);
 }
 
@@ -257,8 +262,16 @@ static void header_crl(ui *u, int y, int w)
 			 (long long)dt->crl_number, next, days < 0 ? "EXPIRED " : "",
 			 (long long)days, dt->ready, dt->held);
 	}
-	if (dt->crl_found && cd_days_until(dt->crl_next, u->d->now) <= 7)
-		attrset(ui_attr(UI_EXPIRED));
+	/* What expirecheck would mail takes the line, in the alarm's colour. */
+	if (dt->health.n) {
+		size_t off = 0;
+		int i;
+
+		for (i = 0; i < dt->health.n && off < sizeof line; i++)
+			off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", i ? "; " : "",
+						dt->health.items[i].msg);
+		attrset(ui_attr(dt->health.worst > 1 ? UI_EXPIRED : UI_WINDOW) | A_BOLD);
+	}
 	ui_put(y, 0, line, w, 1);
 	attrset(A_NORMAL);
 }

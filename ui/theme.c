@@ -57,7 +57,8 @@ enum ui_role ui_stage_role(int stage)
 	case STAGE_EXPIRED: return UI_EXPIRED;
 	case STAGE_EXPIRING: case STAGE_NOTIFIED: case STAGE_RENEWED: case STAGE_APPLIED:
 		return UI_WINDOW;
-	case STAGE_REVOKED: return UI_DONE;
+	case STAGE_DONE: return UI_DONE;
+	case STAGE_REVOKED: return UI_DIM;
 	default: return UI_NORMAL;
 	}
 }

@@ -113,24 +113,30 @@ void ui_key_name(const cmd_info *c, char *out, size_t n)
 	}
 }
 
+/* The core's rule, as loaded with the row (desk_actions). */
 int ui_cmd_applies(ui *u, const cmd_info *c)
 {
 	const ui_row *r = ui_selected(u);
 
 	if (!(c->flags & CMD_ROW))
 		return 1;
-	if (!r)
-		return 0;
-	switch (c->id) {
-	case CMD_RENEW: case CMD_REVOKE: case CMD_NOTIFY:
-		return !(r->flags & UI_ROW_DEAD);
-	case CMD_APPLIED:
-		return r->stage == STAGE_RENEWED && !(r->flags & UI_ROW_DEAD);
-	case CMD_PASSWORD:
-		return (r->flags & UI_ROW_PW) || strcmp(u->last_user, ui_str(u, r->user)) == 0;
-	default:
-		return 1;
-	}
+	return r && (r->acts & (1u << c->id));
+}
+
+/* Why a key does not apply to the selected user: the core's words, as the command line
+ * says them. -1 with the message. */
+static int ui_cmd_why_not(ui *u, const cmd_info *c)
+{
+	desk_row row;
+	int rc;
+
+	if (!ui_selected(u))
+		return cd_err("no user selected");
+	if (desk_get_existing(u->d, ui_str(u, ui_selected(u)->user), &row) < 0)
+		return -1;
+	rc = desk_may(u->d, &row.r, c->id);
+	desk_row_free(&row);
+	return rc < 0 ? -1 : cd_err("%s does not apply now", ui_cmd_label(c));
 }
 
 static int is_navigation(const cmd_info *c)
@@ -152,7 +158,7 @@ int ui_dispatch(ui *u, const cmd_info *c)
 	int rc = 0;
 
 	if (cmd_allowed(c, desk_mode(u->d), cmd_key_writes(c)) < 0 ||
-	    ((c->flags & CMD_ROW) && !ui_selected(u) && cd_err("no user selected") < 0)) {
+	    (!ui_cmd_applies(u, c) && ui_cmd_why_not(u, c) < 0)) {
 		ui_msg(u, 1, "%s", cd_errmsg());
 		return -1;
 	}

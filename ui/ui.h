@@ -14,6 +14,7 @@
 #include "cycle.h"
 #include "desk.h"
 #include "field.h"
+#include "publish.h"
 #include "util.h"
 
 typedef struct {
@@ -50,14 +51,13 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
  * sanitised and live in ui_data.text). */
 typedef struct {
 	uint32_t user, name, task; /* offsets into ui_data.text */
+	uint32_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
 	int64_t expiry;
 	unsigned char stage;
 	unsigned char flags; /* UI_ROW_* */
 } ui_row;
 
-/* What the hints need to know beyond the stage: which keys the core would refuse. */
-#define UI_ROW_DEAD 0x01   /* current certificate revoked, no renewal open: only create */
-#define UI_ROW_PW   0x02   /* a .pw file is recorded for the current certificate */
+#define UI_ROW_RENEWING 0x01 /* a renewal is open: the old certificate can go at once */
 
 typedef struct {
 	ui_row *rows;
@@ -70,6 +70,7 @@ typedef struct {
 	size_t total;              /* users in the home (nrows, once every one is loaded) */
 	int crl_found;
 	int64_t crl_next, crl_number;
+	publish_alarms health;     /* the CRL's and the CA's, as expirecheck words them */
 	char *ca_name;
 } ui_data;
 
