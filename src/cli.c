@@ -297,9 +297,18 @@ static void print_links(const char *user, const char *task_link, const char *mai
 }
 
 static void print_due(void *ctx, const store_row *r, const char *task_link,
-		      const char *mail_link)
+		      const char *mail_link, const char *why)
 {
-	print_links(r->u.name, task_link, mail_link);
+	char *clean;
+
+	if (!why) {
+		print_links(r->u.name, task_link, mail_link);
+		return;
+	}
+	clean = cd_sanitize(why);
+	fflush(stdout);
+	fprintf(stderr, "certdesk: %s: not notified: %s\n", r->u.name, clean);
+	free(clean);
 }
 
 /* The recorded task, not only --task: it may have been set before notifying. */
@@ -340,7 +349,11 @@ static int cmd_notify(cli_ctx *c)
 	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	if (opt_set(o, "due")) {
-		rc = desk_notify_due(&d, print_due, NULL) < 0 ? cli_fail() : 0;
+		rc = desk_notify_due(&d, print_due, NULL);
+		if (rc > 0)
+			fprintf(stderr, "certdesk: %d user%s left unnotified (above); the others are "
+				"recorded\n", rc, rc == 1 ? "" : "s");
+		rc = rc < 0 ? cli_fail() : rc > 0;
 	} else {
 		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? cli_fail() : 0;
 		if (rc == 0)

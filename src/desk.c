@@ -972,7 +972,8 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	return rc;
 }
 
-/* Records one notification inside the caller's transaction and renders its links. */
+/* Records one notification inside the caller's transaction and renders its links:
+ * 0, -1, or -2 when the links cannot be made (and nothing was written). */
 static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml)
 {
 	store_cert *c = desk_renewal_open(d, &row->r) ? &row->r.old : &row->r.cur;
@@ -983,7 +984,7 @@ static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char 
 	if (task)
 		c->task = task; /* the links carry the new task id */
 	if (desk_links(d, &row->r, tl, ml) < 0)
-		return -1;
+		return -2;
 	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
 	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
 	    desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
@@ -1061,7 +1062,7 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 	*task_link = *mail_link = NULL;
 	if (task && cd_check_task(task) < 0)
 		return -1;
-	rc = in_user_tx(d, user, CMD_NOTIFY, "record a notification", notify_fn, &a);
+	rc = in_user_tx(d, user, CMD_NOTIFY, "record a notification", notify_fn, &a) < 0 ? -1 : 0;
 	if (rc < 0) {
 		free(*task_link);
 		free(*mail_link);
@@ -1096,25 +1097,30 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 {
 	struct due due = {d, NULL, NULL, 0, 0};
 	size_t i, done = 0;
-	int rc = -1;
+	int rc = -1, failed = 0;
 
 	if (desk_writable(d, "record notifications") < 0)
 		return -1;
 	if (store_rows_expiring(d->st, cycle_window_end(d->now, d->window), collect_due, &due) < 0)
 		goto out;
 	due.links = calloc(2 * due.n + 1, sizeof *due.links);
-	/* One transaction: the whole batch is recorded, or none of it. */
+	/* One transaction: the whole batch is recorded, or none of it. A record whose links
+	 * cannot be made (a line break in a name) is left out and named, not the batch. */
 	if (!due.links || store_begin(d->st) < 0)
 		goto out;
 	links_batch(1);
-	for (; done < due.n; done++)
-		if (notify_row(d, &due.rows[done], NULL, &due.links[2 * done],
-			       &due.links[2 * done + 1]) < 0)
-			break;
+	for (rc = 0; done < due.n && rc != -1; done++)
+		if ((rc = notify_row(d, &due.rows[done], NULL, &due.links[2 * done],
+				     &due.links[2 * done + 1])) == -2)
+			due.links[2 * done + 1] = cd_strdup(cd_errmsg()), failed++;
 	links_batch(0);
-	rc = store_end(d->st, done == due.n ? 0 : -1);
+	/* When no one's links can be made, the templates are wrong, not a record. */
+	if (failed && (size_t)failed == due.n)
+		cd_err("%s", due.links[1]);
+	rc = store_end(d->st, rc == -1 || (failed && (size_t)failed == due.n) ? -1 : 0);
 	for (i = 0; rc == 0 && i < due.n; i++)
-		fn(ctx, &due.rows[i].r, due.links[2 * i], due.links[2 * i + 1]);
+		fn(ctx, &due.rows[i].r, due.links[2 * i], due.links[2 * i] ? due.links[2 * i + 1] : NULL,
+		   due.links[2 * i] ? NULL : due.links[2 * i + 1]);
 out:
 	for (i = 0; i < due.n; i++) {
 		desk_row_free(&due.rows[i]);
@@ -1125,7 +1131,7 @@ out:
 	}
 	free(due.links);
 	free(due.rows);
-	return rc;
+	return rc < 0 ? -1 : failed;
 }
 
 static int task_fn(desk *d, desk_row *row, void *ctx)

@@ -96,9 +96,11 @@ int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
 /* Notifies everyone inside the window not yet notified (and the expired ones never
- * notified), in one transaction; then calls fn for each with their links. */
+ * notified), in one transaction; then calls fn for each with their links, or, for a
+ * user whose links cannot be made (left unnotified), with why. Returns how many were
+ * left out, or -1 when nothing was recorded. */
 typedef void (*desk_notified_fn)(void *ctx, const store_row *r, const char *task_link,
-				 const char *mail_link);
+				 const char *mail_link, const char *why);
 int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx);
 int desk_set_task(desk *d, const char *user, const char *task);
 /* Marks the user's pending renewal applied; via = "operator" or "log FILE". */

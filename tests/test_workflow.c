@@ -289,6 +289,19 @@ static void test_expirecheck_bad_record(void)
 	CU_ASSERT(tl_contains(r.err, "bob: no links: "));
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 2);
 	tl_free(&r);
+	/* notify --due records everyone else, names bob, and exits 1 for cron to mail. */
+	r = cdv(home, ARGS("notify", "--due"));
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.out, "eve\n  task: https://"));
+	CU_ASSERT(!tl_contains(r.out, "bob"));
+	CU_ASSERT(tl_contains(r.err, "bob: not notified: "));
+	CU_ASSERT(tl_contains(r.err, "1 user left unnotified"));
+	tl_free(&r);
+	ASSERT_STAGE(home, "eve", 0, "notified");
+	ASSERT_STAGE(home, "bob", 0, "expiring");
+	s = sql(home, "SELECT count(*) FROM audit WHERE action = 'notify'");
+	CU_ASSERT_STRING_EQUAL(s, "1\n");
+	free(s);
 	free(out);
 	free(home);
 }
