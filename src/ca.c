@@ -840,7 +840,20 @@ static int add_client_exts(ca *c, X509 *x, const char *email)
 	return rc;
 }
 
-static X509 *build_client(ca *c, const ca_request *r, EVP_PKEY *key, char serial[80])
+/* No certificate outlives its issuer: it would stop verifying when the CA ends, while
+ * every listing showed the later date. */
+static int cap_validity(ca *c, X509 *x, int *capped)
+{
+	const ASN1_TIME *end = X509_get0_notAfter(c->cert);
+
+	*capped = ASN1_TIME_compare(X509_get0_notAfter(x), end) > 0;
+	if (*capped && !X509_set1_notAfter(x, end))
+		return ssl_err("cannot set validity");
+	return 0;
+}
+
+static X509 *build_client(ca *c, const ca_request *r, EVP_PKEY *key, char serial[80],
+			  int *capped)
 {
 	X509 *x = X509_new();
 
@@ -850,7 +863,8 @@ static X509 *build_client(ca *c, const ca_request *r, EVP_PKEY *key, char serial
 		goto err;
 	}
 	if (random_serial(x, serial) < 0 || add_subject(x, r) < 0 ||
-	    set_validity(x, cd_now(), r->days) < 0 || add_client_exts(c, x, r->email) < 0)
+	    set_validity(x, cd_now(), r->days) < 0 || cap_validity(c, x, capped) < 0 ||
+	    add_client_exts(c, x, r->email) < 0)
 		goto err;
 	if (!X509_sign(x, c->key, EVP_sha256())) {
 		ssl_err("cannot sign the certificate");
@@ -930,7 +944,7 @@ int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out)
 		return cd_err("the CA was opened without its key; cannot issue");
 	if (check_request(req) < 0)
 		return -1;
-	if ((key = gen_key(req->key)) && (x = build_client(c, req, key, out->serial)) &&
+	if ((key = gen_key(req->key)) && (x = build_client(c, req, key, out->serial, &out->capped)) &&
 	    fill_issued(c, x, key, req, prof, out) == 0)
 		rc = 0;
 	if (rc < 0)

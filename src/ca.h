@@ -89,6 +89,7 @@ typedef struct {
 	unsigned char *p12;     /* DER PKCS#12: key + certificate + CA certificate */
 	size_t p12_len;
 	char password[32];      /* generated, 20 characters, no look-alikes */
+	int capped;             /* the days asked would outlive the CA: it ends with the CA */
 } ca_issued;
 
 /* Issues a clientAuth certificate with a fresh key and bundles it. Serial: 128 random

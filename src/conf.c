@@ -31,6 +31,8 @@ const conf_def conf_table[] = {
 	{"crl.days", "30", "int", 1, 366, NULL, "validity of a signed CRL (nextUpdate), in days"},
 	{"crl.refresh_days", "7", "int", 1, 365, NULL,
 	 "re-sign the CRL when its nextUpdate is this close"},
+	{"ca.warn_days", "548", "int", 1, 36500, NULL,
+	 "warn this many days before the CA certificate expires (a renewal cycle takes a year)"},
 	{"crl.remote", "", "url", 0, 0, NULL,
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},

@@ -322,6 +322,7 @@ int desk_open(desk *d, const char *home, int flags)
 		lost_database(d);
 	if (rc < 0 || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
 		goto fail;
+	store_set_validity_cap(d->st, ca_not_after(d->ca));
 	if (!ro && recover_pending(d) < 0)
 		goto fail;
 	desk_reload(d);
@@ -845,6 +846,15 @@ static int issue(desk *d, issue_job *j, desk_issued *out)
 	if (!wrote || record_issue(d, j, cert_id, user_id, &is) < 0) {
 		abandon(d, cert_id, p12, pw, wrote);
 		goto out;
+	}
+	if (is.capped) {
+		char end[16], *line;
+
+		cd_format_date(is.not_after, end);
+		line = cd_asprintf("the certificate ends with the CA on %s, before the %ld days "
+				   "asked: no certificate outlives its issuer", end, p->days);
+		desk_note(d, line);
+		free(line);
 	}
 	memcpy(out->serial, is.serial, sizeof out->serial);
 	out->p12_path = p12;

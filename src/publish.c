@@ -1212,7 +1212,7 @@ static void ca_health(desk *d, publish_alarms *h)
 	date_of(end, when);
 	if (end <= d->now)
 		add_alarm(h, 2, "the CA certificate expired on %s: no client certificate is valid", when);
-	else if (end - d->now <= PUBLISH_CA_WARN_DAYS * CD_DAY)
+	else if (end - d->now <= conf_get_int(d->st, "ca.warn_days") * CD_DAY)
 		add_alarm(h, 1, "the CA certificate expires on %s (in %lld days): plan a new CA", when,
 		      (long long)cd_days_until(end, d->now));
 }

@@ -77,9 +77,8 @@ int publish_crl_pem(desk *d, char **pem, size_t *len, int *fresh);
  * What can lock every user out at once, judged on d->now, for expirecheck, publish and
  * the dashboard's header alike: the published CRL's nextUpdate within crl.refresh_days
  * (level 1) or passed (2: every client certificate is being rejected), the CA
- * certificate's end within PUBLISH_CA_WARN_DAYS (1) or passed (2).
+ * certificate's end within ca.warn_days (1) or passed (2).
  */
-#define PUBLISH_CA_WARN_DAYS 90
 typedef struct {
 	int level;     /* 1: act soon; 2: users are locked out */
 	char msg[240]; /* one line, with the command that fixes it */

@@ -17,6 +17,7 @@
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int64_t cap;       /* the issuer's end: no certificate is read as valid past it */
 	struct {
 		const char *sql; /* cached by the address of the literal */
 		sqlite3_stmt *stmt;
@@ -328,6 +329,11 @@ void store_rollback(store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void store_set_validity_cap(store *st, int64_t cap)
+{
+	st->cap = cap;
+}
+
 int store_end(store *st, int rc)
 {
 	if (rc == 0)
@@ -604,7 +610,15 @@ struct row_ctx {
 	store_row_fn fn;
 	void *ctx;
 	int n;
+	int64_t cap;
 };
+
+/* A certificate ends when it does or when its CA does, whichever comes first. */
+static void cap_cert(store_cert *c, int64_t cap)
+{
+	if (cap && c->id && c->not_after > cap)
+		c->not_after = cap;
+}
 
 static int row_cb(sqlite3_stmt *s, void *p)
 {
@@ -614,6 +628,8 @@ static int row_cb(sqlite3_stmt *s, void *p)
 	read_user(s, &row.u);
 	read_cert(s, USER_NCOLS, &row.cur);
 	read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
+	cap_cert(&row.cur, r->cap);
+	cap_cert(&row.old, r->cap);
 	r->n++;
 	return r->fn(r->ctx, &row);
 }
@@ -622,27 +638,30 @@ int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
 {
 	static const char by_expiry[] = ROW_SELECT_BY_EXPIRY "ORDER BY c.not_after, u.name";
 	static const char by_user[] = ROW_SELECT "ORDER BY u.name";
-	struct row_ctx r = {fn, ctx, 0};
+	struct row_ctx r = {fn, ctx, 0, st->cap};
 
 	return each(st, stmt(st, order == STORE_BY_USER ? by_user : by_expiry), row_cb, &r);
 }
 
 int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx)
 {
-	static const char sql[] = ROW_SELECT_BY_EXPIRY "WHERE c.not_after < ? "
+	/* Once the CA itself ends before `before`, every certificate does. */
+	static const char sql[] = ROW_SELECT_BY_EXPIRY "WHERE c.not_after < ?1 OR ?2 < ?1 "
 				  "ORDER BY c.not_after, u.name";
-	struct row_ctx r = {fn, ctx, 0};
+	struct row_ctx r = {fn, ctx, 0, st->cap};
 	sqlite3_stmt *s = stmt(st, sql);
 
-	if (s)
+	if (s) {
 		sqlite3_bind_int64(s, 1, before);
+		sqlite3_bind_int64(s, 2, st->cap ? st->cap : INT64_MAX);
+	}
 	return each(st, s, row_cb, &r);
 }
 
 int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *found)
 {
 	static const char sql[] = ROW_SELECT "WHERE u.name = ?";
-	struct row_ctx r = {fn, ctx, 0};
+	struct row_ctx r = {fn, ctx, 0, st->cap};
 	sqlite3_stmt *s = stmt(st, sql);
 	int rc;
 
@@ -656,6 +675,7 @@ int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *
 struct cert_ctx {
 	store_cert_fn fn;
 	void *ctx;
+	int64_t cap;
 };
 
 static int cert_cb(sqlite3_stmt *s, void *p)
@@ -664,6 +684,7 @@ static int cert_cb(sqlite3_stmt *s, void *p)
 	store_cert cert;
 
 	read_cert(s, 0, &cert);
+	cap_cert(&cert, c->cap);
 	return c->fn(c->ctx, &cert);
 }
 
@@ -671,7 +692,7 @@ int store_certs_of(store *st, int64_t user_id, store_cert_fn fn, void *ctx)
 {
 	static const char sql[] = "SELECT " CERT_COLS("c") " FROM certs c WHERE c.user_id = ? "
 				  "AND c.state = 'issued' ORDER BY c.issued_at, c.id";
-	struct cert_ctx c = {fn, ctx};
+	struct cert_ctx c = {fn, ctx, st->cap};
 	sqlite3_stmt *s = stmt(st, sql);
 
 	if (s)
@@ -688,7 +709,7 @@ int store_revocations_pending(store *st, store_row_fn fn, void *ctx)
 		"LEFT JOIN certs o ON o.replaces = c.id AND o.state = 'issued' "
 		"WHERE c.revoke_at IS NOT NULL AND c.published_at IS NULL "
 		"ORDER BY c.revoke_at, c.id";
-	struct row_ctx r = {fn, ctx, 0};
+	struct row_ctx r = {fn, ctx, 0, st->cap};
 
 	return each(st, stmt(st, sql), row_cb, &r);
 }

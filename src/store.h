@@ -27,6 +27,8 @@ int64_t store_data_version(store *st);
 int store_begin(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
+/* Certificates read from now on end no later than cap (the CA's notAfter; 0: none). */
+void store_set_validity_cap(store *st, int64_t cap);
 /* Ends what store_begin began: commits when rc is 0, else rolls back, keeping the
  * caller's error. Returns 0, or -1. Every write transaction ends here. */
 int store_end(store *st, int rc);

@@ -365,7 +365,7 @@ static void test_health_thresholds(void)
 {
 	desk d;
 	int64_t next, end;
-	long refresh;
+	long refresh, warn;
 
 	CU_ASSERT_EQUAL_FATAL(desk_open(&d, fixture(), DESK_READONLY), 0);
 	next = crl_next(&d);
@@ -375,8 +375,10 @@ static void test_health_thresholds(void)
 	health_is(&d, next - refresh * CD_DAY, 1, "the published CRL expires on");
 	health_is(&d, next - 1, 1, "run 'certdesk publish'");
 	health_is(&d, next, 2, "CRL EXPIRED on");
-	health_is(&d, end - PUBLISH_CA_WARN_DAYS * CD_DAY - 1, 2, "CRL EXPIRED");
-	health_is(&d, end - PUBLISH_CA_WARN_DAYS * CD_DAY, 2, "the CA certificate expires on");
+	warn = conf_get_int(d.st, "ca.warn_days");
+	CU_ASSERT_EQUAL(warn, 548);
+	health_is(&d, end - warn * CD_DAY - 1, 2, "CRL EXPIRED");
+	health_is(&d, end - warn * CD_DAY, 2, "the CA certificate expires on");
 	health_is(&d, end - 1, 2, "plan a new CA");
 	health_is(&d, end, 2, "the CA certificate expired on");
 	desk_close(&d);
@@ -415,10 +417,66 @@ static void test_health_front_ends(void)
 	free(tl_cd_ok(home, ARGS("config", "crl.refresh_days", "7")));
 }
 
+/* ---- lifetimes ---- */
+
+/* A CA of 30 days issues a certificate that ends with it, and says so; every view uses
+ * that end, and a certificate already stored with a later end is read as ending then. */
+static void test_no_cert_outlives_ca(void)
+{
+	char h[700], o[720], *s, *ca_end, *crt_end;
+	tl_result r;
+
+	snprintf(h, sizeof h, "%s/short", tl_tmpdir());
+	snprintf(o, sizeof o, "%s/out", h);
+	free(tl_cd_ok(h, ARGS("init", "--days", "30")));
+	r = tl_sh("mkdir '%s'", o);
+	tl_free(&r);
+	r = tl_cd(h, "create", "zed", "--name", "Zed", "--email", "z@example.org", "--days", "365",
+		  "--out", o, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT(tl_contains(r.err, "ends with the CA on"));
+	tl_free(&r);
+	r = tl_sh("openssl x509 -noout -enddate -in '%s/ca/ca.crt'", h);
+	ca_end = cd_strdup(r.out);
+	tl_free(&r);
+	r = tl_sh("openssl pkcs12 -in '%s/zed.p12' -passin file:'%s/zed.pw' -nokeys -clcerts "
+		  "-legacy 2>/dev/null | openssl x509 -noout -enddate", o, o);
+	crt_end = cd_strdup(r.out);
+	tl_free(&r);
+	CU_ASSERT(ca_end[0] && strcmp(ca_end, crt_end) == 0);
+	/* Stored as if it ran a year (an import from a CA that allowed it): read as the CA's. */
+	r = tl_sh("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = not_after + 300 * 86400\"",
+		  h);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	s = tl_cd_ok(h, ARGS("--format", "tsv", "list"));
+	CU_ASSERT(tl_contains(s, "\texpiring\t") || tl_contains(s, "\tactive\t"));
+	{
+		desk d;
+		desk_row row;
+
+		CU_ASSERT_EQUAL_FATAL(desk_open(&d, h, DESK_READONLY), 0);
+		CU_ASSERT_EQUAL_FATAL(desk_get_existing(&d, "zed", &row), 0);
+		CU_ASSERT_EQUAL(row.r.cur.not_after, ca_not_after(d.ca));
+		desk_row_free(&row);
+		desk_close(&d);
+	}
+	free(s);
+	/* expirecheck with a window past the CA's end names zed with the CA's date. */
+	r = tl_cd(h, "--format", "tsv", "expirecheck", "--days", "40", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.out, "zed\t"));
+	CU_ASSERT(tl_contains(r.err, "the CA certificate expires on"));
+	tl_free(&r);
+	free(ca_end);
+	free(crt_end);
+}
+
 static CU_TestInfo rule_tests[] = {
 	{"every command in every stage: rule, hint and refusal", test_rule_per_stage},
 	{"the command line refuses in the same words", test_rule_cli},
 	{"create after a revocation for good", test_create_after_revocation},
+	{"no certificate outlives its CA", test_no_cert_outlives_ca},
 	CU_TEST_INFO_NULL,
 };
 
