@@ -838,8 +838,13 @@ int cli_run(const cmd_info *ci, cli_ctx *c)
 #define HELP_INDENT "                 " /* under the help of "  expirecheck  " */
 #define HELP_COLS 80
 
-/* Prints text at the indent, broken before an option ("--", "[") or after a "; " so
- * that a usage stays within HELP_COLS and keeps each option on one line. */
+/* A usage breaks before an option ("--", "[") or after a "; ", never inside one. */
+static int help_break(const char *text, size_t i)
+{
+	return text[i] == ' ' && (text[i + 1] == '[' || text[i + 1] == '-' || text[i - 1] == ';');
+}
+
+/* Prints text at the indent, broken so that it stays within HELP_COLS. */
 static void help_wrapped(FILE *fp, const char *text)
 {
 	size_t room = HELP_COLS - (sizeof HELP_INDENT - 1), n, cut, i;
@@ -849,7 +854,7 @@ static void help_wrapped(FILE *fp, const char *text)
 		cut = n;
 		if (n > room)
 			for (cut = 0, i = 1; i <= room; i++)
-				if (text[i] == ' ' && (strchr("[-", text[i + 1]) || text[i - 1] == ';'))
+				if (help_break(text, i))
 					cut = i;
 		if (cut == 0)
 			cut = n;
