@@ -17,66 +17,6 @@
 #include "seen.h"
 #include "util.h"
 
-static opt *opt_find(opt *o, const char *name)
-{
-	for (; o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
-}
-
-const char *opt_val(opt *o, const char *name)
-{
-	opt *f = opt_find(o, name);
-
-	return f && f->set ? f->value : NULL;
-}
-
-int opt_set(opt *o, const char *name)
-{
-	opt *f = opt_find(o, name);
-
-	return f && f->set;
-}
-
-/* Splits argv into options (--x V, --x=V, --flag) and positional arguments. */
-int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb)
-{
-	int i;
-
-	*npos = 0;
-	for (i = 0; i < c->argc; i++) {
-		char *a = c->argv[i], *eq;
-		opt *f;
-
-		if (strncmp(a, "--", 2) != 0 || !a[2]) {
-			if (*npos == maxpos)
-				return cd_err("%s: unexpected argument '%.40s'", verb, a);
-			pos[(*npos)++] = a;
-			continue;
-		}
-		eq = strchr(a, '=');
-		if (eq)
-			*eq = '\0';
-		f = opt_find(o, a + 2);
-		if (!f)
-			return cd_err("%s: unknown option %.40s (see certdesk --help)", verb, a);
-		/* "--name A ... --name B" is a slip; taking either silently would be a guess. */
-		if (f->set)
-			return cd_err("%s: option %s given twice", verb, a);
-		f->set = 1;
-		if (f->has_arg && eq)
-			f->value = eq + 1;
-		else if (f->has_arg && i + 1 < c->argc)
-			f->value = c->argv[++i];
-		else if (f->has_arg)
-			return cd_err("%s: option %s needs a value", verb, a);
-		else if (eq)
-			return cd_err("%s: option %s takes no value", verb, a);
-	}
-	return 0;
-}
-
 /* Messages echo what was typed (paths, values): never raw onto the terminal, and one
  * line even when the input held a newline. */
 int cli_fail(void)
@@ -127,48 +67,28 @@ int cli_open_desk(cli_ctx *c, desk *d, int flags)
 	return 0;
 }
 
-/* The common start of a verb acting on one user: options, exactly `want` positional
- * arguments (the first a user name), then the home. */
-static int user_verb(cli_ctx *c, opt *o, const char **pos, int want, const char *verb,
-		     const char *usage, desk *d)
+/* The common start of a verb acting on one user (its first positional), then the home. */
+static int user_verb(cli_ctx *c, const cmd_args *a, desk *d)
 {
-	int n;
-
-	if (cli_parse(c, o, pos, want, &n, verb) < 0)
-		return -1;
-	if (n != want)
-		return cd_err("%s: usage: certdesk %s %s", verb, verb, usage);
-	if (cd_check_user(pos[0]) < 0)
+	if (cd_check_user(a->pos[0]) < 0)
 		return -1;
 	return cli_open_desk(c, d, 0);
 }
 
-static int cmd_init(cli_ctx *c)
+static int cmd_init(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"cn", 1}, {"key", 1}, {"days", 1}, {"passphrase-file", 1}, {"crl-remote", 1}, {0}};
-	const char *pos[1];
 	desk_init_opts io = {"certdesk CA", CA_KEY_EC, 3650, NULL, NULL};
 	const char *v;
-	long days;
-	int n;
 
-	if (cli_parse(c, o, pos, 0, &n, "init") < 0)
-		return cli_fail();
-	if ((v = opt_val(o, "cn")) && (cd_check_field("CA name", v) < 0 || !*v))
+	if ((v = cmd_arg(a, "cn")) && (cd_check_field("CA name", v) < 0 || !*v))
 		return *v ? cli_fail() : (cd_err("CA name must not be empty"), cli_fail());
 	if (v)
 		io.cn = v;
-	if ((v = opt_val(o, "key")) && cd_check_choice("key type", CA_KEY_CHOICES, v) < 0)
-		return cli_fail();
-	if (v && strcmp(v, "rsa") == 0)
+	if ((v = cmd_arg(a, "key")) && strcmp(v, "rsa") == 0)
 		io.key = CA_KEY_RSA;
-	if ((v = opt_val(o, "days"))) {
-		if (cd_parse_int("days", v, 1, 36500, &days) < 0)
-			return cli_fail();
-		io.days = (int)days;
-	}
-	io.passphrase_file = opt_val(o, "passphrase-file");
-	io.crl_remote = opt_val(o, "crl-remote");
+	io.days = (int)cmd_num(a, "days", io.days);
+	io.passphrase_file = cmd_arg(a, "passphrase-file");
+	io.crl_remote = cmd_arg(a, "crl-remote");
 	if (desk_init(c->home, &io) < 0)
 		return cli_fail();
 	printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
@@ -182,27 +102,21 @@ static int cmd_init(cli_ctx *c)
 	return 0;
 }
 
-/* The field options shared by create and renew. */
-#define FIELD_OPTS {"name", 1}, {"email", 1}, {"phone", 1}, {"location", 1}, {"org", 1}, \
-	{"ou", 1}, {"country", 1}, {"days", 1}, {"key", 1}, {"p12", 1}, {"out", 1}
-
-static int read_fields(opt *o, desk_fields *f)
+/* The options of CMD_FIELD_OPTS, shared by create and renew. */
+static int read_fields(const cmd_args *a, desk_fields *f)
 {
-	const char *days = opt_val(o, "days");
-
 	memset(f, 0, sizeof *f);
-	f->full_name = opt_val(o, "name");
-	f->email = opt_val(o, "email");
-	f->phone = opt_val(o, "phone");
-	f->location = opt_val(o, "location");
-	f->org = opt_val(o, "org");
-	f->ou = opt_val(o, "ou");
-	f->country = opt_val(o, "country");
-	f->key = opt_val(o, "key");
-	f->p12 = opt_val(o, "p12");
-	f->out_dir = opt_val(o, "out");
-	if (days && cd_parse_int("days", days, 1, CA_CERT_DAYS_MAX, &f->days) < 0)
-		return -1;
+	f->full_name = cmd_arg(a, "name");
+	f->email = cmd_arg(a, "email");
+	f->phone = cmd_arg(a, "phone");
+	f->location = cmd_arg(a, "location");
+	f->org = cmd_arg(a, "org");
+	f->ou = cmd_arg(a, "ou");
+	f->country = cmd_arg(a, "country");
+	f->key = cmd_arg(a, "key");
+	f->p12 = cmd_arg(a, "p12");
+	f->out_dir = cmd_arg(a, "out");
+	f->days = cmd_num(a, "days", 0);
 	return desk_check_fields(f);
 }
 
@@ -240,21 +154,16 @@ static void print_held(desk *d, const char *user)
 	       *end ? " until " : "", end, user, user);
 }
 
-static int issue_cmd(cli_ctx *c, int renew)
+static int issue_cmd(cli_ctx *c, const cmd_args *a, int renew)
 {
-	opt o[] = {FIELD_OPTS, {0}};
-	const char *pos[1];
+	const char *const *pos = a->pos;
 	desk_fields f;
 	desk_issued is;
 	desk d;
 	int rc;
 
-	if (user_verb(c, o, pos, 1, renew ? "renew" : "create", "USER [options]", &d) < 0)
+	if (read_fields(a, &f) < 0 || user_verb(c, a, &d) < 0)
 		return cli_fail();
-	if (read_fields(o, &f) < 0) {
-		desk_close(&d);
-		return cli_fail();
-	}
 	rc = renew ? desk_renew(&d, pos[0], &f, &is) : desk_create(&d, pos[0], &f, &is);
 	if (rc == 0) {
 		print_issued(renew ? "renewed" : "created", pos[0], &is);
@@ -266,23 +175,17 @@ static int issue_cmd(cli_ctx *c, int renew)
 	return rc < 0 ? cli_fail() : 0;
 }
 
-static int cmd_revoke(cli_ctx *c)
+static int cmd_revoke(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"reason", 1}, {"now", 0}, {0}};
-	const char *pos[1], *reason;
+	const char *const *pos = a->pos, *reason = cmd_arg(a, "reason");
 	int code = CA_REASON_UNSPECIFIED, rc;
 	desk d;
 
-	if (user_verb(c, o, pos, 1, "revoke", "USER [--reason R] [--now]", &d) < 0)
-		return cli_fail();
-	reason = opt_val(o, "reason");
-	if (!reason && opt_set(o, "now"))
+	if (!reason && cmd_flag(a, "now"))
 		code = CA_REASON_KEY_COMPROMISE;
-	if (reason && ca_reason_parse(reason, &code) < 0) {
-		desk_close(&d);
+	if ((reason && ca_reason_parse(reason, &code) < 0) || user_verb(c, a, &d) < 0)
 		return cli_fail();
-	}
-	rc = desk_revoke(&d, pos[0], code, opt_set(o, "now"));
+	rc = desk_revoke(&d, pos[0], code, cmd_flag(a, "now"));
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail();
@@ -332,30 +235,27 @@ static void print_notified(desk *d, const char *user, const char *task_link,
 	desk_row_free(&row);
 }
 
-static int cmd_notify(cli_ctx *c)
+static int cmd_notify(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"task", 1}, {"due", 0}, {0}};
-	const char *pos[1];
+	const char *const *pos = a->pos, *verb = a->cmd->verb;
 	char *t = NULL, *m = NULL;
 	desk d;
-	int n, rc;
+	int n = a->npos, rc;
 
-	if (cli_parse(c, o, pos, 1, &n, "notify") < 0)
-		return cli_fail();
-	if (opt_set(o, "due") == (n == 1))
-		return cd_err("notify: give either USER or --due"), cli_fail();
-	if (opt_set(o, "due") && opt_set(o, "task"))
-		return cd_err("notify: --task goes with one USER, not --due"), cli_fail();
+	if (cmd_flag(a, "due") == (n == 1))
+		return cd_err("%s: give either USER or --due", verb), cli_fail();
+	if (cmd_flag(a, "due") && cmd_flag(a, "task"))
+		return cd_err("%s: --task goes with one USER, not --due", verb), cli_fail();
 	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
-	if (opt_set(o, "due")) {
+	if (cmd_flag(a, "due")) {
 		rc = desk_notify_due(&d, print_due, NULL);
 		if (rc > 0)
 			fprintf(stderr, "certdesk: %d user%s left unnotified (above); the others are "
 				"recorded\n", rc, rc == 1 ? "" : "s");
 		rc = rc < 0 ? cli_fail() : rc > 0;
 	} else {
-		rc = desk_notify(&d, pos[0], opt_val(o, "task"), &t, &m) < 0 ? cli_fail() : 0;
+		rc = desk_notify(&d, pos[0], cmd_arg(a, "task"), &t, &m) < 0 ? cli_fail() : 0;
 		if (rc == 0)
 			print_notified(&d, pos[0], t, m);
 	}
@@ -365,14 +265,13 @@ static int cmd_notify(cli_ctx *c)
 	return rc;
 }
 
-static int cmd_task(cli_ctx *c)
+static int cmd_task(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[2];
+	const char *const *pos = a->pos;
 	desk d;
 	int rc;
 
-	if (user_verb(c, o, pos, 2, "task", "USER T123456", &d) < 0)
+	if (user_verb(c, a, &d) < 0)
 		return cli_fail();
 	rc = desk_set_task(&d, pos[0], pos[1]);
 	desk_close(&d);
@@ -382,14 +281,13 @@ static int cmd_task(cli_ctx *c)
 	return 0;
 }
 
-static int cmd_applied(cli_ctx *c)
+static int cmd_applied(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[1];
+	const char *const *pos = a->pos;
 	desk d;
 	int rc;
 
-	if (user_verb(c, o, pos, 1, "applied", "USER", &d) < 0)
+	if (user_verb(c, a, &d) < 0)
 		return cli_fail();
 	rc = desk_applied(&d, pos[0], "operator", 0);
 	desk_close(&d);
@@ -502,19 +400,17 @@ static int seen_configure(desk *d, seen_set *set)
 	return rc;
 }
 
-static int cmd_seen(cli_ctx *c)
+static int cmd_seen(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[256];
+	const char *const *pos = a->pos;
 	const char *stdin_only[] = {"-"};
 	struct seen_ctx sc = {0};
 	struct awaited_list l = {NULL, NULL, NULL};
 	seen_set *set;
 	desk d;
-	int n, i, rc = 0;
+	int n = a->npos, i, rc = 0;
 
-	if (cli_parse(c, o, pos, 256, &n, "seen") < 0 || seen_check_files(pos, n) < 0 ||
-	    cli_open_desk(c, &d, 0) < 0)
+	if (seen_check_files(pos, n) < 0 || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	set = l.set = seen_set_new();
 	sc.d = l.d = &d;
@@ -584,18 +480,16 @@ static int list_row(void *ctx, const store_row *r)
 	return 0;
 }
 
-static int cmd_list(cli_ctx *c)
+static int cmd_list(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"all", 0}, {0}};
-	const char *pos[1];
 	struct list_ctx l;
 	desk d;
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 0, &n, "list") < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	l.d = &d;
-	l.all = opt_set(o, "all");
+	l.all = cmd_flag(a, "all");
 	l.t = out_begin(c->fmt, stdout, list_cols, LIST_NCOLS);
 	rc = store_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
 	out_end(l.t);
@@ -667,24 +561,17 @@ static int check_row(void *ctx, const store_row *r)
 	return 0;
 }
 
-static int cmd_expirecheck(cli_ctx *c)
+static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"days", 1}, {0}};
-	const char *pos[1], *v;
 	struct check_ctx k = {0};
-	long days;
 	desk d;
 	publish_alarms h = {0};
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 0, &n, "expirecheck") < 0)
-		return cli_fail(), 3;
-	if ((v = opt_val(o, "days")) && cd_parse_int("days", v, 0, 3650, &days) < 0)
-		return cli_fail(), 3;
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail(), 3;
-	if (v)
-		d.window = days * CD_DAY;
+	if (cmd_flag(a, "days"))
+		d.window = cmd_num(a, "days", 0) * CD_DAY;
 	k.d = &d;
 	k.fmt = c->fmt;
 	if (c->fmt != OUT_TEXT)
@@ -779,15 +666,14 @@ static void show_text(desk *d, const store_row *r)
 	free(ml);
 }
 
-static int cmd_show(cli_ctx *c)
+static int cmd_show(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[1];
+	const char *const *pos = a->pos;
 	desk_row row;
 	desk d;
 	int rc = 0;
 
-	if (user_verb(c, o, pos, 1, "show", "USER", &d) < 0)
+	if (user_verb(c, a, &d) < 0)
 		return cli_fail();
 	if (desk_get_existing(&d, pos[0], &row) < 0) {
 		desk_close(&d);
@@ -857,16 +743,13 @@ static int set_setting(desk *d, const char *key, const char *value)
 	return 0;
 }
 
-static int cmd_config(cli_ctx *c)
+static int cmd_config(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[2];
+	const char *const *pos = a->pos;
 	char *v;
 	desk d;
-	int n, rc = 0;
+	int n = a->npos, rc = 0;
 
-	if (cli_parse(c, o, pos, 2, &n, "config") < 0)
-		return cli_fail();
 	if (n >= 1 && !conf_find(pos[0]))
 		return cd_err("unknown setting '%.60s' (certdesk config lists them)", pos[0]), cli_fail();
 	if (n == 2 && conf_check(pos[0], pos[1]) < 0)
@@ -904,16 +787,14 @@ static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
 	return 0;
 }
 
-static int cmd_log(cli_ctx *c)
+static int cmd_log(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{0}};
-	const char *pos[1];
+	const char *const *pos = a->pos;
 	out_table *t;
 	desk d;
-	int n, rc;
+	int n = a->npos, rc;
 
-	if (cli_parse(c, o, pos, 1, &n, "log") < 0 || (n && cd_check_user(pos[0]) < 0) ||
-	    cli_open_desk(c, &d, 0) < 0)
+	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
 	t = out_begin(c->fmt, stdout, log_cols, 5);
 	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
@@ -931,43 +812,98 @@ static int cmd_log(cli_ctx *c)
 	return rc < 0 ? cli_fail() : 0;
 }
 
-static int cmd_create(cli_ctx *c)
+static int cmd_create(cli_ctx *c, const cmd_args *a)
 {
-	return issue_cmd(c, 0);
+	return issue_cmd(c, a, 0);
 }
 
-static int cmd_renew(cli_ctx *c)
+static int cmd_renew(cli_ctx *c, const cmd_args *a)
 {
-	return issue_cmd(c, 1);
+	return issue_cmd(c, a, 1);
 }
 
-/* Every command-line verb of the command table has its function here. */
-static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
-	[CMD_INIT] = cmd_init,
-	[CMD_CREATE] = cmd_create,
-	[CMD_RENEW] = cmd_renew,
-	[CMD_REVOKE] = cmd_revoke,
-	[CMD_NOTIFY] = cmd_notify,
-	[CMD_TASK] = cmd_task,
-	[CMD_APPLIED] = cmd_applied,
-	[CMD_SEEN] = cmd_seen,
-	[CMD_PUBLISH] = cli_publish,
-	[CMD_CRL] = cli_crl,
-	[CMD_LIST] = cmd_list,
-	[CMD_SHOW] = cmd_show,
-	[CMD_EXPIRECHECK] = cmd_expirecheck,
-	[CMD_CONFIG] = cmd_config,
-	[CMD_LOG] = cmd_log,
-	[CMD_IMPORT] = cli_import,
+/* Every command-line verb of the command table has its function here, and the exit
+ * code of a command line it refuses (expirecheck keeps 0..2 for what it finds). */
+static const struct {
+	cli_handler *run;
+	int refused;
+} verbs[CMD_COUNT] = {
+	[CMD_INIT] = {cmd_init, 1},
+	[CMD_CREATE] = {cmd_create, 1},
+	[CMD_RENEW] = {cmd_renew, 1},
+	[CMD_REVOKE] = {cmd_revoke, 1},
+	[CMD_NOTIFY] = {cmd_notify, 1},
+	[CMD_TASK] = {cmd_task, 1},
+	[CMD_APPLIED] = {cmd_applied, 1},
+	[CMD_SEEN] = {cmd_seen, 1},
+	[CMD_PUBLISH] = {cli_publish, 1},
+	[CMD_CRL] = {cli_crl, 1},
+	[CMD_LIST] = {cmd_list, 1},
+	[CMD_SHOW] = {cmd_show, 1},
+	[CMD_EXPIRECHECK] = {cmd_expirecheck, 3},
+	[CMD_CONFIG] = {cmd_config, 1},
+	[CMD_LOG] = {cmd_log, 1},
+	[CMD_IMPORT] = {cli_import, 1},
 };
 
+cli_handler *cli_handler_of(cmd_id id)
+{
+	return id >= 0 && id < CMD_COUNT ? verbs[id].run : NULL;
+}
+
+/* The arguments are read before anything else: a slip is refused before the home is
+ * opened, and whether the command writes is known from what it was given. */
 int cli_run(const cmd_info *ci, cli_ctx *c)
 {
-	if (cmd_allowed(ci, cmd_mode(c->readonly, c->as_of), cmd_writes(ci, c->argc, c->argv)) < 0)
-		return cli_fail();
-	if (!verbs[ci->id])
+	cmd_args a;
+
+	if (!verbs[ci->id].run)
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
-	return verbs[ci->id](c);
+	if (cmd_parse(ci, c->argc, c->argv, &a) < 0)
+		return cli_fail(), verbs[ci->id].refused;
+	if (cmd_allowed(ci, cmd_mode(c->readonly, c->as_of), cmd_writes(&a)) < 0)
+		return cli_fail(), verbs[ci->id].refused;
+	return verbs[ci->id].run(c, &a);
+}
+
+#define HELP_INDENT "                 " /* under the help of "  expirecheck  " */
+#define HELP_COLS 80
+
+/* A usage breaks before an option ("--", "[") or after a "; ", never inside one. */
+static int help_break(const char *text, size_t i)
+{
+	return text[i] == ' ' && (text[i + 1] == '[' || text[i + 1] == '-' || text[i - 1] == ';');
+}
+
+/* Prints text at the indent, broken so that it stays within HELP_COLS. */
+static void help_wrapped(FILE *fp, const char *text)
+{
+	size_t room = HELP_COLS - (sizeof HELP_INDENT - 1), n, cut, i;
+
+	while (*text) {
+		n = strlen(text);
+		cut = n;
+		if (n > room)
+			for (cut = 0, i = 1; i <= room; i++)
+				if (help_break(text, i))
+					cut = i;
+		if (cut == 0)
+			cut = n;
+		fprintf(fp, "%s%.*s\n", HELP_INDENT, (int)cut, text);
+		text += cut;
+		text += *text == ' ';
+	}
+}
+
+static void help_command(FILE *fp, const cmd_info *c)
+{
+	char *usage = cmd_usage(c), *domains = cmd_domains(c);
+
+	fprintf(fp, "  %-12s %s\n", c->verb, c->help);
+	help_wrapped(fp, usage);
+	help_wrapped(fp, domains);
+	free(usage);
+	free(domains);
 }
 
 void cli_help(FILE *fp)
@@ -976,12 +912,9 @@ void cli_help(FILE *fp)
 
 	fprintf(fp, "usage: certdesk [global options] [command [arguments]]\n\n"
 		"With no command, opens the dashboard.\n\ncommands:\n");
-	for (i = 0; i < CMD_COUNT; i++) {
-		const cmd_info *c = &cmd_table[i];
-		if (!c->verb || (c->flags & CMD_UI))
-			continue;
-		fprintf(fp, "  %-12s %s\n  %-12s   %s\n", c->verb, c->help, "", c->usage);
-	}
+	for (i = 0; i < CMD_COUNT; i++)
+		if (cmd_table[i].verb && !(cmd_table[i].flags & CMD_UI))
+			help_command(fp, &cmd_table[i]);
 	fprintf(fp, "\nglobal options:\n"
 		"  --home DIR          the certdesk home (else $CERTDESK_HOME, else ~/.local/share/certdesk)\n"
 		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC), to plan:\n"

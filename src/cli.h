@@ -21,29 +21,23 @@ typedef struct {
 	char **argv;
 } cli_ctx;
 
-/* Options of one command: name, whether it takes a value, and what was given. */
-typedef struct {
-	const char *name;
-	int has_arg;
-	const char *value;
-	int set;
-} opt;
-/* Splits c->argv into options (--x V, --x=V, --flag) and at most maxpos positional
- * arguments; an unknown option is an error naming the verb. */
-int cli_parse(cli_ctx *c, opt *o, const char **pos, int maxpos, int *npos, const char *verb);
-const char *opt_val(opt *o, const char *name); /* NULL when not given */
-int opt_set(opt *o, const char *name);
 /* The health alarms (publish_health), a line each after prefix. */
 void cli_print_alarms(const publish_alarms *h, FILE *fp, const char *prefix);
 /* Prints "certdesk: <error>" on stderr and returns 1. */
 int cli_fail(void);
 
+/* A command's function: its arguments read by the spec (cmd_parse), so valid as the
+ * spec says; returns the exit code. */
+typedef int cli_handler(cli_ctx *c, const cmd_args *a);
 /* Verbs implemented beside their modules (cli_publish.c, cli_import.c). */
-int cli_publish(cli_ctx *c);
-int cli_crl(cli_ctx *c);
-int cli_import(cli_ctx *c);
+int cli_publish(cli_ctx *c, const cmd_args *a);
+int cli_crl(cli_ctx *c, const cmd_args *a);
+int cli_import(cli_ctx *c, const cmd_args *a);
+/* The function of command id, NULL for a dashboard key (the table's test reads it). */
+cli_handler *cli_handler_of(cmd_id id);
 
-/* Runs one command; returns the process exit code (errors printed on stderr). */
+/* Reads the arguments of one command, then runs it; returns the process exit code
+ * (errors printed on stderr). */
 int cli_run(const cmd_info *ci, cli_ctx *c);
 void cli_help(FILE *fp);
 /* Asks for the CA passphrase on the terminal, echo off (desk_ask_fn). */

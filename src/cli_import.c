@@ -6,38 +6,32 @@
 #include "import.h"
 #include "util.h"
 
-static int import_kind_parse(const char *s, import_kind *k)
+static int import_kind_parse(const char *verb, const char *s, import_kind *k)
 {
 	if (strcmp(s, "openssl-ca") == 0)
 		*k = IMPORT_OPENSSL_CA;
 	else if (strcmp(s, "easyrsa") == 0 || strcmp(s, "easy-rsa") == 0)
 		*k = IMPORT_EASYRSA;
 	else
-		return cd_err("import: unknown source '%.40s': expected openssl-ca or easyrsa", s);
+		return cd_err("%s: unknown source '%.40s': expected openssl-ca or easyrsa", verb, s);
 	return 0;
 }
 
-int cli_import(cli_ctx *c)
+int cli_import(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"config", 1}, {"apply", 0}, {0}};
-	const char *pos[2];
+	const char *const *pos = a->pos, *verb = a->cmd->verb;
 	import_opts io = {0};
 	import_report r;
-	int n;
 
-	if (cli_parse(c, o, pos, 2, &n, "import") < 0)
+	if (import_kind_parse(verb, pos[0], &io.kind) < 0 ||
+	    cd_check_field("directory", pos[1]) < 0)
 		return cli_fail();
-	if (n != 2)
-		return cd_err("import: usage: certdesk import openssl-ca DIR [--config FILE] "
-			      "[--apply] | easyrsa PKI [--apply]"), cli_fail();
-	if (import_kind_parse(pos[0], &io.kind) < 0 || cd_check_field("directory", pos[1]) < 0)
-		return cli_fail();
-	if (opt_set(o, "config") && io.kind != IMPORT_OPENSSL_CA)
-		return cd_err("import: --config goes with openssl-ca only"), cli_fail();
+	if (cmd_flag(a, "config") && io.kind != IMPORT_OPENSSL_CA)
+		return cd_err("%s: --config goes with openssl-ca only", verb), cli_fail();
 	io.dir = pos[1];
-	io.config = opt_val(o, "config");
+	io.config = cmd_arg(a, "config");
 	io.home = c->home;
-	io.apply = opt_set(o, "apply");
+	io.apply = cmd_flag(a, "apply");
 	io.now = c->as_of ? c->as_of : cd_now();
 	/* A script or cron job gets a clear error instead of a prompt nobody answers. */
 	io.ask = isatty(STDIN_FILENO) ? cli_ask_tty : NULL;

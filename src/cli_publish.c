@@ -99,19 +99,17 @@ static int plan_table(cli_ctx *c, desk *d)
 	return 0;
 }
 
-int cli_publish(cli_ctx *c)
+int cli_publish(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"dry-run", 0}, {0}};
-	const char *pos[1];
 	publish_opts po = {0, print_line, NULL, print_warning};
 	publish_result res;
 	publish_alarms h;
 	desk d;
-	int n, rc;
+	int rc;
 
-	if (cli_parse(c, o, pos, 0, &n, "publish") < 0 || cli_open_desk(c, &d, 0) < 0)
+	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
-	po.dry_run = opt_set(o, "dry-run");
+	po.dry_run = cmd_flag(a, "dry-run");
 	if (po.dry_run && c->fmt != OUT_TEXT)
 		rc = plan_table(c, &d);
 	else
@@ -126,29 +124,25 @@ int cli_publish(cli_ctx *c)
 /* A CRL is public, but an existing file is never replaced silently. Checked before
  * signing, so that an unusable path is refused before a CRL Number is used; written at
  * the end under a temporary name and linked, so that a kill leaves no part of a CRL. */
-static int check_out(const char *path)
+static int check_out(const char *verb, const char *path)
 {
 	if (!*path)
-		return cd_err("crl: --out needs a file name");
+		return cd_err("%s: --out needs a file name", verb);
 	if (cd_can_create(path) < 0)
 		return cd_err("cannot write %s: %s%s", path, strerror(errno),
 			      errno == EEXIST ? " (certdesk never overwrites it)" : "");
 	return 0;
 }
 
-int cli_crl(cli_ctx *c)
+int cli_crl(cli_ctx *c, const cmd_args *a)
 {
-	opt o[] = {{"out", 1}, {0}};
-	const char *pos[1], *out;
+	const char *out = cmd_arg(a, "out");
 	char *pem = NULL;
 	size_t len = 0;
 	desk d;
-	int n, fresh, rc;
+	int fresh, rc;
 
-	if (cli_parse(c, o, pos, 0, &n, "crl") < 0)
-		return cli_fail();
-	out = opt_val(o, "out");
-	if (out && check_out(out) < 0)
+	if (out && check_out(a->cmd->verb, out) < 0)
 		return cli_fail();
 	if (cli_open_desk(c, &d, 0) < 0) {
 		rc = -1;

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "ca.h"
+
 /* Flags */
 #define CMD_WRITES 0x01  /* changes the home: refused in the read-only view */
 #define CMD_ROW    0x02  /* acts on the selected user in the dashboard */
@@ -19,62 +21,114 @@
 #define CMD_MODE_READONLY 1
 #define CMD_MODE_AS_OF    2
 
+/* One option of a command: --NAME, or --NAME VALUE when it takes a value. */
+typedef struct {
+	const char *name;
+	const char *value;          /* the value's name in the usage; NULL: a flag, no value */
+	const char *const *choices; /* the values allowed, "a|b|c"; NULL: any */
+	long min, max;              /* a whole number from min to max, when min < max */
+	int required;
+} cmd_opt;
+
+#define CMD_FLAG(name) {name, NULL, NULL, 0, 0, 0}
+#define CMD_TEXT(name, value) {name, value, NULL, 0, 0, 0}
+#define CMD_NEEDED(name, value) {name, value, NULL, 0, 0, 1}
+#define CMD_INT(name, value, min, max) {name, value, NULL, min, max, 0}
+/* choices: the address of a "a|b|c" string (CMD_CHOICES makes one of a literal). */
+#define CMD_CHOICE(name, value, choices) {name, value, choices, 0, 0, 0}
+#define CMD_CHOICES(s) ((const char *const[]){s})
+/* The options of a command, as one argument of CMD_TABLE. */
+#define CMD_OPTS(...) ((const cmd_opt[]){__VA_ARGS__, {NULL}})
+#define CMD_NO_OPTS NULL
+
+/* The positional arguments: their names as the usage shows them, and how many. */
+typedef struct {
+	const char *names;
+	int min, max;
+} cmd_pos;
+
+#define CMD_POS(names, min, max) {names, min, max}
+#define CMD_NO_POS {NULL, 0, 0}
+#define CMD_POS_MAX 256  /* the most positional arguments a command takes */
+#define CMD_OPTS_MAX 16  /* the most options a command has */
+
+/* The details of a certificate, which create asks for and renew may change. */
+#define CMD_FIELD_OPTS(needed) \
+	{"name", "NAME", NULL, 0, 0, needed}, {"email", "ADDR", NULL, 0, 0, needed}, \
+	CMD_TEXT("phone", "P"), CMD_TEXT("location", "L"), CMD_TEXT("org", "O"), \
+	CMD_TEXT("ou", "OU"), CMD_TEXT("country", "CC"), \
+	CMD_INT("days", "N", 1, CA_CERT_DAYS_MAX), \
+	CMD_CHOICE("key", "KEY", CMD_CHOICES(CA_KEY_CHOICES)), \
+	CMD_CHOICE("p12", "PROFILE", CMD_CHOICES(CA_P12_CHOICES)), CMD_TEXT("out", "DIR")
+
 /*
- * _(ID, verb, key, flags, usage, help)
+ * _(ID, verb, key, flags, options, positional arguments, help)
  * verb: the command line name (NULL for dashboard-only keys); key: the dashboard key
- * (0 for command-line-only commands).
+ * (0 for command-line-only commands). The usage is made from the options and arguments.
  */
 #define CMD_TABLE(_) \
 	_(INIT, "init", 0, CMD_WRITES | CMD_NOHOME | CMD_CLI, \
-	  "[--cn NAME] [--key ec|rsa] [--days N] [--passphrase-file F] [--crl-remote URL]", \
+	  CMD_OPTS(CMD_TEXT("cn", "NAME"), CMD_CHOICE("key", "KEY", CMD_CHOICES(CA_KEY_CHOICES)), \
+		   CMD_INT("days", "N", 1, 36500), CMD_TEXT("passphrase-file", "F"), \
+		   CMD_TEXT("crl-remote", "URL")), CMD_NO_POS, \
 	  "create the home and a new CA") \
-	_(CREATE, "create", 'c', CMD_WRITES, \
-	  "USER --name NAME --email ADDR [--phone P] [--location L] [--org O] [--ou OU] " \
-	  "[--country CC] [--days N] [--key ec|rsa] [--p12 compat|modern] [--out DIR]", \
+	_(CREATE, "create", 'c', CMD_WRITES, CMD_OPTS(CMD_FIELD_OPTS(1)), CMD_POS("USER", 1, 1), \
 	  "issue a client certificate for a new user") \
-	_(RENEW, "renew", 'r', CMD_WRITES | CMD_ROW, "USER [any option of create]", \
+	_(RENEW, "renew", 'r', CMD_WRITES | CMD_ROW, CMD_OPTS(CMD_FIELD_OPTS(0)), \
+	  CMD_POS("USER", 1, 1), \
 	  "issue a new certificate with the same details; the old one's revocation waits") \
 	_(REVOKE, "revoke", 'x', CMD_WRITES | CMD_ROW, \
-	  "USER [--reason unspecified|keyCompromise|affiliationChanged|superseded|" \
-	  "cessationOfOperation] [--now]", \
+	  CMD_OPTS(CMD_CHOICE("reason", "REASON", &ca_reason_choices), CMD_FLAG("now")), \
+	  CMD_POS("USER", 1, 1), \
 	  "revoke a certificate (or, for a lost key mid-renewal, the old one at once)") \
-	_(NOTIFY, "notify", 'n', CMD_WRITES | CMD_ROW, "USER [--task T123456] | --due", \
+	_(NOTIFY, "notify", 'n', CMD_WRITES | CMD_ROW, \
+	  CMD_OPTS(CMD_TEXT("task", "T123456"), CMD_FLAG("due")), CMD_POS("[USER]", 0, 1), \
 	  "give the task and mail links and record the user as notified") \
-	_(TASK, "task", 't', CMD_WRITES | CMD_ROW, "USER T123456", "record or change the task id") \
-	_(APPLIED, "applied", 'a', CMD_WRITES | CMD_ROW, "USER", \
+	_(TASK, "task", 't', CMD_WRITES | CMD_ROW, CMD_NO_OPTS, CMD_POS("USER T123456", 2, 2), \
+	  "record or change the task id") \
+	_(APPLIED, "applied", 'a', CMD_WRITES | CMD_ROW, CMD_NO_OPTS, CMD_POS("USER", 1, 1), \
 	  "record that the user installed the new certificate") \
-	_(SEEN, "seen", 0, CMD_WRITES | CMD_CLI, "[LOGFILE...]", \
+	_(SEEN, "seen", 0, CMD_WRITES | CMD_CLI, CMD_NO_OPTS, \
+	  CMD_POS("[LOGFILE...]", 0, CMD_POS_MAX), \
 	  "mark renewals applied when their serial appears in access logs") \
-	_(PUBLISH, "publish", 'p', CMD_WRITES | CMD_DRY_RUN, "[--dry-run]", \
-	  "publish the revocations that are safe to the CRL repository") \
-	_(CRL, "crl", 0, CMD_CLI, "[--out FILE]", "write the published CRL (PEM)") \
-	_(LIST, "list", 0, CMD_CLI, "[--all]", "users by expiry with their stage") \
-	_(SHOW, "show", '\n', CMD_ROW, "USER", "a user's details, certificates and links") \
-	_(EXPIRECHECK, "expirecheck", 0, CMD_CLI, "[--days N]", \
-	  "what expires soon, for cron: silent and exit 0 when nothing is due") \
-	_(CONFIG, "config", 0, CMD_CLI, "[KEY [VALUE]]", "list, read or set settings") \
-	_(LOG, "log", 'l', CMD_ROW, "[USER]", "the audit trail") \
+	_(PUBLISH, "publish", 'p', CMD_WRITES | CMD_DRY_RUN, CMD_OPTS(CMD_FLAG("dry-run")), \
+	  CMD_NO_POS, "publish the revocations that are safe to the CRL repository") \
+	_(CRL, "crl", 0, CMD_CLI, CMD_OPTS(CMD_TEXT("out", "FILE")), CMD_NO_POS, \
+	  "write the published CRL (PEM)") \
+	_(LIST, "list", 0, CMD_CLI, CMD_OPTS(CMD_FLAG("all")), CMD_NO_POS, \
+	  "users by expiry with their stage") \
+	_(SHOW, "show", '\n', CMD_ROW, CMD_NO_OPTS, CMD_POS("USER", 1, 1), \
+	  "a user's details, certificates and links") \
+	_(EXPIRECHECK, "expirecheck", 0, CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 0, 3650)), \
+	  CMD_NO_POS, "what expires soon, for cron: silent and exit 0 when nothing is due") \
+	_(CONFIG, "config", 0, CMD_CLI, CMD_NO_OPTS, CMD_POS("[KEY [VALUE]]", 0, 2), \
+	  "list, read or set settings") \
+	_(LOG, "log", 'l', CMD_ROW, CMD_NO_OPTS, CMD_POS("[USER]", 0, 1), "the audit trail") \
 	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \
-	  "openssl-ca DIR [--config FILE] | easyrsa PKI [--apply]", \
+	  CMD_OPTS(CMD_TEXT("config", "FILE"), CMD_FLAG("apply")), \
+	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \
 	  "import an existing CA (dry run unless --apply)") \
-	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, "", "copy the task link to the clipboard") \
-	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, "", "copy the mail link to the clipboard") \
-	_(PASSWORD, NULL, 'P', CMD_UI | CMD_ROW, "", "show the last issued .pw password") \
-	_(SORT, NULL, 's', CMD_UI, "", "cycle the sort: expiry, stage, user") \
-	_(SEARCH, NULL, '/', CMD_UI, "", "filter by text") \
-	_(STAGE, NULL, 'f', CMD_UI, "", "cycle the stage filter") \
-	_(DOWN, NULL, 'j', CMD_UI, "", "next user") \
-	_(UP, NULL, 'k', CMD_UI, "", "previous user") \
-	_(PAGE_DOWN, NULL, 0, CMD_UI, "", "next page (PgDn)") \
-	_(PAGE_UP, NULL, 0, CMD_UI, "", "previous page (PgUp)") \
-	_(FIRST, NULL, 'g', CMD_UI, "", "first user") \
-	_(LAST, NULL, 'G', CMD_UI, "", "last user") \
-	_(RELOAD, NULL, 'R', CMD_UI, "", "reload from the database") \
-	_(HELP, NULL, '?', CMD_UI, "", "this help") \
-	_(QUIT, NULL, 'q', CMD_UI, "", "quit (also Ctrl-C)")
+	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
+	  "copy the task link to the clipboard") \
+	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
+	  "copy the mail link to the clipboard") \
+	_(PASSWORD, NULL, 'P', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
+	  "show the last issued .pw password") \
+	_(SORT, NULL, 's', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "cycle the sort: expiry, stage, user") \
+	_(SEARCH, NULL, '/', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "filter by text") \
+	_(STAGE, NULL, 'f', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "cycle the stage filter") \
+	_(DOWN, NULL, 'j', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next user") \
+	_(UP, NULL, 'k', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous user") \
+	_(PAGE_DOWN, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next page (PgDn)") \
+	_(PAGE_UP, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous page (PgUp)") \
+	_(FIRST, NULL, 'g', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "first user") \
+	_(LAST, NULL, 'G', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "last user") \
+	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \
+	_(HELP, NULL, '?', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "this help") \
+	_(QUIT, NULL, 'q', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "quit (also Ctrl-C)")
 
 typedef enum {
-#define CMD_ENUM(id, verb, key, flags, usage, help) CMD_##id,
+#define CMD_ENUM(id, ...) CMD_##id,
 	CMD_TABLE(CMD_ENUM)
 #undef CMD_ENUM
 	CMD_COUNT
@@ -85,16 +139,42 @@ typedef struct {
 	const char *verb;
 	int key;
 	int flags;
-	const char *usage, *help;
+	const cmd_opt *opts; /* ends with a NULL name; NULL: none */
+	cmd_pos args;
+	const char *help;
 } cmd_info;
+
+/* A command line as the spec reads it: options by their index in cmd->opts. */
+typedef struct {
+	const cmd_info *cmd;
+	const char *val[CMD_OPTS_MAX]; /* the value given, NULL when none */
+	long num[CMD_OPTS_MAX];        /* the value of a whole-number option */
+	unsigned char set[CMD_OPTS_MAX];
+	int npos;
+	const char *pos[CMD_POS_MAX];
+} cmd_args;
 
 extern const cmd_info cmd_table[CMD_COUNT];
 
 const cmd_info *cmd_by_verb(const char *verb);
 const cmd_info *cmd_by_key(int key);
-/* Whether this invocation of c (its arguments after the verb) changes the home: a
- * writing command, unless --dry-run (CMD_DRY_RUN) or no --apply (CMD_APPLY). */
-int cmd_writes(const cmd_info *c, int argc, char *const *argv);
+/*
+ * Reads the arguments after the verb by c's spec: --x V, --x=V, --flag, positionals.
+ * Unknown options, an option given twice, a missing value, a value to a flag, a number
+ * out of its range, a value not among the choices, a missing required option and too
+ * many or too few positionals are refused, naming the verb.
+ */
+int cmd_parse(const cmd_info *c, int argc, char *const *argv, cmd_args *a);
+const char *cmd_arg(const cmd_args *a, const char *name); /* NULL when not given */
+int cmd_flag(const cmd_args *a, const char *name);        /* 1 when given */
+long cmd_num(const cmd_args *a, const char *name, long def);
+/* "revoke USER [--reason REASON] [--now]", made from the spec; malloc'd. */
+char *cmd_usage(const cmd_info *c);
+/* What the values of c's typed options may be, "REASON: a|b; N: 1..9"; "" when none. */
+char *cmd_domains(const cmd_info *c);
+/* Whether this use of a command changes the home: a writing command, unless --dry-run
+ * (CMD_DRY_RUN) or no --apply (CMD_APPLY). */
+int cmd_writes(const cmd_args *a);
 /* The same for the dashboard's key, which opens a dry run first where there is one. */
 int cmd_key_writes(const cmd_info *c);
 /* The single check for both front ends: 0 when a use of c that writes (or not) is

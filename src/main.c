@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		free(c.home);
 		return 0;
 	}
-	ci = g.expirecheck ? cmd_by_verb("expirecheck") : argc > 1 ? cmd_by_verb(argv[1]) : NULL;
+	ci = g.expirecheck ? &cmd_table[CMD_EXPIRECHECK] : argc > 1 ? cmd_by_verb(argv[1]) : NULL;
 	if (!ci && argc > 1) {
 		char *clean = cd_sanitize(argv[1]);
 		fprintf(stderr, "certdesk: unknown command '%.40s' (see certdesk --help)\n", clean);

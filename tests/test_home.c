@@ -323,7 +323,7 @@ static void test_credential_masked(void)
 	CU_ASSERT_STRING_EQUAL(out, "crl.remote = git@example.org:team/crl.git\n");
 	free(out);
 	/* What certdesk shows cannot be set back by mistake: the real password would go. */
-	tl_refused(home, home, "holds the mask", ARGS("config", "crl.remote", SHOWN), 1);
+	tl_refused(home, home, "holds the mask", ARGS("config", "crl.remote", SHOWN));
 	free(home);
 }
 
@@ -390,9 +390,9 @@ static void test_credential_refused(void)
 	tl_result r;
 
 	tl_refused(home, tl_tmpdir(), "holds a credential",
-		   ARGS("config", "phab.url", "https://u:pw@phab.example.org"), 1);
+		   ARGS("config", "phab.url", "https://u:pw@phab.example.org"));
 	tl_refused(home, tl_tmpdir(), "holds the mask",
-		   ARGS("config", "crl.remote", "https://u:***@example.org/crl.git"), 1);
+		   ARGS("config", "crl.remote", "https://u:***@example.org/crl.git"));
 	r = tl_cd(fresh, "init", "--crl-remote", "https://u:***@example.org/crl.git", NULL);
 	CU_ASSERT(r.status != 0 && tl_count_lines(r.err) == 1);
 	CU_ASSERT(!cd_path_exists(fresh));

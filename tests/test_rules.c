@@ -230,7 +230,7 @@ static void test_rule_cli(void)
 			if (desk_may(&d, &row.r, verbs[k]) == 0)
 				continue;
 			why = cd_strdup(cd_errmsg());
-			tl_refused(home, out, why, ARGS(cmd_table[verbs[k]].verb, people[i].user), 1);
+			tl_refused(home, out, why, ARGS(cmd_table[verbs[k]].verb, people[i].user));
 			free(why);
 		}
 		desk_row_free(&row);
@@ -246,7 +246,7 @@ static void test_create_after_revocation(void)
 
 	fixture();
 	tl_refused(home, out, "exists already", ARGS("create", "alpha", "--name", "A",
-						     "--email", "a@example.org", "--out", out), 1);
+						     "--email", "a@example.org", "--out", out));
 	r = tl_cd(home, "create", "golf", "--name", "Golf Again", "--email", "g@example.org",
 		  "--out", out, NULL);
 	CU_ASSERT_EQUAL(r.status, 0);

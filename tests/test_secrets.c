@@ -210,7 +210,7 @@ static void test_key_symlink_refused(void)
 	r = tl_sh("cd '%s/ca' && mv ca.key '%s' && ln -s '%s' ca.key", home, elsewhere, elsewhere);
 	CU_ASSERT_EQUAL(r.status, 0);
 	tl_free(&r);
-	tl_refused(home, out, "is a symbolic link", create_bob(out, argv), 1);
+	tl_refused(home, out, "is a symbolic link", create_bob(out, argv));
 	free(elsewhere);
 	free(out);
 	free(home);
@@ -251,7 +251,7 @@ static void test_key_hard_link_refused(void)
 
 	CU_ASSERT_EQUAL(r.status, 0);
 	tl_free(&r);
-	tl_refused(home, out, "has 2 names (hard links)", create_bob(out, argv), 1);
+	tl_refused(home, out, "has 2 names (hard links)", create_bob(out, argv));
 	free(out);
 	free(home);
 }
@@ -262,7 +262,7 @@ static void test_key_mode_refused(void)
 	const char *argv[9];
 
 	CU_ASSERT_EQUAL(chmod(key, 0644), 0);
-	tl_refused(home, out, "may be read by others (mode 0644)", create_bob(out, argv), 1);
+	tl_refused(home, out, "may be read by others (mode 0644)", create_bob(out, argv));
 	CU_ASSERT_EQUAL(chmod(key, 0400), 0); /* stricter than 0600 is fine */
 	{
 		tl_result r = tl_cdv(home, create_bob(out, argv));
@@ -286,7 +286,7 @@ static void test_key_owner_refused(void)
 	} else {
 		/* 0600 but another user's: root could read it, the owner could swap it. */
 		CU_ASSERT_EQUAL(chown(key, nobody->pw_uid, nobody->pw_gid), 0);
-		tl_refused(home, out, "belongs to uid", create_bob(out, argv), 1);
+		tl_refused(home, out, "belongs to uid", create_bob(out, argv));
 		CU_ASSERT_EQUAL(chown(key, 0, 0), 0);
 	}
 	free(key);

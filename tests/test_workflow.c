@@ -15,7 +15,7 @@
 #define cdv tl_cdv
 #define bin tl_bin
 #define snapshot tl_snapshot
-#define refused(home, out, want, args) tl_refused(home, out, want, args, 0)
+#define refused tl_refused
 
 static char *date_in(int days)
 {

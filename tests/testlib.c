@@ -207,8 +207,8 @@ char *tl_snapshot(const char *home, const char *out)
 	return s;
 }
 
-void tl_refused(const char *home, const char *out, const char *want, const char *const *args,
-		int quiet_out)
+static void check_refusal(const char *home, const char *out, const char *want,
+			  const char *const *args, int quiet_out)
 {
 	char *before = tl_snapshot(home, out), *after;
 	tl_result r = tl_cdv(home, args);
@@ -229,6 +229,17 @@ void tl_refused(const char *home, const char *out, const char *want, const char 
 	free(before);
 	free(after);
 	tl_free(&r);
+}
+
+void tl_refused(const char *home, const char *out, const char *want, const char *const *args)
+{
+	check_refusal(home, out, want, args, 1);
+}
+
+void tl_refused_after_output(const char *home, const char *out, const char *want,
+			     const char *const *args)
+{
+	check_refusal(home, out, want, args, 0);
 }
 
 char *tl_read(const char *path)

@@ -37,9 +37,11 @@ const char *tl_home(void);
  * of the home and of out with mode, size and checksum (locks and -wal/-shm excepted). */
 char *tl_snapshot(const char *home, const char *out);
 /* Runs certdesk args on home and checks the refusal: non-zero exit, one line on stderr
- * containing want, nothing on stdout when quiet_out, and home and out unchanged. */
-void tl_refused(const char *home, const char *out, const char *want, const char *const *args,
-		int quiet_out);
+ * containing want, nothing on stdout, and home and out unchanged. */
+void tl_refused(const char *home, const char *out, const char *want, const char *const *args);
+/* The same for a command that reports its progress on stdout before it refuses. */
+void tl_refused_after_output(const char *home, const char *out, const char *want,
+			     const char *const *args);
 
 char *tl_read(const char *path);          /* NULL when unreadable */
 int tl_mode(const char *path);            /* permission bits, -1 when missing */
