@@ -13,17 +13,19 @@
 
 #define FORM_MAX 12
 
-typedef struct ui_form ui_form;
 struct ui_form {
 	char title[160];
 	char note[3][240];
 	char err[512]; /* why the last submit was refused, shown in the form */
 	field fields[FORM_MAX];
 	fieldset fm;
-	int (*submit)(ui *u, ui_form *f); /* 0 closes the form; -1 keeps it open */
+	/* 0 closes the form, or turns it into *view when the action sets one; -1 keeps
+	 * it open with the error. */
+	int (*submit)(ui *u, ui_form *f, ui_text **view);
 	char user[128];
 	int reason, now_forced;
 	int modal, result; /* a modal form (the passphrase) ends with result 1 or -1 */
+	int busy;          /* its action runs: hidden, so a passphrase dialog shows alone */
 };
 
 static ui_form *ui_form_new(const char *title, const char *user)
@@ -108,7 +110,7 @@ static void ui_form_draw(ui *u, void *st)
 	size_t first;
 	char view[FIELD_CAP * 4 + 8];
 
-	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS || f->busy)
 		return;
 	while (notes < 3 && f->note[notes][0])
 		notes++;
@@ -153,17 +155,22 @@ static void ui_form_close(ui *u, void *st)
 	ui_form_wipe(st);
 }
 
-static const ui_screen_ops ui_form_ops;
-
+/* The form stays on the stack while its action runs, so a refusal finds it as it was;
+ * then it leaves, or becomes the action's result. */
 static int ui_form_submit(ui *u, ui_form *f)
 {
-	u->depth--; /* the form leaves the stack before its action may open a result */
-	if (f->submit(u, f) < 0) {
+	ui_text *view = NULL;
+	int rc;
+
+	f->busy = 1;
+	rc = f->submit(u, f, &view);
+	f->busy = 0;
+	if (rc < 0)
 		snprintf(f->err, sizeof f->err, "%s", cd_errmsg());
-		ui_push(u, &ui_form_ops, f);
-		return 0;
-	}
-	ui_form_wipe(f);
+	else if (view)
+		ui_text_replace(u, view);
+	else
+		screen_pop(u);
 	return 0;
 }
 
@@ -185,7 +192,7 @@ static int ui_form_keyh(ui *u, void *st, int key)
 		if (f->modal) {
 			f->result = -1;
 		} else {
-			ui_pop(u);
+			screen_pop(u);
 			ui_msg(u, 0, "cancelled");
 		}
 		break;
@@ -200,10 +207,17 @@ static int ui_form_keyh(ui *u, void *st, int key)
 
 static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close};
 
-static void ui_form_open(ui *u, ui_form *f)
+static int ui_form_open(ui *u, ui_form *f)
 {
 	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
-	ui_push(u, &ui_form_ops, f);
+	return screen_push(u, &ui_form_ops, f);
+}
+
+/* In place of the top screen: the menu that led to the form. */
+static void ui_form_replace(ui *u, ui_form *f)
+{
+	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
+	screen_replace(u, &ui_form_ops, f);
 }
 
 /* Empty optional values mean "not given": the setting's default, or the old value. */
@@ -216,33 +230,27 @@ static const char *opt_value(ui_form *f, const char *name)
 
 /* ---- the passphrase, asked in the middle of an action ---- */
 
-int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
+ui_form *ui_open_passphrase(ui *u)
 {
-	ui *u = ctx;
 	ui_form *f = ui_form_new("CA key", NULL);
-	int key, rc = -1;
 
 	f->modal = 1;
 	snprintf(f->note[0], sizeof f->note[0], "The CA key is passphrase-protected.");
 	/* The core's prompt is worded for a terminal line; the label column is narrow. */
 	ui_form_add(f, "pass", "Passphrase", FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
-	ui_form_open(u, f);
-	while (!f->result) {
-		ui_draw(u);
-		key = ui_read_key(u);
-		if ((key == ERR && u->quit) || key == UI_KEY_INTR)
-			f->result = -1;
-		if (key == UI_KEY_INTR)
-			u->quit = 1;
-		else if (key != ERR)
-			ui_form_keyh(u, f, key);
-	}
-	if (f->result > 0 && strlen(fieldset_value(&f->fm, "pass")) < size) {
-		snprintf(buf, size, "%s", fieldset_value(&f->fm, "pass"));
-		rc = 0;
-	}
-	ui_pop(u);
-	return rc;
+	return ui_form_open(u, f) < 0 ? NULL : f;
+}
+
+int ui_form_answer(ui_form *f, char *buf, size_t size)
+{
+	const char *pass = fieldset_value(&f->fm, "pass");
+
+	if (f->result <= 0 || !buf)
+		return f->result;
+	if (strlen(pass) >= size)
+		return -1;
+	snprintf(buf, size, "%s", pass);
+	return 1;
 }
 
 /* ---- create and renew ---- */
@@ -288,7 +296,7 @@ static desk_fields fields_of(ui_form *f)
 }
 
 /* Where the files went and who gets the SMS; the password waits for its key. */
-static void show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
+static ui_text *show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
 {
 	char title[160], end[16];
 	ui_text *t;
@@ -309,10 +317,10 @@ static void show_issued(ui *u, const char *verb, const char *user, const desk_is
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
 	ui_load(u);
 	ui_select_user(u, user);
-	ui_text_push(u, t);
+	return t;
 }
 
-static int create_submit(ui *u, ui_form *f)
+static int create_submit(ui *u, ui_form *f, ui_text **view)
 {
 	desk_fields df = fields_of(f);
 	const char *user = fieldset_value(&f->fm, "user");
@@ -320,7 +328,7 @@ static int create_submit(ui *u, ui_form *f)
 
 	if (desk_create(u->d, user, &df, &is) < 0)
 		return -1;
-	show_issued(u, "created", user, &is);
+	*view = show_issued(u, "created", user, &is);
 	desk_issued_free(&is);
 	return 0;
 }
@@ -333,18 +341,17 @@ int ui_open_create(ui *u)
 	ui_form_add(f, "user", "User", FIELD_REQUIRED, cd_check_user, NULL);
 	person_fields(f, NULL);
 	f->submit = create_submit;
-	ui_form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
-static int renew_submit(ui *u, ui_form *f)
+static int renew_submit(ui *u, ui_form *f, ui_text **view)
 {
 	desk_fields df = fields_of(f);
 	desk_issued is;
 
 	if (desk_renew(u->d, f->user, &df, &is) < 0)
 		return -1;
-	show_issued(u, "renewed", f->user, &is);
+	*view = show_issued(u, "renewed", f->user, &is);
 	desk_issued_free(&is);
 	return 0;
 }
@@ -365,8 +372,7 @@ int ui_open_renew(ui *u)
 	person_fields(f, &row.r.u);
 	desk_row_free(&row);
 	f->submit = renew_submit;
-	ui_form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
 /* ---- revoke: a reason, then the user name typed as confirmation ---- */
@@ -410,7 +416,7 @@ static void menu_close(ui *u, void *st)
 	free(st);
 }
 
-static int revoke_submit(ui *u, ui_form *f)
+static int revoke_submit(ui *u, ui_form *f, ui_text **view)
 {
 	if (strcmp(fieldset_value(&f->fm, "confirm"), f->user) != 0)
 		return cd_err("the name typed does not match '%s': nothing revoked", f->user);
@@ -436,7 +442,7 @@ static void revoke_confirm(ui *u, ui_menu *m)
 	snprintf(f->note[1], sizeof f->note[1], "Type the user name to confirm.");
 	ui_form_add(f, "confirm", "User name", FIELD_REQUIRED, NULL, NULL);
 	f->submit = revoke_submit;
-	ui_form_open(u, f);
+	ui_form_replace(u, f);
 }
 
 static int menu_key(ui *u, void *st, int key)
@@ -448,13 +454,11 @@ static int menu_key(ui *u, void *st, int key)
 	case 'j': case KEY_DOWN: m->sel += m->sel + 1 < m->n; break;
 	case 'k': case KEY_UP: m->sel -= m->sel > 0; break;
 	case 27: case 'q':
-		ui_pop(u);
+		screen_pop(u);
 		ui_msg(u, 0, "cancelled");
 		break;
 	case '\n': case '\r': case KEY_ENTER:
-		u->depth--;
-		revoke_confirm(u, m);
-		free(m);
+		revoke_confirm(u, m); /* the menu becomes the confirmation */
 		break;
 	}
 	return 0;
@@ -471,8 +475,7 @@ int ui_open_revoke(ui *u)
 	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
 	m->renewing = r->stage == STAGE_RENEWED || r->stage == STAGE_APPLIED;
 	m->n = NREASONS + m->renewing;
-	ui_push(u, &menu_ops, m);
-	return 0;
+	return screen_push(u, &menu_ops, m);
 }
 
 /* ---- notify, task, applied ---- */
@@ -482,7 +485,7 @@ static int check_task_opt(const char *v)
 	return !*v ? 0 : cd_check_task(v);
 }
 
-static int notify_submit(ui *u, ui_form *f)
+static int notify_submit(ui *u, ui_form *f, ui_text **view)
 {
 	char *tl, *ml, title[160];
 	ui_text *t;
@@ -497,7 +500,7 @@ static int notify_submit(ui *u, ui_form *f)
 	ui_text_add(t, "mail  %s", ml);
 	free(tl);
 	free(ml);
-	ui_text_push(u, t);
+	*view = t;
 	return 0;
 }
 
@@ -520,11 +523,10 @@ int ui_open_notify(ui *u)
 
 	snprintf(f->note[0], sizeof f->note[0], "The task id (e.g. T123456), or empty if none yet.");
 	f->submit = notify_submit;
-	ui_form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
-static int task_submit(ui *u, ui_form *f)
+static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
 	const char *task = fieldset_value(&f->fm, "task");
 
@@ -540,8 +542,7 @@ int ui_open_task(ui *u)
 	ui_form *f = task_form(u, "task of", 1, cd_check_task);
 
 	f->submit = task_submit;
-	ui_form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
 int ui_do_applied(ui *u)
@@ -718,7 +719,7 @@ static int search_key(ui *u, void *st, int key)
 		if (key == 27)
 			snprintf(u->filter, sizeof u->filter, "%s", s->before);
 		ui_view_build(u);
-		ui_pop(u);
+		screen_pop(u);
 		return 0;
 	}
 	field_key(&s->f, key);
@@ -741,6 +742,5 @@ int ui_open_search(ui *u)
 	memset(s, 0, sizeof *s);
 	snprintf(s->before, sizeof s->before, "%s", u->filter);
 	field_set(&s->f, u->filter);
-	ui_push(u, &search_ops, s);
-	return 0;
+	return screen_push(u, &search_ops, s);
 }
