@@ -163,7 +163,6 @@ static int act_copy_mail(ui *u)
 	return ui_do_copy(u, 1);
 }
 
-
 static int act_page_down(ui *u)
 {
 	ui_move(u, page_rows());
@@ -220,8 +219,11 @@ static int act_help(ui *u)
 	return 0;
 }
 
+/* 0, or -1 with cd_err() for the status bar. */
+typedef int (*ui_action_fn)(ui *u);
+
 /* Indexed by command id; NULL: not a dashboard command (the CLI's verbs). */
-static int (*const actions[CMD_COUNT])(ui *u) = {
+static const ui_action_fn actions[CMD_COUNT] = {
 	[CMD_DOWN] = act_down,
 	[CMD_UP] = act_up,
 	[CMD_PAGE_DOWN] = act_page_down,
