@@ -342,131 +342,131 @@ static void renew_fields(field fields[F_N])
 	memcpy(fields, init, sizeof init);
 }
 
-static void test_form_prefill(void)
+static void test_fieldset_prefill(void)
 {
 	field fields[F_N];
-	form fm;
+	fieldset fm;
 
 	renew_fields(fields);
-	form_setup(&fm, fields, F_N);
+	fieldset_setup(&fm, fields, F_N);
 	CU_ASSERT_EQUAL(fm.focus, F_NAME); /* the read-only user is skipped */
-	CU_ASSERT_EQUAL(form_set(&fm, "user", "jdoe"), 0);
-	CU_ASSERT_EQUAL(form_set(&fm, "name", "José Müller"), 0);
-	CU_ASSERT_EQUAL(form_set(&fm, "email", "jose@example.org"), 0);
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "user"), "jdoe");
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "name"), "José Müller");
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "country"), "");
-	CU_ASSERT_PTR_NULL(form_value(&fm, "nope"));
-	CU_ASSERT_EQUAL(form_set(&fm, "nope", "x"), -1);
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "user", "jdoe"), 0);
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "name", "José Müller"), 0);
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "email", "jose@example.org"), 0);
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "user"), "jdoe");
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "name"), "José Müller");
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "country"), "");
+	CU_ASSERT_PTR_NULL(fieldset_value(&fm, "nope"));
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "nope", "x"), -1);
 	CU_ASSERT(tl_contains(cd_errmsg(), "nope"));
-	CU_ASSERT_EQUAL(form_set(&fm, "name", "bad\tname"), -1);
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "name"), "José Müller");
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "name", "bad\tname"), -1);
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "name"), "José Müller");
 	/* Prefilled text is edited from its end. */
-	CU_ASSERT_EQUAL(form_key(&fm, CTRL_KEY('W')), FORM_CONTINUE);
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "name"), "José ");
+	CU_ASSERT_EQUAL(fieldset_key(&fm, CTRL_KEY('W')), FIELDSET_CONTINUE);
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "name"), "José ");
 }
 
-static void test_form_navigation(void)
+static void test_fieldset_navigation(void)
 {
 	field fields[F_N];
-	form fm;
+	fieldset fm;
 
 	renew_fields(fields);
-	form_setup(&fm, fields, F_N);
-	CU_ASSERT_EQUAL(form_key(&fm, '\t'), FORM_CONTINUE);
+	fieldset_setup(&fm, fields, F_N);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, '\t'), FIELDSET_CONTINUE);
 	CU_ASSERT_EQUAL(fm.focus, F_EMAIL);
-	form_key(&fm, KEY_DOWN);
+	fieldset_key(&fm, KEY_DOWN);
 	CU_ASSERT_EQUAL(fm.focus, F_COUNTRY);
-	form_key(&fm, '\t'); /* wraps, over the read-only user */
+	fieldset_key(&fm, '\t'); /* wraps, over the read-only user */
 	CU_ASSERT_EQUAL(fm.focus, F_NAME);
-	form_key(&fm, KEY_BTAB);
+	fieldset_key(&fm, KEY_BTAB);
 	CU_ASSERT_EQUAL(fm.focus, F_COUNTRY);
-	form_key(&fm, KEY_UP);
+	fieldset_key(&fm, KEY_UP);
 	CU_ASSERT_EQUAL(fm.focus, F_EMAIL);
-	CU_ASSERT_EQUAL(form_key(&fm, '\r'), FORM_CONTINUE); /* Enter, not last: next */
+	CU_ASSERT_EQUAL(fieldset_key(&fm, '\r'), FIELDSET_CONTINUE); /* Enter, not last: next */
 	CU_ASSERT_EQUAL(fm.focus, F_COUNTRY);
-	CU_ASSERT_PTR_EQUAL(form_focused(&fm), &fields[F_COUNTRY]);
+	CU_ASSERT_PTR_EQUAL(fieldset_focused(&fm), &fields[F_COUNTRY]);
 	/* Keys from get_wch() arrive tagged; Tab and Esc still navigate. */
-	form_key(&fm, field_key_from_wch(OK, '\t'));
+	fieldset_key(&fm, field_key_from_wch(OK, '\t'));
 	CU_ASSERT_EQUAL(fm.focus, F_NAME);
-	form_key(&fm, field_key_from_wch(OK, 0x104));
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "name"), "Ą");
-	CU_ASSERT_EQUAL(form_key(&fm, 27), FORM_CANCEL);
-	CU_ASSERT_EQUAL(form_key(&fm, field_key_from_wch(OK, 27)), FORM_CANCEL);
+	fieldset_key(&fm, field_key_from_wch(OK, 0x104));
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "name"), "Ą");
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_CANCEL);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, field_key_from_wch(OK, 27)), FIELDSET_CANCEL);
 }
 
 /* Types into the focused field through the form, as the dashboard does. */
-static void form_type(form *fm, const char *s)
+static void fieldset_type(fieldset *fm, const char *s)
 {
-	type(form_focused(fm), s);
+	type(fieldset_focused(fm), s);
 }
 
-static void test_form_submit(void)
+static void test_fieldset_submit(void)
 {
 	field fields[F_N];
-	form fm;
+	fieldset fm;
 
 	renew_fields(fields);
-	form_setup(&fm, fields, F_N);
-	form_set(&fm, "user", "jdoe");
-	form_type(&fm, "José Müller");
-	form_key(&fm, '\n');
-	form_type(&fm, "jose.example.org"); /* no '@' */
-	form_key(&fm, '\n');
-	form_type(&fm, "DE");
+	fieldset_setup(&fm, fields, F_N);
+	fieldset_set(&fm, "user", "jdoe");
+	fieldset_type(&fm, "José Müller");
+	fieldset_key(&fm, '\n');
+	fieldset_type(&fm, "jose.example.org"); /* no '@' */
+	fieldset_key(&fm, '\n');
+	fieldset_type(&fm, "DE");
 	CU_ASSERT_EQUAL(fm.focus, F_COUNTRY);
 	/* Enter on the last field submits; the invalid email takes the focus. */
-	CU_ASSERT_EQUAL(form_key(&fm, '\n'), FORM_INVALID);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, '\n'), FIELDSET_INVALID);
 	CU_ASSERT_EQUAL(fm.focus, F_EMAIL);
 	CU_ASSERT(tl_contains(cd_errmsg(), "invalid email"));
-	form_key(&fm, CTRL_KEY('U'));
-	form_type(&fm, "jose@example.org");
-	CU_ASSERT_EQUAL(form_key(&fm, CTRL_KEY('X')), FORM_SUBMIT);
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "email"), "jose@example.org");
-	CU_ASSERT_STRING_EQUAL(form_value(&fm, "country"), "DE");
+	fieldset_key(&fm, CTRL_KEY('U'));
+	fieldset_type(&fm, "jose@example.org");
+	CU_ASSERT_EQUAL(fieldset_key(&fm, CTRL_KEY('X')), FIELDSET_SUBMIT);
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "email"), "jose@example.org");
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "country"), "DE");
 
 	/* A required field left empty; an optional one may stay empty. */
 	CU_ASSERT_EQUAL(fm.focus, F_EMAIL);
-	form_key(&fm, KEY_UP);
+	fieldset_key(&fm, KEY_UP);
 	CU_ASSERT_EQUAL(fm.focus, F_NAME);
-	form_key(&fm, CTRL_KEY('U'));
-	form_key(&fm, KEY_DOWN);
-	form_key(&fm, KEY_DOWN);
-	form_key(&fm, CTRL_KEY('U'));
-	CU_ASSERT_EQUAL(form_key(&fm, KEY_ENTER), FORM_INVALID);
+	fieldset_key(&fm, CTRL_KEY('U'));
+	fieldset_key(&fm, KEY_DOWN);
+	fieldset_key(&fm, KEY_DOWN);
+	fieldset_key(&fm, CTRL_KEY('U'));
+	CU_ASSERT_EQUAL(fieldset_key(&fm, KEY_ENTER), FIELDSET_INVALID);
 	CU_ASSERT_EQUAL(fm.focus, F_NAME);
 	CU_ASSERT_STRING_EQUAL(cd_errmsg(), "Name is required");
-	form_type(&fm, "Ana");
-	CU_ASSERT_EQUAL(form_key(&fm, CTRL_KEY('X')), FORM_SUBMIT);
+	fieldset_type(&fm, "Ana");
+	CU_ASSERT_EQUAL(fieldset_key(&fm, CTRL_KEY('X')), FIELDSET_SUBMIT);
 
 	/* A bad value in a read-only field is still reported, there. */
-	form_set(&fm, "user", "Bad User");
-	CU_ASSERT_EQUAL(form_key(&fm, CTRL_KEY('X')), FORM_INVALID);
+	fieldset_set(&fm, "user", "Bad User");
+	CU_ASSERT_EQUAL(fieldset_key(&fm, CTRL_KEY('X')), FIELDSET_INVALID);
 	CU_ASSERT_EQUAL(fm.focus, F_USER);
 	CU_ASSERT(tl_contains(cd_errmsg(), "invalid user name"));
 }
 
-static void test_form_all_readonly(void)
+static void test_fieldset_all_readonly(void)
 {
 	field fields[2] = {
 		{.name = "a", .flags = FIELD_READONLY},
 		{.name = "b", .flags = FIELD_READONLY},
 	};
-	form fm, empty;
+	fieldset fm, empty;
 
-	form_setup(&fm, fields, 2);
+	fieldset_setup(&fm, fields, 2);
 	CU_ASSERT_EQUAL(fm.focus, 0);
-	form_key(&fm, '\t');
+	fieldset_key(&fm, '\t');
 	CU_ASSERT_EQUAL(fm.focus, 1);
-	form_key(&fm, '\t');
+	fieldset_key(&fm, '\t');
 	CU_ASSERT_EQUAL(fm.focus, 0);
-	CU_ASSERT_EQUAL(form_key(&fm, '\n'), FORM_SUBMIT);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, '\n'), FIELDSET_SUBMIT);
 
-	form_setup(&empty, NULL, 0);
-	CU_ASSERT_PTR_NULL(form_focused(&empty));
-	CU_ASSERT_EQUAL(form_key(&empty, 'x'), FORM_CONTINUE);
-	CU_ASSERT_EQUAL(form_key(&empty, '\t'), FORM_CONTINUE);
-	CU_ASSERT_EQUAL(form_key(&empty, CTRL_KEY('X')), FORM_SUBMIT);
+	fieldset_setup(&empty, NULL, 0);
+	CU_ASSERT_PTR_NULL(fieldset_focused(&empty));
+	CU_ASSERT_EQUAL(fieldset_key(&empty, 'x'), FIELDSET_CONTINUE);
+	CU_ASSERT_EQUAL(fieldset_key(&empty, '\t'), FIELDSET_CONTINUE);
+	CU_ASSERT_EQUAL(fieldset_key(&empty, CTRL_KEY('X')), FIELDSET_SUBMIT);
 }
 
 int main(void)
@@ -488,16 +488,16 @@ int main(void)
 		{"secret masking", test_secret_masking},
 		CU_TEST_INFO_NULL,
 	};
-	static CU_TestInfo form_tests[] = {
-		{"prefill", test_form_prefill},
-		{"navigation", test_form_navigation},
-		{"submit and validation", test_form_submit},
-		{"read-only and empty forms", test_form_all_readonly},
+	static CU_TestInfo fieldset_tests[] = {
+		{"prefill", test_fieldset_prefill},
+		{"navigation", test_fieldset_navigation},
+		{"submit and validation", test_fieldset_submit},
+		{"read-only and empty forms", test_fieldset_all_readonly},
 		CU_TEST_INFO_NULL,
 	};
 	const tl_suite suites[] = {
 		{"field", field_tests},
-		{"form", form_tests},
+		{"fieldset", fieldset_tests},
 		{NULL, NULL},
 	};
 

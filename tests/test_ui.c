@@ -195,12 +195,74 @@ static void golden(const char *name, const char *screen)
 	free(norm);
 }
 
-/* Runs keys (a string; see special[] for the rest) on the fixture or on h. */
-static char *run_keys(const char *h, int ro, const int *keys, size_t n, int cols, int rows)
+/* The keys of a step <name>, e.g. "Enter", "C-x" or "Resize 30x8"; -1 when unknown. */
+static int named_key(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		int key;
+	} keys[] = {
+		{"Enter", '\r'}, {"Esc", 27}, {"Tab", '\t'}, {"S-Tab", KEY_BTAB},
+		{"Down", KEY_DOWN}, {"Up", KEY_UP}, {"Left", KEY_LEFT}, {"Right", KEY_RIGHT},
+		{"PgDn", KEY_NPAGE}, {"PgUp", KEY_PPAGE}, {"Home", KEY_HOME}, {"End", KEY_END},
+		{"Backspace", KEY_BACKSPACE}, {"Tick", UI_KEY_TICK}, {"Lt", '<'},
+	};
+	int c, r;
+	size_t i;
+
+	for (i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (strlen(keys[i].name) == len && strncmp(name, keys[i].name, len) == 0)
+			return keys[i].key;
+	if (len == 3 && strncmp(name, "C-", 2) == 0 && name[2] >= 'a' && name[2] <= 'z')
+		return name[2] & 0x1f;
+	if (sscanf(name, "Resize %dx%d", &c, &r) == 2)
+		return UI_KEY_SIZE(c, r);
+	return -1;
+}
+
+/*
+ * A key script as steps, as tig's tests write them: plain text is typed as it is, one
+ * key per character (as get_wch() delivers it), and <Name> is one key: <Enter> <Esc>
+ * <Tab> <S-Tab> <Down> <Up> <Left> <Right> <PgDn> <PgUp> <Home> <End> <Backspace>,
+ * <C-x> for Ctrl and a letter, <Tick> for an input timeout (the live-reload poll),
+ * <Resize 30x8> for a resize to 30 columns and 8 rows, <Lt> for a '<'.
+ */
+static size_t keys_of(const char *script, int *keys, size_t cap)
+{
+	const char *p = script, *end;
+	size_t n = 0;
+	wchar_t wc;
+	int len;
+
+	while (*p && n < cap) {
+		if (*p == '<' && (end = strchr(p, '>'))) {
+			keys[n] = named_key(p + 1, (size_t)(end - p - 1));
+			if (keys[n++] == -1) {
+				fprintf(stderr, "\nkey script '%s': no key %.*s\n", script,
+					(int)(end - p + 1), p);
+				CU_FAIL_FATAL("a key script names an unknown key");
+			}
+			p = end + 1;
+			continue;
+		}
+		if ((len = mbtowc(&wc, p, MB_CUR_MAX)) <= 0)
+			CU_FAIL_FATAL("a key script is not UTF-8");
+		keys[n++] = wc < KEY_MIN ? (int)wc : FIELD_CHAR(wc);
+		p += len;
+	}
+	if (*p)
+		CU_FAIL_FATAL("a key script is too long");
+	return n;
+}
+
+/* Runs a key script (see keys_of) on the fixture or on h; the final screen, malloc'd. */
+static char *run(const char *h, int ro, const char *script, int cols, int rows)
 {
 	desk d;
 	ui_opts o = {ro, 1, view_day};
 	char *screen = NULL;
+	int keys[512];
+	size_t n = keys_of(script, keys, sizeof keys / sizeof *keys);
 
 	if (desk_open(&d, h, ro ? DESK_READONLY : 0) < 0) {
 		fprintf(stderr, "desk_open: %s\n", cd_errmsg());
@@ -212,18 +274,6 @@ static char *run_keys(const char *h, int ro, const int *keys, size_t n, int cols
 	CU_ASSERT_EQUAL(d.signing, ro ? 0 : d.signing); /* read-only never loads the key */
 	desk_close(&d);
 	return screen;
-}
-
-static char *run(const char *h, int ro, const char *keys, int cols, int rows)
-{
-	int k[256];
-	size_t n = 0;
-
-	while (keys[n] && n < 256) {
-		k[n] = (unsigned char)keys[n];
-		n++;
-	}
-	return run_keys(h, ro, k, n, cols, rows);
 }
 
 static void check(const char *name, int ro, const char *keys, int cols, int rows)
@@ -286,15 +336,15 @@ static void test_filter(void)
 {
 	char *s;
 
-	check("filter-80x24", 0, "/zo\n", 80, 24);
-	s = run(fixture(), 0, "/ZO\n", 80, 24);
+	check("filter-80x24", 0, "/zo<Enter>", 80, 24);
+	s = run(fixture(), 0, "/ZO<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "zoe ") && !tl_contains(s, "alice "));
 	free(s);
 	/* the task id is searched too; Esc gives back the earlier filter */
-	s = run(fixture(), 0, "/T1000\n", 80, 24);
+	s = run(fixture(), 0, "/T1000<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "eve ") && !tl_contains(s, "bob "));
 	free(s);
-	s = run(fixture(), 0, "/zo\x1b", 80, 24);
+	s = run(fixture(), 0, "/zo<Esc>", 80, 24);
 	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "zoe "));
 	free(s);
 	/* f: needs action, then each stage */
@@ -312,9 +362,9 @@ static void test_renew_form(void)
 {
 	char *s;
 
-	check("renew-form-80x24", 0, "/bob\nr", 80, 24);
-	check("renew-form-200x50", 0, "/bob\nr", 200, 50);
-	s = run(fixture(), 0, "/bob\nr", 80, 24);
+	check("renew-form-80x24", 0, "/bob<Enter>r", 80, 24);
+	check("renew-form-200x50", 0, "/bob<Enter>r", 200, 50);
+	s = run(fixture(), 0, "/bob<Enter>r", 80, 24);
 	CU_ASSERT(tl_contains(s, "renew bob"));
 	CU_ASSERT(tl_contains(s, "Bob Expiring"));
 	CU_ASSERT(tl_contains(s, "bob@example.org"));
@@ -337,7 +387,7 @@ static void test_readonly(void)
 	CU_ASSERT(tl_contains(s, "read-only view: 'create'"));
 	free(s);
 	/* keys that change nothing still work */
-	s = run(fixture(), 1, "\nl", 80, 24);
+	s = run(fixture(), 1, "<Enter>l", 80, 24);
 	CU_ASSERT(tl_contains(s, "audit log of alice"));
 	free(s);
 }
@@ -346,7 +396,7 @@ static void test_readonly(void)
  * and publish shows its dry run without the question; the read-only view too. */
 static void test_plan_view(void)
 {
-	char *s = run(fixture(), 0, "/bob\nr", 80, 24);
+	char *s = run(fixture(), 0, "/bob<Enter>r", 80, 24);
 
 	CU_ASSERT(tl_contains(s, " PLAN"));
 	CU_ASSERT(tl_contains(s, "--as-of only judges: 'renew' would write"));
@@ -385,14 +435,14 @@ static void test_help(void)
 
 static void test_detail(void)
 {
-	char *s = run(fixture(), 0, "/dave\n\n", 80, 24);
+	char *s = run(fixture(), 0, "/dave<Enter><Enter>", 80, 24);
 
 	CU_ASSERT(tl_contains(s, "Dave Renewed"));
 	CU_ASSERT(tl_contains(s, "renewed: new certificate issued"));
 	CU_ASSERT(tl_contains(s, "held: waiting for dave"));
 	free(s);
 	/* side pane from 120 columns, with both links in full */
-	s = run(fixture(), 0, "/eve\n", 200, 50);
+	s = run(fixture(), 0, "/eve<Enter>", 200, 50);
 	CU_ASSERT(tl_contains(s, "task  https://"));
 	CU_ASSERT(tl_contains(s, "T100001"));
 	free(s);
@@ -400,13 +450,11 @@ static void test_detail(void)
 
 static void test_small_and_resize(void)
 {
-	int keys[] = {UI_KEY_SIZE(30, 8)};
-	int grow[] = {UI_KEY_SIZE(30, 8), UI_KEY_SIZE(200, 50)};
-	char *s = run_keys(fixture(), 0, keys, 1, 80, 24);
+	char *s = run(fixture(), 0, "<Resize 30x8>", 80, 24);
 
 	CU_ASSERT(tl_contains(s, "terminal too small: 30x8"));
 	free(s);
-	s = run_keys(fixture(), 0, grow, 2, 80, 24);
+	s = run(fixture(), 0, "<Resize 30x8><Resize 200x50>", 80, 24);
 	CU_ASSERT(tl_contains(s, "Certificates (oldest first)")); /* the side pane */
 	CU_ASSERT(tl_contains(s, "alice "));
 	free(s);
@@ -414,7 +462,7 @@ static void test_small_and_resize(void)
 
 static void test_sanitised(void)
 {
-	char *s = run(fixture(), 0, "/mallory\n", 200, 50);
+	char *s = run(fixture(), 0, "/mallory<Enter>", 200, 50);
 
 	CU_ASSERT(strchr(s, '\x1b') == NULL);
 	CU_ASSERT(strchr(s, '\x07') == NULL);
@@ -464,17 +512,17 @@ static const char *hints_of(const char *screen)
  * the keys that work come before the greyed ones. */
 static void test_hints_per_row(void)
 {
-	char *s = run(fixture(), 0, "/frank\n", 80, 24); /* revoked, nothing replaces it */
+	char *s = run(fixture(), 0, "/frank<Enter>", 80, 24); /* revoked, nothing replaces it */
 
 	CU_ASSERT(tl_contains(hints_of(s), "l log"));
 	CU_ASSERT(!tl_contains(hints_of(s), "r renew"));
 	CU_ASSERT(!tl_contains(hints_of(s), "x revoke"));
 	CU_ASSERT(!tl_contains(hints_of(s), "n notify"));
 	free(s);
-	s = run(fixture(), 0, "/dave\n", 200, 50);
+	s = run(fixture(), 0, "/dave<Enter>", 200, 50);
 	CU_ASSERT(tl_contains(hints_of(s), "a applied"));
 	free(s);
-	s = run(fixture(), 0, "/bob\n", 200, 50);
+	s = run(fixture(), 0, "/bob<Enter>", 200, 50);
 	CU_ASSERT(!tl_contains(hints_of(s), "a applied"));
 	CU_ASSERT(tl_contains(hints_of(s), "r renew"));
 	free(s);
@@ -487,13 +535,13 @@ static void test_hints_per_row(void)
 /* Pagers stop at their last page; G and End go there, and leave the list alone. */
 static void test_text_scroll(void)
 {
-	char keys[80] = "\n";
+	char keys[80] = "<Enter>";
 	char *s, *t;
 
-	memset(keys + 1, 'j', 60);
-	keys[61] = '\0';
+	memset(keys + 7, 'j', 60); /* far past the end of the detail */
+	keys[67] = '\0';
 	s = run(fixture(), 0, keys, 80, 24);
-	t = run(fixture(), 0, "\nG", 80, 24);
+	t = run(fixture(), 0, "<Enter>G", 80, 24);
 	CU_ASSERT(tl_contains(s, "mail  mailto:alice"));
 	CU_ASSERT_STRING_EQUAL(s, t);
 	CU_ASSERT(tl_contains(t, "1/8  sort: expiry")); /* G scrolled; the selection stayed */
@@ -509,13 +557,14 @@ static void test_text_scroll(void)
  * box with the focused field, the error and the keys. */
 static void test_form_errors(void)
 {
-	char *s = run(fixture(), 0, "c\x18", 80, 24);
+	char *s = run(fixture(), 0, "c<C-x>", 80, 24);
 	int l = line_of(s, "User is required");
 
 	CU_ASSERT(l > 0 && l < line_of(s, "Esc cancels"));
 	free(s);
-	check("create-error-60x12", 0, "cbob\tBob\tnot-an-email\x18", 60, 12);
-	s = run(fixture(), 0, "cbob\tBob\tb@example.org\tp\tl\to\tu\tc\td", 60, 12);
+	check("create-error-60x12", 0, "cbob<Tab>Bob<Tab>not-an-email<C-x>", 60, 12);
+	s = run(fixture(), 0, "cbob<Tab>Bob<Tab>b@example.org<Tab>p<Tab>l<Tab>o<Tab>u<Tab>c<Tab>d",
+		60, 12);
 	CU_ASSERT(tl_contains(s, "Days        d"));
 	CU_ASSERT(tl_contains(s, "\u2514")); /* the box's bottom corner */
 	free(s);
@@ -524,7 +573,7 @@ static void test_form_errors(void)
 /* Ctrl-C inside a form quits the dashboard like everywhere else. */
 static void test_ctrl_c_in_form(void)
 {
-	char *s = run(fixture(), 0, "c\x03zz", 80, 24);
+	char *s = run(fixture(), 0, "c<C-c>zz", 80, 24);
 
 	CU_ASSERT(tl_contains(s, "create a user's certificate"));
 	CU_ASSERT(!tl_contains(s, "User        zz")); /* nothing read after Ctrl-C */
@@ -589,7 +638,8 @@ static void test_create_then_password(void)
 	fixture();
 	h = fresh_home();
 	must(tl_sh("rm -f '%s/newbie.p12' '%s/newbie.pw'", outdir, outdir));
-	s = run(h, 0, "cnewbie\tNew Bie\tnb@example.org\t+41 1 234\n\n\n\n\n\n", 80, 24);
+	s = run(h, 0, "cnewbie<Tab>New Bie<Tab>nb@example.org<Tab>+41 1 234"
+		"<Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	snprintf(pwpath, sizeof pwpath, "%s/newbie.pw", outdir);
 	pw = tl_read(pwpath);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
@@ -627,13 +677,15 @@ static void test_encrypted_ca(void)
 	must(tl_cd(h, "config", "out.dir", outdir, NULL));
 	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
-	s = run(h, 0, "clock1\tLock One\tl1@example.org\n\n\n\n\n\n\nwrong\n", 80, 24);
+	s = run(h, 0, "clock1<Tab>Lock One<Tab>l1@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
 	CU_ASSERT(!tl_contains(s, "wrong\n"));
 	free(s);
 	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
 	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
-	s = run(h, 0, "clock2\tLock Two\tl2@example.org\n\n\n\n\n\n\nopen sesame\n", 80, 24);
+	s = run(h, 0, "clock2<Tab>Lock Two<Tab>l2@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created lock2"));
 	CU_ASSERT(!tl_contains(s, "open sesame"));
 	free(s);
@@ -651,13 +703,13 @@ static void test_revoke_confirm(void)
 
 	if (!h[0])
 		return;
-	s = run(h, 0, "x\nnewbiX\n", 80, 24);
+	s = run(h, 0, "x<Enter>newbiX<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "does not match 'newbie': nothing revoked"));
 	free(s);
 	r = tl_cd(h, "list", "--format", "tsv", NULL);
 	CU_ASSERT(tl_contains(r.out, "\tactive\t"));
 	tl_free(&r);
-	s = run(h, 0, "xjj\nnewbie\n", 80, 24);
+	s = run(h, 0, "xjj<Enter>newbie<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "newbie: revocation scheduled (affiliationChanged)"));
 	free(s);
 	r = tl_cd(h, "list", "--all", "--format", "tsv", NULL);
@@ -672,26 +724,27 @@ static void test_notify_task_applied(void)
 {
 	const char *h;
 	tl_result r;
-	char *s;
+	char *s, *t;
 
 	fixture();
 	h = fresh_home();
 	create(h, "ann", "Ann Soon", "9");
-	s = run(h, 0, "nT424242\n", 200, 40);
+	s = run(h, 0, "nT424242<Enter>", 200, 40);
 	CU_ASSERT(tl_contains(s, "notified ann"));
 	CU_ASSERT(tl_contains(s, "mail  mailto:ann@example.org"));
 	free(s);
 	r = tl_cd(h, "show", "ann", NULL);
 	CU_ASSERT(tl_contains(r.out, "T424242"));
 	tl_free(&r);
-	s = run(h, 0, "t\x15T515151\n", 80, 24); /* Ctrl-U clears the prefilled task */
+	s = run(h, 0, "t<C-u>T515151<Enter>", 80, 24); /* Ctrl-U clears the prefilled task */
 	CU_ASSERT(tl_contains(s, "ann: task T515151 recorded"));
 	free(s);
 	s = run(h, 0, "a", 80, 24); /* not renewed yet: refused by the core, shown */
 	CU_ASSERT(tl_contains(s, "no pending renewal"));
 	free(s);
 	must(tl_sh("rm -f '%s/ann.p12' '%s/ann.pw'", outdir, outdir));
-	s = run(h, 0, "r\n\n\n\n\n\n\n\n", 80, 24); /* renew with the details as they are */
+	/* renew with the details as they are */
+	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "renewed ann"));
 	free(s);
 	s = run(h, 0, "a", 80, 24);
@@ -707,6 +760,196 @@ static void test_notify_task_applied(void)
 	s = run(h, 0, "pn", 80, 24);
 	CU_ASSERT(tl_contains(s, "cancelled"));
 	free(s);
+	/* the result views close on Esc: publish's report, and an issued certificate's */
+	s = run(h, 0, "py", 80, 24); /* no CRL repository here: the report says so */
+	CU_ASSERT(tl_contains(s, "\npublish\n publish failed: no CRL repository"));
+	free(s);
+	s = run(h, 0, "py<Esc>", 80, 24);
+	t = run(h, 0, "", 80, 24);
+	CU_ASSERT_STRING_EQUAL(s, t);
+	free(t);
+	free(s);
+	s = run(h, 0, "czed<Tab>Zed Later<Tab>zed@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "created zed"));
+	free(s);
+	s = run(h, 0, "cyan<Tab>Yan Later<Tab>yan@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
+	CU_ASSERT(!tl_contains(s, "created yan") && tl_contains(s, "yan ") && tl_contains(s, "zed "));
+	free(s);
+}
+
+/* Enter on an open detail opens no second copy: one q is back on the list, the side
+ * pane's width too; a log opened over the detail does not open another either. */
+static void test_enter_once(void)
+{
+	char *list = run(fixture(), 0, "", 80, 24), *s;
+	char *wide = run(fixture(), 0, "", 200, 50);
+
+	s = run(fixture(), 0, "<Enter><Enter><Enter>q", 80, 24);
+	CU_ASSERT_STRING_EQUAL(s, list);
+	free(s);
+	s = run(fixture(), 0, "<Enter><Enter><Enter>q", 200, 50);
+	CU_ASSERT_STRING_EQUAL(s, wide);
+	free(s);
+	s = run(fixture(), 0, "<Enter>l<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "audit log of alice"));
+	free(s);
+	s = run(fixture(), 0, "<Enter>l<Enter>qq", 80, 24);
+	CU_ASSERT_STRING_EQUAL(s, list);
+	free(s);
+	free(wide);
+	free(list);
+}
+
+/* Esc closes the top view as q does: help, log, detail, the publish dry run, search. */
+static void test_esc_closes(void)
+{
+	static const char *const opens[] = {"?", "l", "<Enter>", "p", "/", "<Enter>l<Esc>"};
+	char *list = run(fixture(), 0, "", 80, 24), *s, keys[64];
+	size_t i;
+
+	for (i = 0; i < sizeof opens / sizeof *opens; i++) {
+		snprintf(keys, sizeof keys, "%s<Esc>", opens[i]);
+		s = run(fixture(), 0, keys, 80, 24);
+		if (strcmp(s, list) != 0)
+			fprintf(stderr, "\n'%s' left:\n%s\n", keys, s);
+		CU_ASSERT_STRING_EQUAL(s, list);
+		free(s);
+	}
+	free(list);
+	/* the search gives back the earlier filter (the selection stays on what it found) */
+	s = run(fixture(), 0, "/zo<Esc>", 80, 24);
+	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "4/8  sort: expiry  stage: all\n"));
+	free(s);
+}
+
+/* On the clock: the revoke menu, a form and the publish question cancel on Esc. */
+static void test_esc_cancels(void)
+{
+	static const char *const opens[] = {"x", "c", "/bob<Enter>r", "n", "t", "p"};
+	char keys[64], *s;
+	size_t i;
+
+	for (i = 0; i < sizeof opens / sizeof *opens; i++) {
+		snprintf(keys, sizeof keys, "%s<Esc>", opens[i]);
+		s = run(fixture(), 0, keys, 80, 24);
+		CU_ASSERT(tl_contains(s, "cancelled"));
+		CU_ASSERT(!tl_contains(s, "why?") && !tl_contains(s, "Esc cancel"));
+		CU_ASSERT(!tl_contains(s, "publish: dry run"));
+		CU_ASSERT(tl_contains(s, "bob ")); /* the list, under the message */
+		free(s);
+	}
+}
+
+/* The dashboard ends with screens open: each is closed once (a leak or a double free
+ * shows under ASan); a full stack refuses the next screen and closes it at once. */
+static void test_end_with_screens_open(void)
+{
+	static const char *const scripts[] = {
+		"<Enter>l?", "x", "c", "cab<Tab>", "/zo", "p", "xj<Enter>", "<Enter>lllllll",
+	};
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+		s = run(fixture(), 0, scripts[i], 80, 24);
+		CU_ASSERT(!tl_contains(s, "too many screens"));
+		free(s);
+	}
+	s = run(fixture(), 0, "<Enter>llllllll", 80, 24);
+	CU_ASSERT(tl_contains(s, "too many screens open"));
+	CU_ASSERT(tl_contains(s, "audit log of alice"));
+	free(s);
+}
+
+/* ---- the screen stack, through the real module with a test screen ---- */
+
+typedef struct {
+	int closes;
+	int closes_in_key;    /* its closes seen inside its own key handler, after leaving */
+	void *next;           /* 'r' replaces it with this one */
+} probe;
+
+static void probe_draw(ui *u, void *st)
+{
+}
+
+static void probe_close(ui *u, void *st)
+{
+	((probe *)st)->closes++;
+}
+
+static const ui_screen_ops probe_ops;
+
+static int probe_key(ui *u, void *st, int key)
+{
+	probe *p = st;
+
+	if (key == 'p')
+		screen_pop(u);
+	else if (key == 'r')
+		screen_replace(u, &probe_ops, p->next);
+	else
+		return key;
+	p->closes_in_key = p->closes; /* the state is still there, not yet closed */
+	return 0;
+}
+
+static const ui_screen_ops probe_ops = {"probe", probe_draw, probe_key, probe_close};
+
+static void test_stack_close_hooks(void)
+{
+	probe a = {0}, b = {0}, c = {0}, many[SCREEN_DEPTH + 1] = {{0}};
+	ui u;
+	int i;
+
+	memset(&u, 0, sizeof u);
+	CU_ASSERT_EQUAL(screen_push(&u, &probe_ops, &a), 0);
+	screen_pop(&u);
+	screen_pop(&u); /* an empty stack: nothing */
+	CU_ASSERT_EQUAL(a.closes, 1);
+	screen_push(&u, &probe_ops, &a);
+	screen_replace(&u, &probe_ops, &b);
+	CU_ASSERT_EQUAL(a.closes, 2);
+	CU_ASSERT_EQUAL(screen_depth(&u), 1);
+	/* from inside a key handler: closed once, after the handler returned */
+	b.next = &c;
+	CU_ASSERT_EQUAL(screen_key(&u, 'r'), 0);
+	CU_ASSERT_EQUAL(b.closes_in_key, 0);
+	CU_ASSERT_EQUAL(b.closes, 1);
+	CU_ASSERT_EQUAL(screen_key(&u, 'x'), 'x'); /* c is on top and passes x on */
+	CU_ASSERT_EQUAL(screen_key(&u, 'p'), 0);
+	CU_ASSERT_EQUAL(c.closes_in_key, 0);
+	CU_ASSERT_EQUAL(c.closes, 1);
+	CU_ASSERT_EQUAL(screen_depth(&u), 0);
+	/* a full stack closes the one too many at once; the end closes the rest once */
+	for (i = 0; i <= SCREEN_DEPTH; i++)
+		CU_ASSERT_EQUAL(screen_push(&u, &probe_ops, &many[i]), i < SCREEN_DEPTH ? 0 : -1);
+	CU_ASSERT_EQUAL(many[SCREEN_DEPTH].closes, 1);
+	CU_ASSERT(tl_contains(u.msg, "too many screens open"));
+	CU_ASSERT(screen_is_open(&u, &probe_ops));
+	screen_close_all(&u);
+	for (i = 0; i <= SCREEN_DEPTH; i++)
+		CU_ASSERT_EQUAL(many[i].closes, 1);
+	CU_ASSERT_EQUAL(screen_depth(&u), 0);
+	CU_ASSERT(!screen_is_open(&u, &probe_ops));
+	CU_ASSERT_EQUAL(a.closes + b.closes + c.closes, 4);
+}
+
+/* Every command the dashboard offers has a handler; the command line's verbs none. */
+static void test_every_key_handled(void)
+{
+	int i;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+
+		if (ui_cmd_handled(c) != !(c->flags & CMD_CLI))
+			fprintf(stderr, "\ncommand %d (%s): handled %d\n", i,
+				c->verb ? c->verb : c->help, ui_cmd_handled(c));
+		CU_ASSERT_EQUAL(ui_cmd_handled(c), !(c->flags & CMD_CLI));
+	}
 }
 
 static void setup_env(void)
@@ -761,6 +1004,16 @@ static void clock_revoke_confirm(void)
 	ON_THE_CLOCK(test_revoke_confirm());
 }
 
+static void clock_esc_cancels(void)
+{
+	ON_THE_CLOCK(test_esc_cancels());
+}
+
+static void clock_end_with_screens_open(void)
+{
+	ON_THE_CLOCK(test_end_with_screens_open());
+}
+
 static void clock_notify_task_applied(void)
 {
 	ON_THE_CLOCK(test_notify_task_applied());
@@ -784,6 +1037,12 @@ static CU_TestInfo screen_tests[] = {
 	{"form errors inside the form, small terminals", clock_form_errors},
 	{"Ctrl-C inside a form quits", clock_ctrl_c_in_form},
 	{"the man page covers every command, key and setting", test_man_page},
+	{"Enter on the detail opens no second copy", test_enter_once},
+	{"Esc closes help, log, detail, dry run, search", test_esc_closes},
+	{"Esc cancels the menu, the forms, the publish question", clock_esc_cancels},
+	{"the end closes every open screen once", clock_end_with_screens_open},
+	{"the stack runs the close hook on every pop and replace", test_stack_close_hooks},
+	{"every dashboard command has a handler", test_every_key_handled},
 	CU_TEST_INFO_NULL,
 };
 

@@ -120,6 +120,17 @@ tm resize-window -t main -x 80 -y 24
 wait_gone main "Certificates (oldest first)" && wait_for main "1/2  sort: expiry"
 check $? "back to 80x24: the list again, without the side pane"
 
+# -- Enter on the detail opens no second copy; Esc closes a view as q does
+tm send-keys -t main Enter Enter Enter
+wait_for main "keys of the list act on this user"; check $? "Enter opens the detail"
+tm send-keys -t main q
+wait_gone main "keys of the list act on this user" && wait_for main "1/2  sort: expiry"
+check $? "Enter three times, then one q: back on the list"
+tm send-keys -t main '?'
+wait_for main "help: keys" >/dev/null
+tm send-keys -t main Escape
+wait_gone main "help: keys" && wait_for main "1/2  sort: expiry"; check $? "Esc closes the help"
+
 # -- y copies the task link into tmux's buffer (default settings)
 tm send-keys -t main y
 wait_for main "copied the task link of alice"; check $? "y says what was copied and how"

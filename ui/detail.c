@@ -1,5 +1,5 @@
 /* detail.c: text screens (a pager with an optional yes/no question): the user's
- * detail, the audit log, help generated from the command table, results. */
+ * detail, the audit log, results; ui.c fills one with the help. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,14 +163,13 @@ static void text_close(ui *u, void *st)
 
 static int text_yes_key(ui *u, ui_text *t, int key)
 {
-	u->depth--; /* off the stack before the answer may open another screen */
+	screen_pop(u); /* t stays until this key is handled */
 	if (key == 'y' || key == 'Y') {
 		if (t->yes(u, t) < 0)
 			ui_msg(u, 1, "%s", cd_errmsg());
 	} else {
 		ui_msg(u, 0, "cancelled");
 	}
-	text_free(t);
 	return 0;
 }
 
@@ -185,7 +184,7 @@ static int text_key(ui *u, void *st, int key)
 		return text_yes_key(u, t, key);
 	switch (key) {
 	case 'q': case 27: case KEY_LEFT: case '?':
-		ui_pop(u);
+		screen_pop(u);
 		return 0;
 	case 'j': case KEY_DOWN: t->scroll++; return 0;
 	case 'k': case KEY_UP: t->scroll -= t->scroll > 0; return 0;
@@ -198,10 +197,17 @@ static int text_key(ui *u, void *st, int key)
 }
 
 static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close};
+/* The same pager; its own ops tell an open detail apart. */
+static const ui_screen_ops detail_ops = {"detail", text_draw, text_key, text_close};
 
 void ui_text_push(ui *u, ui_text *t)
 {
-	ui_push(u, &text_ops, t);
+	screen_push(u, t->detail ? &detail_ops : &text_ops, t);
+}
+
+void ui_text_replace(ui *u, ui_text *t)
+{
+	screen_replace(u, t->detail ? &detail_ops : &text_ops, t);
 }
 
 /* ---- detail ---- */
@@ -328,10 +334,14 @@ int ui_detail_refresh(ui *u)
 	return 0;
 }
 
+/* Enter on an open detail, or on a screen over it, opens no second copy. */
 int ui_open_detail(ui *u)
 {
-	ui_text *t = ui_text_new("detail");
+	ui_text *t;
 
+	if (screen_is_open(u, &detail_ops))
+		return 0;
+	t = ui_text_new("detail");
 	t->detail = 1;
 	snprintf(t->footer, sizeof t->footer, "q: back  j/k: scroll  keys of the list act on this user");
 	ui_text_push(u, t);
@@ -364,33 +374,6 @@ int ui_open_log(ui *u)
 	}
 	if (t->n == 0)
 		ui_text_add(t, "%s", "(nothing recorded)");
-	ui_text_push(u, t);
-	return 0;
-}
-
-/* ---- help, generated from the command table ---- */
-
-int ui_open_help(ui *u)
-{
-	ui_text *t = ui_text_new("help: keys (from the command table)");
-	char key[16];
-	int i;
-
-	for (i = 0; i < CMD_COUNT; i++) {
-		const cmd_info *c = &cmd_table[i];
-		const char *refused = !ui_cmd_refused(u, c) ? "" : u->d->readonly ?
-				      "  [read-only: not available]" : "  [--as-of plans: not available]";
-
-		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
-			continue;
-		ui_key_name(c, key, sizeof key);
-		ui_text_add(t, "%-7s %s%s", key, c->help, refused);
-	}
-	ui_text_add(t, "%s", "");
-	ui_text_add(t, "%s", "Stages");
-	for (i = 0; i < STAGE_COUNT; i++)
-		ui_text_add(t, "%-9s %s", cycle_stage_name((cycle_stage)i),
-			    cycle_stage_help((cycle_stage)i));
 	ui_text_push(u, t);
 	return 0;
 }

@@ -381,7 +381,7 @@ static int editable(const field *f)
 	return !(f->flags & FIELD_READONLY);
 }
 
-void form_setup(form *fm, field *fields, size_t nfields)
+void fieldset_setup(fieldset *fm, field *fields, size_t nfields)
 {
 	size_t i;
 
@@ -396,12 +396,12 @@ void form_setup(form *fm, field *fields, size_t nfields)
 	}
 }
 
-field *form_focused(form *fm)
+field *fieldset_focused(fieldset *fm)
 {
 	return fm->nfields ? &fm->fields[fm->focus] : NULL;
 }
 
-field *form_find(form *fm, const char *name)
+field *fieldset_find(fieldset *fm, const char *name)
 {
 	size_t i;
 
@@ -413,7 +413,7 @@ field *form_find(form *fm, const char *name)
 
 /* Moves focus by dir (+1/-1) to the next editable field, wrapping around; read-only
  * fields are skipped unless nothing is editable. */
-static void form_move(form *fm, int dir)
+static void fieldset_move(fieldset *fm, int dir)
 {
 	size_t n = fm->nfields, i = fm->focus, step;
 
@@ -429,7 +429,7 @@ static void form_move(form *fm, int dir)
 	fm->focus = i;
 }
 
-static int form_on_last(const form *fm)
+static int fieldset_on_last(const fieldset *fm)
 {
 	size_t i;
 
@@ -439,7 +439,7 @@ static int form_on_last(const form *fm)
 	return 1;
 }
 
-int form_validate(form *fm)
+int fieldset_validate(fieldset *fm)
 {
 	size_t i;
 
@@ -452,46 +452,46 @@ int form_validate(form *fm)
 	return 0;
 }
 
-static enum form_result form_submit(form *fm)
+static enum fieldset_result fieldset_submit(fieldset *fm)
 {
-	return form_validate(fm) == 0 ? FORM_SUBMIT : FORM_INVALID;
+	return fieldset_validate(fm) == 0 ? FIELDSET_SUBMIT : FIELDSET_INVALID;
 }
 
-enum form_result form_key(form *fm, int key)
+enum fieldset_result fieldset_key(fieldset *fm, int key)
 {
 	key = key_plain(key);
 	switch (key) {
 	case 27:
-		return FORM_CANCEL;
+		return FIELDSET_CANCEL;
 	case FIELD_CTRL('X'):
-		return form_submit(fm);
+		return fieldset_submit(fm);
 	case '\n': case '\r': case KEY_ENTER:
-		if (form_on_last(fm))
-			return form_submit(fm);
-		form_move(fm, 1);
-		return FORM_CONTINUE;
+		if (fieldset_on_last(fm))
+			return fieldset_submit(fm);
+		fieldset_move(fm, 1);
+		return FIELDSET_CONTINUE;
 	case '\t': case KEY_DOWN:
-		form_move(fm, 1);
-		return FORM_CONTINUE;
+		fieldset_move(fm, 1);
+		return FIELDSET_CONTINUE;
 	case KEY_BTAB: case KEY_UP:
-		form_move(fm, -1);
-		return FORM_CONTINUE;
+		fieldset_move(fm, -1);
+		return FIELDSET_CONTINUE;
 	}
 	if (fm->nfields)
-		field_key(form_focused(fm), key);
-	return FORM_CONTINUE;
+		field_key(fieldset_focused(fm), key);
+	return FIELDSET_CONTINUE;
 }
 
-const char *form_value(form *fm, const char *name)
+const char *fieldset_value(fieldset *fm, const char *name)
 {
-	field *f = form_find(fm, name);
+	field *f = fieldset_find(fm, name);
 
 	return f ? field_value(f) : NULL;
 }
 
-int form_set(form *fm, const char *name, const char *value)
+int fieldset_set(fieldset *fm, const char *name, const char *value)
 {
-	field *f = form_find(fm, name);
+	field *f = fieldset_find(fm, name);
 
 	if (!f)
 		return cd_err("form has no field '%s'", name);

@@ -1,5 +1,5 @@
-/* field.h: single-line UTF-8 text fields and forms made of them, as pure state
- * machines (after htop's LineEditor): keys in, state out, no curses calls, so every
+/* field.h: single-line UTF-8 text fields and fieldsets (a form's fields, focus and
+ * submit rule) made of them, as pure state machines (after htop's LineEditor): keys in, state out, no curses calls, so every
  * editing rule is testable without a terminal.  The caller draws with field_view(). */
 #ifndef CD_UI_FIELD_H
 #define CD_UI_FIELD_H
@@ -18,7 +18,7 @@ enum {
 /*
  * Keys.  get_wch() reports the character 'Ą' (U+0104) and KEY_LEFT (0404) with the
  * same number, told apart only by its return value, and names such as Łukasz or
- * Dvořák are full of characters in that range.  So the form functions take a key as:
+ * Dvořák are full of characters in that range.  So the field functions take a key as:
  *   - a curses KEY_* code (KEY_LEFT, KEY_BTAB, ...) for a function key;
  *   - FIELD_CHAR(wc) for a character (required from U+0101 up; optional below);
  *   - a plain character code below 0401 ('a', 9 for Tab, 27 for Esc, 127, ...).
@@ -37,7 +37,7 @@ typedef int (*field_check_fn)(const char *value); /* 0, or -1 after cd_err() */
  * characters, len <= max, cursor and scroll sit on character boundaries.
  */
 typedef struct field {
-	const char *name;  /* key for form_value() and form_set() */
+	const char *name;  /* key for fieldset_value() and fieldset_set() */
 	const char *label; /* names the field in error messages */
 	int flags;
 	size_t max;
@@ -65,29 +65,29 @@ int field_view(field *f, int width, char *out, size_t outsz, int *cursor_col);
 /* Required, well-formed, and the check callback: 0, or -1 with cd_err() naming it. */
 int field_validate(const field *f);
 
-enum form_result {
-	FORM_CONTINUE, /* key handled or ignored; keep editing */
-	FORM_SUBMIT,   /* every field is valid */
-	FORM_CANCEL,   /* Esc */
-	FORM_INVALID,  /* submit refused: focus is on the first invalid field, see cd_errmsg() */
+enum fieldset_result {
+	FIELDSET_CONTINUE, /* key handled or ignored; keep editing */
+	FIELDSET_SUBMIT,   /* every field is valid */
+	FIELDSET_CANCEL,   /* Esc */
+	FIELDSET_INVALID,  /* submit refused: focus is on the first invalid field, see cd_errmsg() */
 };
 
-typedef struct form {
+typedef struct fieldset {
 	field *fields; /* owned by the caller */
 	size_t nfields;
 	size_t focus;
-} form;
+} fieldset;
 
 /* Points fm at fields and focuses the first editable one. */
-void form_setup(form *fm, field *fields, size_t nfields);
-field *form_focused(form *fm);
-field *form_find(form *fm, const char *name);
+void fieldset_setup(fieldset *fm, field *fields, size_t nfields);
+field *fieldset_focused(fieldset *fm);
+field *fieldset_find(fieldset *fm, const char *name);
 /* Tab/Down/Enter next, Shift-Tab/Up previous, Enter on the last field or Ctrl-X
  * submits, Esc cancels; any other key goes to the focused field. */
-enum form_result form_key(form *fm, int key);
+enum fieldset_result fieldset_key(fieldset *fm, int key);
 /* Checks every field, moving focus to the first invalid one: 0 or -1 with cd_err(). */
-int form_validate(form *fm);
-const char *form_value(form *fm, const char *name); /* NULL for an unknown name */
-int form_set(form *fm, const char *name, const char *value); /* prefill */
+int fieldset_validate(fieldset *fm);
+const char *fieldset_value(fieldset *fm, const char *name); /* NULL for an unknown name */
+int fieldset_set(fieldset *fm, const char *name, const char *value); /* prefill */
 
 #endif

@@ -13,20 +13,22 @@
 
 #define FORM_MAX 12
 
-typedef struct ui_form ui_form;
 struct ui_form {
 	char title[160];
 	char note[3][240];
 	char err[512]; /* why the last submit was refused, shown in the form */
 	field fields[FORM_MAX];
-	form fm;
-	int (*submit)(ui *u, ui_form *f); /* 0 closes the form; -1 keeps it open */
+	fieldset fm;
+	/* 0 closes the form, or turns it into *view when the action sets one; -1 keeps
+	 * it open with the error. */
+	int (*submit)(ui *u, ui_form *f, ui_text **view);
 	char user[128];
 	int reason, now_forced;
 	int modal, result; /* a modal form (the passphrase) ends with result 1 or -1 */
+	int busy;          /* its action runs: hidden, so a passphrase dialog shows alone */
 };
 
-static ui_form *form_new(const char *title, const char *user)
+static ui_form *ui_form_new(const char *title, const char *user)
 {
 	ui_form *f = cd_malloc(sizeof *f);
 
@@ -36,7 +38,7 @@ static ui_form *form_new(const char *title, const char *user)
 	return f;
 }
 
-static field *form_add(ui_form *f, const char *name, const char *label, int flags,
+static field *ui_form_add(ui_form *f, const char *name, const char *label, int flags,
 		       field_check_fn check, const char *value)
 {
 	field *fl = &f->fields[f->fm.nfields++];
@@ -50,7 +52,7 @@ static field *form_add(ui_form *f, const char *name, const char *label, int flag
 	return fl;
 }
 
-static void form_wipe(ui_form *f)
+static void ui_form_wipe(ui_form *f)
 {
 	/* A passphrase may have been typed here. A memset before free() is a dead store
 	 * the compiler removes; OPENSSL_cleanse is not. */
@@ -59,7 +61,7 @@ static void form_wipe(ui_form *f)
 }
 
 /* The rows the error takes (at most 2), wrapped to w columns. */
-static int form_err_rows(ui_form *f, int w)
+static int ui_form_err_rows(ui_form *f, int w)
 {
 	char *lines[1] = {f->err};
 	size_t n = f->err[0] ? ui_text_draw_lines(lines, 1, 0, 0, 0, 0, w, 0) : 0;
@@ -68,14 +70,14 @@ static int form_err_rows(ui_form *f, int w)
 }
 
 /* The first field shown: all of them when they fit, else a window around the focus. */
-static size_t form_first(ui_form *f, int shown)
+static size_t ui_form_first(ui_form *f, int shown)
 {
 	size_t n = (size_t)shown;
 
 	return f->fm.focus < n ? 0 : f->fm.focus - n + 1;
 }
 
-static void form_draw_error(ui_form *f, int y, int x, int w, int rows)
+static void ui_form_draw_error(ui_form *f, int y, int x, int w, int rows)
 {
 	char *lines[1] = {f->err};
 
@@ -85,7 +87,7 @@ static void form_draw_error(ui_form *f, int y, int x, int w, int rows)
 }
 
 /* The longest key reminder that fits: Esc must never be cut off. */
-static const char *form_keys_hint(int w)
+static const char *ui_form_keys_hint(int w)
 {
 	static const char *const hints[] = {
 		"Tab/Enter next  Enter on the last or Ctrl-X submits  Esc cancels",
@@ -100,15 +102,15 @@ static const char *form_keys_hint(int w)
 	return hints[i];
 }
 
-static void form_draw(ui *u, void *st)
+static void ui_form_draw(ui *u, void *st)
 {
 	ui_form *f = st;
 	int w = COLS - 4 < 76 ? COLS - 4 : 76, notes = 0, h, y, x, i, fx = 14, ccol = 0, cy = -1;
-	int errs = form_err_rows(f, w - 4), shown = (int)f->fm.nfields;
+	int errs = ui_form_err_rows(f, w - 4), shown = (int)f->fm.nfields;
 	size_t first;
 	char view[FIELD_CAP * 4 + 8];
 
-	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS || f->busy)
 		return;
 	while (notes < 3 && f->note[notes][0])
 		notes++;
@@ -117,7 +119,7 @@ static void form_draw(ui *u, void *st)
 		notes = 0;
 	if (shown + 4 + errs > LINES)
 		shown = LINES - 4 - errs > 1 ? LINES - 4 - errs : 1;
-	first = form_first(f, shown);
+	first = ui_form_first(f, shown);
 	h = shown + notes + 4 + errs;
 	y = (LINES - h) / 2 > 0 ? (LINES - h) / 2 : 0;
 	x = (COLS - w) / 2;
@@ -140,109 +142,115 @@ static void form_draw(ui *u, void *st)
 		}
 	}
 	if (errs)
-		form_draw_error(f, y + h - 2 - errs, x + 2, w - 4, errs);
-	ui_put(y + h - 2, x + 2, form_keys_hint(w - 4), w - 4, 0);
+		ui_form_draw_error(f, y + h - 2 - errs, x + 2, w - 4, errs);
+	ui_put(y + h - 2, x + 2, ui_form_keys_hint(w - 4), w - 4, 0);
 	if (cy >= 0) {
 		move(cy, ccol);
 		curs_set(1);
 	}
 }
 
-static void form_close(ui *u, void *st)
+static void ui_form_close(ui *u, void *st)
 {
-	form_wipe(st);
+	ui_form_wipe(st);
 }
 
-static const ui_screen_ops form_ops;
-
-static int form_submit(ui *u, ui_form *f)
+/* The form stays on the stack while its action runs, so a refusal finds it as it was;
+ * then it leaves, or becomes the action's result. */
+static int ui_form_submit(ui *u, ui_form *f)
 {
-	u->depth--; /* the form leaves the stack before its action may open a result */
-	if (f->submit(u, f) < 0) {
+	ui_text *view = NULL;
+	int rc;
+
+	f->busy = 1;
+	rc = f->submit(u, f, &view);
+	f->busy = 0;
+	if (rc < 0)
 		snprintf(f->err, sizeof f->err, "%s", cd_errmsg());
-		ui_push(u, &form_ops, f);
-		return 0;
-	}
-	form_wipe(f);
+	else if (view)
+		ui_text_replace(u, view);
+	else
+		screen_pop(u);
 	return 0;
 }
 
-static int form_keyh(ui *u, void *st, int key)
+static int ui_form_keyh(ui *u, void *st, int key)
 {
 	ui_form *f = st;
 
 	if (key == KEY_RESIZE)
 		return key;
 	f->err[0] = '\0'; /* the error stays until the operator acts on it */
-	switch (form_key(&f->fm, key)) {
-	case FORM_SUBMIT:
+	switch (fieldset_key(&f->fm, key)) {
+	case FIELDSET_SUBMIT:
 		if (f->modal)
 			f->result = 1;
 		else
-			return form_submit(u, f);
+			return ui_form_submit(u, f);
 		break;
-	case FORM_CANCEL:
+	case FIELDSET_CANCEL:
 		if (f->modal) {
 			f->result = -1;
 		} else {
-			ui_pop(u);
+			screen_pop(u);
 			ui_msg(u, 0, "cancelled");
 		}
 		break;
-	case FORM_INVALID:
+	case FIELDSET_INVALID:
 		snprintf(f->err, sizeof f->err, "%s", cd_errmsg());
 		break;
-	case FORM_CONTINUE:
+	case FIELDSET_CONTINUE:
 		break;
 	}
 	return 0;
 }
 
-static const ui_screen_ops form_ops = {"form", form_draw, form_keyh, form_close};
+static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close};
 
-static void form_open(ui *u, ui_form *f)
+static int ui_form_open(ui *u, ui_form *f)
 {
-	form_setup(&f->fm, f->fields, f->fm.nfields);
-	ui_push(u, &form_ops, f);
+	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
+	return screen_push(u, &ui_form_ops, f);
+}
+
+/* In place of the top screen: the menu that led to the form. */
+static void ui_form_replace(ui *u, ui_form *f)
+{
+	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
+	screen_replace(u, &ui_form_ops, f);
 }
 
 /* Empty optional values mean "not given": the setting's default, or the old value. */
 static const char *opt_value(ui_form *f, const char *name)
 {
-	const char *v = form_value(&f->fm, name);
+	const char *v = fieldset_value(&f->fm, name);
 
 	return v && *v ? v : NULL;
 }
 
 /* ---- the passphrase, asked in the middle of an action ---- */
 
-int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
+ui_form *ui_open_passphrase(ui *u)
 {
-	ui *u = ctx;
-	ui_form *f = form_new("CA key", NULL);
-	int key, rc = -1;
+	ui_form *f = ui_form_new("CA key", NULL);
 
 	f->modal = 1;
 	snprintf(f->note[0], sizeof f->note[0], "The CA key is passphrase-protected.");
 	/* The core's prompt is worded for a terminal line; the label column is narrow. */
-	form_add(f, "pass", "Passphrase", FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
-	form_open(u, f);
-	while (!f->result) {
-		ui_draw(u);
-		key = ui_read_key(u);
-		if ((key == ERR && u->quit) || key == UI_KEY_INTR)
-			f->result = -1;
-		if (key == UI_KEY_INTR)
-			u->quit = 1;
-		else if (key != ERR)
-			form_keyh(u, f, key);
-	}
-	if (f->result > 0 && strlen(form_value(&f->fm, "pass")) < size) {
-		snprintf(buf, size, "%s", form_value(&f->fm, "pass"));
-		rc = 0;
-	}
-	ui_pop(u);
-	return rc;
+	ui_form_add(f, "pass", "Passphrase", FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
+	return ui_form_open(u, f) < 0 ? NULL : f;
+}
+
+int ui_form_answer(ui_form *f, char *buf, size_t size)
+{
+	const char *pass = fieldset_value(&f->fm, "pass");
+
+	if (f->result <= 0 || !buf)
+		return f->result;
+	if (strlen(pass) >= size)
+		return -1;
+	snprintf(buf, size, "%s", pass);
+	return 1;
 }
 
 /* ---- create and renew ---- */
@@ -261,14 +269,14 @@ static int check_country(const char *v)
 
 static void person_fields(ui_form *f, const store_user *p)
 {
-	form_add(f, "name", "Name", FIELD_REQUIRED, NULL, p ? p->full_name : NULL);
-	form_add(f, "email", "Email", FIELD_REQUIRED, cd_check_email, p ? p->email : NULL);
-	form_add(f, "phone", "Phone (SMS)", 0, NULL, p ? p->phone : NULL);
-	form_add(f, "location", "Location", 0, NULL, p ? p->location : NULL);
-	form_add(f, "org", "Org", 0, NULL, p ? p->org : NULL);
-	form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
-	form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
-	form_add(f, "days", "Days", 0, check_days, NULL);
+	ui_form_add(f, "name", "Name", FIELD_REQUIRED, NULL, p ? p->full_name : NULL);
+	ui_form_add(f, "email", "Email", FIELD_REQUIRED, cd_check_email, p ? p->email : NULL);
+	ui_form_add(f, "phone", "Phone (SMS)", 0, NULL, p ? p->phone : NULL);
+	ui_form_add(f, "location", "Location", 0, NULL, p ? p->location : NULL);
+	ui_form_add(f, "org", "Org", 0, NULL, p ? p->org : NULL);
+	ui_form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
+	ui_form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
+	ui_form_add(f, "days", "Days", 0, check_days, NULL);
 }
 
 static desk_fields fields_of(ui_form *f)
@@ -276,9 +284,9 @@ static desk_fields fields_of(ui_form *f)
 	desk_fields df = {0};
 	const char *days = opt_value(f, "days");
 
-	df.full_name = form_value(&f->fm, "name");
-	df.email = form_value(&f->fm, "email");
-	df.phone = form_value(&f->fm, "phone");
+	df.full_name = fieldset_value(&f->fm, "name");
+	df.email = fieldset_value(&f->fm, "email");
+	df.phone = fieldset_value(&f->fm, "phone");
 	df.location = opt_value(f, "location");
 	df.org = opt_value(f, "org");
 	df.ou = opt_value(f, "ou");
@@ -288,7 +296,7 @@ static desk_fields fields_of(ui_form *f)
 }
 
 /* Where the files went and who gets the SMS; the password waits for its key. */
-static void show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
+static ui_text *show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
 {
 	char title[160], end[16];
 	ui_text *t;
@@ -309,42 +317,41 @@ static void show_issued(ui *u, const char *verb, const char *user, const desk_is
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
 	ui_load(u);
 	ui_select_user(u, user);
-	ui_text_push(u, t);
+	return t;
 }
 
-static int create_submit(ui *u, ui_form *f)
+static int create_submit(ui *u, ui_form *f, ui_text **view)
 {
 	desk_fields df = fields_of(f);
-	const char *user = form_value(&f->fm, "user");
+	const char *user = fieldset_value(&f->fm, "user");
 	desk_issued is;
 
 	if (desk_create(u->d, user, &df, &is) < 0)
 		return -1;
-	show_issued(u, "created", user, &is);
+	*view = show_issued(u, "created", user, &is);
 	desk_issued_free(&is);
 	return 0;
 }
 
 int ui_open_create(ui *u)
 {
-	ui_form *f = form_new("create a user's certificate", NULL);
+	ui_form *f = ui_form_new("create a user's certificate", NULL);
 
 	snprintf(f->note[0], sizeof f->note[0], "Empty location/org/unit/country/days: the defaults.");
-	form_add(f, "user", "User", FIELD_REQUIRED, cd_check_user, NULL);
+	ui_form_add(f, "user", "User", FIELD_REQUIRED, cd_check_user, NULL);
 	person_fields(f, NULL);
 	f->submit = create_submit;
-	form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
-static int renew_submit(ui *u, ui_form *f)
+static int renew_submit(ui *u, ui_form *f, ui_text **view)
 {
 	desk_fields df = fields_of(f);
 	desk_issued is;
 
 	if (desk_renew(u->d, f->user, &df, &is) < 0)
 		return -1;
-	show_issued(u, "renewed", f->user, &is);
+	*view = show_issued(u, "renewed", f->user, &is);
 	desk_issued_free(&is);
 	return 0;
 }
@@ -359,14 +366,13 @@ int ui_open_renew(ui *u)
 	if (desk_get_existing(u->d, user, &row) < 0)
 		return -1;
 	snprintf(title, sizeof title, "renew %s", user);
-	f = form_new(title, user);
+	f = ui_form_new(title, user);
 	snprintf(f->note[0], sizeof f->note[0], "The current details, filled in: change what changed.");
-	form_add(f, "user", "User", FIELD_READONLY, NULL, user);
+	ui_form_add(f, "user", "User", FIELD_READONLY, NULL, user);
 	person_fields(f, &row.r.u);
 	desk_row_free(&row);
 	f->submit = renew_submit;
-	form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
 /* ---- revoke: a reason, then the user name typed as confirmation ---- */
@@ -416,9 +422,9 @@ static void menu_close(ui *u, void *st)
 	free(st);
 }
 
-static int revoke_submit(ui *u, ui_form *f)
+static int revoke_submit(ui *u, ui_form *f, ui_text **view)
 {
-	if (strcmp(form_value(&f->fm, "confirm"), f->user) != 0)
+	if (strcmp(fieldset_value(&f->fm, "confirm"), f->user) != 0)
 		return cd_err("the name typed does not match '%s': nothing revoked", f->user);
 	if (desk_revoke(u->d, f->user, f->reason, f->now_forced) < 0)
 		return -1;
@@ -434,15 +440,15 @@ static void revoke_confirm(ui *u, ui_menu *m)
 	ui_form *f;
 
 	snprintf(title, sizeof title, "revoke %s", m->user);
-	f = form_new(title, m->user);
+	f = ui_form_new(title, m->user);
 	f->now_forced = m->sel >= nreasons();
 	ca_reason_parse(f->now_forced ? "keyCompromise" : ca_reason_names[m->sel], &f->reason);
 	snprintf(f->note[0], sizeof f->note[0], "Reason: %s%s.", ca_reason_name(f->reason),
 		 f->now_forced ? ", the old certificate revoked at once" : "");
 	snprintf(f->note[1], sizeof f->note[1], "Type the user name to confirm.");
-	form_add(f, "confirm", "User name", FIELD_REQUIRED, NULL, NULL);
+	ui_form_add(f, "confirm", "User name", FIELD_REQUIRED, NULL, NULL);
 	f->submit = revoke_submit;
-	form_open(u, f);
+	ui_form_replace(u, f);
 }
 
 static int menu_key(ui *u, void *st, int key)
@@ -454,13 +460,11 @@ static int menu_key(ui *u, void *st, int key)
 	case 'j': case KEY_DOWN: m->sel += m->sel + 1 < m->n; break;
 	case 'k': case KEY_UP: m->sel -= m->sel > 0; break;
 	case 27: case 'q':
-		ui_pop(u);
+		screen_pop(u);
 		ui_msg(u, 0, "cancelled");
 		break;
 	case '\n': case '\r': case KEY_ENTER:
-		u->depth--;
-		revoke_confirm(u, m);
-		free(m);
+		revoke_confirm(u, m); /* the menu becomes the confirmation */
 		break;
 	}
 	return 0;
@@ -477,8 +481,7 @@ int ui_open_revoke(ui *u)
 	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
 	m->renewing = !!(r->flags & UI_ROW_RENEWING);
 	m->n = nreasons() + m->renewing;
-	ui_push(u, &menu_ops, m);
-	return 0;
+	return screen_push(u, &menu_ops, m);
 }
 
 /* ---- notify, task, applied ---- */
@@ -488,7 +491,7 @@ static int check_task_opt(const char *v)
 	return !*v ? 0 : cd_check_task(v);
 }
 
-static int notify_submit(ui *u, ui_form *f)
+static int notify_submit(ui *u, ui_form *f, ui_text **view)
 {
 	char *tl, *ml, title[160];
 	ui_text *t;
@@ -503,7 +506,7 @@ static int notify_submit(ui *u, ui_form *f)
 	ui_text_add(t, "mail  %s", ml);
 	free(tl);
 	free(ml);
-	ui_text_push(u, t);
+	*view = t;
 	return 0;
 }
 
@@ -515,8 +518,8 @@ static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn 
 	ui_form *f;
 
 	snprintf(title, sizeof title, "%s %s", verb, user);
-	f = form_new(title, user);
-	form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, check, *task ? task : NULL);
+	f = ui_form_new(title, user);
+	ui_form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, check, *task ? task : NULL);
 	return f;
 }
 
@@ -526,13 +529,12 @@ int ui_open_notify(ui *u)
 
 	snprintf(f->note[0], sizeof f->note[0], "The task id (e.g. T123456), or empty if none yet.");
 	f->submit = notify_submit;
-	form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
-static int task_submit(ui *u, ui_form *f)
+static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
-	const char *task = form_value(&f->fm, "task");
+	const char *task = fieldset_value(&f->fm, "task");
 
 	if (desk_set_task(u->d, f->user, task) < 0)
 		return -1;
@@ -546,8 +548,7 @@ int ui_open_task(ui *u)
 	ui_form *f = task_form(u, "task of", 1, cd_check_task);
 
 	f->submit = task_submit;
-	form_open(u, f);
-	return 0;
+	return ui_form_open(u, f);
 }
 
 int ui_do_applied(ui *u)
@@ -724,7 +725,7 @@ static int search_key(ui *u, void *st, int key)
 		if (key == 27)
 			snprintf(u->filter, sizeof u->filter, "%s", s->before);
 		ui_view_build(u);
-		ui_pop(u);
+		screen_pop(u);
 		return 0;
 	}
 	field_key(&s->f, key);
@@ -747,6 +748,5 @@ int ui_open_search(ui *u)
 	memset(s, 0, sizeof *s);
 	snprintf(s->before, sizeof s->before, "%s", u->filter);
 	field_set(&s->f, u->filter);
-	ui_push(u, &search_ops, s);
-	return 0;
+	return screen_push(u, &search_ops, s);
 }

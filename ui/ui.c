@@ -1,10 +1,10 @@
 /* ui.c: the dashboard's loop: keys in (terminal or script), one dispatch point for the
- * command table, the screen stack, the status bar, live reload, and the entry points. */
+ * command table with a handler per command, the status bar, live reload, the help
+ * screen, the passphrase asked in the middle of an action, and the entry points. */
 #include "ui.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,41 +32,6 @@ static void ui_trace(ui *u, const char *what, long n)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	fprintf(u->trace, "%s %ld %lld.%03ld\n", what, n, (long long)ts.tv_sec, ts.tv_nsec / 1000000);
 	fflush(u->trace);
-}
-
-void ui_msg(ui *u, int err, const char *fmt, ...)
-{
-	va_list ap;
-	char raw[sizeof u->msg], *clean;
-
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
-	clean = cd_sanitize(raw);
-	snprintf(u->msg, sizeof u->msg, "%s", clean);
-	free(clean);
-	u->msg_err = err;
-}
-
-void ui_push(ui *u, const ui_screen_ops *ops, void *st)
-{
-	if (u->depth == UI_DEPTH) {
-		ops->close(u, st);
-		ui_msg(u, 1, "too many screens open");
-		return;
-	}
-	u->stack[u->depth].ops = ops;
-	u->stack[u->depth++].st = st;
-}
-
-void ui_pop(ui *u)
-{
-	ui_screen s;
-
-	if (u->depth == 0)
-		return;
-	s = u->stack[--u->depth];
-	s.ops->close(u, s.st);
 }
 
 /* ---- the command table, as the dashboard sees it ---- */
@@ -151,55 +116,163 @@ int ui_cmd_refused(ui *u, const cmd_info *c)
 	return desk_mode(u->d) && cmd_key_writes(c);
 }
 
-/* The one place where a command is checked and run. */
-int ui_dispatch(ui *u, const cmd_info *c)
+/* ---- a handler per command ---- */
+
+static long page_rows(void)
 {
-	long page = LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
-	int rc = 0;
+	return LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
+}
+
+static int act_down(ui *u)
+{
+	ui_move(u, 1);
+	return 0;
+}
+
+static int act_up(ui *u)
+{
+	ui_move(u, -1);
+	return 0;
+}
+
+static int act_page_up(ui *u)
+{
+	ui_move(u, -page_rows());
+	return 0;
+}
+
+static int act_first(ui *u)
+{
+	ui_move(u, -(long)u->data.nview);
+	return 0;
+}
+
+static int act_last(ui *u)
+{
+	ui_move(u, (long)u->data.nview);
+	return 0;
+}
+
+static int act_quit(ui *u)
+{
+	u->quit = 1;
+	return 0;
+}
+
+static int act_copy_task(ui *u)
+{
+	return ui_do_copy(u, 0);
+}
+
+static int act_copy_mail(ui *u)
+{
+	return ui_do_copy(u, 1);
+}
+
+static int act_page_down(ui *u)
+{
+	ui_move(u, page_rows());
+	ui_trace(u, "pgdn", ++u->nkeys_seen);
+	return 0;
+}
+
+static int act_sort(ui *u)
+{
+	u->sort = (u->sort + 1) % UI_SORT_COUNT;
+	ui_view_build(u);
+	ui_msg(u, 0, "sorted by %s", ui_sort_name(u->sort));
+	return 0;
+}
+
+static int act_stage(ui *u)
+{
+	u->stage_filter = u->stage_filter + 1 >= STAGE_COUNT ? UI_FILTER_ALL : u->stage_filter + 1;
+	ui_view_build(u);
+	return 0;
+}
+
+static int act_reload(ui *u)
+{
+	if (ui_load(u) < 0)
+		return -1;
+	ui_msg(u, 0, "reloaded %zu users", u->data.nrows);
+	return 0;
+}
+
+/* Generated from the command table, beside the table's other dashboard views. */
+static int act_help(ui *u)
+{
+	ui_text *t = ui_text_new("help: keys (from the command table)");
+	char key[16];
+	int i;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+		const char *refused = !ui_cmd_refused(u, c) ? "" : u->d->readonly ?
+				      "  [read-only: not available]" : "  [--as-of plans: not available]";
+
+		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
+			continue;
+		ui_key_name(c, key, sizeof key);
+		ui_text_add(t, "%-7s %s%s", key, c->help, refused);
+	}
+	ui_text_add(t, "%s", "");
+	ui_text_add(t, "%s", "Stages");
+	for (i = 0; i < STAGE_COUNT; i++)
+		ui_text_add(t, "%-9s %s", cycle_stage_name((cycle_stage)i),
+			    cycle_stage_help((cycle_stage)i));
+	ui_text_push(u, t);
+	return 0;
+}
+
+/* 0, or -1 with cd_err() for the status bar. */
+typedef int (*ui_action_fn)(ui *u);
+
+/* Indexed by command id; NULL: not a dashboard command (the CLI's verbs). */
+static const ui_action_fn actions[CMD_COUNT] = {
+	[CMD_DOWN] = act_down,
+	[CMD_UP] = act_up,
+	[CMD_PAGE_DOWN] = act_page_down,
+	[CMD_PAGE_UP] = act_page_up,
+	[CMD_FIRST] = act_first,
+	[CMD_LAST] = act_last,
+	[CMD_SORT] = act_sort,
+	[CMD_STAGE] = act_stage,
+	[CMD_SEARCH] = ui_open_search,
+	[CMD_RELOAD] = act_reload,
+	[CMD_HELP] = act_help,
+	[CMD_QUIT] = act_quit,
+	[CMD_SHOW] = ui_open_detail,
+	[CMD_LOG] = ui_open_log,
+	[CMD_CREATE] = ui_open_create,
+	[CMD_RENEW] = ui_open_renew,
+	[CMD_REVOKE] = ui_open_revoke,
+	[CMD_NOTIFY] = ui_open_notify,
+	[CMD_TASK] = ui_open_task,
+	[CMD_APPLIED] = ui_do_applied,
+	[CMD_PUBLISH] = ui_open_publish,
+	[CMD_COPY_TASK] = act_copy_task,
+	[CMD_COPY_MAIL] = act_copy_mail,
+	[CMD_PASSWORD] = ui_do_password,
+};
+
+int ui_cmd_handled(const cmd_info *c)
+{
+	return actions[c->id] != NULL;
+}
+
+/* The one place where a command is checked and run. */
+static int ui_dispatch(ui *u, const cmd_info *c)
+{
+	int rc;
 
 	if (cmd_allowed(c, desk_mode(u->d), cmd_key_writes(c)) < 0 ||
 	    (!ui_cmd_applies(u, c) && ui_cmd_why_not(u, c) < 0)) {
 		ui_msg(u, 1, "%s", cd_errmsg());
 		return -1;
 	}
-	switch (c->id) {
-	case CMD_DOWN: ui_move(u, 1); break;
-	case CMD_UP: ui_move(u, -1); break;
-	case CMD_PAGE_DOWN: ui_move(u, page); ui_trace(u, "pgdn", ++u->nkeys_seen); break;
-	case CMD_PAGE_UP: ui_move(u, -page); break;
-	case CMD_FIRST: ui_move(u, -(long)u->data.nview); break;
-	case CMD_LAST: ui_move(u, (long)u->data.nview); break;
-	case CMD_SORT:
-		u->sort = (u->sort + 1) % UI_SORT_COUNT;
-		ui_view_build(u);
-		ui_msg(u, 0, "sorted by %s", ui_sort_name(u->sort));
-		break;
-	case CMD_STAGE:
-		u->stage_filter = u->stage_filter + 1 >= STAGE_COUNT ? UI_FILTER_ALL : u->stage_filter + 1;
-		ui_view_build(u);
-		break;
-	case CMD_SEARCH: rc = ui_open_search(u); break;
-	case CMD_RELOAD:
-		rc = ui_load(u);
-		if (rc == 0)
-			ui_msg(u, 0, "reloaded %zu users", u->data.nrows);
-		break;
-	case CMD_HELP: rc = ui_open_help(u); break;
-	case CMD_QUIT: u->quit = 1; break;
-	case CMD_SHOW: rc = ui_open_detail(u); break;
-	case CMD_LOG: rc = ui_open_log(u); break;
-	case CMD_CREATE: rc = ui_open_create(u); break;
-	case CMD_RENEW: rc = ui_open_renew(u); break;
-	case CMD_REVOKE: rc = ui_open_revoke(u); break;
-	case CMD_NOTIFY: rc = ui_open_notify(u); break;
-	case CMD_TASK: rc = ui_open_task(u); break;
-	case CMD_APPLIED: rc = ui_do_applied(u); break;
-	case CMD_PUBLISH: rc = ui_open_publish(u); break;
-	case CMD_COPY_TASK: rc = ui_do_copy(u, 0); break;
-	case CMD_COPY_MAIL: rc = ui_do_copy(u, 1); break;
-	case CMD_PASSWORD: rc = ui_do_password(u); break;
-	default: rc = cd_err("'%s' is not a dashboard key", c->verb ? c->verb : "?");
-	}
+	rc = actions[c->id] ? actions[c->id](u) :
+	     cd_err("'%s' is not a dashboard key", c->verb ? c->verb : "?");
 	if (rc < 0)
 		ui_msg(u, 1, "%s", cd_errmsg());
 	return rc;
@@ -298,9 +371,9 @@ static void draw_side(ui *u, int x, int h, int w)
 	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1, 1);
 }
 
-void ui_draw(ui *u)
+static void ui_draw(ui *u)
 {
-	int body = LINES - UI_HEAD_ROWS - 1, i;
+	int body = LINES - UI_HEAD_ROWS - 1;
 	int lw = COLS >= UI_SIDE_COLS ? (COLS * 55) / 100 : COLS;
 
 	erase();
@@ -317,8 +390,7 @@ void ui_draw(ui *u)
 		draw_side(u, lw + 1, body, COLS - lw - 1);
 	draw_info(u, LINES - 2);
 	draw_hints(u, LINES - 1);
-	for (i = 0; i < u->depth; i++)
-		u->stack[i].ops->draw(u, u->stack[i].st);
+	screen_draw(u);
 	refresh();
 }
 
@@ -342,7 +414,7 @@ static int script_key(ui *u)
 	return k;
 }
 
-int ui_read_key(ui *u)
+static int ui_read_key(ui *u)
 {
 	wint_t wch;
 	int rc, k;
@@ -374,7 +446,6 @@ static void ui_poll(ui *u)
 static void ui_handle(ui *u, int key)
 {
 	const cmd_info *c;
-	int i;
 
 	if (key == KEY_RESIZE)
 		return;
@@ -382,20 +453,22 @@ static void ui_handle(ui *u, int key)
 		u->quit = 1;
 		return;
 	}
-	u->msg[0] = '\0';
-	for (i = u->depth - 1; i >= 0 && key; i--)
-		key = u->stack[i].ops->key(u, u->stack[i].st, key);
+	key = screen_key(u, key);
 	if (!key || key == KEY_RESIZE)
 		return;
 	if ((c = ui_cmd_for_key(key)))
 		ui_dispatch(u, c);
 }
 
-static void ui_loop(ui *u)
+/*
+ * The one event loop: until quit or, for a modal dialog, until done(ctx).  A modal
+ * dialog waits in the middle of a core action, so nothing reloads under it.
+ */
+static void ui_run_until(ui *u, int (*done)(void *ctx), void *ctx)
 {
-	int first = 1, key;
+	int first = !done, key;
 
-	while (!u->quit) {
+	while (!u->quit && !(done && done(ctx))) {
 		ui_draw(u);
 		if (first)
 			ui_trace(u, "first-screen", (long)u->data.total);
@@ -408,17 +481,31 @@ static void ui_loop(ui *u)
 			continue;
 		}
 		key = ui_read_key(u);
-		if (key == ERR)
-			ui_poll(u);
-		else
+		if (key != ERR)
 			ui_handle(u, key);
+		else if (!done)
+			ui_poll(u);
 	}
 }
 
-static void ui_close_all(ui *u)
+static int answered(void *f)
 {
-	while (u->depth)
-		ui_pop(u);
+	return ui_form_answer(f, NULL, 0) != 0;
+}
+
+/* desk_ask_fn: the CA key's passphrase, asked in a dialog over the dashboard. */
+static int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
+{
+	ui *u = ctx;
+	ui_form *f = ui_open_passphrase(u);
+	int rc;
+
+	if (!f)
+		return -1;
+	ui_run_until(u, answered, f);
+	rc = ui_form_answer(f, buf, size) > 0 ? 0 : -1;
+	screen_pop(u);
+	return rc;
 }
 
 /* Rows of the terminal, before curses starts: enough rows for the first screen. */
@@ -518,11 +605,11 @@ int ui_main(const char *home, const ui_opts *o)
 	} else {
 		ui_setup_curses(&u);
 		ui_signals();
-		ui_loop(&u);
+		ui_run_until(&u, NULL, NULL);
 		endwin();
 		delscreen(sc);
 	}
-	ui_close_all(&u);
+	screen_close_all(&u);
 	ui_finish(&u);
 	desk_close(&d);
 	return rc;
@@ -579,10 +666,10 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
 	u.nkeys = n;
 	ui_setup_curses(&u);
 	resizeterm(rows, cols);
-	ui_loop(&u);
+	ui_run_until(&u, NULL, NULL);
 	ui_draw(&u);
 	*screen_text = dump_screen();
-	ui_close_all(&u);
+	screen_close_all(&u);
 	endwin();
 	delscreen(sc);
 	rc = 0;

@@ -1,8 +1,12 @@
 /* ui.h: the dashboard.  ncurses starts only here; headless commands never touch it.
  *
  * The first part is the public entry points.  The second part is shared by the
- * dashboard's own files (ui.c loop and dispatch, list.c rows and list screen,
- * detail.c text screens, forms.c dialogs and actions, theme.c colours and cells). */
+ * dashboard's own files, which call downwards only:
+ *   ui.c      the loop, the key routing (a handler per command), help, the passphrase
+ *   forms.c   dialogs and the actions behind them
+ *   detail.c  text screens: pager, the user's detail, the audit log, results
+ *   list.c    rows and the list; screen.c the screen stack and the status message;
+ *   theme.c   colours and cells; field.c the fields forms are made of. */
 #ifndef CD_UI_H
 #define CD_UI_H
 
@@ -15,6 +19,7 @@
 #include "desk.h"
 #include "field.h"
 #include "publish.h"
+#include "screen.h"
 #include "util.h"
 
 typedef struct {
@@ -78,24 +83,6 @@ enum ui_sort { UI_SORT_EXPIRY, UI_SORT_STAGE, UI_SORT_USER, UI_SORT_COUNT };
 #define UI_FILTER_ALL (-2)
 #define UI_FILTER_ACTION (-1)
 
-typedef struct ui ui;
-
-/* A screen, after tmux's window_mode: a handler returns 0 when it used the key, or the
- * key for the screen below (and finally the command table) to handle. */
-typedef struct {
-	const char *name;
-	void (*draw)(ui *u, void *st);
-	int (*key)(ui *u, void *st, int key);
-	void (*close)(ui *u, void *st);
-} ui_screen_ops;
-
-typedef struct {
-	const ui_screen_ops *ops;
-	void *st;
-} ui_screen;
-
-#define UI_DEPTH 8
-
 struct ui {
 	desk *d;
 	ui_opts o;
@@ -106,8 +93,7 @@ struct ui {
 	char msg[512];
 	int msg_err;
 	int64_t version;
-	ui_screen stack[UI_DEPTH];
-	int depth;
+	screen_stack screens;
 	int quit;
 	int color;
 	int loading;         /* only the first screenful is loaded yet */
@@ -127,13 +113,8 @@ struct ui {
 };
 
 /* ui.c */
-int ui_read_key(ui *u);             /* next key; ERR on timeout or end of script */
-void ui_draw(ui *u);
-void ui_msg(ui *u, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void ui_push(ui *u, const ui_screen_ops *ops, void *st);
-void ui_pop(ui *u);
-int ui_dispatch(ui *u, const cmd_info *c);
 const cmd_info *ui_cmd_for_key(int key);
+int ui_cmd_handled(const cmd_info *c); /* the dashboard has a handler for c */
 int ui_cmd_applies(ui *u, const cmd_info *c);
 /* Greyed out: the key would write, and this view cannot (read-only, or --as-of). */
 int ui_cmd_refused(ui *u, const cmd_info *c);
@@ -162,21 +143,23 @@ struct ui_text {
 	size_t n, cap;
 	size_t scroll;
 	char footer[160];
-	int (*yes)(ui *u, ui_text *t); /* set: 'y' confirms, any other key cancels */
+	/* Set: 'y' confirms, any other key cancels; the question has left the stack when
+	 * yes runs, so yes may open the answer's screen. */
+	int (*yes)(ui *u, ui_text *t);
 	int detail;                    /* follows the selected user */
 };
 ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
 void ui_text_push(ui *u, ui_text *t);
+void ui_text_replace(ui *u, ui_text *t); /* in place of the top screen */
 /* Wraps long lines; with clip_links, links take one row (the full view wraps them).
  * Returns the rows all the lines take (h 0 counts without drawing). */
 size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
 			  int clip_links);
 int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
-int ui_open_detail(ui *u);
-int ui_open_help(ui *u);
+int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
 
 /* forms.c: every dialog and the actions behind them */
@@ -190,7 +173,11 @@ int ui_do_applied(ui *u);
 int ui_do_copy(ui *u, int mail);
 int ui_do_password(ui *u);
 int ui_open_search(ui *u);
-int ui_ask(void *ctx, const char *prompt, char *buf, size_t size); /* desk_ask_fn */
+/* The passphrase dialog, modal: the loop runs until ui_form_answer is not 0 (1: the
+ * text, copied to buf when it fits; -1: cancelled, or too long for buf). */
+typedef struct ui_form ui_form;
+ui_form *ui_open_passphrase(ui *u);
+int ui_form_answer(ui_form *f, char *buf, size_t size);
 
 /* theme.c */
 enum ui_role {

@@ -54,7 +54,7 @@ static void check_field(const field *f)
 	FUZZ_CHECK(is_boundary(f, f->cursor) && is_boundary(f, f->scroll));
 }
 
-static void check_form(form *fm)
+static void check_fieldset(fieldset *fm)
 {
 	size_t i;
 
@@ -63,9 +63,9 @@ static void check_form(form *fm)
 		check_field(&fm->fields[i]);
 }
 
-static void check_view(form *fm, struct in *in)
+static void check_view(fieldset *fm, struct in *in)
 {
-	field *f = form_focused(fm);
+	field *f = fieldset_focused(fm);
 	int width = (int)(next(in) % 82) - 1, col = -1, used;
 	size_t outsz = next(in) % 160, i;
 	char *out = outsz ? cd_malloc(outsz) : NULL;
@@ -83,15 +83,15 @@ static void check_view(form *fm, struct in *in)
 	free(out);
 }
 
-static void check_result(form *fm, enum form_result r)
+static void check_result(fieldset *fm, enum fieldset_result r)
 {
 	size_t i;
 
-	if (r == FORM_SUBMIT)
+	if (r == FIELDSET_SUBMIT)
 		for (i = 0; i < fm->nfields; i++)
 			FUZZ_CHECK(field_validate(&fm->fields[i]) == 0);
-	if (r == FORM_INVALID)
-		FUZZ_CHECK(field_validate(form_focused(fm)) < 0);
+	if (r == FIELDSET_INVALID)
+		FUZZ_CHECK(field_validate(fieldset_focused(fm)) < 0);
 }
 
 static int function_key(unsigned b)
@@ -120,7 +120,7 @@ static int get_wch_key(struct in *in)
 	return field_key_from_wch(rc, (wint_t)(wch | next(in)));
 }
 
-static void prefill(form *fm, struct in *in)
+static void prefill(fieldset *fm, struct in *in)
 {
 	static const char *const names[] = {"user", "name", "email", "nosuch"};
 	const char *name = names[next(in) % 4];
@@ -130,8 +130,8 @@ static void prefill(form *fm, struct in *in)
 	for (i = 0; i < n; i++)
 		v[i] = (char)next(in);
 	v[n] = '\0';
-	if (form_set(fm, name, v) == 0)
-		FUZZ_CHECK(strcmp(form_value(fm, name), v) == 0);
+	if (fieldset_set(fm, name, v) == 0)
+		FUZZ_CHECK(strcmp(fieldset_value(fm, name), v) == 0);
 	free(v);
 }
 
@@ -143,19 +143,19 @@ static int code_point(struct in *in)
 	return FIELD_CHAR(cp | next(in));
 }
 
-static void step(form *fm, struct in *in)
+static void step(fieldset *fm, struct in *in)
 {
 	unsigned op = next(in);
 
 	switch (op % 8) {
-	case 0: check_result(fm, form_key(fm, (int)next(in))); break;
-	case 1: check_result(fm, form_key(fm, code_point(in))); break;
-	case 2: check_result(fm, form_key(fm, function_key(next(in)))); break;
+	case 0: check_result(fm, fieldset_key(fm, (int)next(in))); break;
+	case 1: check_result(fm, fieldset_key(fm, code_point(in))); break;
+	case 2: check_result(fm, fieldset_key(fm, function_key(next(in)))); break;
 	case 3: check_view(fm, in); break;
 	case 4: prefill(fm, in); break;
-	case 5: check_result(fm, form_validate(fm) == 0 ? FORM_SUBMIT : FORM_INVALID); break;
-	case 6: check_result(fm, form_key(fm, typed_char(next(in)))); break;
-	case 7: check_result(fm, form_key(fm, get_wch_key(in))); break;
+	case 5: check_result(fm, fieldset_validate(fm) == 0 ? FIELDSET_SUBMIT : FIELDSET_INVALID); break;
+	case 6: check_result(fm, fieldset_key(fm, typed_char(next(in)))); break;
+	case 7: check_result(fm, fieldset_key(fm, get_wch_key(in))); break;
 	}
 }
 
@@ -167,16 +167,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{.name = "email", .label = "Email", .check = cd_check_email},
 	};
 	struct in in = {data, data + size};
-	form fm;
+	fieldset fm;
 	size_t i;
 
 	for (i = 0; i < NFIELDS; i++)
 		fields[i].flags = (int)(next(&in) & 7);
 	fields[1].max = next(&in);
-	form_setup(&fm, fields, NFIELDS);
+	fieldset_setup(&fm, fields, NFIELDS);
 	while (in.p < in.end) {
 		step(&fm, &in);
-		check_form(&fm);
+		check_fieldset(&fm);
 	}
 	return 0;
 }
