@@ -289,6 +289,23 @@ static void detail_links(ui_text *t, desk *d, const store_row *r)
 	free(ml);
 }
 
+/* The keys that do not apply to this user now, and why: the core's rule and words. */
+static void detail_refusals(ui_text *t, desk *d, const store_row *r)
+{
+	int i, head = 0;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+
+		if (!(c->flags & CMD_ROW) || !c->key || (c->flags & CMD_CLI) ||
+		    desk_may(d, r, c->id) == 0)
+			continue;
+		if (!head++)
+			ui_text_add(t, "%s", "Not now");
+		ui_text_add(t, "  %c %-8s %s", c->key, c->verb ? c->verb : "", cd_errmsg());
+	}
+}
+
 static int detail_build(ui *u, const char *user, ui_text *t)
 {
 	desk_row row;
@@ -301,6 +318,7 @@ static int detail_build(ui *u, const char *user, ui_text *t)
 		ui_text_add(t, "  %s", cd_errmsg());
 	detail_timeline(t, u->d, &row.r);
 	detail_links(t, u->d, &row.r);
+	detail_refusals(t, u->d, &row.r);
 	desk_row_free(&row);
 	return 0;
 }
