@@ -50,14 +50,14 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck config log import"
+		show expirecheck config log import ca"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
 		--p12 --out"
 	local settings="window.days cert.days cert.key p12.profile out.dir default.org
 		default.ou default.location default.country phab.url phab.form phab.projects
-		phab.subscribers crl.days crl.refresh_days crl.remote crl.branch crl.path
+		phab.subscribers crl.days crl.refresh_days ca.warn_days crl.remote crl.branch crl.path
 		seen.field"
 
 	COMPREPLY=()
@@ -124,6 +124,7 @@ _certdesk()
 		list) opts="--all" ;;
 		expirecheck) opts="--days" ;;
 		import) opts="--config --apply" ;;
+		ca) opts="--days" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
 		return
@@ -142,6 +143,7 @@ _certdesk()
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
 	seen) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	ca) ((npos == 0)) && COMPREPLY=($(compgen -W "renew" -- "$cur")) ;;
 	esac
 }
 

@@ -533,28 +533,39 @@ int ca_key_encrypted(const char *dir)
 
 /* ---- init ---- */
 
-static X509 *build_root(const char *cn, EVP_PKEY *key, int days)
+/* The identifiers of a renewed CA certificate: the old one's SKI, which every issued
+ * certificate names as its AKI (an imported CA may have derived it another way). */
+static int keep_key_ids(X509 *x, const ASN1_OCTET_STRING *ski)
+{
+	AUTHORITY_KEYID *akid = aki_new(ski);
+	int ok = akid && X509_add1_ext_i2d(x, NID_subject_key_identifier,
+					   (ASN1_OCTET_STRING *)ski, 0, 0) == 1 &&
+		 X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0) == 1;
+
+	AUTHORITY_KEYID_free(akid);
+	return ok ? 0 : ssl_err("cannot add key identifiers");
+}
+
+/* A self-signed CA certificate of subject (a copy is taken) and key; ski: the key
+ * identifier to keep, NULL to derive it from the key. */
+static X509 *build_ca_cert(const X509_NAME *subject, const ASN1_OCTET_STRING *ski,
+			   EVP_PKEY *key, int days)
 {
 	X509 *x = X509_new();
-	X509_NAME *nm = x ? X509_get_subject_name(x) : NULL;
 	X509V3_CTX ctx;
 	char serial[80];
 
-	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key)) {
+	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key) ||
+	    !X509_set_subject_name(x, subject) || !X509_set_issuer_name(x, subject)) {
 		ssl_err("cannot build the CA certificate");
 		goto err;
 	}
-	if (random_serial(x, serial) < 0 || add_name(nm, NID_commonName, "CA name", cn) < 0 ||
-	    set_validity(x, cd_now(), days) < 0)
+	if (random_serial(x, serial) < 0 || set_validity(x, cd_now(), days) < 0)
 		goto err;
-	if (!X509_set_issuer_name(x, nm)) {
-		ssl_err("cannot build the CA certificate");
-		goto err;
-	}
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	if (add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
 	    add_ext_conf(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
-	    add_key_ids(x, NULL) < 0)
+	    (ski ? keep_key_ids(x, ski) : add_key_ids(x, NULL)) < 0)
 		goto err;
 	if (!X509_sign(x, key, EVP_sha256())) {
 		ssl_err("cannot sign the CA certificate");
@@ -564,6 +575,19 @@ static X509 *build_root(const char *cn, EVP_PKEY *key, int days)
 err:
 	X509_free(x);
 	return NULL;
+}
+
+static X509 *build_root(const char *cn, EVP_PKEY *key, int days)
+{
+	X509_NAME *nm = X509_NAME_new();
+	X509 *x = NULL;
+
+	if (!nm)
+		ssl_err("cannot build the CA certificate");
+	else if (add_name(nm, NID_commonName, "CA name", cn) == 0)
+		x = build_ca_cert(nm, NULL, key, days);
+	X509_NAME_free(nm);
+	return x;
 }
 
 static int init_check(const char *cn, int days, const char *pass)
@@ -756,6 +780,53 @@ const char *ca_name(const ca *c)
 int64_t ca_not_after(const ca *c)
 {
 	return c->not_after;
+}
+
+/* ---- renew ---- */
+
+/* The certificate being replaced stays beside it, under the day it ended. */
+static int keep_old_cert(ca *c, const char *dir)
+{
+	char end[16], *path, *pem = x509_pem(c->cert);
+	int rc = pem ? 0 : -1;
+
+	cd_format_date(c->not_after, end);
+	path = cd_asprintf("%s/ca-until-%s.crt", dir, end);
+	if (pem && !cd_path_exists(path))
+		rc = cd_write_file(path, pem, strlen(pem), 0644);
+	free(path);
+	free(pem);
+	return rc;
+}
+
+int ca_renew(ca *c, const char *dir, int days)
+{
+	char *path = cd_asprintf("%s/ca.crt", dir), *pem = NULL;
+	X509 *x = NULL;
+	int64_t end = 0;
+	int rc = -1;
+
+	if (!c->key)
+		cd_err("the CA key is not loaded");
+	else if (days < 1 || days > 36500)
+		cd_err("invalid CA lifetime %d days: expected 1 to 36500", days);
+	else if ((x = build_ca_cert(X509_get_subject_name(c->cert),
+				    X509_get0_subject_key_id(c->cert), c->key, days)) &&
+		 asn1_time_epoch(X509_get0_notAfter(x), &end) == 0 && end <= c->not_after)
+		cd_err("the CA certificate is valid longer than %d days already: nothing renewed",
+		       days);
+	else if (x && end && (pem = x509_pem(x)) && keep_old_cert(c, dir) == 0 &&
+		 cd_replace_file(path, pem, strlen(pem), 0644) == 0) {
+		X509_free(c->cert);
+		c->cert = x;
+		c->not_after = end;
+		x = NULL;
+		rc = 0;
+	}
+	X509_free(x);
+	free(pem);
+	free(path);
+	return rc;
 }
 
 /* ---- issue ---- */

@@ -70,6 +70,10 @@ int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded
 void ca_close(ca *c);
 const char *ca_name(const ca *c);     /* the CA's CN */
 int64_t ca_not_after(const ca *c);
+/* Replaces dir/ca.crt with a new certificate of the same subject, key and key
+ * identifier, valid days from now, so that every certificate issued keeps verifying;
+ * the old one stays as dir/ca-until-DATE.crt. Needs the key; refuses to shorten. */
+int ca_renew(ca *c, const char *dir, int days);
 
 typedef struct {
 	const char *user;      /* CN */

@@ -822,6 +822,30 @@ static int cmd_renew(cli_ctx *c, const cmd_args *a)
 	return issue_cmd(c, a, 1);
 }
 
+/* ca renew: servers must get the new CA certificate before the old one ends. */
+static int cmd_ca(cli_ctx *c, const cmd_args *a)
+{
+	char end[16];
+	desk d;
+	int rc;
+
+	if (strcmp(a->pos[0], "renew") != 0)
+		return cd_err("%s: unknown action '%.20s': expected renew", a->cmd->verb, a->pos[0]),
+		       cli_fail();
+	if (cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
+	rc = desk_ca_renew(&d, (int)cmd_num(a, "days", 3650));
+	if (rc == 0) {
+		cd_format_date(ca_not_after(d.ca), end);
+		printf("renewed the CA certificate %s/ca.crt: same key and name, valid until %s\n"
+		       "  every certificate issued keeps verifying; give the servers the new CA "
+		       "certificate\n  before the old one ends (the old one is kept beside it)\n",
+		       d.ca_dir, end);
+	}
+	desk_close(&d);
+	return rc < 0 ? cli_fail() : 0;
+}
+
 /* Every command-line verb of the command table has its function here, and the exit
  * code of a command line it refuses (expirecheck keeps 0..2 for what it finds). */
 static const struct {
@@ -844,6 +868,7 @@ static const struct {
 	[CMD_CONFIG] = {cmd_config, 1},
 	[CMD_LOG] = {cmd_log, 1},
 	[CMD_IMPORT] = {cli_import, 1},
+	[CMD_CA] = {cmd_ca, 1},
 };
 
 cli_handler *cli_handler_of(cmd_id id)

@@ -108,6 +108,9 @@ typedef struct {
 	  CMD_OPTS(CMD_TEXT("config", "FILE"), CMD_FLAG("apply")), \
 	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \
 	  "import an existing CA (dry run unless --apply)") \
+	_(CA, "ca", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 1, 36500)), \
+	  CMD_POS("renew", 1, 1), \
+	  "renew the CA certificate: same key and name, valid N days from now (3650)") \
 	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
 	  "copy the task link to the clipboard") \
 	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \

@@ -1216,3 +1216,23 @@ int desk_set_setting(desk *d, const char *key, const char *value)
 		desk_reload(d);
 	return rc;
 }
+
+int desk_ca_renew(desk *d, int days)
+{
+	int64_t was = ca_not_after(d->ca);
+	char from[16], to[16];
+	int lock, rc;
+
+	if (desk_writable(d, "renew the CA") < 0 || desk_signing(d) < 0 ||
+	    (lock = take_lock(d, 0)) < 0)
+		return -1;
+	rc = ca_renew(d->ca, d->ca_dir, days);
+	drop_lock(lock);
+	if (rc < 0)
+		return -1;
+	store_set_validity_cap(d->st, ca_not_after(d->ca));
+	cd_format_date(was, from);
+	cd_format_date(ca_not_after(d->ca), to);
+	return desk_audit(d, "ca-renew", NULL, "CA certificate renewed with the same key: valid "
+			  "until %s (was %s)", to, from);
+}

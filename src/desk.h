@@ -118,6 +118,9 @@ void desk_row_free(desk_row *r);
 int desk_get(desk *d, const char *user, desk_row *out, int *found);
 int desk_get_existing(desk *d, const char *user, desk_row *out); /* error when unknown */
 
+/* Renews the CA certificate (ca_renew) under the issue lock, with its audit line. */
+int desk_ca_renew(desk *d, int days);
+
 /* Sets a setting after conf_check, with its audit line (a URL's password masked there),
  * in one transaction. */
 int desk_set_setting(desk *d, const char *key, const char *value);

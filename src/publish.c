@@ -1211,10 +1211,12 @@ static void ca_health(desk *d, publish_alarms *h)
 
 	date_of(end, when);
 	if (end <= d->now)
-		add_alarm(h, 2, "the CA certificate expired on %s: no client certificate is valid", when);
+		add_alarm(h, 2, "the CA certificate expired on %s: no client certificate is valid; "
+			  "run 'certdesk ca renew'", when);
 	else if (end - d->now <= conf_get_int(d->st, "ca.warn_days") * CD_DAY)
-		add_alarm(h, 1, "the CA certificate expires on %s (in %lld days): plan a new CA", when,
-		      (long long)cd_days_until(end, d->now));
+		add_alarm(h, 1, "the CA certificate expires on %s (in %lld days): run 'certdesk ca "
+			  "renew' and give the servers the new CA certificate", when,
+			  (long long)cd_days_until(end, d->now));
 }
 
 int publish_health(desk *d, publish_alarms *h)

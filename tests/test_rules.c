@@ -379,7 +379,7 @@ static void test_health_thresholds(void)
 	CU_ASSERT_EQUAL(warn, 548);
 	health_is(&d, end - warn * CD_DAY - 1, 2, "CRL EXPIRED");
 	health_is(&d, end - warn * CD_DAY, 2, "the CA certificate expires on");
-	health_is(&d, end - 1, 2, "plan a new CA");
+	health_is(&d, end - 1, 2, "run 'certdesk ca renew'");
 	health_is(&d, end, 2, "the CA certificate expired on");
 	desk_close(&d);
 }
@@ -472,11 +472,58 @@ static void test_no_cert_outlives_ca(void)
 	free(crt_end);
 }
 
+/* ca renew: same key, name and key identifier, so a certificate issued before verifies
+ * with the new CA certificate (openssl verify as the judge); never shorter; the old one
+ * kept; refused in a plan and in the read-only view, with nothing changed. */
+static void test_ca_renew(void)
+{
+	char h[700], o[720], *s;
+	tl_result r;
+
+	snprintf(h, sizeof h, "%s/renewca", tl_tmpdir());
+	snprintf(o, sizeof o, "%s/out", h);
+	free(tl_cd_ok(h, ARGS("init", "--days", "60")));
+	r = tl_sh("mkdir '%s' && cp '%s/ca/ca.crt' '%s/old-ca.crt'", o, h, o);
+	tl_free(&r);
+	free(tl_cd_ok(h, ARGS("create", "yan", "--name", "Yan", "--email", "y@example.org",
+			      "--out", o)));
+	tl_refused(h, o, "--as-of only judges", ARGS("--as-of", "2030-01-01", "ca", "renew"));
+	tl_refused(h, o, "read-only", ARGS("--read-only", "ca", "renew"));
+	tl_refused(h, o, "valid longer than 30 days", ARGS("ca", "renew", "--days", "30"));
+	tl_refused(h, o, "expected renew", ARGS("ca", "rollover"));
+	s = tl_cd_ok(h, ARGS("ca", "renew", "--days", "800"));
+	CU_ASSERT(tl_contains(s, "same key and name"));
+	free(s);
+	r = tl_sh("cd '%s' && openssl pkcs12 -in yan.p12 -passin file:yan.pw -nokeys -clcerts "
+		  "-legacy 2>/dev/null | openssl x509 > yan.crt && "
+		  "openssl verify -CAfile '%s/ca/ca.crt' yan.crt && "
+		  "openssl verify -CAfile old-ca.crt yan.crt && "
+		  "test \"$(openssl x509 -in old-ca.crt -noout -subject -ext subjectKeyIdentifier)\" "
+		  "= \"$(openssl x509 -in '%s/ca/ca.crt' -noout -subject -ext subjectKeyIdentifier)\" "
+		  "&& cmp old-ca.crt '%s'/ca/ca-until-*.crt && "
+		  "test $(openssl x509 -in '%s/ca/ca.crt' -noout -checkend $((700 * 86400)) "
+		  ">/dev/null; echo $?) = 0", o, h, h, h, h);
+	if (r.status != 0)
+		fprintf(stderr, "%s%s", r.out, r.err);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	s = tl_cd_ok(h, ARGS("log"));
+	CU_ASSERT(tl_contains(s, "ca-renew"));
+	free(s);
+	/* Issuing goes on with the renewed CA, and the CA warning is gone. */
+	free(tl_cd_ok(h, ARGS("create", "zoe", "--name", "Zoe", "--email", "z@example.org",
+			      "--out", o)));
+	r = tl_cd(h, "expirecheck", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+}
+
 static CU_TestInfo rule_tests[] = {
 	{"every command in every stage: rule, hint and refusal", test_rule_per_stage},
 	{"the command line refuses in the same words", test_rule_cli},
 	{"create after a revocation for good", test_create_after_revocation},
 	{"no certificate outlives its CA", test_no_cert_outlives_ca},
+	{"ca renew", test_ca_renew},
 	CU_TEST_INFO_NULL,
 };
 
