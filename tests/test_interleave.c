@@ -658,10 +658,12 @@ static void seq_keep(seq_list *l, const seq *s)
 	l->v[l->n++] = *s;
 }
 
+/* live: the pure store still follows the judge. Once an event went wrong, the walk
+ * goes on with the judge alone, so that the sequences do not depend on the rule. */
 static void walk_from(walk *w, const oracle *o, const pstore *ps, const serials *before,
-		      int depth)
+		      int depth, int live)
 {
-	int k, u;
+	int k, u, still;
 
 	for (k = 0; k < EV_KINDS; k++)
 		for (u = 0; u < (k < USER_KINDS ? NUSERS : 1); u++) {
@@ -674,12 +676,12 @@ static void walk_from(walk *w, const oracle *o, const pstore *ps, const serials 
 				continue;
 			w->s.e[depth] = e;
 			w->s.n = depth + 1;
-			if (!p_step(w, &o2, &p2, &b2, depth + 1))
-				continue;
+			if (!(still = live && p_step(w, &o2, &p2, &b2, depth + 1)))
+				o_apply(&o2, e, 0, "");
 			if (k == EV_PUBLISH)
 				seq_keep(&w->all, &w->s);
 			if (depth + 1 < SEQ_MAX)
-				walk_from(w, &o2, &p2, &b2, depth + 1);
+				walk_from(w, &o2, &p2, &b2, depth + 1, still);
 		}
 }
 
@@ -1057,7 +1059,7 @@ static walk *the_walk(void)
 
 	if (!done) {
 		p_init(&ps, &o);
-		walk_from(&w, &o, &ps, &before, 0);
+		walk_from(&w, &o, &ps, &before, 0, 1);
 		done = 1;
 	}
 	return &w;
