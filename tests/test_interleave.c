@@ -57,7 +57,7 @@
 #define SEQ_MAX 7      /* events per sequence */
 #define RENEWS_MAX 2   /* per user */
 #define CERTS_MAX (1 + RENEWS_MAX)
-#define REAL_RUNS 150  /* sequences the real run plays (INTERLEAVE_REAL=N changes it) */
+#define REAL_RUNS 200  /* sequences the real run plays (INTERLEAVE_REAL=N changes it) */
 #define FAILS_MAX 16   /* distinct failures kept, each with its shortest sequence */
 
 enum ev_kind { EV_NOTIFY, EV_RENEW, EV_APPLY, EV_SEEN, EV_REVOKE, EV_EXPIRE, EV_PUBLISH, EV_KINDS };
