@@ -82,7 +82,7 @@ typedef struct {
 	int plain;          /* revoked by the operator (a leaver, or the old one with it) */
 	int superseded;     /* replaced again before it was installed */
 	int replaced;       /* a renewal replaced it */
-	int later_applied;  /* a certificate issued after it was installed */
+	int later_applied;  /* a later certificate of the user was installed */
 	int published;
 	int64_t id;
 	char serial[80];
@@ -108,7 +108,8 @@ static int o_pending(const ouser *u)
 	return c->pred >= 0 && !u->c[c->pred].published && !c->applied;
 }
 
-static int o_expired(const oracle *o, const ouser *u, int i)
+/* Only the originals expire here. */
+static int o_expired(const oracle *o, int i)
 {
 	return i == 0 && o->expired;
 }
@@ -119,7 +120,7 @@ static int o_open(const oracle *o, const ouser *u)
 	const ocert *c = &u->c[u->cur];
 
 	return c->pred >= 0 && !u->c[c->pred].published &&
-	       (!o_expired(o, u, c->pred) || !c->applied);
+	       (!o_expired(o, c->pred) || !c->applied);
 }
 
 /* Whether a CRL published now must list the certificate (and may list nothing else). */
@@ -128,7 +129,7 @@ static int o_expected(const oracle *o, const ouser *u, int i)
 	const ocert *c = &u->c[i];
 
 	return c->plain || c->superseded ||
-	       (c->replaced && (c->later_applied || o_expired(o, u, i)));
+	       (c->replaced && (c->later_applied || o_expired(o, i)));
 }
 
 /* The certificate the user is known to be using: the last one installed. */
@@ -333,8 +334,9 @@ typedef struct {
 
 static void serials_add(serials *s, const char *serial)
 {
-	if (s->n < SERIALS_MAX)
-		snprintf(s->v[s->n++], sizeof *s->v, "%s", serial);
+	if (s->n == SERIALS_MAX)
+		CU_FAIL_FATAL("more serials than SERIALS_MAX");
+	snprintf(s->v[s->n++], sizeof *s->v, "%s", serial);
 }
 
 static int serials_has(const serials *s, const char *serial)
