@@ -58,7 +58,10 @@ int cycle_renewal_open(const store_row *r, int64_t now, int64_t window)
 {
 	const store_cert *cur = &r->cur, *old = &r->old;
 
-	if (!old->id || old->published_at || cycle_in_window(cur->not_after, now, window))
+	/* A plain revocation of the new certificate ends the renewal as well: otherwise a
+	 * user revoked for good mid-renewal could still be renewed, notified, revoked again. */
+	if (!old->id || old->published_at || cur->revoke_at ||
+	    cycle_in_window(cur->not_after, now, window))
 		return 0;
 	return old->not_after > now || !cur->applied_at;
 }
