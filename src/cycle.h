@@ -40,7 +40,8 @@ int64_t cycle_window_end(int64_t now, int64_t window);
 
 /*
  * Whether the user's renewal is still in progress: the old certificate's revocation is
- * not published, and the old one is still valid or the new one not yet applied. A year
+ * not published, the new certificate is not revoked (a plain revocation ends the
+ * renewal too), and the old one is still valid or the new one not yet applied. A year
  * on (the new certificate inside its own window) the next cycle starts regardless, so a
  * team that never publishes still hears about next year's expiry.
  */
