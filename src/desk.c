@@ -1226,6 +1226,13 @@ int desk_ca_renew(desk *d, int days)
 	if (desk_writable(d, "renew the CA") < 0 || desk_signing(d) < 0 ||
 	    (lock = take_lock(d, 0)) < 0)
 		return -1;
+	{
+		/* What a renewal killed half-way left under a temporary name. */
+		char *crt = cd_asprintf("%s/ca.crt", d->ca_dir);
+
+		cd_unlink_temps(crt);
+		free(crt);
+	}
 	rc = ca_renew(d->ca, d->ca_dir, days);
 	drop_lock(lock);
 	if (rc < 0)

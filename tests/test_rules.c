@@ -518,12 +518,41 @@ static void test_ca_renew(void)
 	tl_free(&r);
 }
 
+/* kill -9 at any moment of ca renew leaves a whole CA certificate, old or new, that
+ * still verifies what was issued; the next renewal clears what the killed one left. */
+static void test_ca_renew_killed(void)
+{
+	char h[700], o[720];
+	tl_result r;
+
+	snprintf(h, sizeof h, "%s/killca", tl_tmpdir());
+	snprintf(o, sizeof o, "%s/out", h);
+	free(tl_cd_ok(h, ARGS("init", "--days", "60")));
+	r = tl_sh("mkdir '%s'", o);
+	tl_free(&r);
+	free(tl_cd_ok(h, ARGS("create", "kim", "--name", "Kim", "--email", "k@example.org",
+			      "--out", o)));
+	r = tl_sh("cd '%s' && openssl pkcs12 -in kim.p12 -passin file:kim.pw -nokeys -clcerts "
+		  "-legacy 2>/dev/null | openssl x509 > kim.crt && "
+		  "for i in $(seq 1 12); do '%s' --home '%s' ca renew --days $((100 + i)) "
+		  ">/dev/null 2>&1 & p=$!; sleep 0.00$((i %% 10)); kill -9 $p 2>/dev/null; "
+		  "wait $p 2>/dev/null; openssl verify -CAfile '%s/ca/ca.crt' kim.crt >/dev/null "
+		  "|| exit 1; done; '%s' --home '%s' ca renew --days 400 >/dev/null && "
+		  "openssl verify -CAfile '%s/ca/ca.crt' kim.crt >/dev/null && "
+		  "! ls '%s/ca' | grep -q tmp", o, tl_bin(), h, h, tl_bin(), h, h, h);
+	if (r.status != 0)
+		fprintf(stderr, "%s%s", r.out, r.err);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+}
+
 static CU_TestInfo rule_tests[] = {
 	{"every command in every stage: rule, hint and refusal", test_rule_per_stage},
 	{"the command line refuses in the same words", test_rule_cli},
 	{"create after a revocation for good", test_create_after_revocation},
 	{"no certificate outlives its CA", test_no_cert_outlives_ca},
 	{"ca renew", test_ca_renew},
+	{"kill -9 during ca renew", test_ca_renew_killed},
 	CU_TEST_INFO_NULL,
 };
 
