@@ -419,6 +419,18 @@ static void test_health_front_ends(void)
 
 /* ---- lifetimes ---- */
 
+/* A home of its own with a CA of days days, and an output directory in it. */
+static void ca_home(const char *name, const char *days, char h[700], char o[720])
+{
+	tl_result r;
+
+	snprintf(h, 700, "%s/%s", tl_tmpdir(), name);
+	snprintf(o, 720, "%s/out", h);
+	free(tl_cd_ok(h, ARGS("init", "--days", days)));
+	r = tl_sh("mkdir '%s'", o);
+	tl_free(&r);
+}
+
 /* A CA of 30 days issues a certificate that ends with it, and says so; every view uses
  * that end, and a certificate already stored with a later end is read as ending then. */
 static void test_no_cert_outlives_ca(void)
@@ -426,11 +438,7 @@ static void test_no_cert_outlives_ca(void)
 	char h[700], o[720], *s, *ca_end, *crt_end;
 	tl_result r;
 
-	snprintf(h, sizeof h, "%s/short", tl_tmpdir());
-	snprintf(o, sizeof o, "%s/out", h);
-	free(tl_cd_ok(h, ARGS("init", "--days", "30")));
-	r = tl_sh("mkdir '%s'", o);
-	tl_free(&r);
+	ca_home("short", "30", h, o);
 	r = tl_cd(h, "create", "zed", "--name", "Zed", "--email", "z@example.org", "--days", "365",
 		  "--out", o, NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -480,10 +488,8 @@ static void test_ca_renew(void)
 	char h[700], o[720], *s;
 	tl_result r;
 
-	snprintf(h, sizeof h, "%s/renewca", tl_tmpdir());
-	snprintf(o, sizeof o, "%s/out", h);
-	free(tl_cd_ok(h, ARGS("init", "--days", "60")));
-	r = tl_sh("mkdir '%s' && cp '%s/ca/ca.crt' '%s/old-ca.crt'", o, h, o);
+	ca_home("renewca", "60", h, o);
+	r = tl_sh("cp '%s/ca/ca.crt' '%s/old-ca.crt'", h, o);
 	tl_free(&r);
 	free(tl_cd_ok(h, ARGS("create", "yan", "--name", "Yan", "--email", "y@example.org",
 			      "--out", o)));
@@ -525,11 +531,7 @@ static void test_ca_renew_killed(void)
 	char h[700], o[720];
 	tl_result r;
 
-	snprintf(h, sizeof h, "%s/killca", tl_tmpdir());
-	snprintf(o, sizeof o, "%s/out", h);
-	free(tl_cd_ok(h, ARGS("init", "--days", "60")));
-	r = tl_sh("mkdir '%s'", o);
-	tl_free(&r);
+	ca_home("killca", "60", h, o);
 	free(tl_cd_ok(h, ARGS("create", "kim", "--name", "Kim", "--email", "k@example.org",
 			      "--out", o)));
 	r = tl_sh("cd '%s' && openssl pkcs12 -in kim.p12 -passin file:kim.pw -nokeys -clcerts "
