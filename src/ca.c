@@ -792,6 +792,7 @@ static int keep_old_cert(ca *c, const char *dir)
 
 	cd_format_date(c->not_after, end);
 	path = cd_asprintf("%s/ca-until-%s.crt", dir, end);
+	cd_unlink_temps(path); /* what a renewal killed here left (the caller holds the lock) */
 	if (pem && !cd_path_exists(path))
 		rc = cd_write_file(path, pem, strlen(pem), 0644);
 	free(path);
