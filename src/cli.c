@@ -959,6 +959,8 @@ static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
 	[CMD_CONFIG] = cmd_config,
 	[CMD_LOG] = cmd_log,
 	[CMD_IMPORT] = cli_import,
+	[CMD_BACKUP] = cli_backup,
+	[CMD_RESTORE] = cli_restore,
 };
 
 int cli_run(const cmd_info *ci, cli_ctx *c)

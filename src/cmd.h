@@ -57,6 +57,10 @@
 	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \
 	  "openssl-ca DIR [--config FILE] | easyrsa PKI [--apply]", \
 	  "import an existing CA (dry run unless --apply)") \
+	_(BACKUP, "backup", 0, CMD_CLI, "FILE [--passphrase-file F] | --check FILE " \
+	  "[--passphrase-file F]", "write an encrypted backup of the home (or check one)") \
+	_(RESTORE, "restore", 0, CMD_WRITES | CMD_NOHOME | CMD_CLI, \
+	  "FILE [--passphrase-file F]", "make the home (empty or missing) from a backup") \
 	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, "", "copy the task link to the clipboard") \
 	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, "", "copy the mail link to the clipboard") \
 	_(PASSWORD, NULL, 'P', CMD_UI | CMD_ROW, "", "show the last issued .pw password") \
