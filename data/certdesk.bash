@@ -50,7 +50,7 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck config log import"
+		show expirecheck config log import backup restore"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
@@ -124,6 +124,8 @@ _certdesk()
 		list) opts="--all" ;;
 		expirecheck) opts="--days" ;;
 		import) opts="--config --apply" ;;
+		backup) opts="--passphrase-file --check" ;;
+		restore) opts="--passphrase-file" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
 		return
@@ -141,7 +143,7 @@ _certdesk()
 		else
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
-	seen) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	seen | backup | restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac
 }
 
