@@ -50,7 +50,7 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck config log import ca"
+		show expirecheck config log import ca backup restore"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
@@ -125,6 +125,8 @@ _certdesk()
 		expirecheck) opts="--days" ;;
 		import) opts="--config --apply" ;;
 		ca) opts="--days" ;;
+		backup) opts="--passphrase-file --check" ;;
+		restore) opts="--passphrase-file" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
 		return
@@ -142,7 +144,7 @@ _certdesk()
 		else
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
-	seen) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	seen | backup | restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	ca) ((npos == 0)) && COMPREPLY=($(compgen -W "renew" -- "$cur")) ;;
 	esac
 }

@@ -869,6 +869,8 @@ static const struct {
 	[CMD_LOG] = {cmd_log, 1},
 	[CMD_IMPORT] = {cli_import, 1},
 	[CMD_CA] = {cmd_ca, 1},
+	[CMD_BACKUP] = {cli_backup, 1},
+	[CMD_RESTORE] = {cli_restore, 1},
 };
 
 cli_handler *cli_handler_of(cmd_id id)

@@ -111,6 +111,12 @@ typedef struct {
 	_(CA, "ca", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 1, 36500)), \
 	  CMD_POS("renew", 1, 1), \
 	  "renew the CA certificate: same key and name, valid N days from now (3650)") \
+	_(BACKUP, "backup", 0, CMD_CLI, \
+	  CMD_OPTS(CMD_TEXT("passphrase-file", "F"), CMD_FLAG("check")), CMD_POS("FILE", 1, 1), \
+	  "write an encrypted backup of the home (or --check one)") \
+	_(RESTORE, "restore", 0, CMD_WRITES | CMD_NOHOME | CMD_CLI, \
+	  CMD_OPTS(CMD_TEXT("passphrase-file", "F")), CMD_POS("FILE", 1, 1), \
+	  "make the home (empty or missing) from a backup") \
 	_(COPY_TASK, NULL, 'y', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
 	  "copy the task link to the clipboard") \
 	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \

@@ -377,6 +377,11 @@ int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
 		      "run from a terminal");
 }
 
+int desk_passphrase_file(const char *path, char *buf, size_t size)
+{
+	return read_first_line(path, buf, size);
+}
+
 static int signing_pass(void *ctx, char *buf, size_t size)
 {
 	desk *d = ctx;
@@ -514,7 +519,7 @@ int desk_applies(const desk *d, const store_row *r, cmd_id c)
 	return cycle_applies(r, d->now, d->window, c);
 }
 
-uint32_t desk_actions(const desk *d, const store_row *r)
+uint64_t desk_actions(const desk *d, const store_row *r)
 {
 	return cycle_actions(r, d->now, d->window);
 }

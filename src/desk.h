@@ -49,6 +49,8 @@ void desk_close(desk *d);
 int desk_signing(desk *d);
 /* The CA passphrase: the first line of $CERTDESK_PASSPHRASE_FILE, else asked. */
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size);
+/* The first line of path (1 to size-1 bytes), as init and backup read a passphrase. */
+int desk_passphrase_file(const char *path, char *buf, size_t size);
 /* Judges stages as of day (--as-of): from then on the desk plans and refuses writes. */
 void desk_judge_on(desk *d, int64_t day);
 /* Why this desk cannot write (CMD_MODE_READONLY, CMD_MODE_AS_OF), 0 when it can. */
@@ -88,7 +90,7 @@ const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
  * else -1 with the refusal; and every command that applies, as bits 1 << id. */
 int desk_may(const desk *d, const store_row *r, cmd_id c);
 int desk_applies(const desk *d, const store_row *r, cmd_id c); /* the same, no words */
-uint32_t desk_actions(const desk *d, const store_row *r);
+uint64_t desk_actions(const desk *d, const store_row *r);
 /* Every certificate of the user, oldest first, with what became of it as of the desk's
  * day (cycle_describe_cert, judged with the certificate that replaced it). */
 typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);

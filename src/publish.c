@@ -560,7 +560,10 @@ static int record_recovery(struct pub *p, const struct recovery *rv)
 	for (i = 0; i < rv->n && rc == 0; i++)
 		rc = store_revocation_published(p->d->st, rv->items[i]->cert_id, now,
 						rv->commits[i]);
-	if (rc == 0)
+	if (rc == 0 && rv->n == 0)
+		rc = desk_audit(p->d, "publish", NULL, "recorded CRL %lld found on %s",
+				(long long)rv->ours_info.number, p->branch);
+	else if (rc == 0)
 		rc = desk_audit(p->d, "publish", NULL, "recorded %zu revocation%s found on %s "
 				"(pushed by an interrupted publish), CRL %lld", rv->n,
 				rv->n == 1 ? "" : "s", p->branch, (long long)rv->ours_info.number);
@@ -649,6 +652,129 @@ static int recover(struct pub *p, const hist *h)
 	return rc;
 }
 
+/* ---- revocations a CRL of this CA holds and the database lacks ---- */
+
+/*
+ * A CRL this CA signed is authentic, and what it revoked stays revoked: a home restored
+ * from a backup older than its last publish, a CRL signed with the CA key outside
+ * certdesk. Its revocations that the database does not hold at all are recorded as
+ * published: on their certificate when the database has it, else as orphan
+ * revocations, the serial kept; each on stderr and in the audit trail. The next CRL,
+ * numbered above every one of the branch, drops none of them.
+ */
+typedef struct {
+	char *serial;
+	int64_t at, number;
+	int reason;
+	char commit[41];
+} taken_rev;
+
+typedef struct {
+	taken_rev *v;
+	size_t n, cap;
+} taken_set;
+
+static void taken_add(taken_set *t, const ca_revoked *e, int64_t number, const char *commit)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].serial, e->serial) == 0)
+			return;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = cd_realloc(t->v, t->cap * sizeof *t->v);
+	}
+	t->v[t->n] = (taken_rev){cd_strdup(e->serial), e->revoked_at, number, e->reason, ""};
+	memcpy(t->v[t->n++].commit, commit, 41);
+}
+
+static void taken_free(taken_set *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->v[i].serial);
+	free(t->v);
+}
+
+/* What the CRL file of commit id revokes that the database does not know of. */
+static int taken_scan(struct pub *p, known_set *k, const char *id, taken_set *t)
+{
+	char *pem = NULL;
+	size_t len = 0, i;
+	int found = 0;
+	ca_crl_contents cc;
+
+	if (crlrepo_read(p->repo, id, p->path, &pem, &len, &found) < 0)
+		return -1;
+	if (found && ca_crl_read(p->d->ca, pem, len, &cc) == 0) {
+		/* A revocation the database holds, held for review, stays the team's call. */
+		for (i = 0; cc.ours && i < cc.n; i++)
+			if (!known_find(k, cc.v[i].serial))
+				taken_add(t, &cc.v[i], cc.info.number, id);
+		ca_crl_contents_free(&cc);
+	}
+	free(pem);
+	return 0;
+}
+
+static int taken_record_one(struct pub *p, const taken_rev *r, int64_t now)
+{
+	store *st = p->d->st;
+	char *user = NULL, *why, *line;
+	int64_t id = 0;
+	int rc;
+
+	if (store_cert_by_serial(st, r->serial, &id) < 0 || (id && store_user_of_cert(st, id, &user) < 0))
+		return -1;
+	why = cd_asprintf("listed by CRL %lld of this CA in commit %.12s on %s, %s (a revocation "
+			  "made after the backup this home was restored from?)", (long long)r->number,
+			  r->commit, p->branch, id ? "not recorded as revoked here" :
+			  "a certificate unknown to this home");
+	if (id)
+		rc = store_revocation_taken_in(st, id, r->at, r->reason, now, r->commit);
+	else
+		rc = store_orphan_insert(st, &(store_orphan){r->serial, "", why, r->at, 0, now,
+							     r->reason});
+	line = cd_asprintf("took in the revocation of serial %s%s%s (%s): %s", r->serial,
+			   user ? " of " : "", user ? user : "", ca_reason_name(r->reason), why);
+	if (rc == 0)
+		rc = store_audit(st, now, cd_operator(), "publish", user, line);
+	if (rc == 0)
+		warn(p, "%s", line);
+	free(line);
+	free(why);
+	free(user);
+	return rc;
+}
+
+static int take_in(struct pub *p, const hist *h)
+{
+	known_set k;
+	taken_set t = {0};
+	size_t i;
+	int rc = 0;
+
+	known_build(p, &k);
+	for (i = h->n; i-- > 0 && rc == 0;)
+		rc = taken_scan(p, &k, h->v[i].id, &t);
+	free(k.v);
+	if (rc == 0 && t.n) {
+		int64_t now = cd_now();
+
+		if ((rc = store_begin(p->d->st)) == 0) {
+			for (i = 0; i < t.n && rc == 0; i++)
+				rc = taken_record_one(p, &t.v[i], now);
+			rc = store_end(p->d->st, rc);
+		}
+		if (rc == 0)
+			rc = reload(p);
+	}
+	taken_free(&t);
+	return rc;
+}
+
 /*
  * A home that has never pushed (a new one, or one imported from an existing CA) meets
  * the CRL the team already keeps in the repository. It builds on that file when the CRL
@@ -719,6 +845,8 @@ static int check_history(struct pub *p, int exists)
 	if (!p->have_last && ((rc = adopt_existing(p, &adopted)) < 0 || adopted))
 		return rc;
 	rc = crlrepo_walk(p->repo, p->tip, p->have_last ? p->last.commit_id : "", hist_add, &h);
+	if (rc == 0)
+		rc = take_in(p, &h);
 	if (rc == 0)
 		rc = recover(p, &h);
 	hist_free(&h);

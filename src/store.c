@@ -1039,3 +1039,96 @@ int store_crl_last(store *st, store_crl *out, int *found)
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
 }
+
+int store_schema_version(store *st, int *version)
+{
+	return user_version(st, version);
+}
+
+/*
+ * SQLite's online backup copies the pages under one read transaction: a consistent
+ * snapshot while other processes write (WAL readers never block writers), and no
+ * half-written page as a file copy could give. The copy leaves WAL mode so that it
+ * opens anywhere without -wal and -shm files.
+ */
+int store_backup_to(store *st, const char *path)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc = -1;
+
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_EXCLUSIVE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		cd_err("cannot create %s: %s", path, dst ? sqlite3_errmsg(dst) : "out of memory");
+		goto out;
+	}
+	if (!(b = sqlite3_backup_init(dst, "main", st->db, "main"))) {
+		cd_err("database: cannot copy: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	sqlite3_backup_step(b, -1);
+	if (sqlite3_backup_finish(b) != SQLITE_OK) {
+		cd_err("database: copy to %s failed: %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		cd_err("database: %s: %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(dst);
+	return rc;
+}
+
+/* A database held in memory (read from a backup), opened and migrated there. */
+int store_open_image(const void *data, size_t len, const char *name, store **out)
+{
+	store *st = calloc(1, sizeof *st);
+	unsigned char *copy;
+	int rc;
+
+	if (!st || !(copy = sqlite3_malloc64(len ? len : 1)))
+		abort();
+	memcpy(copy, data, len);
+	if (sqlite3_open_v2(":memory:", &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_free(copy);
+		store_close(st);
+		return cd_err("%s: cannot open a database in memory", name);
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_deserialize(st->db, "main", copy, (sqlite3_int64)len, (sqlite3_int64)len,
+				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) !=
+	    SQLITE_OK) {
+		store_close(st);
+		return cd_err("%s: not an SQLite database", name);
+	}
+	if ((rc = prepare_db(st, name, 0)) < 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int store_revocation_taken_in(store *st, int64_t cert_id, int64_t revoke_at, int reason,
+			      int64_t published_at, const char *commit)
+{
+	static const char sql[] = "UPDATE certs SET revoke_at = ?2, revoke_reason = ?3, "
+				  "published_at = ?4, publish_commit = ?5 WHERE id = ?1";
+
+	return run(st, sql, "record publication", "iiiiT", cert_id, revoke_at, (int64_t)reason,
+		   published_at, commit);
+}
+
+int store_user_of_cert(store *st, int64_t cert_id, char **user)
+{
+	static const char sql[] = "SELECT u.name FROM certs c JOIN users u ON u.id = c.user_id "
+				  "WHERE c.id = ?";
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, cert_id);
+	return one_text(st, s, user);
+}

@@ -3,6 +3,7 @@
 #ifndef CD_STORE_H
 #define CD_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -142,5 +143,20 @@ typedef struct {
 	char commit_id[41];
 } store_crl;
 int store_crl_last(store *st, store_crl *out, int *found);
+
+/* Backup and restore. */
+int store_schema_version(store *st, int *version);
+/* A consistent copy of the whole database into path (created, never replaced), in
+ * rollback-journal mode: SQLite's online backup, while others keep writing. */
+int store_backup_to(store *st, const char *path);
+/* Opens a database held in memory (len bytes of a database file, copied), migrated
+ * there; name is used in messages. STORE_LOST as store_open for no certdesk schema. */
+int store_open_image(const void *data, size_t len, const char *name, store **out);
+/* A revocation found in a published CRL of this CA that the database did not hold:
+ * recorded as scheduled and published at once (inside the caller's transaction). */
+int store_revocation_taken_in(store *st, int64_t cert_id, int64_t revoke_at, int reason,
+			      int64_t published_at, const char *commit);
+/* The user holding a certificate (*user NULL when none), malloc'd. */
+int store_user_of_cert(store *st, int64_t cert_id, char **user);
 
 #endif

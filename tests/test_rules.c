@@ -165,7 +165,7 @@ static void check_key(desk *d, const char *user, const store_row *r, cmd_id c)
 		why = cd_strdup(cd_errmsg());
 	CU_ASSERT_EQUAL(applies, expected(desk_stage(d, r), c));
 	CU_ASSERT_EQUAL(applies, desk_applies(d, r, c));
-	CU_ASSERT_EQUAL(applies, !!(desk_actions(d, r) & (1u << c)));
+	CU_ASSERT_EQUAL(applies, !!(desk_actions(d, r) & ((uint64_t)1 << c)));
 	/* The hint is there exactly when the key applies. */
 	snprintf(keys, sizeof keys, "/%s\r", user);
 	s = screen_of(d, &o, keys);

@@ -88,7 +88,7 @@ complete_() { # words...: the completions of the last one
 	bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _certdesk; echo "${COMPREPLY[*]}"' \
 		"$COMPL" "$@"
 }
-[ "$(complete_ "$BIN" re)" = "renew revoke" ]; check $? "completion: commands"
+[ "$(complete_ "$BIN" re)" = "renew revoke restore" ]; check $? "completion: commands"
 [ "$(complete_ "$BIN" --home "$home" renew a)" = alice ]; check $? "completion: a user of --home's home"
 [ "$(complete_ "$BIN" --home = "$home" show b)" = bob ]
 check $? "completion: --home=DIR (split at '=' by bash)"

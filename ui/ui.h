@@ -56,11 +56,11 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
  * sanitised and live in ui_data.text). */
 typedef struct {
 	uint32_t user, name, task; /* offsets into ui_data.text */
-	uint32_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
-	int64_t expiry;
 	unsigned char stage;
 	unsigned char flags; /* UI_ROW_* */
-} ui_row;
+	uint64_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
+	int64_t expiry;
+} ui_row; /* 32 bytes: a million users fit in 32 MB */
 
 #define UI_ROW_RENEWING 0x01 /* a renewal is open: the old certificate can go at once */
 
