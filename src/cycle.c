@@ -155,14 +155,14 @@ int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
 	return act_why(r, now, window, c) == ACT_OK;
 }
 
-uint32_t cycle_actions(const store_row *r, int64_t now, int64_t window)
+uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window)
 {
-	uint32_t acts = 0;
+	uint64_t acts = 0;
 	int i;
 
 	for (i = 0; i < CMD_COUNT; i++)
 		if (act_why(r, now, window, (cmd_id)i) == ACT_OK)
-			acts |= 1u << i;
+			acts |= (uint64_t)1 << i;
 	return acts;
 }
 
@@ -255,4 +255,4 @@ void cycle_describe_cert(const store_cert *c, const store_cert *repl, const char
 	}
 }
 
-_Static_assert(CMD_COUNT <= 32, "cycle_actions keeps one bit per command in 32 bits");
+_Static_assert(CMD_COUNT <= 64, "cycle_actions keeps one bit per command in 64 bits");

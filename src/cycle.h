@@ -64,7 +64,7 @@ int cycle_needs_action(cycle_stage s);
 /* Whether c applies to r, without the words. */
 int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c);
 /* The commands (bit 1 << id) that apply to r. */
-uint32_t cycle_actions(const store_row *r, int64_t now, int64_t window);
+uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window);
 /* 0 when c applies to r; else -1 with cd_err() saying why, in the words both show. */
 int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c);
 

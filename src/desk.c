@@ -514,7 +514,7 @@ int desk_applies(const desk *d, const store_row *r, cmd_id c)
 	return cycle_applies(r, d->now, d->window, c);
 }
 
-uint32_t desk_actions(const desk *d, const store_row *r)
+uint64_t desk_actions(const desk *d, const store_row *r)
 {
 	return cycle_actions(r, d->now, d->window);
 }

@@ -88,7 +88,7 @@ const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
  * else -1 with the refusal; and every command that applies, as bits 1 << id. */
 int desk_may(const desk *d, const store_row *r, cmd_id c);
 int desk_applies(const desk *d, const store_row *r, cmd_id c); /* the same, no words */
-uint32_t desk_actions(const desk *d, const store_row *r);
+uint64_t desk_actions(const desk *d, const store_row *r);
 /* Every certificate of the user, oldest first, with what became of it as of the desk's
  * day (cycle_describe_cert, judged with the certificate that replaced it). */
 typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);

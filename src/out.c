@@ -28,9 +28,25 @@ int out_format_parse(const char *s, out_format *f)
 		*f = OUT_TSV;
 	else if (strcmp(s, "json") == 0)
 		*f = OUT_JSON;
+	else if (strcmp(s, "nagios") == 0)
+		*f = OUT_NAGIOS;
 	else
-		return cd_err("invalid format '%.20s': expected text, tsv or json", s);
+		return cd_err("invalid format '%.20s': expected text, tsv, json or nagios", s);
 	return 0;
+}
+
+int out_nagios(FILE *fp, int level, const char *text)
+{
+	static const char *const words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	char *clean;
+
+	if (level < 0 || level > 3)
+		level = 3;
+	/* Nagios reads the first line only: a line break in an error becomes '?'. */
+	clean = cd_sanitize(text);
+	fprintf(fp, "CERTDESK %s - %s\n", words[level], clean);
+	free(clean);
+	return level;
 }
 
 out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)

@@ -85,7 +85,7 @@ int ui_cmd_applies(ui *u, const cmd_info *c)
 
 	if (!(c->flags & CMD_ROW))
 		return 1;
-	return r && (r->acts & (1u << c->id));
+	return r && (r->acts & ((uint64_t)1 << c->id));
 }
 
 /* Why a key does not apply to the selected user: the core's words, as the command line

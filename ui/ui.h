@@ -56,7 +56,7 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
  * sanitised and live in ui_data.text). */
 typedef struct {
 	uint32_t user, name, task; /* offsets into ui_data.text */
-	uint32_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
+	uint64_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
 	int64_t expiry;
 	unsigned char stage;
 	unsigned char flags; /* UI_ROW_* */
