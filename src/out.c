@@ -75,15 +75,6 @@ out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
 	return t;
 }
 
-/* Bytes of the UTF-8 sequence at s, or 0 when it is not one (JSON must be UTF-8). */
-static size_t utf8_len(const char *s)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-
-	return strnlen(s, n) == n && cd_utf8_valid(s, n) ? n : 0;
-}
-
 void out_json_string(FILE *fp, const char *s)
 {
 	fputc('"', fp);
@@ -97,7 +88,7 @@ void out_json_string(FILE *fp, const char *s)
 			fputs("\\n", fp);
 		} else if (c < 0x20 || c == 0x7F) {
 			fprintf(fp, "\\u%04x", c);
-		} else if ((n = c < 0x80 ? 1 : utf8_len(s)) > 0) {
+		} else if ((n = cd_utf8_char_len(s)) > 1 || c < 0x80) {
 			fwrite(s, 1, n, fp);
 			s += n - 1;
 		} else {
