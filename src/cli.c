@@ -974,6 +974,7 @@ void cli_help(FILE *fp)
 		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC), to plan:\n"
 		"                      commands that would write are refused (dry runs work)\n"
 		"  --format text|tsv|json  output of listing commands\n"
+		"                      (nagios: expirecheck's status line for Icinga or Nagios)\n"
 		"  --read-only         never write, never open the CA key\n"
 		"  --no-color          monochrome dashboard (also NO_COLOR)\n"
 		"  --expirecheck       same as the expirecheck command\n"
