@@ -11,7 +11,7 @@ COMPDIR   = $(PREFIX)/share/bash-completion/completions
 
 PKGS      = ncursesw openssl sqlite3 libgit2 zlib
 DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
-            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime
+            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime prometheus
 
 CC       ?= cc
 OPT      ?= -O2 -g

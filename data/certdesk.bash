@@ -50,7 +50,7 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck config log import ca backup restore"
+		show expirecheck metrics config log import ca backup restore"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
@@ -77,7 +77,7 @@ _certdesk()
 		[[ $prev == --passphrase-file || $prev == --config ]] &&
 			COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--format) COMPREPLY=($(compgen -W "text tsv json" -- "$cur")); return ;;
+	--format) COMPREPLY=($(compgen -W "text tsv json nagios" -- "$cur")); return ;;
 	--key) COMPREPLY=($(compgen -W "ec rsa" -- "$cur")); return ;;
 	--p12) COMPREPLY=($(compgen -W "compat modern" -- "$cur")); return ;;
 	--reason)
@@ -122,7 +122,8 @@ _certdesk()
 		publish) opts="--dry-run" ;;
 		crl) opts="--out" ;;
 		list) opts="--all" ;;
-		expirecheck) opts="--days" ;;
+		expirecheck) opts="--days --cron" ;;
+		metrics) opts="--out" ;;
 		import) opts="--config --apply" ;;
 		ca) opts="--days" ;;
 		backup) opts="--passphrase-file --check" ;;

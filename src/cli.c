@@ -13,6 +13,7 @@
 #include "cycle.h"
 #include "desk.h"
 #include "links.h"
+#include "metrics.h"
 #include "publish.h"
 #include "seen.h"
 #include "util.h"
@@ -516,6 +517,7 @@ struct check_ctx {
 	int worst;
 	size_t no_links; /* users whose links could not be made */
 	out_format fmt;
+	metrics_due due;
 };
 
 static int check_row(void *ctx, const store_row *r)
@@ -530,6 +532,9 @@ static int check_row(void *ctx, const store_row *r)
 	if (s != STAGE_EXPIRING && s != STAGE_NOTIFIED && s != STAGE_EXPIRED)
 		return 0;
 	k->worst = s == STAGE_EXPIRED ? 2 : k->worst > 1 ? k->worst : 1;
+	k->due.due[s]++;
+	if (k->fmt == OUT_NAGIOS)
+		return 0;
 	row_values(k->d, r, expiry, days, v);
 	/* One bad record (a line break in a name) must not keep everyone else out of the
 	 * cron mail: it is listed without links, and said on standard error. */
@@ -561,20 +566,34 @@ static int check_row(void *ctx, const store_row *r)
 	return 0;
 }
 
+/* The one line Icinga and Nagios read, and its level as the exit code; an error is
+ * UNKNOWN on that line too, where the monitoring shows it. */
+static int check_nagios(desk *d, const struct check_ctx *k, const publish_alarms *h, int rc)
+{
+	cd_buf text = {0};
+	int level = rc < 0 ? -1 : metrics_nagios(d, &k->due, h, &text);
+
+	level = out_nagios(stdout, level, level < 0 ? cd_errmsg() : text.s);
+	cd_buf_free(&text);
+	return level;
+}
+
+/* Exit codes: 0 nothing due, 1 a warning, 2 critical, 3 an error (Nagios's codes);
+ * --cron keeps 3 alone, so that a reminder is no failed job. */
 static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 {
 	struct check_ctx k = {0};
 	desk d;
 	publish_alarms h = {0};
-	int rc;
+	int rc, level;
 
 	if (cli_open_desk(c, &d, 0) < 0)
-		return cli_fail(), 3;
+		return c->fmt == OUT_NAGIOS ? out_nagios(stdout, 3, cd_errmsg()) : (cli_fail(), 3);
 	if (cmd_flag(a, "days"))
 		d.window = cmd_num(a, "days", 0) * CD_DAY;
 	k.d = &d;
 	k.fmt = c->fmt;
-	if (c->fmt != OUT_TEXT)
+	if (c->fmt == OUT_TSV || c->fmt == OUT_JSON)
 		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
 	links_batch(1);
 	rc = store_rows_expiring(d.st, cycle_window_end(d.now, d.window), check_row, &k);
@@ -582,15 +601,21 @@ static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 	if (k.t)
 		out_end(k.t);
 	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */
-	if (rc == 0 && (rc = publish_health(&d, &h)) == 0)
+	if (rc == 0 && (rc = publish_health(&d, &h)) == 0 && c->fmt != OUT_NAGIOS)
 		cli_print_alarms(&h, c->fmt == OUT_TEXT ? stdout : stderr, "");
+	if (c->fmt == OUT_NAGIOS) {
+		level = check_nagios(&d, &k, &h, rc);
+		desk_close(&d);
+		return level;
+	}
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail(), 3;
 	if (k.no_links)
 		fprintf(stderr, "certdesk: the links of %zu user%s could not be made (above)\n",
 			k.no_links, k.no_links == 1 ? "" : "s");
-	return k.worst > h.worst ? k.worst : h.worst;
+	level = k.worst > h.worst ? k.worst : h.worst;
+	return cmd_flag(a, "cron") ? 0 : level;
 }
 
 /* show */
@@ -871,6 +896,7 @@ static const struct {
 	[CMD_CA] = {cmd_ca, 1},
 	[CMD_BACKUP] = {cli_backup, 1},
 	[CMD_RESTORE] = {cli_restore, 1},
+	[CMD_METRICS] = {cli_metrics, 1},
 };
 
 cli_handler *cli_handler_of(cmd_id id)
@@ -886,6 +912,9 @@ int cli_run(const cmd_info *ci, cli_ctx *c)
 
 	if (!verbs[ci->id].run)
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
+	if (c->fmt == OUT_NAGIOS && ci->id != CMD_EXPIRECHECK)
+		return cd_err("--format nagios is for expirecheck alone (%s: text, tsv or json)",
+			      ci->verb), cli_fail(), verbs[ci->id].refused;
 	if (cmd_parse(ci, c->argc, c->argv, &a) < 0)
 		return cli_fail(), verbs[ci->id].refused;
 	if (cmd_allowed(ci, cmd_mode(c->readonly, c->as_of), cmd_writes(&a)) < 0)
@@ -947,6 +976,7 @@ void cli_help(FILE *fp)
 		"  --as-of YYYY-MM-DD  judge stages and readiness as of that day (UTC), to plan:\n"
 		"                      commands that would write are refused (dry runs work)\n"
 		"  --format text|tsv|json  output of listing commands\n"
+		"                      (nagios: expirecheck's status line for Icinga or Nagios)\n"
 		"  --read-only         never write, never open the CA key\n"
 		"  --no-color          monochrome dashboard (also NO_COLOR)\n"
 		"  --expirecheck       same as the expirecheck command\n"

@@ -99,8 +99,11 @@ typedef struct {
 	  "users by expiry with their stage") \
 	_(SHOW, "show", '\n', CMD_ROW, CMD_NO_OPTS, CMD_POS("USER", 1, 1), \
 	  "a user's details, certificates and links") \
-	_(EXPIRECHECK, "expirecheck", 0, CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 0, 3650)), \
-	  CMD_NO_POS, "what expires soon, for cron: silent and exit 0 when nothing is due") \
+	_(EXPIRECHECK, "expirecheck", 0, CMD_CLI, \
+	  CMD_OPTS(CMD_INT("days", "N", 0, 3650), CMD_FLAG("cron")), CMD_NO_POS, \
+	  "what is due soon, for monitoring and cron (--cron: exit 0)") \
+	_(METRICS, "metrics", 0, CMD_CLI, CMD_OPTS(CMD_TEXT("out", "FILE")), CMD_NO_POS, \
+	  "Prometheus metrics: expiries, stages, the CRL's nextUpdate") \
 	_(CONFIG, "config", 0, CMD_CLI, CMD_NO_OPTS, CMD_POS("[KEY [VALUE]]", 0, 2), \
 	  "list, read or set settings") \
 	_(LOG, "log", 'l', CMD_ROW, CMD_NO_OPTS, CMD_POS("[USER]", 0, 1), "the audit trail") \

@@ -1,5 +1,6 @@
 /* main.c: global options, then a command or the dashboard. */
 #include <fcntl.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,21 @@ static void no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/*
+ * Names are UTF-8, whatever the environment says (cron and some SSH set-ups set no
+ * LANG): as tmux does, the user's locale when it is UTF-8, else C.UTF-8; only when
+ * neither exists does the dashboard draw ASCII replacements (and say so).
+ */
+static void utf8_locale(void)
+{
+	const char *set = setlocale(LC_CTYPE, "");
+
+	if (set && strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+		return;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, set ? "" : "C");
+}
+
 int main(int argc, char **argv)
 {
 	globals g = {0};
@@ -123,7 +139,7 @@ int main(int argc, char **argv)
 	 * stay in the C locale so TSV and JSON read the same everywhere. */
 	std_fds_open();
 	no_core_dumps();
-	setlocale(LC_CTYPE, "");
+	utf8_locale();
 	if ((argc = take_globals(argc, argv, &g)) < 0 || setup(&c, &g) < 0) {
 		cli_fail();
 		free(c.home);

@@ -28,9 +28,25 @@ int out_format_parse(const char *s, out_format *f)
 		*f = OUT_TSV;
 	else if (strcmp(s, "json") == 0)
 		*f = OUT_JSON;
+	else if (strcmp(s, "nagios") == 0)
+		*f = OUT_NAGIOS;
 	else
-		return cd_err("invalid format '%.20s': expected text, tsv or json", s);
+		return cd_err("invalid format '%.20s': expected text, tsv, json or nagios", s);
 	return 0;
+}
+
+int out_nagios(FILE *fp, int level, const char *text)
+{
+	static const char *const words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	char *clean;
+
+	if (level < 0 || level > 3)
+		level = 3;
+	/* Nagios reads the first line only: a line break in an error becomes '?'. */
+	clean = cd_sanitize(text);
+	fprintf(fp, "CERTDESK %s - %s\n", words[level], clean);
+	free(clean);
+	return level;
 }
 
 out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
@@ -59,15 +75,6 @@ out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
 	return t;
 }
 
-/* Bytes of the UTF-8 sequence at s, or 0 when it is not one (JSON must be UTF-8). */
-static size_t utf8_len(const char *s)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-
-	return strnlen(s, n) == n && cd_utf8_valid(s, n) ? n : 0;
-}
-
 void out_json_string(FILE *fp, const char *s)
 {
 	fputc('"', fp);
@@ -81,7 +88,7 @@ void out_json_string(FILE *fp, const char *s)
 			fputs("\\n", fp);
 		} else if (c < 0x20 || c == 0x7F) {
 			fprintf(fp, "\\u%04x", c);
-		} else if ((n = c < 0x80 ? 1 : utf8_len(s)) > 0) {
+		} else if ((n = cd_utf8_char_len(s)) > 1 || c < 0x80) {
 			fwrite(s, 1, n, fp);
 			s += n - 1;
 		} else {

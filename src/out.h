@@ -1,10 +1,11 @@
-/* out.h: tables on standard output as aligned text, TSV or JSON. */
+/* out.h: tables on standard output as aligned text, TSV or JSON; the Nagios plugin line. */
 #ifndef CD_OUT_H
 #define CD_OUT_H
 
 #include <stdio.h>
 
-typedef enum { OUT_TEXT, OUT_TSV, OUT_JSON } out_format;
+/* OUT_NAGIOS is no table: expirecheck alone speaks it (one line, see out_nagios). */
+typedef enum { OUT_TEXT, OUT_TSV, OUT_JSON, OUT_NAGIOS } out_format;
 int out_format_parse(const char *s, out_format *f);
 
 typedef struct out_table out_table;
@@ -19,5 +20,10 @@ long out_end(out_table *t);
 
 /* Writes s as a JSON string literal, quotes included. */
 void out_json_string(FILE *fp, const char *s);
+
+/* Nagios plugin output: "CERTDESK OK - text", the level 0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN (anything else is UNKNOWN too); text is made one line. Returns the level,
+ * the plugin's exit code. */
+int out_nagios(FILE *fp, int level, const char *text);
 
 #endif

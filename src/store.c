@@ -1019,8 +1019,8 @@ int store_count(store *st, const char *what, int64_t *n)
 
 int store_crl_last(store *st, store_crl *out, int *found)
 {
-	static const char sql[] = "SELECT number, this_update, next_update, commit_id FROM crls "
-				  "WHERE published_at IS NOT NULL ORDER BY number DESC LIMIT 1";
+	static const char sql[] = "SELECT number, this_update, next_update, commit_id, published_at "
+				  "FROM crls WHERE published_at IS NOT NULL ORDER BY number DESC LIMIT 1";
 	sqlite3_stmt *s = stmt(st, sql);
 	int rc;
 
@@ -1035,6 +1035,7 @@ int store_crl_last(store *st, store_crl *out, int *found)
 		out->this_update = sqlite3_column_int64(s, 1);
 		out->next_update = sqlite3_column_int64(s, 2);
 		snprintf(out->commit_id, sizeof out->commit_id, "%s", col_text(s, 3));
+		out->published_at = sqlite3_column_int64(s, 4);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");

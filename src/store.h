@@ -140,6 +140,7 @@ int store_count(store *st, const char *what, int64_t *n); /* "users", "certs" */
 /* The last published CRL (commit_id "" when none was recorded). */
 typedef struct {
 	int64_t number, this_update, next_update;
+	int64_t published_at; /* when the push that carried it succeeded */
 	char commit_id[41];
 } store_crl;
 int store_crl_last(store *st, store_crl *out, int *found);

@@ -527,6 +527,16 @@ char *cd_url_secret(const char *url)
 	return cd_strndup(secret, len);
 }
 
+size_t cd_utf8_char_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+	if (c < 0x80)
+		return 1;
+	return strnlen(s, n) == n && cd_utf8_valid(s, n) ? n : 1;
+}
+
 size_t cd_char_cols(const char *s, mbstate_t *ps, int *cols)
 {
 	wchar_t wc;
@@ -535,7 +545,9 @@ size_t cd_char_cols(const char *s, mbstate_t *ps, int *cols)
 	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
 		memset(ps, 0, sizeof *ps);
 		*cols = -1;
-		return 1;
+		/* No UTF-8 locale at all: a UTF-8 character stays one character, drawn as one
+		 * replacement, not one per byte. */
+		return MB_CUR_MAX == 1 ? cd_utf8_char_len(s) : 1;
 	}
 	*cols = wcwidth(wc) < 0 ? -1 : wcwidth(wc);
 	return n;

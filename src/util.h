@@ -57,6 +57,8 @@ int cd_check_choice(const char *what, const char *choices, const char *v);
 int cd_check_task(const char *task);
 int cd_parse_int(const char *what, const char *s, long min, long max, long *out);
 int cd_utf8_valid(const char *s, size_t n);
+/* Bytes of the UTF-8 character at s: 1 for ASCII and for a byte that starts none. */
+size_t cd_utf8_char_len(const char *s);
 
 /* Terminal columns of UTF-8 text (LC_CTYPE decides). cd_char_cols: the bytes of the
  * character at s, and its columns in *cols, or -1 when it is not printable (invalid,

@@ -193,6 +193,34 @@ tm send-keys -t main g a
 wait_for main "no pending renewal"; check $? "a refused by the core: the error in the status bar"
 [ "$(tm display -p -t main '#{pane_dead}')" = 0 ]; check $? "the dashboard stays up"
 
+# -- the locale: none set (cron, some SSH set-ups) draws UTF-8 names through C.UTF-8;
+# with no UTF-8 locale at all, ASCII letters and one notice
+lhome=$T/lhome
+cd_l() { "$BIN" --home "$lhome" "$@" >/dev/null; }
+cd_l init && cd_l create zoe --name "Zoë Ångström" --email zoe@example.org --out "$out"
+start_bare() { # session, command: no locale variable at all
+	tm new-session -d -s "$1" -x 80 -y 24 "env -u LANG -u LC_ALL -u LC_CTYPE -u LANGUAGE $2"
+}
+start_bare nolang "$BIN --home $lhome"
+wait_for nolang "Zoë Ångström"; check $? "no LANG: the UTF-8 name drawn right (C.UTF-8)"
+tm capture-pane -p -t nolang | grep -q "names are drawn in ASCII"
+[ $? != 0 ]; check $? "no LANG: no ASCII notice while C.UTF-8 exists"
+tm send-keys -t nolang q
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+	echo "skip: hiding every UTF-8 locale needs root and unshare (not available)"
+else
+	# A private mount namespace with an empty /usr/lib/locale: C.UTF-8 is gone.
+	start_bare ascii "unshare -m sh -c 'mount -t tmpfs none /usr/lib/locale && exec $BIN --home $lhome'"
+	wait_for ascii "Zoe Angstrom"; check $? "no UTF-8 locale: ASCII letters, one per character"
+	[ "$(tm capture-pane -p -t ascii | grep -c 'no UTF-8 locale (not even C.UTF-8)')" = 1 ]
+	check $? "no UTF-8 locale: said once, in the status line"
+	tm send-keys -t ascii Enter
+	wait_for ascii "zoe  Zoe Angstrom"; check $? "no UTF-8 locale: the detail too"
+	tm capture-pane -p -t ascii | grep -q "no UTF-8 locale"
+	[ $? != 0 ]; check $? "no UTF-8 locale: the notice is not repeated"
+	tm send-keys -t ascii q q
+fi
+
 # -- the read-only view as a teammate's Unix account
 RO_NAME=cdro$$
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then

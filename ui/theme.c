@@ -63,6 +63,22 @@ enum ui_role ui_stage_role(int stage)
 	}
 }
 
+/* The letter under the accent of U+00C0..U+017F (Latin-1 and Latin Extended-A), for a
+ * terminal without a UTF-8 locale: "Zoe Angstrom" reads better than "Zo? ?ngstr?m". */
+static const char ascii_latin[] =
+	"AAAAAAACEEEEIIIIDNOOOOOxOUUUUYTsaaaaaaaceeeeiiiidnooooo/ouuuuyty"
+	"AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkkLlLlLlLlLlNnNnNnnNn"
+	"OoOoOoOoRrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+/* One ASCII character for the UTF-8 character of n bytes at s. */
+static char ascii_of(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp = n == 2 ? (unsigned)(u[0] & 0x1F) << 6 | (u[1] & 0x3F) : 0;
+
+	return cp >= 0xC0 && cp < 0xC0 + sizeof ascii_latin - 1 ? ascii_latin[cp - 0xC0] : '?';
+}
+
 int ui_put(int y, int x, const char *s, int w, int pad)
 {
 	mbstate_t ps;
@@ -76,7 +92,7 @@ int ui_put(int y, int x, const char *s, int w, int pad)
 		if (used + (c < 0 ? 1 : c) > w)
 			break;
 		if (c < 0)
-			addch('?');
+			addch((chtype)(unsigned char)ascii_of(s, n));
 		else
 			addnstr(s, (int)n);
 		used += c < 0 ? 1 : c;

@@ -605,6 +605,8 @@ int ui_main(const char *home, const ui_opts *o)
 	} else {
 		ui_setup_curses(&u);
 		ui_signals();
+		if (MB_CUR_MAX == 1)
+			ui_msg(&u, 0, "no UTF-8 locale (not even C.UTF-8): names are drawn in ASCII");
 		ui_run_until(&u, NULL, NULL);
 		endwin();
 		delscreen(sc);
