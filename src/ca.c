@@ -782,6 +782,11 @@ int64_t ca_not_after(const ca *c)
 	return c->not_after;
 }
 
+char *ca_cert_pem(const ca *c)
+{
+	return x509_pem(c->cert);
+}
+
 /* ---- renew ---- */
 
 /* The certificate being replaced stays beside it, under the day it ended. */

@@ -70,6 +70,7 @@ int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded
 void ca_close(ca *c);
 const char *ca_name(const ca *c);     /* the CA's CN */
 int64_t ca_not_after(const ca *c);
+char *ca_cert_pem(const ca *c); /* malloc'd; NULL after cd_err() */
 /* Replaces dir/ca.crt with a new certificate of the same subject, key and key
  * identifier, valid days from now, so that every certificate issued keeps verifying;
  * the old one stays as dir/ca-until-DATE.crt. Needs the key; refuses to shorten. */

@@ -37,6 +37,8 @@ const conf_def conf_table[] = {
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
 	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
+	{"crl.bundle_path", "ca-bundle.pem", "path", 0, 0, NULL,
+	 "path of the CA certificate in that repository, for the servers"},
 	{"seen.field", "", "logfield", 0, 0, NULL,
 	 "where access logs hold the client certificate's serial (a key or a field number); "
 	 "empty: a key ending in serial, else the last field"},

@@ -25,6 +25,7 @@
 #define REVOKE_SUBJECT "Revoke client certificate of "
 #define HELD_SUBJECT "Held for review: revoke client certificate of "
 #define REFRESH_SUBJECT "Refresh CRL (next update "
+#define BUNDLE_SUBJECT "Publish the CA certificate (valid until "
 #define INITIAL_SUBJECT "Initial CRL (next update "
 #define REPLACE_SUBJECT "Replace the CRL changed outside certdesk (next update "
 /* The review branch's listing of held revocations, next to the CRL file. */
@@ -122,6 +123,7 @@ struct pub {
 	publish_plan plan;
 	crlrepo *repo;
 	char *remote, *branch, *path, *shown;
+	char *bundle_path;     /* where the CA certificate goes beside the CRL */
 	long crl_days, refresh_days;
 	crlrepo_sig sig;
 	char email[320];
@@ -137,6 +139,7 @@ struct pub {
 	char *last_pem;        /* the last CRL signed in this attempt */
 	int64_t number;        /* the next CRL Number */
 	size_t commits;
+	size_t crls;           /* of which sign a CRL (the others: the CA bundle) */
 };
 
 static void say(struct pub *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -257,8 +260,11 @@ static int pub_setup(struct pub *p)
 	desk *d = p->d;
 
 	if (setting(d, "crl.remote", &p->remote) < 0 || setting(d, "crl.branch", &p->branch) < 0 ||
-	    setting(d, "crl.path", &p->path) < 0)
+	    setting(d, "crl.path", &p->path) < 0 || setting(d, "crl.bundle_path", &p->bundle_path) < 0)
 		return -1;
+	if (strcmp(p->path, p->bundle_path) == 0)
+		return cd_err("crl.bundle_path and crl.path are both %s: the CA certificate and the "
+			      "CRL need a file each", p->path);
 	if (!*p->remote && !p->o->dry_run)
 		return cd_err("no CRL repository configured: certdesk config crl.remote URL");
 	p->crl_days = conf_get_int(d->st, "crl.days");
@@ -279,6 +285,7 @@ static void pub_free(struct pub *p)
 	free(p->shown);
 	free(p->branch);
 	free(p->path);
+	free(p->bundle_path);
 }
 
 /* repair: p holds the publish lock, and the clone may be repaired (see crlrepo.h). */
@@ -901,6 +908,7 @@ static int commit_crl(struct pub *p, const char *message)
 	}
 	p->number++;
 	p->commits++;
+	p->crls++;
 	memcpy(p->head, out, 41);
 	free(p->last_pem);
 	p->last_pem = pem;
@@ -978,22 +986,55 @@ static int commit_refresh(struct pub *p)
 	return rc;
 }
 
+/* The servers need the CA certificate that verifies the users' ones, renewed ones
+ * included: the bundle beside the CRL follows the home's CA certificate, one commit
+ * whenever it changes. */
+static int commit_bundle(struct pub *p)
+{
+	char *have = NULL, *pem = ca_cert_pem(p->d->ca), *msg = NULL, out[41], until[16];
+	size_t len = 0;
+	int found = 0, rc = -1;
+
+	if (!pem || crlrepo_read(p->repo, p->head, p->bundle_path, &have, &len, &found) < 0)
+		goto out;
+	rc = 0;
+	if (found && len == strlen(pem) && memcmp(have, pem, len) == 0)
+		goto out;
+	date_of(ca_not_after(p->d->ca), until);
+	msg = cd_asprintf(BUNDLE_SUBJECT "%s)\n\nThe CA certificate that verifies the client "
+			  "certificates and this CRL, %s: servers that check client certificates "
+			  "need it before the one they have ends.\n", until,
+			  found ? "renewed" : "for the first time");
+	p->sig.when = cd_now();
+	rc = crlrepo_commit(p->repo, p->head, p->bundle_path, pem, strlen(pem), msg, &p->sig, out);
+	if (rc == 0) {
+		memcpy(p->head, out, 41);
+		p->commits++;
+		say(p, "committed %.12s: %.*s", p->head, (int)strcspn(msg, "\n"), msg);
+	}
+out:
+	free(have);
+	free(pem);
+	free(msg);
+	return rc;
+}
+
 /* One attempt on the remote's current tip: the commits, without pushing. */
 static int build(struct pub *p)
 {
 	int64_t next;
 
 	memcpy(p->head, p->tip, 41);
-	p->commits = 0;
+	p->commits = p->crls = 0;
 	if (store_crl_fresh_number(p->d->st, &next) < 0 || list_load(p) < 0)
 		return -1;
 	/* Numbers only grow, past any CRL this CA signed that the branch holds. */
 	p->number = next > p->above ? next : p->above + 1;
-	if ((p->plan.ready ? commit_ready(p) : commit_refresh(p)) < 0)
+	if ((p->plan.ready ? commit_ready(p) : commit_refresh(p)) < 0 || commit_bundle(p) < 0)
 		return -1;
 	/* Recorded before the push: a run killed after it never hands its numbers to
 	 * another CRL (certdesk crl, or the next attempt). */
-	return p->commits ? store_crl_reserve(p->d->st, p->number - 1) : 0;
+	return p->crls ? store_crl_reserve(p->d->st, p->number - 1) : 0;
 }
 
 static int record(struct pub *p)
@@ -1003,6 +1044,12 @@ static int record(struct pub *p)
 	size_t i, n = 0;
 	int rc;
 
+	/* Only the CA bundle changed: nothing of the CRL's to record. */
+	if (!p->crls) {
+		p->res->commits += p->commits;
+		return desk_audit(p->d, "publish", NULL, "the CA certificate, commit %.12s on %s",
+				  p->head, p->branch);
+	}
 	if (ca_crl_parse(p->last_pem, strlen(p->last_pem), &info) < 0 || store_begin(p->d->st) < 0)
 		return -1;
 	rc = store_crl_record(p->d->st, info.number, info.this_update, info.next_update, p->head,

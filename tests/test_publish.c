@@ -233,7 +233,7 @@ static void test_scenario(void)
 		  strstr(log, "of carol") < strstr(log, "of alice"));
 	free(log);
 	log = sh_out("git -C %s log --format=%%s main", e.remote);
-	CU_ASSERT_EQUAL(tl_count_lines(log), 4); /* initial + 3 */
+	CU_ASSERT_EQUAL(tl_count_lines(log), 5); /* initial, the CA bundle, 3 revocations */
 	free(log);
 	out = CD_OK(&e, "list", "--all");
 	CU_ASSERT_EQUAL(count(out, "done"), 3);
@@ -407,7 +407,7 @@ static void test_pushed_not_recorded(void)
 	CU_ASSERT_EQUAL(count(log, "Bug: T2001"), 1);
 	free(log);
 	out = sh_out("git -C %s log --format=%%s main", e.remote);
-	CU_ASSERT_EQUAL(tl_count_lines(out), 2);
+	CU_ASSERT_EQUAL(tl_count_lines(out), 3); /* initial, the CA bundle, gus */
 	free(out);
 }
 
@@ -838,7 +838,7 @@ static void test_refresh_and_health(void)
 	CU_ASSERT(tl_contains(out, "Refresh CRL (next update"));
 	free(out);
 	out = sh_out("git -C %s log --format=%%s main", e.remote);
-	CU_ASSERT(tl_contains(out, "Refresh CRL (next update") && tl_count_lines(out) == 2);
+	CU_ASSERT(tl_contains(out, "Refresh CRL (next update") && tl_count_lines(out) == 3);
 	free(out);
 	free(remote_crl(&e, "main"));
 
@@ -865,8 +865,52 @@ static void test_refresh_and_health(void)
 	CU_ASSERT(tl_contains(out, "nothing new to publish"));
 	free(out);
 	out = sh_out("git -C %s log --format=%%s main", e.remote);
-	CU_ASSERT_EQUAL(tl_count_lines(out), 3);
+	CU_ASSERT_EQUAL(tl_count_lines(out), 4);
 	free(out);
+}
+
+/* The CA certificate goes beside the CRL for the servers, and follows ca renew: one
+ * commit when it changed, none otherwise; a certificate issued before verifies with
+ * the published bundle, and the CRL on the branch verifies with it too. */
+static void test_ca_bundle(void)
+{
+	env e;
+	char a[80], *out, *v;
+
+	env_new(&e, 0);
+	create_user(&e, "uma", "365", a);
+	free(publish_ok(&e));
+	v = sh_out("git -C %s show main:ca-bundle.pem | cmp - %s/ca/ca.crt && echo same",
+		   e.remote, e.home);
+	CU_ASSERT(tl_contains(v, "same"));
+	free(v);
+	out = publish_ok(&e);
+	CU_ASSERT(!tl_contains(out, "Publish the CA certificate"));
+	free(out);
+	free(CD_OK(&e, "ca", "renew", "--days", "5000"));
+	out = publish_ok(&e);
+	CU_ASSERT(tl_contains(out, "committed ") && tl_contains(out, "Publish the CA certificate"));
+	CU_ASSERT(tl_contains(out, "pushed 1 commit "));
+	free(out);
+	v = sh_out("cd %s && git -C %s show main:ca-bundle.pem > bundle.pem && cmp bundle.pem "
+		   "%s/ca/ca.crt && openssl pkcs12 -in out/uma.p12 -passin file:out/uma.pw -nokeys "
+		   "-clcerts -legacy 2>/dev/null | openssl x509 > uma.crt && openssl verify "
+		   "-CAfile bundle.pem uma.crt && git -C %s show main:crl.pem > crl.pem && "
+		   "openssl crl -in crl.pem -CAfile bundle.pem -noout -verify 2>&1", e.base,
+		   e.remote, e.home, e.remote);
+	CU_ASSERT(tl_contains(v, "uma.crt: OK") && tl_contains(v, "verify OK"));
+	free(v);
+	/* A bundle-only publish records no CRL: the next run still has nothing to do. */
+	out = publish_ok(&e);
+	CU_ASSERT(tl_contains(out, "nothing new to publish"));
+	free(out);
+	free(CD_OK(&e, "config", "crl.bundle_path", "crl.pem"));
+	{
+		tl_result r = tl_cd(e.home, "publish", NULL);
+		CU_ASSERT_NOT_EQUAL(r.status, 0);
+		CU_ASSERT(tl_contains(r.err, "need a file each"));
+		tl_free(&r);
+	}
 }
 
 static void test_ca_expiry_warning(void)
@@ -1035,6 +1079,7 @@ int main(void)
 		{"a half-made clone is completed, a foreign one refused", test_half_made_clone},
 		{"ca_crl_read: ours, another key's, junk", test_crl_read},
 		{"refresh and expirecheck", test_refresh_and_health},
+		{"the CA bundle beside the CRL follows ca renew", test_ca_bundle},
 		{"CA expiry warning", test_ca_expiry_warning},
 		{"crl verb", test_crl_verb},
 		{"dry run (also read-only), lock, no remote", test_dry_run_and_errors},
