@@ -18,9 +18,9 @@ PKGS      = ncursesw openssl sqlite3 libgit2 zlib
 # What `make` needs, and what `make check` adds (tests/deb.sh builds and lints the package).
 BUILD_DEB_PKGS = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
             zlib1g-dev
-PKG_DEB_PKGS   = build-essential dpkg-dev debhelper fakeroot
+DEB_TOOL_PKGS  = build-essential dpkg-dev debhelper fakeroot
 TEST_DEB_PKGS  = libcunit1-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime \
-            $(PKG_DEB_PKGS) lintian systemd man-db adduser
+            $(DEB_TOOL_PKGS) lintian systemd man-db adduser
 DEB_PKGS  = $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 
 CC       ?= cc
@@ -59,8 +59,8 @@ TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
-.PHONY: all build deps deps-build deb print-libgit2-soname check run-tests demo clean install uninstall bench screenshots \
-        fuzz fuzz-deps fuzz-build fuzz-run
+.PHONY: all build deps deps-build deb print-libgit2-soname check run-tests demo clean \
+        install uninstall bench screenshots fuzz fuzz-deps fuzz-build fuzz-run
 # Objects are intermediate files of the test programs too: keep them.
 .SECONDARY:
 
@@ -200,11 +200,11 @@ uninstall:
 # source and cleans it first); the .deb, .buildinfo and .changes land in build/deb/.
 DEB_DIR = build/deb
 deb:
-	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BUILD_DEB_PKGS) $(PKG_DEB_PKGS)"
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BUILD_DEB_PKGS) $(DEB_TOOL_PKGS)"
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/certdesk
 	tar -cf - --exclude=./build --exclude=./.git --exclude=./demo --exclude=./certdesk . | \
 	  tar -xf - -C $(DEB_DIR)/src/certdesk
-	cd $(DEB_DIR)/src/certdesk && dpkg-buildpackage -us -uc -b $(DEB_BUILD_FLAGS)
+	cd $(DEB_DIR)/src/certdesk && dpkg-buildpackage -us -uc -b
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
 	rm -rf $(DEB_DIR)/src
 	@ls $(DEB_DIR)/*.deb
