@@ -1,6 +1,7 @@
 # certdesk: a terminal workbench for a client-certificate authority.
 # `make` builds ./certdesk, `make check` runs every test, `make demo` opens the dashboard
-# on a demo home.  SANITIZE=1 builds and tests with AddressSanitizer + UBSan.
+# on a demo home, `make deb` builds the Debian package into build/deb/.
+# SANITIZE=1 builds and tests with AddressSanitizer + UBSan.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -8,10 +9,19 @@ BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man/man1
 SHAREDIR  = $(PREFIX)/share/certdesk
 COMPDIR   = $(PREFIX)/share/bash-completion/completions
+LIBEXECDIR = $(PREFIX)/libexec/certdesk
+# systemd reads /usr/local/lib/systemd/system too; the Debian package passes /lib/...
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+UNITS     = $(wildcard data/systemd/*.service data/systemd/*.timer)
 
 PKGS      = ncursesw openssl sqlite3 libgit2 zlib
-DEB_PKGS  = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
-            libcunit1-dev zlib1g-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime prometheus
+# What `make` needs, and what `make check` adds (tests/deb.sh builds and lints the package).
+BUILD_DEB_PKGS = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
+            zlib1g-dev
+DEB_TOOL_PKGS  = build-essential dpkg-dev debhelper fakeroot
+TEST_DEB_PKGS  = libcunit1-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime \
+            $(DEB_TOOL_PKGS) lintian systemd man-db adduser prometheus
+DEB_PKGS  = $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -38,7 +48,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null) -ldl
 LIBGIT2_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui -I$(BUILD)/gen $(PKG_CFLAGS) \
-             $(if $(LIBGIT2_SONAME),-DCD_LIBGIT2_SONAME='"$(LIBGIT2_SONAME)"') $(CFLAGS)
+             $(if $(LIBGIT2_SONAME),-DCD_LIBGIT2_SONAME='"$(LIBGIT2_SONAME)"') $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(OPT) $(PKG_LIBS) $(LDFLAGS)
 
 CORE_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
@@ -49,28 +59,39 @@ TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
-.PHONY: all build deps check run-tests demo clean install uninstall bench screenshots \
-        fuzz fuzz-deps fuzz-build fuzz-run
+.PHONY: all build deps deps-build deb print-libgit2-soname check run-tests demo clean \
+        install uninstall bench screenshots fuzz fuzz-deps fuzz-build fuzz-run
 # Objects are intermediate files of the test programs too: keep them.
 .SECONDARY:
 
 # The entry points install what is missing first, then build in a fresh make, whose
-# pkg-config flags are read after the packages are there.
-all: deps
+# pkg-config flags are read after the packages are there. `make` and `make install` need
+# the build packages only; `make check` the test ones too.
+all: deps-build
 	@$(MAKE) --no-print-directory build
 
 build: $(BIN) certdesk
 
-# Installs the Debian packages the build and the tests need when run as root;
-# otherwise names the one command that would.
+deps-build:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BUILD_DEB_PKGS)"
+
+# Installs the Debian packages in DEB_PKGS (the build's and the tests') when run as root,
+# saying how many with their dependencies and showing each as apt sets it up; otherwise
+# names the one command that would.
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || printf '%s ' $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing: $$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	    apt-get update -qq || exit 1; \
+	    total=$$(apt-get install -s $$missing 2>/dev/null | grep -c '^Inst '); \
+	    echo "installing $$(echo $$missing | wc -w) packages, $$total with their dependencies (a minute or two): $$missing"; \
+	    log=$$(mktemp); \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 $$missing 2>&1; \
+	      echo $$? >$$log.rc; } | tee $$log | \
+	      awk -v n=$$total '/^Setting up /{ printf "  [%d/%d] %s\n", ++i, n, $$3; fflush() }'; \
+	    rc=$$(cat $$log.rc); [ "$$rc" = 0 ] || tail -n 20 $$log; rm -f $$log $$log.rc; exit $$rc; \
 	  else \
-	    echo "missing build dependencies; run:"; \
+	    echo "missing packages; run:"; \
 	    echo "  sudo apt-get install -y $$missing"; exit 1; \
 	  fi; \
 	fi
@@ -148,18 +169,45 @@ bench: all
 screenshots: all
 	sh screenshots/make.sh ./certdesk
 
+# The systemd units name the Debian paths (/usr/bin, /usr/libexec): another PREFIX is
+# written into the installed copies. They are installed disabled: nothing enables them.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/templates \
-	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(COMPDIR)
+	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(COMPDIR) $(DESTDIR)$(LIBEXECDIR) \
+	  $(DESTDIR)$(UNITDIR)
 	install -m 755 certdesk $(DESTDIR)$(BINDIR)/certdesk
 	install -m 644 certdesk.1 $(DESTDIR)$(MANDIR)/certdesk.1
 	install -m 644 data/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 644 data/certdesk.cron $(DESTDIR)$(SHAREDIR)/examples/certdesk.cron
+	install -m 644 data/systemd/certdesk.default $(DESTDIR)$(SHAREDIR)/examples/certdesk.default
 	install -m 644 data/certdesk.bash $(DESTDIR)$(COMPDIR)/certdesk
+	install -m 755 data/systemd/certdesk-mail $(DESTDIR)$(LIBEXECDIR)/certdesk-mail
+	for u in $(notdir $(UNITS)); do \
+	  sed -e 's|/usr/bin/certdesk|$(BINDIR)/certdesk|g' -e 's|/usr/libexec/certdesk/|$(LIBEXECDIR)/|g' \
+	    data/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+# The libgit2 that the binary will dlopen(), for the Debian package's Depends.
+print-libgit2-soname:
+	@echo $(LIBGIT2_SONAME) $$(pkg-config --variable=libdir libgit2)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certdesk $(DESTDIR)$(MANDIR)/certdesk.1 $(DESTDIR)$(COMPDIR)/certdesk
-	rm -rf $(DESTDIR)$(SHAREDIR)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR)
+
+# The Debian package, built from a copy of the tree (dpkg-buildpackage writes beside the
+# source and cleans it first); the .deb, .buildinfo and .changes land in build/deb/.
+DEB_DIR = build/deb
+deb:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BUILD_DEB_PKGS) $(DEB_TOOL_PKGS)"
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/certdesk
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./demo --exclude=./certdesk . | \
+	  tar -xf - -C $(DEB_DIR)/src/certdesk
+	cd $(DEB_DIR)/src/certdesk && dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build certdesk tests/out
