@@ -16,6 +16,7 @@
 #include "publish.h"
 #include "seen.h"
 #include "util.h"
+#include "verify.h"
 
 static opt *opt_find(opt *o, const char *name)
 {
@@ -904,9 +905,23 @@ static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
 	return 0;
 }
 
+/* The chain alone: the first row that does not match (exit 2), else how many are intact. */
+static int log_verify(desk *d)
+{
+	char line[300];
+	int64_t bad = 0;
+	int rc = verify_audit_chain(d, &bad, line, sizeof line);
+
+	desk_close(d);
+	if (rc < 0)
+		return cli_fail();
+	printf("%s\n", line);
+	return bad ? 2 : 0;
+}
+
 static int cmd_log(cli_ctx *c)
 {
-	opt o[] = {{0}};
+	opt o[] = {{"verify", 0}, {0}};
 	const char *pos[1];
 	out_table *t;
 	desk d;
@@ -915,6 +930,8 @@ static int cmd_log(cli_ctx *c)
 	if (cli_parse(c, o, pos, 1, &n, "log") < 0 || (n && cd_check_user(pos[0]) < 0) ||
 	    cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
+	if (opt_set(o, "verify"))
+		return log_verify(&d);
 	t = out_begin(c->fmt, stdout, log_cols, 5);
 	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
 	/* An empty trail for a name nobody ever had is most likely a typo. */
@@ -959,6 +976,7 @@ static int (*const verbs[CMD_COUNT])(cli_ctx *) = {
 	[CMD_CONFIG] = cmd_config,
 	[CMD_LOG] = cmd_log,
 	[CMD_IMPORT] = cli_import,
+	[CMD_VERIFY] = cli_verify,
 };
 
 int cli_run(const cmd_info *ci, cli_ctx *c)

@@ -38,10 +38,11 @@ void cli_print_alarms(const publish_alarms *h, FILE *fp, const char *prefix);
 /* Prints "certdesk: <error>" on stderr and returns 1. */
 int cli_fail(void);
 
-/* Verbs implemented beside their modules (cli_publish.c, cli_import.c). */
+/* Verbs implemented beside their modules (cli_publish.c, cli_import.c, cli_verify.c). */
 int cli_publish(cli_ctx *c);
 int cli_crl(cli_ctx *c);
 int cli_import(cli_ctx *c);
+int cli_verify(cli_ctx *c);
 
 /* Runs one command; returns the process exit code (errors printed on stderr). */
 int cli_run(const cmd_info *ci, cli_ctx *c);

@@ -15,7 +15,7 @@
 #include "embed.h"
 #include "util.h"
 
-#define STMT_CACHE 48
+#define STMT_CACHE 64
 
 struct store {
 	sqlite3 *db;
@@ -1295,4 +1295,74 @@ int store_crl_last(store *st, store_crl *out, int *found)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+/* ---- checks (verify) ---- */
+
+struct problem_ctx {
+	store_problem_fn fn;
+	void *ctx;
+};
+
+static int problem_row(sqlite3_stmt *s, void *p)
+{
+	struct problem_ctx *c = p;
+
+	return c->fn(c->ctx, col_text(s, 0));
+}
+
+int store_check(store *st, store_problem_fn fn, void *ctx)
+{
+	/* Each query gives one line per problem. */
+	static const char integrity[] = "SELECT 'SQLite integrity_check: ' || integrity_check "
+					"FROM pragma_integrity_check WHERE integrity_check <> 'ok'";
+	static const char fkeys[] = "SELECT printf('row %d of table %s refers to a missing row "
+				    "of %s', rowid, \"table\", parent) FROM pragma_foreign_key_check";
+	static const char pending[] = "SELECT printf('certificate %s of %s is pending: an issue "
+				      "was interrupted or is running (the next writing command "
+				      "undoes an interrupted one)', c.serial, coalesce(u.name, '?')) "
+				      "FROM certs c LEFT JOIN users u ON u.id = c.user_id "
+				      "WHERE c.state = 'pending'";
+	static const char no_pem[] = "SELECT printf('certificate %s (row %d) has no PEM text', "
+				     "c.serial, c.id) FROM certs c LEFT JOIN cert_pem p ON "
+				     "p.cert_id = c.id WHERE p.cert_id IS NULL";
+	static const char no_cur[] = "SELECT printf('user %s has no current certificate of "
+				     "their own', u.name) FROM users u LEFT JOIN certs c ON "
+				     "c.id = u.cert_id WHERE c.id IS NULL OR c.user_id <> u.id OR "
+				     "c.state <> 'issued'";
+	static const char no_hash[] = "SELECT printf('%d audit rows have no hash', count(*)) "
+				      "FROM audit WHERE hash IS NULL HAVING count(*) > 0";
+	const char *const sql[] = {integrity, fkeys, pending, no_pem, no_cur, no_hash};
+	struct problem_ctx c = {fn, ctx};
+	size_t i;
+
+	for (i = 0; i < sizeof sql / sizeof *sql; i++)
+		if (each(st, stmt(st, sql[i]), problem_row, &c) < 0)
+			return -1;
+	return 0;
+}
+
+struct pem_ctx {
+	store_cert_pem_fn fn;
+	void *ctx;
+};
+
+static int pem_row(sqlite3_stmt *s, void *p)
+{
+	struct pem_ctx *c = p;
+	store_cert cert;
+
+	read_cert(s, 0, &cert);
+	return c->fn(c->ctx, col_text(s, CERT_NCOLS), &cert, col_opt_text(s, CERT_NCOLS + 1),
+		     (size_t)sqlite3_column_bytes(s, CERT_NCOLS + 1));
+}
+
+int store_certs_all(store *st, store_cert_pem_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT " CERT_COLS("c") ", coalesce(u.name, ''), p.pem "
+				  "FROM certs c LEFT JOIN users u ON u.id = c.user_id "
+				  "LEFT JOIN cert_pem p ON p.cert_id = c.id ORDER BY c.id";
+	struct pem_ctx c = {fn, ctx};
+
+	return each(st, stmt(st, sql), pem_row, &c);
 }

@@ -3,6 +3,7 @@
 #ifndef CD_STORE_H
 #define CD_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -148,6 +149,16 @@ int store_revocation_published(store *st, int64_t cert_id, int64_t at, const cha
 
 /* Counts for the header and for benchmarks. */
 int store_count(store *st, const char *what, int64_t *n); /* "users", "certs" */
+
+/* For verify: SQLite's integrity_check and foreign_key_check, and rows an interrupted
+ * write leaves (pending certificates, certificates without PEM, users without a
+ * current certificate, audit rows without hash); fn gets one line per problem. */
+typedef int (*store_problem_fn)(void *ctx, const char *line);
+int store_check(store *st, store_problem_fn fn, void *ctx);
+/* Every certificate row with its user's name and its PEM (NULL when it has none). */
+typedef int (*store_cert_pem_fn)(void *ctx, const char *user, const store_cert *c,
+				 const char *pem, size_t len);
+int store_certs_all(store *st, store_cert_pem_fn fn, void *ctx);
 
 /* The last published CRL (commit_id "" when none was recorded). */
 typedef struct {
