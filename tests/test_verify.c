@@ -2,7 +2,6 @@
  * real binary on real homes and bare git repositories, each damage made by hand with
  * sqlite3, git, chmod and openssl, and judged by those tools and by an independent
  * implementation of the chain's documented encoding (python3). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,20 +40,13 @@ typedef struct {
 	char base[600], home[700], remote[700], out[700];
 } env;
 
-static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh_out(const char *fmt, ...)
+/* What a shell command printed on stdout. */
+static char *out_of(tl_result r)
 {
-	char cmd[4096];
-	va_list ap;
-	tl_result r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	r = tl_sh("%s", cmd);
 	free(r.err);
 	return r.out;
 }
+#define sh_out(...) out_of(tl_sh(__VA_ARGS__))
 
 static void cd_ok(env *e, const char *const *args)
 {
@@ -236,15 +228,21 @@ static void test_crl_foreign(void)
 	verify_says(&e, 2, "CRITICAL", "is not signed by this CA");
 }
 
+/* The home with its audit row of carol's revocation rewritten. */
+static void env_new_edited(env *e)
+{
+	env_new(e);
+	free(sh_out("sqlite3 %s/certdesk.db \"UPDATE audit SET detail = 'nothing happened' WHERE "
+		    "action = 'revoke'\"", e->home));
+}
+
 static void test_audit_edited(void)
 {
 	env e;
 	tl_result r;
 	char *v;
 
-	env_new(&e);
-	free(sh_out("sqlite3 %s/certdesk.db \"UPDATE audit SET detail = 'nothing happened' WHERE "
-		    "action = 'revoke'\"", e.home));
+	env_new_edited(&e);
 	v = sh_out("sqlite3 %s/certdesk.db \"SELECT id FROM audit WHERE action = 'revoke'\"", e.home);
 	v[strcspn(v, "\n")] = '\0';
 	r = tl_cd(e.home, "log", "--verify", NULL);
@@ -268,9 +266,7 @@ static void test_audit_rechained(void)
 	tl_result r;
 	char *v;
 
-	env_new(&e);
-	free(sh_out("sqlite3 %s/certdesk.db \"UPDATE audit SET detail = 'nothing happened' WHERE "
-		    "action = 'revoke'\"", e.home));
+	env_new_edited(&e);
 	free(chain_judge(&e, "rechain"));
 	v = chain_judge(&e, "check");
 	CU_ASSERT(!tl_contains(v, "bad "));
