@@ -35,6 +35,8 @@ const conf_def conf_table[] = {
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
 	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
+	{"audit.syslog", "off", "enum", 0, 0, "off|on",
+	 "also send every audit entry to syslog (LOG_AUTHPRIV, read by journald) once recorded"},
 	{"seen.field", "", "logfield", 0, 0, NULL,
 	 "where access logs hold the client certificate's serial (a key or a field number); "
 	 "empty: a key ending in serial, else the last field"},
