@@ -53,7 +53,7 @@
 	_(EXPIRECHECK, "expirecheck", 0, CMD_CLI, "[--days N]", \
 	  "what expires soon, for cron: silent and exit 0 when nothing is due") \
 	_(CONFIG, "config", 0, CMD_CLI, "[KEY [VALUE]]", "list, read or set settings") \
-	_(LOG, "log", 'l', CMD_ROW, "[USER] [--verify]", "the audit trail (--verify: its hash chain)") \
+	_(LOG, "log", 'l', CMD_ROW, "[USER] [--verify]", "the audit trail") \
 	_(VERIFY, "verify", 0, CMD_CLI, "", \
 	  "check the whole home; exit 0 when all is well, else 1 warning, 2 critical, 3 unknown") \
 	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \

@@ -153,6 +153,10 @@ static int migration(store *st, int version)
 	/* 5 -> 6 (a tamper-evident audit trail): each row's hash chains it to the one
 	 * before (see audit_hash); the existing rows are chained here, in id order. */
 	static const char v6[] = "ALTER TABLE audit ADD COLUMN hash TEXT;";
+	static const char has_hash[] = "SELECT count(*) FROM pragma_table_info('audit') "
+				       "WHERE name = 'hash'";
+	int64_t hashed = 0;
+	int found;
 
 	switch (version) {
 	case 0: return exec(st, cd_schema[0].text);
@@ -160,7 +164,9 @@ static int migration(store *st, int version)
 	case 2: return mask_audit_credentials(st); /* 2 -> 3: no credential in the audit */
 	case 3: return exec(st, v4);
 	case 4: return exec(st, v5);
-	default: return exec(st, v6) < 0 ? -1 : chain_existing(st);
+	/* A column already there (a version number set back by hand) is chained anew. */
+	default: return one_int(st, stmt(st, has_hash), &hashed, &found) < 0 ||
+			(!hashed && exec(st, v6) < 0) ? -1 : chain_existing(st);
 	}
 }
 
