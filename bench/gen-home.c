@@ -127,7 +127,7 @@ static int add_user(store *st, signer *s, long i, long n, long spread, int64_t n
 	if (!(x = sign_one(s, user, now, na, serial)))
 		return cd_err("signing failed for %s", user);
 	pem = pem_of(x);
-	subject = cd_asprintf("CN=%s,O=Bench Org", user);
+	subject = cd_asprintf("O=Bench Org,CN=%s", user); /* RFC 2253: as ca_issue records it */
 	{
 		store_user u = {0, user, full, email, "+1 555 0100", "", "Bench Org", "", ""};
 		store_new_cert c = {0, 0, serial, subject, "ec", pem, NULL, NULL, now, na, now};

@@ -50,7 +50,7 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck metrics config log import ca backup restore"
+		show expirecheck metrics config log import ca backup restore verify"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
@@ -58,7 +58,7 @@ _certdesk()
 	local settings="window.days cert.days cert.key p12.profile out.dir default.org
 		default.ou default.location default.country phab.url phab.form phab.projects
 		phab.subscribers crl.days crl.refresh_days ca.warn_days crl.remote crl.branch crl.path crl.bundle_path
-		seen.field"
+		audit.syslog seen.field"
 
 	COMPREPLY=()
 	_certdesk_words
@@ -124,6 +124,7 @@ _certdesk()
 		list) opts="--all" ;;
 		expirecheck) opts="--days --cron" ;;
 		metrics) opts="--out" ;;
+		log) opts="--verify" ;;
 		import) opts="--config --apply" ;;
 		ca) opts="--days" ;;
 		backup) opts="--passphrase-file --check" ;;

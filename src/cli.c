@@ -17,6 +17,7 @@
 #include "publish.h"
 #include "seen.h"
 #include "util.h"
+#include "verify.h"
 
 /* Messages echo what was typed (paths, values): never raw onto the terminal, and one
  * line even when the input held a newline. */
@@ -812,6 +813,20 @@ static int log_row(void *ctx, int64_t at, const char *actor, const char *action,
 	return 0;
 }
 
+/* The chain alone: the first row that does not match (exit 2), else how many are intact. */
+static int log_verify(desk *d)
+{
+	char line[300];
+	int64_t bad = 0;
+	int rc = verify_audit_chain(d, &bad, line, sizeof line);
+
+	desk_close(d);
+	if (rc < 0)
+		return cli_fail();
+	printf("%s\n", line);
+	return bad ? 2 : 0;
+}
+
 static int cmd_log(cli_ctx *c, const cmd_args *a)
 {
 	const char *const *pos = a->pos;
@@ -821,6 +836,8 @@ static int cmd_log(cli_ctx *c, const cmd_args *a)
 
 	if ((n && cd_check_user(pos[0]) < 0) || cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
+	if (cmd_flag(a, "verify"))
+		return log_verify(&d);
 	t = out_begin(c->fmt, stdout, log_cols, 5);
 	rc = store_audit_each(d.st, n ? pos[0] : NULL, log_row, t);
 	/* An empty trail for a name nobody ever had is most likely a typo. */
@@ -897,6 +914,7 @@ static const struct {
 	[CMD_BACKUP] = {cli_backup, 1},
 	[CMD_RESTORE] = {cli_restore, 1},
 	[CMD_METRICS] = {cli_metrics, 1},
+	[CMD_VERIFY] = {cli_verify, 3},
 };
 
 cli_handler *cli_handler_of(cmd_id id)

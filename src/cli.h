@@ -29,13 +29,15 @@ int cli_fail(void);
 /* A command's function: its arguments read by the spec (cmd_parse), so valid as the
  * spec says; returns the exit code. */
 typedef int cli_handler(cli_ctx *c, const cmd_args *a);
-/* Verbs implemented beside their modules (cli_publish.c, cli_import.c, cli_backup.c, cli_metrics.c). */
+/* Verbs implemented beside their modules (cli_publish.c, cli_import.c, cli_backup.c, cli_metrics.c,
+ * cli_verify.c). */
 int cli_publish(cli_ctx *c, const cmd_args *a);
 int cli_crl(cli_ctx *c, const cmd_args *a);
 int cli_import(cli_ctx *c, const cmd_args *a);
 int cli_backup(cli_ctx *c, const cmd_args *a);
 int cli_restore(cli_ctx *c, const cmd_args *a);
 int cli_metrics(cli_ctx *c, const cmd_args *a);
+int cli_verify(cli_ctx *c, const cmd_args *a);
 /* The function of command id, NULL for a dashboard key (the table's test reads it). */
 cli_handler *cli_handler_of(cmd_id id);
 

@@ -39,6 +39,8 @@ const conf_def conf_table[] = {
 	{"crl.path", "crl.pem", "path", 0, 0, NULL, "path of the CRL file in that repository"},
 	{"crl.bundle_path", "ca-bundle.pem", "path", 0, 0, NULL,
 	 "path of the CA certificate in that repository, for the servers"},
+	{"audit.syslog", "off", "enum", 0, 0, "off|on",
+	 "also send every audit entry to syslog (LOG_AUTHPRIV, read by journald) once recorded"},
 	{"seen.field", "", "logfield", 0, 0, NULL,
 	 "where access logs hold the client certificate's serial (a key or a field number); "
 	 "empty: a key ending in serial, else the last field"},

@@ -274,8 +274,12 @@ static int recover_pending(desk *d)
 
 void desk_reload(desk *d)
 {
+	char *v = NULL;
+
 	links_forget();
 	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
+	store_audit_syslog(d->st, conf_get(d->st, "audit.syslog", &v) == 0 && !strcmp(v, "on"));
+	free(v);
 }
 
 static int holds_ca(const desk *d)

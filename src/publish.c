@@ -891,17 +891,58 @@ static char *revoke_message(const publish_item *it)
 	return cd_buf_take(&b);
 }
 
+/* Whether the message's last paragraph is all trailers ("Token: value", as git reads
+ * them), so that one more joins it rather than starting a paragraph of its own. */
+static int ends_in_trailers(const char *msg)
+{
+	const char *end = msg + strlen(msg), *line, *para;
+	size_t tok;
+
+	while (end > msg && end[-1] == '\n')
+		end--;
+	for (para = NULL, line = msg; (line = strstr(line, "\n\n")) && line < end; line++)
+		para = line + 2;
+	if (!para)
+		return 0;
+	for (line = para; line < end; line += strcspn(line, "\n") + 1) {
+		tok = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
+		if (!tok || strncmp(line + tok, ": ", 2) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The audit chain's head goes out with every CRL: a copy outside the host, which verify
+ * finds again in the local chain (a database rewritten with its chain recomputed no
+ * longer holds it). */
+static char *with_audit_head(struct pub *p, const char *message)
+{
+	char head[65];
+
+	if (store_audit_head(p->d->st, head) < 0)
+		return NULL;
+	if (!head[0])
+		return cd_strdup(message);
+	return cd_asprintf("%s%sAudit-Head: %s\n", message, ends_in_trailers(message) ? "" : "\n",
+			   head);
+}
+
 /* Signs the CRL of the current list and commits it on p->head. */
 static int commit_crl(struct pub *p, const char *message)
 {
-	char *pem = NULL;
+	char *pem = NULL, *msg;
 	char out[41];
 	int rc;
 
-	if (ca_sign_crl(p->d->ca, p->list.v, p->list.n, p->number, (int)p->crl_days, &pem) < 0)
+	if (!(msg = with_audit_head(p, message)))
 		return -1;
+	if (ca_sign_crl(p->d->ca, p->list.v, p->list.n, p->number, (int)p->crl_days, &pem) < 0) {
+		free(msg);
+		return -1;
+	}
 	p->sig.when = cd_now();
-	rc = crlrepo_commit(p->repo, p->head, p->path, pem, strlen(pem), message, &p->sig, out);
+	rc = crlrepo_commit(p->repo, p->head, p->path, pem, strlen(pem), msg, &p->sig, out);
+	free(msg);
 	if (rc < 0) {
 		free(pem);
 		return -1;

@@ -8,16 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
+
+#include <openssl/evp.h>
 
 #include "embed.h"
 #include "util.h"
 
-#define STMT_CACHE 48
+#define STMT_CACHE 64
 
 struct store {
 	sqlite3 *db;
 	int readonly;
 	int64_t cap;       /* the issuer's end: no certificate is read as valid past it */
+	int syslog;          /* also send each audit entry to syslog once committed */
+	cd_buf syslog_queue; /* this transaction's entries, one per line */
 	struct {
 		const char *sql; /* cached by the address of the literal */
 		sqlite3_stmt *stmt;
@@ -118,6 +123,7 @@ static int user_version(store *st, int *v)
 }
 
 static int mask_audit_credentials(store *st);
+static int chain_existing(store *st);
 
 /* Migrations: step i brings the schema from version i to i+1. */
 static int migration(store *st, int version)
@@ -145,12 +151,23 @@ static int migration(store *st, int version)
 		"CREATE TABLE crl_reserved (number INTEGER NOT NULL);\n"
 		"INSERT INTO crl_reserved SELECT coalesce(max(number), 0) FROM crls;";
 
+	/* 5 -> 6 (a tamper-evident audit trail): each row's hash chains it to the one
+	 * before (see audit_hash); the existing rows are chained here, in id order. */
+	static const char v6[] = "ALTER TABLE audit ADD COLUMN hash TEXT;";
+	static const char has_hash[] = "SELECT count(*) FROM pragma_table_info('audit') "
+				       "WHERE name = 'hash'";
+	int64_t hashed = 0;
+	int found;
+
 	switch (version) {
 	case 0: return exec(st, cd_schema[0].text);
 	case 1: return exec(st, v2);
 	case 2: return mask_audit_credentials(st); /* 2 -> 3: no credential in the audit */
 	case 3: return exec(st, v4);
-	default: return exec(st, v5);
+	case 4: return exec(st, v5);
+	/* A column already there (a version number set back by hand) is chained anew. */
+	default: return one_int(st, stmt(st, has_hash), &hashed, &found) < 0 ||
+			(!hashed && exec(st, v6) < 0) ? -1 : chain_existing(st);
 	}
 }
 
@@ -281,6 +298,7 @@ void store_close(store *st)
 	for (i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close(st->db);
+	cd_buf_free(&st->syslog_queue);
 	free(st);
 }
 
@@ -313,6 +331,8 @@ int store_begin(store *st)
 	return rc == SQLITE_OK ? 0 : db_err(st, "begin");
 }
 
+static void flush_syslog(store *st, int send);
+
 int store_commit(store *st)
 {
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -320,6 +340,7 @@ int store_commit(store *st)
 		store_rollback(st);
 		return -1;
 	}
+	flush_syslog(st, 1);
 	return 0;
 }
 
@@ -327,6 +348,7 @@ void store_rollback(store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	flush_syslog(st, 0);
 }
 
 void store_set_validity_cap(store *st, int64_t cap)
@@ -439,15 +461,6 @@ int store_setting_set(store *st, const char *key, const char *value)
 	return run(st, sql, "write setting", "tt", key, value);
 }
 
-int store_audit(store *st, int64_t at, const char *actor, const char *action,
-		const char *user, const char *detail)
-{
-	static const char sql[] = "INSERT INTO audit(at, actor, action, user, detail) "
-				  "VALUES (?, ?, ?, ?, ?)";
-
-	return run(st, sql, "write audit", "ittTt", at, actor, action, user, detail);
-}
-
 static const char *col_text(sqlite3_stmt *s, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
@@ -545,6 +558,277 @@ static int mask_audit_credentials(store *st)
 		free(m->detail);
 		free(m);
 	}
+	return rc;
+}
+
+/* ---- the audit chain ---- */
+
+/*
+ * What a row's hash covers: SHA-256 over, in this order,
+ *   str("certdesk audit v1"), str(the previous row's hash as stored, 64 lowercase hex
+ *   digits; "" for the first row), u64(id), u64(at), str(actor), str(action),
+ *   user NULL: the byte 0x00, else the byte 0x01 and str(user), str(detail),
+ * where u64(v) is v as 8 bytes big-endian (two's complement) and str(s) is s's length
+ * in bytes as 4 bytes big-endian followed by its bytes. Every field is framed, so no two
+ * different rows encode alike; the id binds a row to its place. Stored as 64 lowercase
+ * hex digits in audit.hash.
+ */
+typedef struct {
+	int64_t id, at;
+	const char *actor, *action, *user, *detail; /* user NULL: none */
+	size_t actor_n, action_n, user_n, detail_n;
+} audit_entry;
+
+static void hash_u64(EVP_MD_CTX *h, uint64_t v)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	EVP_DigestUpdate(h, b, sizeof b);
+}
+
+static void hash_str(EVP_MD_CTX *h, const char *s, size_t n)
+{
+	unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+			      (unsigned char)(n >> 8), (unsigned char)n};
+
+	EVP_DigestUpdate(h, b, sizeof b);
+	EVP_DigestUpdate(h, s, n);
+}
+
+static int audit_hash(EVP_MD_CTX *h, const char *prev, const audit_entry *e, char out[65])
+{
+	static const char tag[] = "certdesk audit v1";
+	unsigned char md[32], flag = e->user ? 1 : 0;
+	unsigned int len = 0, i;
+
+	if (EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
+		return cd_err("SHA-256 is not available");
+	hash_str(h, tag, sizeof tag - 1);
+	hash_str(h, prev, strlen(prev));
+	hash_u64(h, (uint64_t)e->id);
+	hash_u64(h, (uint64_t)e->at);
+	hash_str(h, e->actor, e->actor_n);
+	hash_str(h, e->action, e->action_n);
+	EVP_DigestUpdate(h, &flag, 1);
+	if (e->user)
+		hash_str(h, e->user, e->user_n);
+	hash_str(h, e->detail, e->detail_n);
+	if (EVP_DigestFinal_ex(h, md, &len) != 1 || len != sizeof md)
+		return cd_err("SHA-256 failed");
+	for (i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static void queue_syslog(store *st, const audit_entry *e)
+{
+	if (!st->syslog)
+		return;
+	cd_buf_printf(&st->syslog_queue, "audit %lld: %s by %s%s%s: ", (long long)e->id, e->action,
+		      e->actor, e->user ? " for " : "", e->user ? e->user : "");
+	cd_sanitize_into(&st->syslog_queue, e->detail);
+	cd_buf_putc(&st->syslog_queue, '\n');
+}
+
+void store_audit_syslog(store *st, int on)
+{
+	st->syslog = on;
+}
+
+/* After a commit: the entries it made durable. Journald reads syslog. */
+static void flush_syslog(store *st, int send)
+{
+	char *line, *next;
+
+	if (send && st->syslog_queue.s) {
+		openlog("certdesk", LOG_PID, LOG_AUTHPRIV);
+		for (line = st->syslog_queue.s; *line; line = next) {
+			next = line + strcspn(line, "\n");
+			if (*next)
+				*next++ = '\0';
+			syslog(LOG_AUTHPRIV | LOG_INFO, "%s", line);
+		}
+		closelog();
+	}
+	cd_buf_free(&st->syslog_queue);
+}
+
+static int audit_last(store *st, int64_t *id, char prev[65])
+{
+	static const char sql[] = "SELECT id, coalesce(hash, '') FROM audit ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
+
+	*id = 0;
+	prev[0] = '\0';
+	if (!s)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		snprintf(prev, 65, "%s", (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "query");
+}
+
+/* The id is given, not left to SQLite: two writers that read the same last row cannot
+ * both insert after it, so the chain never forks. */
+static int audit_insert(store *st, audit_entry *e)
+{
+	static const char sql[] = "INSERT INTO audit(id, at, actor, action, user, detail, hash) "
+				  "VALUES (?, ?, ?, ?, ?, ?, ?)";
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	char prev[65], hash[65];
+	int rc = -1;
+
+	if (!h)
+		abort();
+	if (audit_last(st, &e->id, prev) == 0 && (++e->id, audit_hash(h, prev, e, hash)) == 0)
+		rc = run(st, sql, "write audit", "iittTtt", e->id, e->at, e->actor, e->action, e->user,
+			 e->detail, hash);
+	EVP_MD_CTX_free(h);
+	if (rc == 0)
+		queue_syslog(st, e);
+	return rc;
+}
+
+int store_audit(store *st, int64_t at, const char *actor, const char *action,
+		const char *user, const char *detail)
+{
+	audit_entry e = {0, at, actor ? actor : "", action ? action : "", user,
+			 detail ? detail : "", 0, 0, 0, 0};
+	int own = sqlite3_get_autocommit(st->db);
+	int rc;
+
+	e.actor_n = strlen(e.actor);
+	e.action_n = strlen(e.action);
+	e.user_n = user ? strlen(user) : 0;
+	e.detail_n = strlen(e.detail);
+	/* Outside a transaction, one of its own: reading the last row and adding the next
+	 * must be one step. */
+	if (own && store_begin(st) < 0)
+		return -1;
+	rc = audit_insert(st, &e);
+	return own ? store_end(st, rc) : rc;
+}
+
+static void read_entry(sqlite3_stmt *s, audit_entry *e)
+{
+	e->id = sqlite3_column_int64(s, 0);
+	e->at = sqlite3_column_int64(s, 1);
+	e->actor = col_text(s, 2);
+	e->actor_n = (size_t)sqlite3_column_bytes(s, 2);
+	e->action = col_text(s, 3);
+	e->action_n = (size_t)sqlite3_column_bytes(s, 3);
+	e->user = col_opt_text(s, 4);
+	e->user_n = (size_t)sqlite3_column_bytes(s, 4);
+	e->detail = col_text(s, 5);
+	e->detail_n = (size_t)sqlite3_column_bytes(s, 5);
+}
+
+struct chain_walk {
+	EVP_MD_CTX *h;
+	char prev[65];
+	int rechain;        /* the migration: compute every hash, compare none */
+	int64_t *ids;       /* rechain: the rows and their new hashes */
+	char (*hashes)[65];
+	size_t n, cap;
+	store_chain *out;
+	store_hash_fn fn;
+	void *ctx;
+};
+
+static void chain_note_bad(store_chain *out, const audit_entry *e)
+{
+	out->bad_id = e->id;
+	out->bad_at = e->at;
+	snprintf(out->bad_action, sizeof out->bad_action, "%s", e->action);
+	snprintf(out->bad_user, sizeof out->bad_user, "%s", e->user ? e->user : "");
+}
+
+static void chain_keep(struct chain_walk *w, int64_t id, const char *hash)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 1024;
+		w->ids = cd_realloc(w->ids, w->cap * sizeof *w->ids);
+		w->hashes = cd_realloc(w->hashes, w->cap * sizeof *w->hashes);
+	}
+	w->ids[w->n] = id;
+	memcpy(w->hashes[w->n++], hash, 65);
+}
+
+static int chain_row(sqlite3_stmt *s, void *p)
+{
+	struct chain_walk *w = p;
+	const char *stored = col_text(s, 6);
+	audit_entry e;
+	char want[65];
+
+	read_entry(s, &e);
+	if (audit_hash(w->h, w->prev, &e, want) < 0)
+		return -1;
+	if (w->rechain) {
+		chain_keep(w, e.id, want);
+		memcpy(w->prev, want, 65);
+		return 0;
+	}
+	w->out->rows++;
+	if (!w->out->bad_id && strcmp(want, stored) != 0)
+		chain_note_bad(w->out, &e);
+	/* The next row chains to this one's hash as stored: an edit shows at its own row. */
+	snprintf(w->prev, sizeof w->prev, "%s", stored);
+	return w->fn ? w->fn(w->ctx, e.id, stored) : 0;
+}
+
+static int chain_walk_run(store *st, struct chain_walk *w)
+{
+	static const char sql[] = "SELECT id, at, actor, action, user, detail, coalesce(hash, '') "
+				  "FROM audit ORDER BY id";
+	int rc;
+
+	if (!(w->h = EVP_MD_CTX_new()))
+		abort();
+	rc = each(st, stmt(st, sql), chain_row, w);
+	EVP_MD_CTX_free(w->h);
+	return rc;
+}
+
+int store_audit_chain(store *st, store_hash_fn fn, void *ctx, store_chain *out)
+{
+	struct chain_walk w = {0};
+
+	memset(out, 0, sizeof *out);
+	w.out = out, w.fn = fn, w.ctx = ctx;
+	if (chain_walk_run(st, &w) < 0)
+		return -1;
+	snprintf(out->head, sizeof out->head, "%s", w.prev);
+	return 0;
+}
+
+int store_audit_head(store *st, char head[65])
+{
+	int64_t id;
+
+	return audit_last(st, &id, head);
+}
+
+/* 5 -> 6: the rows written before the chain, chained in id order. */
+static int chain_existing(store *st)
+{
+	static const char upd[] = "UPDATE audit SET hash = ? WHERE id = ?";
+	struct chain_walk w = {0};
+	size_t i;
+	int rc;
+
+	w.rechain = 1;
+	rc = chain_walk_run(st, &w);
+	for (i = 0; i < w.n && rc == 0; i++)
+		rc = run(st, upd, "chain audit", "ti", w.hashes[i], w.ids[i]);
+	free(w.ids);
+	free(w.hashes);
 	return rc;
 }
 
@@ -1132,4 +1416,74 @@ int store_user_of_cert(store *st, int64_t cert_id, char **user)
 	if (s)
 		sqlite3_bind_int64(s, 1, cert_id);
 	return one_text(st, s, user);
+}
+
+/* ---- checks (verify) ---- */
+
+struct problem_ctx {
+	store_problem_fn fn;
+	void *ctx;
+};
+
+static int problem_row(sqlite3_stmt *s, void *p)
+{
+	struct problem_ctx *c = p;
+
+	return c->fn(c->ctx, col_text(s, 0));
+}
+
+int store_check(store *st, store_problem_fn fn, void *ctx)
+{
+	/* Each query gives one line per problem. */
+	static const char integrity[] = "SELECT 'SQLite integrity_check: ' || integrity_check "
+					"FROM pragma_integrity_check WHERE integrity_check <> 'ok'";
+	static const char fkeys[] = "SELECT printf('row %d of table %s refers to a missing row "
+				    "of %s', rowid, \"table\", parent) FROM pragma_foreign_key_check";
+	static const char pending[] = "SELECT printf('certificate %s of %s is pending: an issue "
+				      "was interrupted or is running (the next writing command "
+				      "undoes an interrupted one)', c.serial, coalesce(u.name, '?')) "
+				      "FROM certs c LEFT JOIN users u ON u.id = c.user_id "
+				      "WHERE c.state = 'pending'";
+	static const char no_pem[] = "SELECT printf('certificate %s (row %d) has no PEM text', "
+				     "c.serial, c.id) FROM certs c LEFT JOIN cert_pem p ON "
+				     "p.cert_id = c.id WHERE p.cert_id IS NULL";
+	static const char no_cur[] = "SELECT printf('user %s has no current certificate of "
+				     "their own', u.name) FROM users u LEFT JOIN certs c ON "
+				     "c.id = u.cert_id WHERE c.id IS NULL OR c.user_id <> u.id OR "
+				     "c.state <> 'issued'";
+	static const char no_hash[] = "SELECT printf('%d audit rows have no hash', count(*)) "
+				      "FROM audit WHERE hash IS NULL HAVING count(*) > 0";
+	const char *const sql[] = {integrity, fkeys, pending, no_pem, no_cur, no_hash};
+	struct problem_ctx c = {fn, ctx};
+	size_t i;
+
+	for (i = 0; i < sizeof sql / sizeof *sql; i++)
+		if (each(st, stmt(st, sql[i]), problem_row, &c) < 0)
+			return -1;
+	return 0;
+}
+
+struct pem_ctx {
+	store_cert_pem_fn fn;
+	void *ctx;
+};
+
+static int pem_row(sqlite3_stmt *s, void *p)
+{
+	struct pem_ctx *c = p;
+	store_cert cert;
+
+	read_cert(s, 0, &cert);
+	return c->fn(c->ctx, col_text(s, CERT_NCOLS), &cert, col_opt_text(s, CERT_NCOLS + 1),
+		     (size_t)sqlite3_column_bytes(s, CERT_NCOLS + 1));
+}
+
+int store_certs_all(store *st, store_cert_pem_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT " CERT_COLS("c") ", coalesce(u.name, ''), p.pem "
+				  "FROM certs c LEFT JOIN users u ON u.id = c.user_id "
+				  "LEFT JOIN cert_pem p ON p.cert_id = c.id ORDER BY c.id";
+	struct pem_ctx c = {fn, ctx};
+
+	return each(st, stmt(st, sql), pem_row, &c);
 }

@@ -8,7 +8,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
@@ -38,9 +38,24 @@ int store_end(store *st, int rc);
 int store_setting_get(store *st, const char *key, char **value); /* *value NULL if unset */
 int store_setting_set(store *st, const char *key, const char *value);
 
-/* Audit trail (inside the caller's transaction). */
+/* Audit trail: inside the caller's transaction, else in one of its own. Each row carries
+ * a SHA-256 chained to the previous row's (what it covers: audit_hash in store.c). */
 int store_audit(store *st, int64_t at, const char *actor, const char *action,
 		const char *user, const char *detail);
+/* on: each audit entry also goes to syslog (LOG_AUTHPRIV) once its transaction commits. */
+void store_audit_syslog(store *st, int on);
+/* The chain recomputed in id order; fn (may be NULL) gets each row's stored hash. */
+typedef struct {
+	int64_t rows;
+	int64_t bad_id;       /* the first row whose hash does not match; 0: none */
+	int64_t bad_at;
+	char bad_action[32], bad_user[64];
+	char head[65];        /* the last row's stored hash, "" when there is no row */
+} store_chain;
+typedef int (*store_hash_fn)(void *ctx, int64_t id, const char *hash);
+int store_audit_chain(store *st, store_hash_fn fn, void *ctx, store_chain *out);
+/* The last row's hash: the chain head pushed with each CRL ("" when no row). */
+int store_audit_head(store *st, char head[65]);
 typedef int (*store_audit_fn)(void *ctx, int64_t at, const char *actor, const char *action,
 			      const char *user, const char *detail);
 int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx);
@@ -136,6 +151,16 @@ int store_revocation_published(store *st, int64_t cert_id, int64_t at, const cha
 
 /* Counts for the header and for benchmarks. */
 int store_count(store *st, const char *what, int64_t *n); /* "users", "certs" */
+
+/* For verify: SQLite's integrity_check and foreign_key_check, and rows an interrupted
+ * write leaves (pending certificates, certificates without PEM, users without a
+ * current certificate, audit rows without hash); fn gets one line per problem. */
+typedef int (*store_problem_fn)(void *ctx, const char *line);
+int store_check(store *st, store_problem_fn fn, void *ctx);
+/* Every certificate row with its user's name and its PEM (NULL when it has none). */
+typedef int (*store_cert_pem_fn)(void *ctx, const char *user, const store_cert *c,
+				 const char *pem, size_t len);
+int store_certs_all(store *st, store_cert_pem_fn fn, void *ctx);
 
 /* The last published CRL (commit_id "" when none was recorded). */
 typedef struct {
