@@ -372,6 +372,16 @@ static void test_renew_form(void)
 	free(s);
 }
 
+/* The status bar's last line. */
+static const char *hints_of(const char *screen)
+{
+	const char *end = screen + strlen(screen), *p = end - 1;
+
+	while (p > screen && p[-1] != '\n')
+		p--;
+	return p < end ? p : screen;
+}
+
 static void test_readonly(void)
 {
 	char *s;
@@ -385,6 +395,18 @@ static void test_readonly(void)
 	free(s);
 	s = run(fixture(), 1, "c", 80, 24);
 	CU_ASSERT(tl_contains(s, "read-only view: 'create'"));
+	free(s);
+	/* a secret is neither offered nor shown, whatever the file's permissions allow */
+	s = run(fixture(), 1, "P", 200, 24);
+	CU_ASSERT(tl_contains(s, "read-only view: secrets are never shown here"));
+	CU_ASSERT(!tl_contains(s, "password of alice"));
+	CU_ASSERT(!tl_contains(hints_of(s), "P password"));
+	free(s);
+	s = run(fixture(), 1, "?", 200, 50);
+	CU_ASSERT(tl_contains(s, "P       show the last issued .pw password"));
+	free(s);
+	s = run(fixture(), 0, "P", 200, 24); /* the operator's own view shows it */
+	CU_ASSERT(tl_contains(s, "password of alice"));
 	free(s);
 	/* keys that change nothing still work */
 	s = run(fixture(), 1, "<Enter>l", 80, 24);
@@ -496,16 +518,6 @@ static void test_utf8_alignment(void)
 	}
 	CU_ASSERT(rows >= 8);
 	free(s);
-}
-
-/* The status bar's last line. */
-static const char *hints_of(const char *screen)
-{
-	const char *end = screen + strlen(screen), *p = end - 1;
-
-	while (p > screen && p[-1] != '\n')
-		p--;
-	return p < end ? p : screen;
 }
 
 /* Only keys the core would accept for the row are offered; in a narrow read-only view

@@ -111,9 +111,10 @@ static int is_navigation(const cmd_info *c)
 	       c->id == CMD_SORT || c->id == CMD_RELOAD;
 }
 
+/* The dispatch's own check, so the bar and the help grey out exactly what it refuses. */
 int ui_cmd_refused(ui *u, const cmd_info *c)
 {
-	return desk_mode(u->d) && cmd_key_writes(c);
+	return desk_mode(u->d) && cmd_allowed(c, desk_mode(u->d), cmd_key_writes(c)) < 0;
 }
 
 /* ---- a handler per command ---- */
@@ -311,6 +312,8 @@ static int hint_rank(ui *u, const cmd_info *c)
 	if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c->id == CMD_HELP ||
 	    c->id == CMD_QUIT || !ui_cmd_applies(u, c))
 		return 0;
+	if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
+		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
 		return 3;
 	return (c->flags & CMD_ROW) ? 1 : 2;
