@@ -463,10 +463,23 @@ static void test_detail(void)
 	CU_ASSERT(tl_contains(s, "renewed: new certificate issued"));
 	CU_ASSERT(tl_contains(s, "held: waiting for dave"));
 	free(s);
-	/* side pane from 120 columns, with both links in full */
+	/* side pane from 120 columns: each link as what it opens, decoded */
 	s = run(fixture(), 0, "/eve<Enter>", 200, 50);
-	CU_ASSERT(tl_contains(s, "task  https://"));
+	CU_ASSERT(tl_contains(s, "task  new task 'Renew the client certificate of Eve Notified"));
+	CU_ASSERT(tl_contains(s, "on fundraising-tech-ops"));
+	CU_ASSERT(tl_contains(s, "mail  to eve@example.org, subject 'Your client certificate"));
+	CU_ASSERT(!tl_contains(s, "%20") && !tl_contains(s, "\u2026"));
 	CU_ASSERT(tl_contains(s, "T100001"));
+	free(s);
+	/* u in a pager: the whole links, wrapped, for terminals where copying fails; again:
+	 * back to what they open */
+	s = run(fixture(), 0, "/zoe<Enter><Enter>u", 200, 50);
+	CU_ASSERT(tl_contains(s, "task  https://phabricator.wikimedia.org/maniphest/task/edit/"));
+	CU_ASSERT(tl_contains(s, "mail  mailto:zoe@example.org?subject="));
+	free(s);
+	s = run(fixture(), 0, "/zoe<Enter><Enter>uu", 80, 24);
+	CU_ASSERT(tl_contains(s, "of Zo\u00eb \u0141ukasz \u5c71\u7530 (zoe)"));
+	CU_ASSERT(!tl_contains(s, "https://"));
 	free(s);
 }
 
@@ -547,13 +560,13 @@ static void test_hints_per_row(void)
 /* Pagers stop at their last page; G and End go there, and leave the list alone. */
 static void test_text_scroll(void)
 {
-	char keys[80] = "<Enter>";
+	char keys[80] = "<Enter>u"; /* the whole links: longer than a page */
 	char *s, *t;
 
-	memset(keys + 7, 'j', 60); /* far past the end of the detail */
-	keys[67] = '\0';
+	memset(keys + 8, 'j', 60); /* far past the end of the detail */
+	keys[68] = '\0';
 	s = run(fixture(), 0, keys, 80, 24);
-	t = run(fixture(), 0, "<Enter>G", 80, 24);
+	t = run(fixture(), 0, "<Enter>uG", 80, 24);
 	CU_ASSERT(tl_contains(s, "mail  mailto:alice"));
 	CU_ASSERT_STRING_EQUAL(s, t);
 	CU_ASSERT(tl_contains(t, "1/8  sort: expiry")); /* G scrolled; the selection stayed */
@@ -743,7 +756,10 @@ static void test_notify_task_applied(void)
 	create(h, "ann", "Ann Soon", "9");
 	s = run(h, 0, "nT424242<Enter>", 200, 40);
 	CU_ASSERT(tl_contains(s, "notified ann"));
-	CU_ASSERT(tl_contains(s, "mail  mailto:ann@example.org"));
+	CU_ASSERT(tl_contains(s, "mail  to ann@example.org, subject 'Your client certificate"));
+	CU_ASSERT(tl_contains(s, "task  new task 'Renew the client certificate of Ann Soon"));
+	CU_ASSERT(tl_contains(s, "y copy the task link  m copy the mail link  u whole links"));
+	CU_ASSERT(!tl_contains(s, "%20"));
 	free(s);
 	r = tl_cd(h, "show", "ann", NULL);
 	CU_ASSERT(tl_contains(r.out, "T424242"));

@@ -123,6 +123,12 @@ check $? "back to 80x24: the list again, without the side pane"
 # -- Enter on the detail opens no second copy; Esc closes a view as q does
 tm send-keys -t main Enter Enter Enter
 wait_for main "keys of the list act on this user"; check $? "Enter opens the detail"
+wait_for main "mail  to alice@example.org, subject" && ! tm capture-pane -p -t main | grep -q '%20'
+check $? "the detail shows each link as what it opens, decoded"
+tm send-keys -t main u
+wait_for main "task  https://phabricator.wikimedia.org/maniphest/"; check $? "u shows the whole links"
+tm send-keys -t main u
+wait_gone main "https://"; check $? "u again: what they open"
 tm send-keys -t main q
 wait_gone main "keys of the list act on this user" && wait_for main "1/2  sort: expiry"
 check $? "Enter three times, then one q: back on the list"

@@ -501,9 +501,11 @@ static int notify_submit(ui *u, ui_form *f, ui_text **view)
 	ui_load(u);
 	snprintf(title, sizeof title, "notified %s", f->user);
 	t = ui_text_new(title);
-	ui_text_add(t, "%s is notified. Open the task, send the mail (y / m copy them):", f->user);
-	ui_text_add(t, "task  %s", tl);
-	ui_text_add(t, "mail  %s", ml);
+	ui_text_add(t, "%s is notified. Open the task, send the mail:", f->user);
+	ui_text_add_link(t, "task  ", tl);
+	ui_text_add_link(t, "mail  ", ml);
+	snprintf(t->footer, sizeof t->footer,
+		 "y copy the task link  m copy the mail link  u whole links  q back");
 	free(tl);
 	free(ml);
 	*view = t;
@@ -581,7 +583,7 @@ int ui_do_copy(ui *u, int mail)
 	free(tl);
 	free(ml);
 	if (rc < 0)
-		return cd_err("copy failed: %s (the link is in the detail view, Enter)", cd_errmsg());
+		return cd_err("copy failed: %s (Enter, then u shows the whole link)", cd_errmsg());
 	clearok(curscr, TRUE); /* the clipboard write went straight to the terminal */
 	ui_msg(u, 0, "copied the %s link of %s via %s", mail ? "mail" : "task", user, how);
 	return 0;

@@ -99,7 +99,9 @@ struct ui {
 	int loading;         /* only the first screenful is loaded yet */
 	/* The detail of the selected user, rebuilt when the selection or data change. */
 	char **dlines;
+	char **dfull;        /* per line: the whole link a line sums up, or NULL */
 	size_t ndlines;
+	int full_links;      /* pagers show whole links instead of what they open */
 	char duser[128];
 	size_t dscroll;
 	char last_pw[1024];  /* .pw of the last certificate issued here */
@@ -140,6 +142,7 @@ typedef struct ui_text ui_text;
 struct ui_text {
 	char title[160];
 	char **lines;
+	char **full;                   /* per line: the whole link it sums up, or NULL */
 	size_t n, cap;
 	size_t scroll;
 	char footer[160];
@@ -151,6 +154,9 @@ struct ui_text {
 ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
+/* A link as one readable line, label then what it opens (u in a pager: the whole URL). */
+void ui_text_add_link(ui_text *t, const char *label, const char *link);
+#define UI_KEY_FULL_LINKS 'u'
 void ui_text_push(ui *u, ui_text *t);
 void ui_text_replace(ui *u, ui_text *t); /* in place of the top screen */
 /* Wraps long lines; with clip_links, links take one row (the full view wraps them).
