@@ -557,6 +557,83 @@ static void test_hints_per_row(void)
 	free(s);
 }
 
+/* Whether the bar of the screen starts with want. */
+static int bar_starts(const char *screen, const char *want)
+{
+	const char *bar = hints_of(screen);
+
+	if (strncmp(bar, want, strlen(want)) == 0)
+		return 1;
+	fprintf(stderr, "\nbar: '%s', want '%s...'\n", bar, want);
+	return 0;
+}
+
+/* The bar begins with the next step of the row's stage (publish when something is
+ * ready), help at the right; each view has its own keys. */
+static void test_bar_per_stage_and_view(void)
+{
+	static const struct {
+		const char *keys, *bar;
+		int help; /* "? help" at the right: where the list's keys act */
+	} cases[] = {
+		{"/eve<Enter>", "y copy task  m copy mail  r renew  t task  p publish", 1},
+		{"/bob<Enter>", "n notify  y copy task  m copy mail  r renew  p publish", 1},
+		{"/dave<Enter>", "a applied  m copy mail  p publish", 1},
+		{"/frank<Enter>", "c create  p publish", 1},
+		{"/carol<Enter>", "p publish  / search", 1},
+		{"/eve<Enter><Enter>", "q back  j/k scroll  u links  y copy task  m copy mail", 1},
+		{"?", "q/? back  j/k scroll  / search  n next match", 0},
+		{"/bob<Enter>r", "Tab next  S-Tab back  ^X submit  Esc cancel", 0},
+		{"x", "j/k choose  Enter next  Esc cancel", 0},
+		{"/", "Enter keep the filter  Esc as before", 0},
+		{"p", "y yes  n no", 0},
+	};
+	size_t i;
+	char *s;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		s = run(fixture(), 0, cases[i].keys, 80, 24);
+		CU_ASSERT(bar_starts(s, cases[i].bar));
+		CU_ASSERT_EQUAL(tl_contains(hints_of(s), "? help  q quit"), cases[i].help);
+		free(s);
+	}
+}
+
+/* In help and the other pagers, / searches the pager and n goes to the next match
+ * (less, tig); the list behind does not move.  Esc on the list clears a filter. */
+static void test_search_in_pagers(void)
+{
+	char *s = run(fixture(), 0, "?/revoke<Enter>", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "help: keys"));
+	CU_ASSERT(tl_contains(s, "/revoke: line 3 of"));
+	CU_ASSERT(!tl_contains(s, "filter: revoke"));
+	free(s);
+	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
+	CU_ASSERT(tl_contains(s, "/revoke: line 31 of")); /* a stage's help line */
+	free(s);
+	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
+	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));
+	free(s);
+	s = run(fixture(), 0, "?n", 80, 24); /* not notify: help keeps its keys */
+	CU_ASSERT(tl_contains(s, "help: keys") && !tl_contains(s, "notify alice"));
+	free(s);
+	s = run(fixture(), 0, "?/nothing like it<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "not found: nothing like it"));
+	free(s);
+	s = run(fixture(), 0, "<Enter>/mail<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "/mail: line"));
+	CU_ASSERT(tl_contains(s, "keys of the list act on this user"));
+	free(s);
+	s = run(fixture(), 0, "/zo<Enter><Esc>", 80, 24);
+	CU_ASSERT(tl_contains(s, "filter cleared"));
+	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "zoe "));
+	free(s);
+	s = run(fixture(), 0, "ff<Esc>j", 80, 24);
+	CU_ASSERT(tl_contains(s, "2/8  sort: expiry  stage: all\n"));
+	free(s);
+}
+
 /* Pagers stop at their last page; G and End go there, and leave the list alone. */
 static void test_text_scroll(void)
 {
@@ -1047,6 +1124,11 @@ static void clock_notify_task_applied(void)
 	ON_THE_CLOCK(test_notify_task_applied());
 }
 
+static void clock_bar_per_stage_and_view(void)
+{
+	ON_THE_CLOCK(test_bar_per_stage_and_view());
+}
+
 static CU_TestInfo screen_tests[] = {
 	{"first screen 80x24 and 200x50", test_first_screen},
 	{"sorted by expiry, then stage", test_default_order},
@@ -1061,6 +1143,9 @@ static CU_TestInfo screen_tests[] = {
 	{"control characters never reach the screen", test_sanitised},
 	{"UTF-8 names align", test_utf8_alignment},
 	{"status bar hints follow the row", test_hints_per_row},
+	{"/ and n search help and pagers; Esc clears the list's filter", test_search_in_pagers},
+	{"the bar: the stage's next step first; each view its own keys",
+	 clock_bar_per_stage_and_view},
 	{"pagers stop at the end; G goes there", test_text_scroll},
 	{"form errors inside the form, small terminals", clock_form_errors},
 	{"Ctrl-C inside a form quits", clock_ctrl_c_in_form},

@@ -134,8 +134,24 @@ wait_gone main "keys of the list act on this user" && wait_for main "1/2  sort: 
 check $? "Enter three times, then one q: back on the list"
 tm send-keys -t main '?'
 wait_for main "help: keys" >/dev/null
+tm send-keys -t main / r e v o k e Enter
+wait_for main "/revoke: line 3 of" && wait_for main "help: keys"
+check $? "/ in help searches the help, not the list"
+tm send-keys -t main n
+wait_for main "/revoke: line 31 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
+check $? "n in help goes to the next match"
+tm capture-pane -p -t main | tail -1 | grep -q "^q/? back  j/k scroll  / search"
+check $? "help shows its own keys in the bar"
 tm send-keys -t main Escape
 wait_gone main "help: keys" && wait_for main "1/2  sort: expiry"; check $? "Esc closes the help"
+
+# -- the bar starts with the row's next step: alice is notified
+tm capture-pane -p -t main | tail -1 | grep -q "^y copy task  m copy mail  r renew"
+check $? "a notified user's bar starts with y and m"
+tm send-keys -t main / z z z Enter
+wait_for main "filter: zzz" >/dev/null
+tm send-keys -t main Escape
+wait_for main "filter cleared" && wait_for main "alice"; check $? "Esc on the list clears the filter"
 
 # -- y copies the task link into tmux's buffer (default settings)
 tm send-keys -t main y

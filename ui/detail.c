@@ -1,5 +1,6 @@
 /* detail.c: text screens (a pager with an optional yes/no question): the user's
  * detail, the audit log, results; ui.c fills one with the help. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,6 +258,111 @@ static void text_draw(ui *u, void *st)
 		free(shown);
 }
 
+/* ---- / in a pager: the next line holding the text, as less and tig find ---- */
+
+/* The lines the pager shows (the caller frees what shown_lines gave) and how many. */
+static char **text_lines(ui *u, ui_text *t, size_t *n)
+{
+	if (t->detail && ui_detail_refresh(u) == 0) {
+		*n = u->ndlines;
+		return shown_lines(u, u->dlines, u->dfull, u->ndlines);
+	}
+	*n = t->n;
+	return shown_lines(u, t->lines, t->full, t->n);
+}
+
+/* Scrolls to the first line holding t->find after the last match, from the top again
+ * when there is none below. */
+static void text_find_next(ui *u, ui_text *t)
+{
+	size_t n, i, k;
+	char **lines = text_lines(u, t, &n);
+
+	for (k = 0; k < n; k++) {
+		i = (t->found + k) % n;
+		if (strcasestr(lines[i], t->find))
+			break;
+	}
+	if (k == n) {
+		ui_msg(u, 1, "not found: %s", t->find);
+	} else {
+		t->scroll = ui_text_draw_lines(lines, i, 0, 0, 0, 0, COLS - 2, 0);
+		t->found = i + 1;
+		ui_msg(u, 0, "/%s: line %zu of %zu  (n: the next one)", t->find, i + 1, n);
+	}
+	if (lines != t->lines && lines != u->dlines)
+		free(lines);
+}
+
+typedef struct {
+	field f;
+	ui_text *t;
+} text_find;
+
+void ui_draw_prompt(const char *prompt, field *f)
+{
+	char view[FIELD_CAP * 4 + 8];
+	int col, pw = cd_text_width(prompt);
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	ui_fill(LINES - 2, 0, COLS, A_NORMAL);
+	mvaddstr(LINES - 2, 0, prompt);
+	field_view(f, COLS - pw - 1, view, sizeof view, &col);
+	ui_put(LINES - 2, pw, view, COLS - pw - 1, 0);
+	move(LINES - 2, pw + col);
+	curs_set(1);
+}
+
+static void find_draw(ui *u, void *st)
+{
+	ui_draw_prompt("/", &((text_find *)st)->f);
+}
+
+static int find_key(ui *u, void *st, int key)
+{
+	text_find *s = st;
+
+	if (key == KEY_RESIZE)
+		return key;
+	if (key == 27) {
+		screen_pop(u);
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		screen_pop(u);
+		if (*field_value(&s->f)) {
+			snprintf(s->t->find, sizeof s->t->find, "%s", field_value(&s->f));
+			s->t->found = 0;
+			text_find_next(u, s->t);
+		}
+	} else {
+		field_key(&s->f, key);
+	}
+	return 0;
+}
+
+static void find_close(ui *u, void *st)
+{
+	free(st);
+}
+
+static const char *find_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Enter find  Esc back";
+}
+
+static const ui_screen_ops find_ops = {"find", find_draw, find_key, find_close, find_bar};
+
+static int text_open_find(ui *u, ui_text *t)
+{
+	text_find *s = cd_malloc(sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	s->t = t;
+	field_set(&s->f, t->find);
+	return screen_push(u, &find_ops, s);
+}
+
 static void text_close(ui *u, void *st)
 {
 	text_free(st);
@@ -294,13 +400,44 @@ static int text_key(ui *u, void *st, int key)
 	case 'g': case KEY_HOME: t->scroll = 0; return 0;
 	case 'G': case KEY_END: t->scroll = SIZE_MAX / 2; return 0; /* the draw clamps it */
 	case UI_KEY_FULL_LINKS: u->full_links = !u->full_links; return 0;
+	case '/': text_open_find(u, t); return 0;
 	}
-	return key; /* commands on the selected user work from here too */
+	if (key == 'n' && (t->find[0] || t->own)) {
+		if (t->find[0])
+			text_find_next(u, t);
+		return 0;
+	}
+	/* commands on the selected user work from here too, but not from the help */
+	return t->own ? 0 : key;
 }
 
-static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close};
+static int has_links(char **full, size_t n)
+{
+	size_t i;
+
+	for (i = 0; full && i < n; i++)
+		if (full[i])
+			return 1;
+	return 0;
+}
+
+static const char *text_bar(ui *u, void *st, int *more)
+{
+	ui_text *t = st;
+
+	*more = !t->yes && !t->own;
+	if (t->yes)
+		return "y yes  n no (any other key)";
+	if (t->own)
+		return "q/? back  j/k scroll  / search  n next match";
+	if (t->detail ? has_links(u->dfull, u->ndlines) : has_links(t->full, t->n))
+		return "q back  j/k scroll  u links";
+	return "q back  j/k scroll";
+}
+
+static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close, text_bar};
 /* The same pager; its own ops tell an open detail apart. */
-static const ui_screen_ops detail_ops = {"detail", text_draw, text_key, text_close};
+static const ui_screen_ops detail_ops = {"detail", text_draw, text_key, text_close, text_bar};
 
 void ui_text_push(ui *u, ui_text *t)
 {

@@ -205,7 +205,14 @@ static int ui_form_keyh(ui *u, void *st, int key)
 	return 0;
 }
 
-static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close};
+static const char *ui_form_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Tab next  S-Tab back  ^X submit  Esc cancel";
+}
+
+static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close,
+					  ui_form_bar};
 
 static int ui_form_open(ui *u, ui_form *f)
 {
@@ -470,7 +477,13 @@ static int menu_key(ui *u, void *st, int key)
 	return 0;
 }
 
-static const ui_screen_ops menu_ops = {"menu", menu_draw, menu_key, menu_close};
+static const char *menu_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "j/k choose  Enter next  Esc cancel";
+}
+
+static const ui_screen_ops menu_ops = {"menu", menu_draw, menu_key, menu_close, menu_bar};
 
 int ui_open_revoke(ui *u)
 {
@@ -703,18 +716,7 @@ typedef struct {
 
 static void search_draw(ui *u, void *st)
 {
-	ui_search *s = st;
-	char view[FIELD_CAP * 4 + 8];
-	int col;
-
-	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
-		return;
-	ui_fill(LINES - 2, 0, COLS, A_NORMAL);
-	mvaddstr(LINES - 2, 0, "filter: ");
-	field_view(&s->f, COLS - 9, view, sizeof view, &col);
-	ui_put(LINES - 2, 8, view, COLS - 9, 0);
-	move(LINES - 2, 8 + col);
-	curs_set(1);
+	ui_draw_prompt("filter: ", &((ui_search *)st)->f);
 }
 
 static int search_key(ui *u, void *st, int key)
@@ -741,7 +743,14 @@ static void search_close(ui *u, void *st)
 	free(st);
 }
 
-static const ui_screen_ops search_ops = {"search", search_draw, search_key, search_close};
+static const char *search_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Enter keep the filter  Esc as before  ^U clear";
+}
+
+static const ui_screen_ops search_ops = {"search", search_draw, search_key, search_close,
+					 search_bar};
 
 int ui_open_search(ui *u)
 {

@@ -222,6 +222,7 @@ static int act_help(ui *u)
 	for (i = 0; i < STAGE_COUNT; i++)
 		ui_text_add(t, "%-9s %s", cycle_stage_name((cycle_stage)i),
 			    cycle_stage_help((cycle_stage)i));
+	t->own = 1;
 	ui_text_push(u, t);
 	return 0;
 }
@@ -281,19 +282,25 @@ static int ui_dispatch(ui *u, const cmd_info *c)
 
 /* ---- drawing ---- */
 
-/* One "key label" item of the hints; refused keys greyed out. Returns its width. */
-static int draw_hint(ui *u, const cmd_info *c, int y, int x)
+/* One "key label" item of the bar, the key in bold, greyed when refused; its width. */
+static int draw_item(int y, int x, const char *key, const char *label, int refused)
 {
-	char key[16];
-	int refused = ui_cmd_refused(u, c);
+	int kw = cd_text_width(key);
 
-	ui_key_name(c, key, sizeof key);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : A_BOLD));
 	ui_put(y, x, key, COLS - x, 0);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : 0));
-	ui_put(y, x + cd_text_width(key) + 1, ui_cmd_label(c), COLS - x - cd_text_width(key) - 1, 0);
+	ui_put(y, x + kw + 1, label, COLS - x - kw - 1, 0);
 	attrset(A_NORMAL);
-	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c));
+	return kw + 1 + cd_text_width(label);
+}
+
+static int draw_hint(ui *u, const cmd_info *c, int y, int x)
+{
+	char key[16];
+
+	ui_key_name(c, key, sizeof key);
+	return draw_item(y, x, key, ui_cmd_label(c), ui_cmd_refused(u, c));
 }
 
 static int hint_width(const cmd_info *c)
@@ -304,42 +311,130 @@ static int hint_width(const cmd_info *c)
 	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c)) + 2;
 }
 
-/* Which hints get the room: the selected row's usable keys, then the other usable
- * ones, then (greyed) the refused ones, so a narrow read-only view still shows what
- * works.  0 for a key that is never a hint. */
+#define STEPS_MAX 4
+
+/* The next steps of each stage, first in the bar: what the operator does now. */
+static const cmd_id *stage_steps(int stage)
+{
+	static const cmd_id steps[STAGE_COUNT][STEPS_MAX] = {
+		[STAGE_EXPIRED] = {CMD_RENEW, CMD_REVOKE},
+		[STAGE_EXPIRING] = {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW},
+		[STAGE_NOTIFIED] = {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK},
+		[STAGE_RENEWED] = {CMD_APPLIED, CMD_COPY_MAIL},
+		[STAGE_APPLIED] = {CMD_PUBLISH},
+		[STAGE_REVOKED] = {CMD_CREATE},
+	};
+
+	return stage >= 0 && stage < STAGE_COUNT ? steps[stage] : steps[STAGE_DONE];
+}
+
+static int next_step(ui *u, int stage, cmd_id id)
+{
+	const cmd_id *st = stage_steps(stage);
+	int i;
+
+	if (id == CMD_PUBLISH && u->data.ready > 0)
+		return 1; /* something is ready, whoever is selected */
+	for (i = 0; i < STEPS_MAX && st[i]; i++) /* CMD_INIT (0) is never a step */
+		if (st[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Which hints get the room: the selected row's next step, then search, the row's other
+ * usable keys, the other usable ones, then (greyed) the refused ones, so a narrow
+ * read-only view still shows what works.  0 for a key that is never a hint. */
 static int hint_rank(ui *u, const cmd_info *c)
 {
+	const ui_row *r = ui_selected(u);
+
 	if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c->id == CMD_HELP ||
 	    c->id == CMD_QUIT || !ui_cmd_applies(u, c))
 		return 0;
 	if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
 		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
-		return 3;
-	return (c->flags & CMD_ROW) ? 1 : 2;
+		return 5;
+	if (next_step(u, r ? r->stage : -1, c->id))
+		return 1;
+	if (c->id == CMD_SEARCH)
+		return 2;
+	return (c->flags & CMD_ROW) ? 3 : 4;
 }
 
-/* The keys that apply to the selected row, from the table, in its order; help and quit
- * always show. */
+#define HINT_RANKS 5
+
+/* A view's own keys ("KEY label" items apart by two blanks), while they fit before
+ * stop; returns the x after them. */
+static int draw_own(const char *own, int y, int x, int stop)
+{
+	char item[96], *sp;
+
+	while (*own) {
+		size_t n = strstr(own, "  ") ? (size_t)(strstr(own, "  ") - own) : strlen(own);
+
+		snprintf(item, sizeof item, "%.*s", (int)n, own);
+		own += n + strspn(own + n, " ");
+		if (!(sp = strchr(item, ' ')) || x + cd_text_width(item) > stop)
+			break;
+		*sp = '\0';
+		x += draw_item(y, x, item, sp + 1, 0) + 2;
+	}
+	return x;
+}
+
+typedef struct {
+	int order[CMD_COUNT], n, room;
+	char taken[CMD_COUNT];
+} hint_pick;
+
+static void pick(hint_pick *p, cmd_id id)
+{
+	if (p->taken[id] || hint_width(&cmd_table[id]) > p->room)
+		return;
+	p->taken[id] = 1;
+	p->order[p->n++] = id;
+	p->room -= hint_width(&cmd_table[id]);
+}
+
+/* The keys of the row: its stage's next steps in their order, publish when something
+ * is ready, then by rank in the table's order; returns the x after them. */
+static int draw_row_hints(ui *u, int y, int x, int room)
+{
+	const ui_row *r = ui_selected(u);
+	const cmd_id *st = stage_steps(r ? r->stage : -1);
+	hint_pick p = {.room = room};
+	int i, rank;
+
+	for (i = 0; i < STEPS_MAX && st[i]; i++)
+		if (hint_rank(u, &cmd_table[st[i]]) == 1)
+			pick(&p, st[i]);
+	if (hint_rank(u, &cmd_table[CMD_PUBLISH]) == 1)
+		pick(&p, CMD_PUBLISH);
+	for (rank = 1; rank <= HINT_RANKS; rank++)
+		for (i = 0; i < CMD_COUNT; i++)
+			if (hint_rank(u, &cmd_table[i]) == rank)
+				pick(&p, (cmd_id)i);
+	for (i = 0; i < p.n; i++)
+		x += draw_hint(u, &cmd_table[p.order[i]], y, x) + 2;
+	return x;
+}
+
+/* The view's own keys first; where the list's keys act, the row's after them; help and
+ * quit at the right there. */
 static void draw_hints(ui *u, int y)
 {
 	const cmd_info *help = &cmd_table[CMD_HELP], *quit = &cmd_table[CMD_QUIT];
-	char shown[CMD_COUNT] = {0};
-	int i, rank, x = 0, room;
+	int more, x = 0, right = COLS - hint_width(help) - hint_width(quit) + 2;
+	const char *own = screen_bar(u, &more);
 
 	ui_fill(y, 0, COLS, ui_attr(UI_STATUS));
-	room = COLS - hint_width(help) - hint_width(quit) + 2;
-	for (rank = 1; rank <= 3; rank++)
-		for (i = 0; i < CMD_COUNT; i++)
-			if (hint_rank(u, &cmd_table[i]) == rank && hint_width(&cmd_table[i]) <= room) {
-				shown[i] = 1;
-				room -= hint_width(&cmd_table[i]);
-			}
-	for (i = 0; i < CMD_COUNT; i++)
-		if (shown[i])
-			x += draw_hint(u, &cmd_table[i], y, x) + 2;
-	x = COLS - hint_width(help) - hint_width(quit) + 2;
-	x += draw_hint(u, help, y, x) + 2;
+	if (own)
+		x = draw_own(own, y, x, more ? right : COLS);
+	if (!more)
+		return;
+	draw_row_hints(u, y, x, right - x);
+	x = right + draw_hint(u, help, y, right) + 2;
 	draw_hint(u, quit, y, x);
 }
 
@@ -446,6 +541,17 @@ static void ui_poll(ui *u)
 		ui_msg(u, 1, "reload failed: %s", cd_errmsg());
 }
 
+/* Esc on the list: an active filter goes, as in tig and lazygit. */
+static void clear_filter(ui *u)
+{
+	if (!u->filter[0] && u->stage_filter == UI_FILTER_ALL)
+		return;
+	u->filter[0] = '\0';
+	u->stage_filter = UI_FILTER_ALL;
+	ui_view_build(u);
+	ui_msg(u, 0, "filter cleared: every user shown");
+}
+
 static void ui_handle(ui *u, int key)
 {
 	const cmd_info *c;
@@ -461,6 +567,8 @@ static void ui_handle(ui *u, int key)
 		return;
 	if ((c = ui_cmd_for_key(key)))
 		ui_dispatch(u, c);
+	else if (key == 27)
+		clear_filter(u);
 }
 
 /*

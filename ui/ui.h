@@ -150,6 +150,9 @@ struct ui_text {
 	 * yes runs, so yes may open the answer's screen. */
 	int (*yes)(ui *u, ui_text *t);
 	int detail;                    /* follows the selected user */
+	int own;                       /* keeps every key: the list's do not act from here */
+	char find[FIELD_CAP + 1];      /* what / searched for (n: the next match) */
+	size_t found;                  /* the line of the last match, +1; 0: none yet */
 };
 ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -167,6 +170,8 @@ int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
+/* A one-line prompt and its field on the status line, the cursor in it. */
+void ui_draw_prompt(const char *prompt, field *f);
 
 /* forms.c: every dialog and the actions behind them */
 int ui_open_create(ui *u);
