@@ -884,6 +884,40 @@ static void test_notify_task_applied(void)
 	free(s);
 }
 
+/* After renewing the second user the selection stays second (the next in the queue),
+ * the result says where the renewed user went, and its keys act on that user. */
+static void test_selection_after_renew(void)
+{
+	const char *h;
+	char pwpath[900], *pw, *s;
+
+	fixture();
+	h = fresh_home();
+	must(tl_sh("rm -f '%s'/kai.* '%s'/lea.* '%s'/mio.* '%s'/ned.*", outdir, outdir, outdir,
+		   outdir));
+	create(h, "kai", "Ann First", "9");
+	create(h, "lea", "Ben Second", "10");
+	create(h, "mio", "Cid Third", "20");
+	create(h, "ned", "Dan Fourth", "200");
+	/* each run acts: the second user is lea, then mio */
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
+	CU_ASSERT(tl_contains(s, "renewed lea"));
+	CU_ASSERT(tl_contains(s, "lea moved to 4/4 (sort: expiry); keys here act on lea"));
+	CU_ASSERT_FATAL(sscanf(strstr(s, ".pw   ") ? strstr(s, ".pw   ") : "", ".pw   %899s",
+			       pwpath) == 1);
+	pw = tl_read(pwpath); /* the renewal's own file, lea-DATE.pw */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	pw[strcspn(pw, "\n")] = '\0';
+	CU_ASSERT(tl_contains(s, "password of lea: ")); /* P on the result: lea's, not mio's */
+	CU_ASSERT(tl_contains(s, pw));
+	free(pw);
+	free(s);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
+	CU_ASSERT(tl_contains(s, "2/4  sort: expiry"));
+	CU_ASSERT(line_of(s, "ned ") < line_of(s, "lea ") && line_of(s, "lea ") < line_of(s, "mio "));
+	free(s);
+}
+
 /* Enter on an open detail opens no second copy: one q is back on the list, the side
  * pane's width too; a log opened over the detail does not open another either. */
 static void test_enter_once(void)
@@ -1119,6 +1153,11 @@ static void clock_end_with_screens_open(void)
 	ON_THE_CLOCK(test_end_with_screens_open());
 }
 
+static void clock_selection_after_renew(void)
+{
+	ON_THE_CLOCK(test_selection_after_renew());
+}
+
 static void clock_notify_task_applied(void)
 {
 	ON_THE_CLOCK(test_notify_task_applied());
@@ -1164,6 +1203,7 @@ static CU_TestInfo action_tests[] = {
 	{"a passphrase-protected CA key asked in a dialog", clock_encrypted_ca},
 	{"revoke needs the user name typed", clock_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
+	{"the selection keeps its place after a renewal", clock_selection_after_renew},
 	CU_TEST_INFO_NULL,
 };
 

@@ -215,6 +215,18 @@ tm send-keys -t main g a
 wait_for main "no pending renewal"; check $? "a refused by the core: the error in the status bar"
 [ "$(tm display -p -t main '#{pane_dead}')" = 0 ]; check $? "the dashboard stays up"
 
+# -- after renewing the first user the selection keeps its place (bob), alice went down
+cd_ config out.dir "$out"
+start renew "$BIN --home $home"
+wait_for renew "alice" >/dev/null
+tm send-keys -t renew r
+wait_for renew "renew alice" >/dev/null
+tm send-keys -t renew Enter Enter Enter Enter Enter Enter Enter Enter
+wait_for renew "alice moved to 2/2 (sort: expiry)"; check $? "the renewal says where alice went"
+tm send-keys -t renew q
+wait_for renew "1/2  sort: expiry"; check $? "the selection stays in its place after a renewal"
+tm send-keys -t renew q
+
 # -- the read-only view as a teammate's Unix account
 RO_NAME=cdro$$
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
@@ -233,7 +245,7 @@ else
 	tm send-keys -t ro r
 	wait_for ro "read-only view: 'renew' changes the home"; check $? "renew refused at dispatch"
 	tm send-keys -t ro Enter
-	wait_for ro "Alice Soon"; check $? "the detail works read-only"
+	wait_for ro "Bob Later"; check $? "the detail works read-only"
 	tm send-keys -t ro q q
 	n=0
 	while [ ! -s "$T/ro.rc" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done

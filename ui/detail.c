@@ -444,6 +444,13 @@ void ui_text_push(ui *u, ui_text *t)
 	screen_push(u, t->detail ? &detail_ops : &text_ops, t);
 }
 
+const char *ui_result_user(ui *u)
+{
+	ui_text *t = screen_top(u, &text_ops);
+
+	return t && t->user[0] ? t->user : NULL;
+}
+
 void ui_text_replace(ui *u, ui_text *t)
 {
 	screen_replace(u, t->detail ? &detail_ops : &text_ops, t);

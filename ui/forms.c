@@ -305,7 +305,7 @@ static desk_fields fields_of(ui_form *f)
 /* Where the files went and who gets the SMS; the password waits for its key. */
 static ui_text *show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
 {
-	char title[160], end[16];
+	char title[160], end[16], moved[256];
 	ui_text *t;
 
 	cd_format_date(is->not_after, end);
@@ -322,8 +322,13 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 			    "one (key a) or it expires", user);
 	snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
-	ui_load(u);
-	ui_select_user(u, user);
+	snprintf(t->user, sizeof t->user, "%s", user);
+	if (strcmp(verb, "created") == 0) {
+		ui_load(u);
+		ui_select_user(u, user); /* a new user: shown where it went */
+	} else if (ui_load_after(u, user, moved, sizeof moved) == 0 && moved[0]) {
+		ui_text_add(t, "  the list keeps its place%s; keys here act on %s", moved, user);
+	}
 	return t;
 }
 
@@ -431,13 +436,15 @@ static void menu_close(ui *u, void *st)
 
 static int revoke_submit(ui *u, ui_form *f, ui_text **view)
 {
+	char moved[256];
+
 	if (strcmp(fieldset_value(&f->fm, "confirm"), f->user) != 0)
 		return cd_err("the name typed does not match '%s': nothing revoked", f->user);
 	if (desk_revoke(u->d, f->user, f->reason, f->now_forced) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: revocation scheduled (%s); p publishes what is ready", f->user,
-	       ca_reason_name(f->reason));
+	ui_load_after(u, f->user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: revocation scheduled (%s); p publishes what is ready%s", f->user,
+	       ca_reason_name(f->reason), moved);
 	return 0;
 }
 
@@ -506,14 +513,15 @@ static int check_task_opt(const char *v)
 
 static int notify_submit(ui *u, ui_form *f, ui_text **view)
 {
-	char *tl, *ml, title[160];
+	char *tl, *ml, title[160], moved[256];
 	ui_text *t;
 
 	if (desk_notify(u->d, f->user, opt_value(f, "task"), &tl, &ml) < 0)
 		return -1;
-	ui_load(u);
 	snprintf(title, sizeof title, "notified %s", f->user);
 	t = ui_text_new(title);
+	snprintf(t->user, sizeof t->user, "%s", f->user); /* y and m copy this user's links */
+	ui_load_after(u, f->user, moved, sizeof moved);
 	ui_text_add(t, "%s is notified. Open the task, send the mail:", f->user);
 	ui_text_add_link(t, "task  ", tl);
 	ui_text_add_link(t, "mail  ", ml);
@@ -551,10 +559,12 @@ static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
 	const char *task = fieldset_value(&f->fm, "task");
 
+	char moved[256];
+
 	if (desk_set_task(u->d, f->user, task) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: task %s recorded", f->user, task);
+	ui_load_after(u, f->user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: task %s recorded%s", f->user, task, moved);
 	return 0;
 }
 
@@ -568,13 +578,14 @@ int ui_open_task(ui *u)
 
 int ui_do_applied(ui *u)
 {
-	char user[128];
+	char user[128], moved[256];
 
 	snprintf(user, sizeof user, "%s", ui_str(u, ui_selected(u)->user));
 	if (desk_applied(u->d, user, "operator", 0) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: new certificate applied; the old one's revocation is ready", user);
+	ui_load_after(u, user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: new certificate applied; the old one's revocation is ready%s", user,
+	       moved);
 	return 0;
 }
 

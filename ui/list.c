@@ -135,6 +135,22 @@ int ui_load(ui *u)
 	return 0;
 }
 
+int ui_load_after(ui *u, const char *user, char *moved, size_t n)
+{
+	size_t at = u->sel, top = u->top;
+
+	moved[0] = '\0';
+	if (ui_load(u) < 0)
+		return -1;
+	ui_select_user(u, user);
+	if (u->sel != at && u->data.nview)
+		snprintf(moved, n, "; %s moved to %zu/%zu (sort: %s)", user, u->sel + 1,
+			 u->data.nview, ui_sort_name(u->sort));
+	u->sel = at < u->data.nview ? at : u->data.nview ? u->data.nview - 1 : 0;
+	u->top = top; /* the draw scrolls only if the place is out of sight now */
+	return 0;
+}
+
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
 	const ui *u = ctx;

@@ -128,6 +128,13 @@ const char *screen_bar(ui *u, int *more)
 	return top && top->ops->bar ? top->ops->bar(u, top->st, more) : NULL;
 }
 
+void *screen_top(const ui *u, const ui_screen_ops *ops)
+{
+	const screen_stack *k = &u->screens;
+
+	return k->depth && k->open[k->depth - 1].ops == ops ? k->open[k->depth - 1].st : NULL;
+}
+
 int screen_is_open(const ui *u, const ui_screen_ops *ops)
 {
 	int i;

@@ -56,6 +56,7 @@ int screen_depth(const ui *u);
 /* The top screen's own keys (its bar hook), or NULL with *more set: the list's keys. */
 const char *screen_bar(ui *u, int *more);
 int screen_is_open(const ui *u, const ui_screen_ops *ops); /* anywhere on the stack */
+void *screen_top(const ui *u, const ui_screen_ops *ops); /* its state when on top, or NULL */
 
 /* The status line: one message, replaced by the next and cleared at the next key. */
 void ui_msg(ui *u, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

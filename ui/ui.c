@@ -280,6 +280,24 @@ static int ui_dispatch(ui *u, const cmd_info *c)
 	return rc;
 }
 
+/* A key on a result acts on the result's user (P after a renewal shows that user's
+ * password) while the list keeps its place. */
+static void dispatch_for(ui *u, const char *user, const cmd_info *c)
+{
+	size_t at = u->sel, top = u->top;
+	char who[128];
+
+	snprintf(who, sizeof who, "%s", user); /* the result may close */
+	ui_select_user(u, who);
+	if (strcmp(ui_selected(u) ? ui_str(u, ui_selected(u)->user) : "", who) != 0) {
+		ui_msg(u, 1, "%s is not in the list as filtered now", who);
+		return;
+	}
+	ui_dispatch(u, c);
+	u->sel = at < u->data.nview ? at : u->data.nview ? u->data.nview - 1 : 0;
+	u->top = top;
+}
+
 /* ---- drawing ---- */
 
 /* One "key label" item of the bar, the key in bold, greyed when refused; its width. */
@@ -433,7 +451,16 @@ static void draw_hints(ui *u, int y)
 		x = draw_own(own, y, x, more ? right : COLS);
 	if (!more)
 		return;
-	draw_row_hints(u, y, x, right - x);
+	if (ui_result_user(u)) { /* its keys act on the result's user */
+		size_t at = u->sel, top = u->top;
+
+		ui_select_user(u, ui_result_user(u));
+		draw_row_hints(u, y, x, right - x);
+		u->sel = at;
+		u->top = top;
+	} else {
+		draw_row_hints(u, y, x, right - x);
+	}
 	x = right + draw_hint(u, help, y, right) + 2;
 	draw_hint(u, quit, y, x);
 }
@@ -565,7 +592,10 @@ static void ui_handle(ui *u, int key)
 	key = screen_key(u, key);
 	if (!key || key == KEY_RESIZE)
 		return;
-	if ((c = ui_cmd_for_key(key)))
+	if ((c = ui_cmd_for_key(key)) && (c->flags & CMD_ROW) && c->id != CMD_SHOW &&
+	    ui_result_user(u))
+		dispatch_for(u, ui_result_user(u), c);
+	else if (c)
 		ui_dispatch(u, c);
 	else if (key == 27)
 		clear_filter(u);

@@ -125,6 +125,9 @@ void ui_key_name(const cmd_info *c, char *out, size_t n);
 
 /* list.c */
 int ui_load(ui *u);                 /* (re)reads every user, keeps the selection */
+/* After an action on user: reloads and keeps the selection's place (the next user in
+ * the queue, as htop does); *moved says where user went when it moved ("" if not). */
+int ui_load_after(ui *u, const char *user, char *moved, size_t n);
 int ui_load_first(ui *u, size_t rows); /* the first rows by expiry, for a quick start */
 void ui_view_build(ui *u);          /* sort and filter */
 const ui_row *ui_selected(ui *u);
@@ -151,6 +154,7 @@ struct ui_text {
 	int (*yes)(ui *u, ui_text *t);
 	int detail;                    /* follows the selected user */
 	int own;                       /* keeps every key: the list's do not act from here */
+	char user[128];                /* a result's user: the row keys act on them here */
 	char find[FIELD_CAP + 1];      /* what / searched for (n: the next match) */
 	size_t found;                  /* the line of the last match, +1; 0: none yet */
 };
@@ -170,6 +174,7 @@ int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
+const char *ui_result_user(ui *u); /* the user of the result on top, or NULL */
 /* A one-line prompt and its field on the status line, the cursor in it. */
 void ui_draw_prompt(const char *prompt, field *f);
 
