@@ -844,6 +844,13 @@ static void test_notify_task_applied(void)
 	s = run(h, 0, "t<C-u>T515151<Enter>", 80, 24); /* Ctrl-U clears the prefilled task */
 	CU_ASSERT(tl_contains(s, "ann: task T515151 recorded"));
 	free(s);
+	/* pasted as the browser has it: blanks, the task's URL */
+	s = run(h, 0, "t<C-u> https://phabricator.wikimedia.org/T616161 <Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "ann: task T616161 recorded"));
+	free(s);
+	s = run(h, 0, "t<C-u>https://elsewhere.example/T1<Enter>", 80, 24); /* the whole value */
+	CU_ASSERT(tl_contains(s, "invalid task id 'https://elsewhere.example/T1'"));
+	free(s);
 	s = run(h, 0, "a", 80, 24); /* not renewed yet: refused by the core, shown */
 	CU_ASSERT(tl_contains(s, "no pending renewal"));
 	free(s);

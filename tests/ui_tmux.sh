@@ -168,6 +168,10 @@ cd_ task bob T888002
 wait_for main "T888002" 20; check $? "another operator's change shows within 2 s"
 echo "  (shown after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 
+# -- a task id as pasted: a bare number with blanks
+tm send-keys -t main g t C-u ' 4567 ' Enter
+wait_for main "alice: task T4567 recorded"; check $? "t takes ' 4567 ' as T4567"
+
 # -- colour by urgency; monochrome with --no-color
 tm send-keys -t main j
 wait_for main "2/2  sort" >/dev/null

@@ -506,11 +506,6 @@ int ui_open_revoke(ui *u)
 
 /* ---- notify, task, applied ---- */
 
-static int check_task_opt(const char *v)
-{
-	return !*v ? 0 : cd_check_task(v);
-}
-
 static int notify_submit(ui *u, ui_form *f, ui_text **view)
 {
 	char *tl, *ml, title[160], moved[256];
@@ -533,7 +528,8 @@ static int notify_submit(ui *u, ui_form *f, ui_text **view)
 	return 0;
 }
 
-static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn check)
+/* The core reads the id as pasted (a number, a task URL) when the form is sent. */
+static ui_form *task_form(ui *u, const char *verb, int required)
 {
 	const char *user = ui_str(u, ui_selected(u)->user);
 	const char *task = ui_str(u, ui_selected(u)->task);
@@ -542,15 +538,16 @@ static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn 
 
 	snprintf(title, sizeof title, "%s %s", verb, user);
 	f = ui_form_new(title, user);
-	ui_form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, check, *task ? task : NULL);
+	ui_form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, NULL, *task ? task : NULL);
 	return f;
 }
 
 int ui_open_notify(ui *u)
 {
-	ui_form *f = task_form(u, "notify", 0, check_task_opt);
+	ui_form *f = task_form(u, "notify", 0);
 
-	snprintf(f->note[0], sizeof f->note[0], "The task id (e.g. T123456), or empty if none yet.");
+	snprintf(f->note[0], sizeof f->note[0],
+		 "The task id (T123456, 123456 or the task's URL), or empty if none yet.");
 	f->submit = notify_submit;
 	return ui_form_open(u, f);
 }
@@ -559,18 +556,25 @@ static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
 	const char *task = fieldset_value(&f->fm, "task");
 
-	char moved[256];
+	char moved[256], id[32] = "";
+	desk_row row;
 
 	if (desk_set_task(u->d, f->user, task) < 0)
 		return -1;
+	if (desk_get_existing(u->d, f->user, &row) == 0) { /* as the core read it */
+		const char *t = desk_cycle_cert(u->d, &row.r)->task;
+
+		snprintf(id, sizeof id, "%s", t ? t : task);
+		desk_row_free(&row);
+	}
 	ui_load_after(u, f->user, moved, sizeof moved);
-	ui_msg(u, 0, "%s: task %s recorded%s", f->user, task, moved);
+	ui_msg(u, 0, "%s: task %s recorded%s", f->user, id, moved);
 	return 0;
 }
 
 int ui_open_task(ui *u)
 {
-	ui_form *f = task_form(u, "task of", 1, cd_check_task);
+	ui_form *f = task_form(u, "task of", 1);
 
 	f->submit = task_submit;
 	return ui_form_open(u, f);
