@@ -206,6 +206,7 @@ static int named_key(const char *name, size_t len)
 		{"Down", KEY_DOWN}, {"Up", KEY_UP}, {"Left", KEY_LEFT}, {"Right", KEY_RIGHT},
 		{"PgDn", KEY_NPAGE}, {"PgUp", KEY_PPAGE}, {"Home", KEY_HOME}, {"End", KEY_END},
 		{"Backspace", KEY_BACKSPACE}, {"Tick", UI_KEY_TICK}, {"Lt", '<'},
+		{"F1", KEY_F(1)}, {"F10", KEY_F(10)},
 	};
 	int c, r;
 	size_t i;
@@ -428,13 +429,13 @@ static void test_plan_view(void)
 	CU_ASSERT(tl_contains(s, "publish: dry run"));
 	CU_ASSERT(tl_contains(s, "READY"));
 	CU_ASSERT(tl_contains(s, "--as-of only judges: cannot publish"));
-	CU_ASSERT(!tl_contains(s, "y/n"));
+	CU_ASSERT(!tl_contains(s, "y/N"));
 	CU_ASSERT(!tl_contains(s, "publish failed") && !tl_contains(s, "published 1"));
 	free(s);
 	s = run(fixture(), 1, "p", 80, 24);
 	CU_ASSERT(tl_contains(s, "READY"));
 	CU_ASSERT(tl_contains(s, "read-only: cannot publish"));
-	CU_ASSERT(!tl_contains(s, "y/n"));
+	CU_ASSERT(!tl_contains(s, "y/N"));
 	free(s);
 }
 
@@ -586,7 +587,7 @@ static void test_bar_per_stage_and_view(void)
 		{"/bob<Enter>r", "Tab next  S-Tab back  ^X submit  Esc cancel", 0},
 		{"x", "j/k choose  Enter next  Esc cancel", 0},
 		{"/", "Enter keep the filter  Esc as before", 0},
-		{"p", "y yes  n no", 0},
+		{"p", "y yes  n/Enter no", 0},
 	};
 	size_t i;
 	char *s;
@@ -631,6 +632,52 @@ static void test_search_in_pagers(void)
 	free(s);
 	s = run(fixture(), 0, "ff<Esc>j", 80, 24);
 	CU_ASSERT(tl_contains(s, "2/8  sort: expiry  stage: all\n"));
+	free(s);
+}
+
+/* On a leaver, r x n y m are refused at the key, at once, with the core's reason and
+ * the key that does apply; no form opens. */
+static void test_refused_at_the_key(void)
+{
+	static const char *const keys[] = {"r", "x", "n", "y", "m"};
+	char script[64], *s;
+	size_t i;
+
+	for (i = 0; i < sizeof keys / sizeof *keys; i++) {
+		snprintf(script, sizeof script, "/frank<Enter>%s", keys[i]);
+		s = run(fixture(), 0, script, 80, 24);
+		CU_ASSERT(!tl_contains(s, "\u250c")); /* no box: no form, no menu */
+		CU_ASSERT(!tl_contains(s, "copied"));
+		free(s);
+	}
+	s = run(fixture(), 0, "/frank<Enter>r", 200, 24);
+	CU_ASSERT(tl_contains(s, "\nc create applies: frank's certificate"));
+	CU_ASSERT(tl_contains(s, "'certdesk create frank' issues a new one"));
+	free(s);
+}
+
+/* Keys that do nothing say so once; F1 opens the help, F10 quits; the publish question
+ * is y/N: Enter and n cancel, other keys are ignored. */
+static void test_unknown_keys_and_defaults(void)
+{
+	char *s = run(fixture(), 0, "h", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "'h' is not a key here; ? for help"));
+	free(s);
+	s = run(fixture(), 0, "<Left>", 80, 24);
+	CU_ASSERT(tl_contains(s, "LEFT is not a key here; ? for help"));
+	free(s);
+	s = run(fixture(), 0, "<F1>", 80, 24);
+	CU_ASSERT(tl_contains(s, "help: keys"));
+	free(s);
+	s = run(fixture(), 0, "p", 80, 24);
+	CU_ASSERT(tl_contains(s, "? y/N"));
+	free(s);
+	s = run(fixture(), 0, "pj", 80, 24);
+	CU_ASSERT(tl_contains(s, "? y/N") && tl_contains(s, "y publishes; n or Enter cancels"));
+	free(s);
+	s = run(fixture(), 0, "pj<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "cancelled") && !tl_contains(s, "y/N"));
 	free(s);
 }
 
@@ -867,7 +914,7 @@ static void test_notify_task_applied(void)
 	tl_free(&r);
 	s = run(h, 0, "p", 80, 24);
 	CU_ASSERT(tl_contains(s, "READY"));
-	CU_ASSERT(tl_contains(s, "y/n"));
+	CU_ASSERT(tl_contains(s, "y/N"));
 	free(s);
 	s = run(h, 0, "pn", 80, 24);
 	CU_ASSERT(tl_contains(s, "cancelled"));
@@ -1170,6 +1217,16 @@ static void clock_notify_task_applied(void)
 	ON_THE_CLOCK(test_notify_task_applied());
 }
 
+static void clock_refused_at_the_key(void)
+{
+	ON_THE_CLOCK(test_refused_at_the_key());
+}
+
+static void clock_unknown_keys_and_defaults(void)
+{
+	ON_THE_CLOCK(test_unknown_keys_and_defaults());
+}
+
 static void clock_bar_per_stage_and_view(void)
 {
 	ON_THE_CLOCK(test_bar_per_stage_and_view());
@@ -1189,6 +1246,8 @@ static CU_TestInfo screen_tests[] = {
 	{"control characters never reach the screen", test_sanitised},
 	{"UTF-8 names align", test_utf8_alignment},
 	{"status bar hints follow the row", test_hints_per_row},
+	{"keys that do not apply are refused at the key", clock_refused_at_the_key},
+	{"unknown keys say so; F1 help; the question is y/N", clock_unknown_keys_and_defaults},
 	{"/ and n search help and pagers; Esc clears the list's filter", test_search_in_pagers},
 	{"the bar: the stage's next step first; each view its own keys",
 	 clock_bar_per_stage_and_view},

@@ -168,6 +168,14 @@ cd_ task bob T888002
 wait_for main "T888002" 20; check $? "another operator's change shows within 2 s"
 echo "  (shown after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 
+# -- a key that does nothing says so; F1 opens the help
+tm send-keys -t main h
+wait_for main "'h' is not a key here; ? for help"; check $? "an unknown key says so"
+tm send-keys -t main F1
+wait_for main "help: keys"; check $? "F1 opens the help"
+tm send-keys -t main q
+wait_gone main "help: keys" >/dev/null
+
 # -- a task id as pasted: a bare number with blanks
 tm send-keys -t main g t C-u ' 4567 ' Enter
 wait_for main "alice: task T4567 recorded"; check $? "t takes ' 4567 ' as T4567"

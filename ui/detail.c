@@ -368,8 +368,14 @@ static void text_close(ui *u, void *st)
 	text_free(st);
 }
 
+/* y/N: y confirms; n, Enter, Esc and q take the default, no; other keys are ignored, so
+ * a stray j does not answer. */
 static int text_yes_key(ui *u, ui_text *t, int key)
 {
+	if (!strchr("yYnNq\r\n\033", key) && key != KEY_ENTER) {
+		ui_msg(u, 0, "y publishes; n or Enter cancels");
+		return 0;
+	}
 	screen_pop(u); /* t stays until this key is handled */
 	if (key == 'y' || key == 'Y') {
 		if (t->yes(u, t) < 0)
@@ -427,7 +433,7 @@ static const char *text_bar(ui *u, void *st, int *more)
 
 	*more = !t->yes && !t->own;
 	if (t->yes)
-		return "y yes  n no (any other key)";
+		return "y yes  n/Enter no";
 	if (t->own)
 		return "q/? back  j/k scroll  / search  n next match";
 	if (t->detail ? has_links(u->dfull, u->ndlines) : has_links(t->full, t->n))

@@ -711,11 +711,11 @@ int ui_open_publish(ui *u)
 		snprintf(t->footer, sizeof t->footer, "%s", why);
 	else if ((t->yes = publish_yes) && p.ready)
 		snprintf(t->footer, sizeof t->footer,
-			 "publish %zu ready revocation%s (%zu held keep waiting)? y/n", p.ready,
+			 "publish %zu ready revocation%s (%zu held keep waiting)? y/N", p.ready,
 			 p.ready == 1 ? "" : "s", p.held);
 	else
 		snprintf(t->footer, sizeof t->footer,
-			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/n",
+			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/N",
 			 p.held);
 	publish_plan_free(&p);
 	ui_text_push(u, t);

@@ -46,7 +46,8 @@ const cmd_info *ui_cmd_for_key(int key)
 	case KEY_HOME: return &cmd_table[CMD_FIRST];
 	case KEY_END: return &cmd_table[CMD_LAST];
 	case KEY_ENTER: case '\r': return &cmd_table[CMD_SHOW];
-	case UI_KEY_INTR: return &cmd_table[CMD_QUIT];
+	case UI_KEY_INTR: case KEY_F(10): return &cmd_table[CMD_QUIT]; /* F10: as in htop */
+	case KEY_F(1): return &cmd_table[CMD_HELP];
 	}
 	return key > 0 && key < KEY_MIN ? cmd_by_key(key) : NULL;
 }
@@ -88,6 +89,28 @@ int ui_cmd_applies(ui *u, const cmd_info *c)
 	return r && (r->acts & (1u << c->id));
 }
 
+/* The core's words name a command line ("'certdesk create gone' issues a new one"); the
+ * dashboard puts its key first, where a narrow status line still shows it.  -1 with the
+ * message. */
+static int with_key(const char *why)
+{
+	char msg[512], verb[64];
+	int i;
+
+	snprintf(msg, sizeof msg, "%s", why);
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+
+		if (!c->verb || !c->key || (c->flags & CMD_CLI))
+			continue;
+		snprintf(verb, sizeof verb, "certdesk %s", c->verb);
+		if (strstr(msg, verb) && (strstr(msg, verb)[strlen(verb)] == ' ' ||
+					  strstr(msg, verb)[strlen(verb)] == '\''))
+			return cd_err("%c %s applies: %s", c->key, ui_cmd_label(c), msg);
+	}
+	return cd_err("%s", msg);
+}
+
 /* Why a key does not apply to the selected user: the core's words, as the command line
  * says them. -1 with the message. */
 static int ui_cmd_why_not(ui *u, const cmd_info *c)
@@ -101,7 +124,7 @@ static int ui_cmd_why_not(ui *u, const cmd_info *c)
 		return -1;
 	rc = desk_may(u->d, &row.r, c->id);
 	desk_row_free(&row);
-	return rc < 0 ? -1 : cd_err("%s does not apply now", ui_cmd_label(c));
+	return rc < 0 ? with_key(cd_errmsg()) : cd_err("%s does not apply now", ui_cmd_label(c));
 }
 
 static int is_navigation(const cmd_info *c)
@@ -579,6 +602,19 @@ static void clear_filter(ui *u)
 	ui_msg(u, 0, "filter cleared: every user shown");
 }
 
+/* A key that does nothing says so, once, instead of silence. */
+static void unknown_key(ui *u, int key)
+{
+	const char *name = key > ' ' && key < 127 ? NULL : keyname(key & ~FIELD_TEXT);
+	char what[32];
+
+	if (name)
+		snprintf(what, sizeof what, "%s", strncmp(name, "KEY_", 4) == 0 ? name + 4 : name);
+	else
+		snprintf(what, sizeof what, "'%c'", key);
+	ui_msg(u, 0, "%s is not a key here; ? for help", what);
+}
+
 static void ui_handle(ui *u, int key)
 {
 	const cmd_info *c;
@@ -599,6 +635,8 @@ static void ui_handle(ui *u, int key)
 		ui_dispatch(u, c);
 	else if (key == 27)
 		clear_filter(u);
+	else
+		unknown_key(u, key);
 }
 
 /*
