@@ -124,8 +124,8 @@ typedef struct {
 	_(STAGE, NULL, 'f', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "cycle the stage filter") \
 	_(DOWN, NULL, 'j', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next user") \
 	_(UP, NULL, 'k', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous user") \
-	_(PAGE_DOWN, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next page (PgDn)") \
-	_(PAGE_UP, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous page (PgUp)") \
+	_(PAGE_DOWN, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next page") \
+	_(PAGE_UP, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous page") \
 	_(FIRST, NULL, 'g', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "first user") \
 	_(LAST, NULL, 'G', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "last user") \
 	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \

@@ -581,7 +581,7 @@ static void test_bar_per_stage_and_view(void)
 		{"/bob<Enter>", "n notify  y copy task  m copy mail  r renew  p publish", 1},
 		{"/dave<Enter>", "a applied  m copy mail  p publish", 1},
 		{"/frank<Enter>", "c create  p publish", 1},
-		{"/carol<Enter>", "p publish  / search", 1},
+		{"/carol<Enter>", "p publish  / filter", 1},
 		{"/eve<Enter><Enter>", "q back  j/k scroll  u links  y copy task  m copy mail", 1},
 		{"?", "q/? back  j/k scroll  / search  n next match", 0},
 		{"/bob<Enter>r", "Tab next  S-Tab back  ^X submit  Esc cancel", 0},

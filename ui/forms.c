@@ -710,9 +710,8 @@ int ui_open_publish(ui *u)
 	if (*why)
 		snprintf(t->footer, sizeof t->footer, "%s", why);
 	else if ((t->yes = publish_yes) && p.ready)
-		snprintf(t->footer, sizeof t->footer,
-			 "publish %zu ready revocation%s (%zu held keep waiting)? y/N", p.ready,
-			 p.ready == 1 ? "" : "s", p.held);
+		snprintf(t->footer, sizeof t->footer, "publish %zu ready revocation%s%s? y/N",
+			 p.ready, p.ready == 1 ? "" : "s", p.held ? " (the held ones wait)" : "");
 	else
 		snprintf(t->footer, sizeof t->footer,
 			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/N",

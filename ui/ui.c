@@ -59,7 +59,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_COPY_TASK: return "copy task";
 	case CMD_COPY_MAIL: return "copy mail";
 	case CMD_PASSWORD: return "password";
-	case CMD_SEARCH: return "search";
+	case CMD_SEARCH: return "filter";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -219,14 +219,14 @@ static int act_reload(ui *u)
 {
 	if (ui_load(u) < 0)
 		return -1;
-	ui_msg(u, 0, "reloaded %zu users", u->data.nrows);
+	ui_msg(u, 0, "reloaded %zu user%s", u->data.nrows, u->data.nrows == 1 ? "" : "s");
 	return 0;
 }
 
 /* Generated from the command table, beside the table's other dashboard views. */
 static int act_help(ui *u)
 {
-	ui_text *t = ui_text_new("help: keys (from the command table)");
+	ui_text *t = ui_text_new("help: keys");
 	char key[16];
 	int i;
 
