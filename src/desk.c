@@ -1064,8 +1064,7 @@ static int notify_fn(desk *d, desk_row *row, void *ctx)
 	return notify_row(d, row, a->task, a->tl, a->ml);
 }
 
-/* The task id as pasted, read against phab.url: one rule for both front ends. */
-static int task_id_of(desk *d, const char *in, char *out, size_t n)
+int desk_task_id(desk *d, const char *in, char *out, size_t n)
 {
 	char *url = NULL;
 	int rc;
@@ -1084,7 +1083,7 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 	int rc;
 
 	*task_link = *mail_link = NULL;
-	if (task && task_id_of(d, task, id, sizeof id) < 0)
+	if (task && desk_task_id(d, task, id, sizeof id) < 0)
 		return -1;
 	a.task = task ? id : NULL;
 	rc = in_user_tx(d, user, CMD_NOTIFY, "record a notification", notify_fn, &a) < 0 ? -1 : 0;
@@ -1174,7 +1173,7 @@ int desk_set_task(desk *d, const char *user, const char *task)
 {
 	char id[32];
 
-	if (task_id_of(d, task, id, sizeof id) < 0)
+	if (desk_task_id(d, task, id, sizeof id) < 0)
 		return -1;
 	return in_user_tx(d, user, CMD_TASK, "set the task", task_fn, id);
 }

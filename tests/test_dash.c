@@ -54,7 +54,11 @@ static void test_task_ids_as_pasted(void)
 	size_t i;
 
 	for (i = 0; i < sizeof ok / sizeof *ok; i++) {
-		free(tl_cd_ok(h, TL_ARGS("task", "zoe", ok[i].pasted)));
+		char *o = tl_cd_ok(h, TL_ARGS("task", "zoe", ok[i].pasted)), want[64];
+
+		snprintf(want, sizeof want, "zoe: task %s\n", ok[i].id); /* as recorded */
+		CU_ASSERT(tl_contains(o, want));
+		free(o);
 		CU_ASSERT(shows_task(h, "zoe", ok[i].id));
 	}
 	free(tl_cd_ok(h, TL_ARGS("notify", "zoe", "--task", "https://phabricator.wikimedia.org/T9")));

@@ -681,6 +681,20 @@ static void test_unknown_keys_and_defaults(void)
 	free(s);
 }
 
+/* Monochrome: an expired row's urgency is not the selection's look; a name cut to fit
+ * its column ends in an ellipsis. */
+static void test_mono_and_cut_names(void)
+{
+	char *s = run(fixture(), 0, "", 60, 24);
+
+	ui_theme_init(0);
+	CU_ASSERT(ui_attr(UI_EXPIRED) != ui_attr(UI_SELECTED));
+	CU_ASSERT((ui_attr(UI_EXPIRED) & A_REVERSE) == 0);
+	CU_ASSERT(tl_contains(s, "Mal?]0;pwned??[31ml\u2026 "));
+	CU_ASSERT(tl_contains(s, "Zo\u00eb \u0141ukasz \u5c71\u7530 "));
+	free(s);
+}
+
 /* Pagers stop at their last page; G and End go there, and leave the list alone. */
 static void test_text_scroll(void)
 {
@@ -1246,6 +1260,8 @@ static CU_TestInfo screen_tests[] = {
 	{"control characters never reach the screen", test_sanitised},
 	{"UTF-8 names align", test_utf8_alignment},
 	{"status bar hints follow the row", test_hints_per_row},
+	{"monochrome expired is not the selection; cut names end in an ellipsis",
+	 test_mono_and_cut_names},
 	{"keys that do not apply are refused at the key", clock_refused_at_the_key},
 	{"unknown keys say so; F1 help; the question is y/N", clock_unknown_keys_and_defaults},
 	{"/ and n search help and pagers; Esc clears the list's filter", test_search_in_pagers},

@@ -556,17 +556,10 @@ static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
 	const char *task = fieldset_value(&f->fm, "task");
 
-	char moved[256], id[32] = "";
-	desk_row row;
+	char moved[256], id[32];
 
-	if (desk_set_task(u->d, f->user, task) < 0)
+	if (desk_set_task(u->d, f->user, task) < 0 || desk_task_id(u->d, task, id, sizeof id) < 0)
 		return -1;
-	if (desk_get_existing(u->d, f->user, &row) == 0) { /* as the core read it */
-		const char *t = desk_cycle_cert(u->d, &row.r)->task;
-
-		snprintf(id, sizeof id, "%s", t ? t : task);
-		desk_row_free(&row);
-	}
 	ui_load_after(u, f->user, moved, sizeof moved);
 	ui_msg(u, 0, "%s: task %s recorded%s", f->user, id, moved);
 	return 0;

@@ -332,6 +332,16 @@ static list_cols layout(int w)
 	return c;
 }
 
+/* A cell of w columns; a value cut to fit ends in an ellipsis, so it reads as cut. */
+static int put_cell(int y, int x, const char *s, int w)
+{
+	if (cd_text_width(s) <= w || w < 2)
+		return ui_put(y, x, s, w, 1);
+	ui_put(y, x, s, w - 1, 1);
+	mvaddstr(y, x + w - 1, "\u2026");
+	return w;
+}
+
 static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 {
 	list_cols c = layout(w);
@@ -342,8 +352,8 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	snprintf(days, sizeof days, "%5lld", (long long)cd_days_until(r->expiry, u->d->now));
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
 	ui_fill(y, x, w, selected ? ui_attr(UI_SELECTED) : A_NORMAL);
-	cx += ui_put(y, cx, ui_str(u, r->user), c.user, 1) + 1;
-	cx += ui_put(y, cx, ui_str(u, r->name), c.name, 1) + 1;
+	cx += put_cell(y, cx, ui_str(u, r->user), c.user) + 1;
+	cx += put_cell(y, cx, ui_str(u, r->name), c.name) + 1;
 	cx += ui_put(y, cx, date, 10, 1) + 1;
 	if (!selected)
 		attrset(ui_attr(ui_stage_role(r->stage)));
