@@ -270,16 +270,17 @@ static int cmd_notify(cli_ctx *c, const cmd_args *a)
 static int cmd_task(cli_ctx *c, const cmd_args *a)
 {
 	const char *const *pos = a->pos;
+	char id[32];
 	desk d;
 	int rc;
 
 	if (user_verb(c, a, &d) < 0)
 		return cli_fail();
-	rc = desk_set_task(&d, pos[0], pos[1]);
+	rc = desk_set_task(&d, pos[0], pos[1]) < 0 ? -1 : desk_task_id(&d, pos[1], id, sizeof id);
 	desk_close(&d);
 	if (rc < 0)
 		return cli_fail();
-	printf("%s: task %s\n", pos[0], pos[1]);
+	printf("%s: task %s\n", pos[0], id); /* as recorded: "4567" is T4567 */
 	return 0;
 }
 

@@ -214,6 +214,8 @@ int cmd_allowed(const cmd_info *c, int mode, int writes)
 {
 	const char *name = c->verb ? c->verb : c->help;
 
+	if ((c->flags & CMD_SECRET) && (mode & CMD_MODE_READONLY))
+		return cd_err("read-only view: secrets are never shown here (%s)", c->help);
 	if (!writes)
 		return 0;
 	if (mode & CMD_MODE_READONLY)

@@ -15,6 +15,8 @@
 #define CMD_CLI    0x10  /* a command line verb only */
 #define CMD_DRY_RUN 0x20 /* writes nothing with --dry-run (the dashboard key shows it first) */
 #define CMD_APPLY  0x40  /* a dry run unless --apply is given */
+#define CMD_SECRET 0x80  /* shows a secret: refused in the read-only view, which teammates
+			  * use, whatever the file permissions would allow */
 
 /* Why writing is off: the read-only view, or stages judged on another day (--as-of,
  * which plans and never decides a write). 0: writing is allowed. */
@@ -127,15 +129,15 @@ typedef struct {
 	  "copy the task link to the clipboard") \
 	_(COPY_MAIL, NULL, 'm', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
 	  "copy the mail link to the clipboard") \
-	_(PASSWORD, NULL, 'P', CMD_UI | CMD_ROW, CMD_NO_OPTS, CMD_NO_POS, \
+	_(PASSWORD, NULL, 'P', CMD_UI | CMD_ROW | CMD_SECRET, CMD_NO_OPTS, CMD_NO_POS, \
 	  "show the last issued .pw password") \
 	_(SORT, NULL, 's', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "cycle the sort: expiry, stage, user") \
 	_(SEARCH, NULL, '/', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "filter by text") \
 	_(STAGE, NULL, 'f', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "cycle the stage filter") \
 	_(DOWN, NULL, 'j', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next user") \
 	_(UP, NULL, 'k', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous user") \
-	_(PAGE_DOWN, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next page (PgDn)") \
-	_(PAGE_UP, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous page (PgUp)") \
+	_(PAGE_DOWN, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "next page") \
+	_(PAGE_UP, NULL, 0, CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "previous page") \
 	_(FIRST, NULL, 'g', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "first user") \
 	_(LAST, NULL, 'G', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "last user") \
 	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \
@@ -193,7 +195,8 @@ int cmd_writes(const cmd_args *a);
 /* The same for the dashboard's key, which opens a dry run first where there is one. */
 int cmd_key_writes(const cmd_info *c);
 /* The single check for both front ends: 0 when a use of c that writes (or not) is
- * allowed in mode (CMD_MODE_*), else -1 with the refusal message. */
+ * allowed in mode (CMD_MODE_*), else -1 with the refusal message.  A command that shows
+ * a secret (CMD_SECRET) is refused in the read-only view whether it writes or not. */
 int cmd_allowed(const cmd_info *c, int mode, int writes);
 /* The mode of a front end: read-only wins over --as-of (as_of 0: none). */
 int cmd_mode(int readonly, int64_t as_of);

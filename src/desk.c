@@ -1073,14 +1073,28 @@ static int notify_fn(desk *d, desk_row *row, void *ctx)
 	return notify_row(d, row, a->task, a->tl, a->ml);
 }
 
+int desk_task_id(desk *d, const char *in, char *out, size_t n)
+{
+	char *url = NULL;
+	int rc;
+
+	if (conf_get(d->st, "phab.url", &url) < 0)
+		return -1;
+	rc = cd_task_id(in, url, out, n);
+	free(url);
+	return rc;
+}
+
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
 {
-	struct notify_args a = {task, task_link, mail_link};
+	struct notify_args a = {NULL, task_link, mail_link};
+	char id[32];
 	int rc;
 
 	*task_link = *mail_link = NULL;
-	if (task && cd_check_task(task) < 0)
+	if (task && desk_task_id(d, task, id, sizeof id) < 0)
 		return -1;
+	a.task = task ? id : NULL;
 	rc = in_user_tx(d, user, CMD_NOTIFY, "record a notification", notify_fn, &a) < 0 ? -1 : 0;
 	if (rc < 0) {
 		free(*task_link);
@@ -1166,9 +1180,11 @@ static int task_fn(desk *d, desk_row *row, void *ctx)
 
 int desk_set_task(desk *d, const char *user, const char *task)
 {
-	if (cd_check_task(task) < 0)
+	char id[32];
+
+	if (desk_task_id(d, task, id, sizeof id) < 0)
 		return -1;
-	return in_user_tx(d, user, CMD_TASK, "set the task", task_fn, (void *)task);
+	return in_user_tx(d, user, CMD_TASK, "set the task", task_fn, id);
 }
 
 

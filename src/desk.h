@@ -104,6 +104,9 @@ int desk_notify(desk *d, const char *user, const char *task, char **task_link, c
 typedef void (*desk_notified_fn)(void *ctx, const store_row *r, const char *task_link,
 				 const char *mail_link, const char *why);
 int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx);
+/* A task id as pasted (blanks, a bare number, a task URL of phab.url) as it is recorded:
+ * "T4567" into out; the one rule for both front ends. -1 with cd_err(). */
+int desk_task_id(desk *d, const char *in, char *out, size_t n);
 int desk_set_task(desk *d, const char *user, const char *task);
 /* Marks the user's pending renewal applied; via = "operator" or "log FILE". */
 int desk_applied(desk *d, const char *user, const char *via, int64_t when);

@@ -379,10 +379,55 @@ int cd_check_task(const char *t)
 bad:
 	{
 		char *clean = cd_sanitize(t);
-		cd_err("invalid task id '%.30s': expected T followed by digits, e.g. T123456", clean);
+		cd_err("invalid task id '%.200s': expected T followed by digits, e.g. T123456",
+		       clean);
 		free(clean);
 	}
 	return -1;
+}
+
+/* rest, a path under the Phabricator's address, cut at a query, an anchor or a final
+ * slash: "T4567/#comment-3" gives "T4567". */
+static void task_of_path(const char *rest, char *out, size_t n)
+{
+	size_t len = strcspn(rest, "?#");
+
+	while (len && rest[len - 1] == '/')
+		len--;
+	snprintf(out, n, "%.*s", (int)len, rest);
+}
+
+int cd_task_id(const char *in, const char *phab_url, char *out, size_t n)
+{
+	char buf[512], *s = buf, id[64];
+	size_t len, base = phab_url ? strlen(phab_url) : 0;
+
+	snprintf(buf, sizeof buf, "%s", in);
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	while (base && phab_url[base - 1] == '/')
+		base--;
+	if (base && strncmp(s, phab_url, base) == 0 && s[base] == '/')
+		task_of_path(s + base + 1, id, sizeof id);
+	else
+		snprintf(id, sizeof id, "%s", s);
+	if (isdigit((unsigned char)id[0]) && strlen(id) + 2 <= sizeof id) {
+		memmove(id + 1, id, strlen(id) + 1);
+		id[0] = 'T';
+	}
+	if (strlen(in) >= sizeof buf || strlen(id) >= n || cd_check_task(id) < 0) {
+		char *clean = cd_sanitize(in);
+
+		cd_err("invalid task id '%.200s': expected T123456, 123456 or a task URL under %s",
+		       clean, phab_url && *phab_url ? phab_url : "phab.url");
+		free(clean);
+		return -1;
+	}
+	snprintf(out, n, "%s", id);
+	return 0;
 }
 
 int cd_parse_int(const char *what, const char *s, long min, long max, long *out)

@@ -55,6 +55,10 @@ int cd_check_country(const char *cc);
 /* v is one of choices ("a|b|c"): 0, or -1 naming what and the choices. */
 int cd_check_choice(const char *what, const char *choices, const char *v);
 int cd_check_task(const char *task);
+/* A task id as people paste it: blanks around it, "4567", "T4567", or the task's URL
+ * under phab_url (".../T4567", "/" or "#anchor" after it). "T4567" into out; -1 with
+ * cd_err() showing the whole value. */
+int cd_task_id(const char *in, const char *phab_url, char *out, size_t n);
 int cd_parse_int(const char *what, const char *s, long min, long max, long *out);
 int cd_utf8_valid(const char *s, size_t n);
 /* Bytes of the UTF-8 character at s: 1 for ASCII and for a byte that starts none. */

@@ -206,6 +206,7 @@ static int named_key(const char *name, size_t len)
 		{"Down", KEY_DOWN}, {"Up", KEY_UP}, {"Left", KEY_LEFT}, {"Right", KEY_RIGHT},
 		{"PgDn", KEY_NPAGE}, {"PgUp", KEY_PPAGE}, {"Home", KEY_HOME}, {"End", KEY_END},
 		{"Backspace", KEY_BACKSPACE}, {"Tick", UI_KEY_TICK}, {"Lt", '<'},
+		{"F1", KEY_F(1)}, {"F10", KEY_F(10)},
 	};
 	int c, r;
 	size_t i;
@@ -372,6 +373,16 @@ static void test_renew_form(void)
 	free(s);
 }
 
+/* The status bar's last line. */
+static const char *hints_of(const char *screen)
+{
+	const char *end = screen + strlen(screen), *p = end - 1;
+
+	while (p > screen && p[-1] != '\n')
+		p--;
+	return p < end ? p : screen;
+}
+
 static void test_readonly(void)
 {
 	char *s;
@@ -385,6 +396,18 @@ static void test_readonly(void)
 	free(s);
 	s = run(fixture(), 1, "c", 80, 24);
 	CU_ASSERT(tl_contains(s, "read-only view: 'create'"));
+	free(s);
+	/* a secret is neither offered nor shown, whatever the file's permissions allow */
+	s = run(fixture(), 1, "P", 200, 24);
+	CU_ASSERT(tl_contains(s, "read-only view: secrets are never shown here"));
+	CU_ASSERT(!tl_contains(s, "password of alice"));
+	CU_ASSERT(!tl_contains(hints_of(s), "P password"));
+	free(s);
+	s = run(fixture(), 1, "?", 200, 50);
+	CU_ASSERT(tl_contains(s, "P       show the last issued .pw password"));
+	free(s);
+	s = run(fixture(), 0, "P", 200, 24); /* the operator's own view shows it */
+	CU_ASSERT(tl_contains(s, "password of alice"));
 	free(s);
 	/* keys that change nothing still work */
 	s = run(fixture(), 1, "<Enter>l", 80, 24);
@@ -406,13 +429,13 @@ static void test_plan_view(void)
 	CU_ASSERT(tl_contains(s, "publish: dry run"));
 	CU_ASSERT(tl_contains(s, "READY"));
 	CU_ASSERT(tl_contains(s, "--as-of only judges: cannot publish"));
-	CU_ASSERT(!tl_contains(s, "y/n"));
+	CU_ASSERT(!tl_contains(s, "y/N"));
 	CU_ASSERT(!tl_contains(s, "publish failed") && !tl_contains(s, "published 1"));
 	free(s);
 	s = run(fixture(), 1, "p", 80, 24);
 	CU_ASSERT(tl_contains(s, "READY"));
 	CU_ASSERT(tl_contains(s, "read-only: cannot publish"));
-	CU_ASSERT(!tl_contains(s, "y/n"));
+	CU_ASSERT(!tl_contains(s, "y/N"));
 	free(s);
 }
 
@@ -441,10 +464,23 @@ static void test_detail(void)
 	CU_ASSERT(tl_contains(s, "renewed: new certificate issued"));
 	CU_ASSERT(tl_contains(s, "held: waiting for dave"));
 	free(s);
-	/* side pane from 120 columns, with both links in full */
+	/* side pane from 120 columns: each link as what it opens, decoded */
 	s = run(fixture(), 0, "/eve<Enter>", 200, 50);
-	CU_ASSERT(tl_contains(s, "task  https://"));
+	CU_ASSERT(tl_contains(s, "task  new task 'Renew the client certificate of Eve Notified"));
+	CU_ASSERT(tl_contains(s, "on fundraising-tech-ops"));
+	CU_ASSERT(tl_contains(s, "mail  to eve@example.org, subject 'Your client certificate"));
+	CU_ASSERT(!tl_contains(s, "%20") && !tl_contains(s, "\u2026"));
 	CU_ASSERT(tl_contains(s, "T100001"));
+	free(s);
+	/* u in a pager: the whole links, wrapped, for terminals where copying fails; again:
+	 * back to what they open */
+	s = run(fixture(), 0, "/zoe<Enter><Enter>u", 200, 50);
+	CU_ASSERT(tl_contains(s, "task  https://phabricator.wikimedia.org/maniphest/task/edit/"));
+	CU_ASSERT(tl_contains(s, "mail  mailto:zoe@example.org?subject="));
+	free(s);
+	s = run(fixture(), 0, "/zoe<Enter><Enter>uu", 80, 24);
+	CU_ASSERT(tl_contains(s, "of Zo\u00eb \u0141ukasz \u5c71\u7530 (zoe)"));
+	CU_ASSERT(!tl_contains(s, "https://"));
 	free(s);
 }
 
@@ -498,16 +534,6 @@ static void test_utf8_alignment(void)
 	free(s);
 }
 
-/* The status bar's last line. */
-static const char *hints_of(const char *screen)
-{
-	const char *end = screen + strlen(screen), *p = end - 1;
-
-	while (p > screen && p[-1] != '\n')
-		p--;
-	return p < end ? p : screen;
-}
-
 /* Only keys the core would accept for the row are offered; in a narrow read-only view
  * the keys that work come before the greyed ones. */
 static void test_hints_per_row(void)
@@ -532,16 +558,153 @@ static void test_hints_per_row(void)
 	free(s);
 }
 
+/* Whether the bar of the screen starts with want. */
+static int bar_starts(const char *screen, const char *want)
+{
+	const char *bar = hints_of(screen);
+
+	if (strncmp(bar, want, strlen(want)) == 0)
+		return 1;
+	fprintf(stderr, "\nbar: '%s', want '%s...'\n", bar, want);
+	return 0;
+}
+
+/* The bar begins with the next step of the row's stage (publish when something is
+ * ready), help at the right; each view has its own keys. */
+static void test_bar_per_stage_and_view(void)
+{
+	static const struct {
+		const char *keys, *bar;
+		int help; /* "? help" at the right: where the list's keys act */
+	} cases[] = {
+		{"/eve<Enter>", "y copy task  m copy mail  r renew  t task  p publish", 1},
+		{"/bob<Enter>", "n notify  y copy task  m copy mail  r renew  p publish", 1},
+		{"/dave<Enter>", "a applied  m copy mail  p publish", 1},
+		{"/frank<Enter>", "c create  p publish", 1},
+		{"/carol<Enter>", "p publish  / filter", 1},
+		{"/eve<Enter><Enter>", "q back  j/k scroll  u links  y copy task  m copy mail", 1},
+		{"?", "q/? back  j/k scroll  / search  n next match", 0},
+		{"/bob<Enter>r", "Tab next  S-Tab back  ^X submit  Esc cancel", 0},
+		{"x", "j/k choose  Enter next  Esc cancel", 0},
+		{"/", "Enter keep the filter  Esc as before", 0},
+		{"p", "y yes  n/Enter no", 0},
+	};
+	size_t i;
+	char *s;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		s = run(fixture(), 0, cases[i].keys, 80, 24);
+		CU_ASSERT(bar_starts(s, cases[i].bar));
+		CU_ASSERT_EQUAL(tl_contains(hints_of(s), "? help  q quit"), cases[i].help);
+		free(s);
+	}
+}
+
+/* In help and the other pagers, / searches the pager and n goes to the next match
+ * (less, tig); the list behind does not move.  Esc on the list clears a filter. */
+static void test_search_in_pagers(void)
+{
+	char *s = run(fixture(), 0, "?/revoke<Enter>", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "help: keys"));
+	CU_ASSERT(tl_contains(s, "/revoke: line 3 of"));
+	CU_ASSERT(!tl_contains(s, "filter: revoke"));
+	free(s);
+	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
+	CU_ASSERT(tl_contains(s, "/revoke: line 31 of")); /* a stage's help line */
+	free(s);
+	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
+	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));
+	free(s);
+	s = run(fixture(), 0, "?n", 80, 24); /* not notify: help keeps its keys */
+	CU_ASSERT(tl_contains(s, "help: keys") && !tl_contains(s, "notify alice"));
+	free(s);
+	s = run(fixture(), 0, "?/nothing like it<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "not found: nothing like it"));
+	free(s);
+	s = run(fixture(), 0, "<Enter>/mail<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "/mail: line"));
+	CU_ASSERT(tl_contains(s, "keys of the list act on this user"));
+	free(s);
+	s = run(fixture(), 0, "/zo<Enter><Esc>", 80, 24);
+	CU_ASSERT(tl_contains(s, "filter cleared"));
+	CU_ASSERT(tl_contains(s, "alice ") && tl_contains(s, "zoe "));
+	free(s);
+	s = run(fixture(), 0, "ff<Esc>j", 80, 24);
+	CU_ASSERT(tl_contains(s, "2/8  sort: expiry  stage: all\n"));
+	free(s);
+}
+
+/* On a leaver, r x n y m are refused at the key, at once, with the core's reason and
+ * the key that does apply; no form opens. */
+static void test_refused_at_the_key(void)
+{
+	static const char *const keys[] = {"r", "x", "n", "y", "m"};
+	char script[64], *s;
+	size_t i;
+
+	for (i = 0; i < sizeof keys / sizeof *keys; i++) {
+		snprintf(script, sizeof script, "/frank<Enter>%s", keys[i]);
+		s = run(fixture(), 0, script, 80, 24);
+		CU_ASSERT(!tl_contains(s, "\u250c")); /* no box: no form, no menu */
+		CU_ASSERT(!tl_contains(s, "copied"));
+		free(s);
+	}
+	s = run(fixture(), 0, "/frank<Enter>r", 200, 24);
+	CU_ASSERT(tl_contains(s, "\nc create applies: frank's certificate"));
+	CU_ASSERT(tl_contains(s, "'certdesk create frank' issues a new one"));
+	free(s);
+}
+
+/* Keys that do nothing say so once; F1 opens the help, F10 quits; the publish question
+ * is y/N: Enter and n cancel, other keys are ignored. */
+static void test_unknown_keys_and_defaults(void)
+{
+	char *s = run(fixture(), 0, "h", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "'h' is not a key here; ? for help"));
+	free(s);
+	s = run(fixture(), 0, "<Left>", 80, 24);
+	CU_ASSERT(tl_contains(s, "LEFT is not a key here; ? for help"));
+	free(s);
+	s = run(fixture(), 0, "<F1>", 80, 24);
+	CU_ASSERT(tl_contains(s, "help: keys"));
+	free(s);
+	s = run(fixture(), 0, "p", 80, 24);
+	CU_ASSERT(tl_contains(s, "? y/N"));
+	free(s);
+	s = run(fixture(), 0, "pj", 80, 24);
+	CU_ASSERT(tl_contains(s, "? y/N") && tl_contains(s, "y publishes; n or Enter cancels"));
+	free(s);
+	s = run(fixture(), 0, "pj<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "cancelled") && !tl_contains(s, "y/N"));
+	free(s);
+}
+
+/* Monochrome: an expired row's urgency is not the selection's look; a name cut to fit
+ * its column ends in an ellipsis. */
+static void test_mono_and_cut_names(void)
+{
+	char *s = run(fixture(), 0, "", 60, 24);
+
+	ui_theme_init(0);
+	CU_ASSERT(ui_attr(UI_EXPIRED) != ui_attr(UI_SELECTED));
+	CU_ASSERT((ui_attr(UI_EXPIRED) & A_REVERSE) == 0);
+	CU_ASSERT(tl_contains(s, "Mal?]0;pwned??[31ml\u2026 "));
+	CU_ASSERT(tl_contains(s, "Zo\u00eb \u0141ukasz \u5c71\u7530 "));
+	free(s);
+}
+
 /* Pagers stop at their last page; G and End go there, and leave the list alone. */
 static void test_text_scroll(void)
 {
-	char keys[80] = "<Enter>";
+	char keys[80] = "<Enter>u"; /* the whole links: longer than a page */
 	char *s, *t;
 
-	memset(keys + 7, 'j', 60); /* far past the end of the detail */
-	keys[67] = '\0';
+	memset(keys + 8, 'j', 60); /* far past the end of the detail */
+	keys[68] = '\0';
 	s = run(fixture(), 0, keys, 80, 24);
-	t = run(fixture(), 0, "<Enter>G", 80, 24);
+	t = run(fixture(), 0, "<Enter>uG", 80, 24);
 	CU_ASSERT(tl_contains(s, "mail  mailto:alice"));
 	CU_ASSERT_STRING_EQUAL(s, t);
 	CU_ASSERT(tl_contains(t, "1/8  sort: expiry")); /* G scrolled; the selection stayed */
@@ -731,13 +894,23 @@ static void test_notify_task_applied(void)
 	create(h, "ann", "Ann Soon", "9");
 	s = run(h, 0, "nT424242<Enter>", 200, 40);
 	CU_ASSERT(tl_contains(s, "notified ann"));
-	CU_ASSERT(tl_contains(s, "mail  mailto:ann@example.org"));
+	CU_ASSERT(tl_contains(s, "mail  to ann@example.org, subject 'Your client certificate"));
+	CU_ASSERT(tl_contains(s, "task  new task 'Renew the client certificate of Ann Soon"));
+	CU_ASSERT(tl_contains(s, "y copy the task link  m copy the mail link  u whole links"));
+	CU_ASSERT(!tl_contains(s, "%20"));
 	free(s);
 	r = tl_cd(h, "show", "ann", NULL);
 	CU_ASSERT(tl_contains(r.out, "T424242"));
 	tl_free(&r);
 	s = run(h, 0, "t<C-u>T515151<Enter>", 80, 24); /* Ctrl-U clears the prefilled task */
 	CU_ASSERT(tl_contains(s, "ann: task T515151 recorded"));
+	free(s);
+	/* pasted as the browser has it: blanks, the task's URL */
+	s = run(h, 0, "t<C-u> https://phabricator.wikimedia.org/T616161 <Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "ann: task T616161 recorded"));
+	free(s);
+	s = run(h, 0, "t<C-u>https://elsewhere.example/T1<Enter>", 80, 24); /* the whole value */
+	CU_ASSERT(tl_contains(s, "invalid task id 'https://elsewhere.example/T1'"));
 	free(s);
 	s = run(h, 0, "a", 80, 24); /* not renewed yet: refused by the core, shown */
 	CU_ASSERT(tl_contains(s, "no pending renewal"));
@@ -755,7 +928,7 @@ static void test_notify_task_applied(void)
 	tl_free(&r);
 	s = run(h, 0, "p", 80, 24);
 	CU_ASSERT(tl_contains(s, "READY"));
-	CU_ASSERT(tl_contains(s, "y/n"));
+	CU_ASSERT(tl_contains(s, "y/N"));
 	free(s);
 	s = run(h, 0, "pn", 80, 24);
 	CU_ASSERT(tl_contains(s, "cancelled"));
@@ -776,6 +949,40 @@ static void test_notify_task_applied(void)
 	s = run(h, 0, "cyan<Tab>Yan Later<Tab>yan@example.org"
 		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
 	CU_ASSERT(!tl_contains(s, "created yan") && tl_contains(s, "yan ") && tl_contains(s, "zed "));
+	free(s);
+}
+
+/* After renewing the second user the selection stays second (the next in the queue),
+ * the result says where the renewed user went, and its keys act on that user. */
+static void test_selection_after_renew(void)
+{
+	const char *h;
+	char pwpath[900], *pw, *s;
+
+	fixture();
+	h = fresh_home();
+	must(tl_sh("rm -f '%s'/kai.* '%s'/lea.* '%s'/mio.* '%s'/ned.*", outdir, outdir, outdir,
+		   outdir));
+	create(h, "kai", "Ann First", "9");
+	create(h, "lea", "Ben Second", "10");
+	create(h, "mio", "Cid Third", "20");
+	create(h, "ned", "Dan Fourth", "200");
+	/* each run acts: the second user is lea, then mio */
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
+	CU_ASSERT(tl_contains(s, "renewed lea"));
+	CU_ASSERT(tl_contains(s, "lea moved to 4/4 (sort: expiry); keys here act on lea"));
+	CU_ASSERT_FATAL(sscanf(strstr(s, ".pw   ") ? strstr(s, ".pw   ") : "", ".pw   %899s",
+			       pwpath) == 1);
+	pw = tl_read(pwpath); /* the renewal's own file, lea-DATE.pw */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	pw[strcspn(pw, "\n")] = '\0';
+	CU_ASSERT(tl_contains(s, "password of lea: ")); /* P on the result: lea's, not mio's */
+	CU_ASSERT(tl_contains(s, pw));
+	free(pw);
+	free(s);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
+	CU_ASSERT(tl_contains(s, "2/4  sort: expiry"));
+	CU_ASSERT(line_of(s, "ned ") < line_of(s, "lea ") && line_of(s, "lea ") < line_of(s, "mio "));
 	free(s);
 }
 
@@ -1014,9 +1221,29 @@ static void clock_end_with_screens_open(void)
 	ON_THE_CLOCK(test_end_with_screens_open());
 }
 
+static void clock_selection_after_renew(void)
+{
+	ON_THE_CLOCK(test_selection_after_renew());
+}
+
 static void clock_notify_task_applied(void)
 {
 	ON_THE_CLOCK(test_notify_task_applied());
+}
+
+static void clock_refused_at_the_key(void)
+{
+	ON_THE_CLOCK(test_refused_at_the_key());
+}
+
+static void clock_unknown_keys_and_defaults(void)
+{
+	ON_THE_CLOCK(test_unknown_keys_and_defaults());
+}
+
+static void clock_bar_per_stage_and_view(void)
+{
+	ON_THE_CLOCK(test_bar_per_stage_and_view());
 }
 
 static CU_TestInfo screen_tests[] = {
@@ -1033,6 +1260,13 @@ static CU_TestInfo screen_tests[] = {
 	{"control characters never reach the screen", test_sanitised},
 	{"UTF-8 names align", test_utf8_alignment},
 	{"status bar hints follow the row", test_hints_per_row},
+	{"monochrome expired is not the selection; cut names end in an ellipsis",
+	 test_mono_and_cut_names},
+	{"keys that do not apply are refused at the key", clock_refused_at_the_key},
+	{"unknown keys say so; F1 help; the question is y/N", clock_unknown_keys_and_defaults},
+	{"/ and n search help and pagers; Esc clears the list's filter", test_search_in_pagers},
+	{"the bar: the stage's next step first; each view its own keys",
+	 clock_bar_per_stage_and_view},
 	{"pagers stop at the end; G goes there", test_text_scroll},
 	{"form errors inside the form, small terminals", clock_form_errors},
 	{"Ctrl-C inside a form quits", clock_ctrl_c_in_form},
@@ -1051,6 +1285,7 @@ static CU_TestInfo action_tests[] = {
 	{"a passphrase-protected CA key asked in a dialog", clock_encrypted_ca},
 	{"revoke needs the user name typed", clock_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
+	{"the selection keeps its place after a renewal", clock_selection_after_renew},
 	CU_TEST_INFO_NULL,
 };
 

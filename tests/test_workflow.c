@@ -382,7 +382,7 @@ static void test_task_and_applied(void)
 	CU_ASSERT(tl_contains(s, "T42)") || tl_contains(s, "was T42"));
 	free(s);
 	/* Bad inputs of the workflow. */
-	refused(home, out, "task id", ARGS("task", "carol", "123"));
+	refused(home, out, "task id", ARGS("task", "carol", "12 3"));
 	refused(home, out, "task id", ARGS("task", "carol", "T12x"));
 	refused(home, out, "task id", ARGS("task", "carol", "t42"));
 	refused(home, out, "task id", ARGS("notify", "dan", "--task", "PHAB-1"));

@@ -123,13 +123,35 @@ check $? "back to 80x24: the list again, without the side pane"
 # -- Enter on the detail opens no second copy; Esc closes a view as q does
 tm send-keys -t main Enter Enter Enter
 wait_for main "keys of the list act on this user"; check $? "Enter opens the detail"
+wait_for main "mail  to alice@example.org, subject" && ! tm capture-pane -p -t main | grep -q '%20'
+check $? "the detail shows each link as what it opens, decoded"
+tm send-keys -t main u
+wait_for main "task  https://phabricator.wikimedia.org/maniphest/"; check $? "u shows the whole links"
+tm send-keys -t main u
+wait_gone main "https://"; check $? "u again: what they open"
 tm send-keys -t main q
 wait_gone main "keys of the list act on this user" && wait_for main "1/2  sort: expiry"
 check $? "Enter three times, then one q: back on the list"
 tm send-keys -t main '?'
 wait_for main "help: keys" >/dev/null
+tm send-keys -t main / r e v o k e Enter
+wait_for main "/revoke: line 3 of" && wait_for main "help: keys"
+check $? "/ in help searches the help, not the list"
+tm send-keys -t main n
+wait_for main "/revoke: line 31 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
+check $? "n in help goes to the next match"
+tm capture-pane -p -t main | tail -1 | grep -q "^q/? back  j/k scroll  / search"
+check $? "help shows its own keys in the bar"
 tm send-keys -t main Escape
 wait_gone main "help: keys" && wait_for main "1/2  sort: expiry"; check $? "Esc closes the help"
+
+# -- the bar starts with the row's next step: alice is notified
+tm capture-pane -p -t main | tail -1 | grep -q "^y copy task  m copy mail  r renew"
+check $? "a notified user's bar starts with y and m"
+tm send-keys -t main / z z z Enter
+wait_for main "filter: zzz" >/dev/null
+tm send-keys -t main Escape
+wait_for main "filter cleared" && wait_for main "alice"; check $? "Esc on the list clears the filter"
 
 # -- y copies the task link into tmux's buffer (default settings)
 tm send-keys -t main y
@@ -145,6 +167,18 @@ t0=$(date +%s%N)
 cd_ task bob T888002
 wait_for main "T888002" 20; check $? "another operator's change shows within 2 s"
 echo "  (shown after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+
+# -- a key that does nothing says so; F1 opens the help
+tm send-keys -t main h
+wait_for main "'h' is not a key here; ? for help"; check $? "an unknown key says so"
+tm send-keys -t main F1
+wait_for main "help: keys"; check $? "F1 opens the help"
+tm send-keys -t main q
+wait_gone main "help: keys" >/dev/null
+
+# -- a task id as pasted: a bare number with blanks
+tm send-keys -t main g t C-u ' 4567 ' Enter
+wait_for main "alice: task T4567 recorded"; check $? "t takes ' 4567 ' as T4567"
 
 # -- colour by urgency; monochrome with --no-color
 tm send-keys -t main j
@@ -220,6 +254,17 @@ else
 	[ $? != 0 ]; check $? "no UTF-8 locale: the notice is not repeated"
 	tm send-keys -t ascii q q
 fi
+# -- after renewing the first user the selection keeps its place (bob), alice went down
+cd_ config out.dir "$out"
+start renew "$BIN --home $home"
+wait_for renew "alice" >/dev/null
+tm send-keys -t renew r
+wait_for renew "renew alice" >/dev/null
+tm send-keys -t renew Enter Enter Enter Enter Enter Enter Enter Enter
+wait_for renew "alice moved to 2/2 (sort: expiry)"; check $? "the renewal says where alice went"
+tm send-keys -t renew q
+wait_for renew "1/2  sort: expiry"; check $? "the selection stays in its place after a renewal"
+tm send-keys -t renew q
 
 # -- the read-only view as a teammate's Unix account
 RO_NAME=cdro$$
@@ -239,7 +284,7 @@ else
 	tm send-keys -t ro r
 	wait_for ro "read-only view: 'renew' changes the home"; check $? "renew refused at dispatch"
 	tm send-keys -t ro Enter
-	wait_for ro "Alice Soon"; check $? "the detail works read-only"
+	wait_for ro "Bob Later"; check $? "the detail works read-only"
 	tm send-keys -t ro q q
 	n=0
 	while [ ! -s "$T/ro.rc" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done

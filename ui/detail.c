@@ -1,5 +1,6 @@
 /* detail.c: text screens (a pager with an optional yes/no question): the user's
  * detail, the audit log, results; ui.c fills one with the help. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,8 +24,84 @@ void ui_text_add_raw(ui_text *t, const char *s)
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 32;
 		t->lines = cd_realloc(t->lines, t->cap * sizeof *t->lines);
+		t->full = cd_realloc(t->full, t->cap * sizeof *t->full);
 	}
+	t->full[t->n] = NULL;
 	t->lines[t->n++] = cd_sanitize(s);
+}
+
+/* ---- links, as what they open ---- */
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* n bytes of percent-encoding, decoded; malloc'd (sanitised when it is shown). */
+static char *pct_decoded(const char *s, size_t n)
+{
+	cd_buf b = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+
+		if (s[i] == '%' && hi >= 0 && lo >= 0) {
+			cd_buf_putc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			cd_buf_putc(&b, s[i]);
+		}
+	}
+	return cd_buf_take(&b);
+}
+
+/* The decoded value of key in the link's query; NULL when it has none. */
+static char *link_param(const char *link, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p;
+
+	for (p = strchr(link, '?'); p; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, key, kl) == 0 && p[kl + 1] == '=')
+			return pct_decoded(p + kl + 2, strcspn(p + kl + 2, "&"));
+	return NULL;
+}
+
+/* "new task 'TITLE' on PROJECTS", "to ADDR, subject 'SUBJECT'"; the link itself when it
+ * is neither (a template may have made anything). malloc'd. */
+static char *link_summary(const char *link)
+{
+	cd_buf b = {0};
+	char *a, *v;
+
+	if (strncmp(link, "mailto:", 7) == 0) {
+		a = pct_decoded(link + 7, strcspn(link + 7, "?"));
+		v = link_param(link, "subject");
+		cd_buf_printf(&b, "to %s, subject '%s'", *a ? a : "(no address)", v ? v : "");
+	} else if ((v = link_param(link, "title"))) {
+		a = link_param(link, "projects");
+		cd_buf_printf(&b, "new task '%s'%s%s", v, a ? " on " : "", a ? a : "");
+	} else {
+		return cd_strdup(link);
+	}
+	free(a);
+	free(v);
+	return cd_buf_take(&b);
+}
+
+void ui_text_add_link(ui_text *t, const char *label, const char *link)
+{
+	char *sum = link_summary(link);
+	cd_buf b = {0};
+
+	ui_text_add(t, "%s%s", label, sum);
+	cd_buf_printf(&b, "%s%s", label, link);
+	t->full[t->n - 1] = cd_sanitize(b.s);
+	cd_buf_free(&b);
+	free(sum);
 }
 
 void ui_text_add(ui_text *t, const char *fmt, ...)
@@ -51,6 +128,7 @@ static void free_lines(char **lines, size_t n)
 static void text_free(ui_text *t)
 {
 	free_lines(t->lines, t->n);
+	free_lines(t->full, t->n);
 	free(t);
 }
 
@@ -127,20 +205,11 @@ size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, i
 	return row;
 }
 
-static void text_draw(ui *u, void *st)
+static void text_draw_page(ui *u, ui_text *t, char **lines, size_t n)
 {
-	ui_text *t = st;
 	int y = UI_HEAD_ROWS - 1, h = LINES - UI_HEAD_ROWS - 1, i;
 	size_t rows;
-	char **lines = t->lines;
-	size_t n = t->n;
 
-	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
-		return;
-	if (t->detail && ui_detail_refresh(u) == 0) {
-		lines = u->dlines;
-		n = u->ndlines;
-	}
 	for (i = 0; i < h; i++)
 		ui_fill(y + i, 0, COLS, A_NORMAL);
 	/* Scrolling stops at the last page, so k answers at once after j went too far. */
@@ -156,13 +225,157 @@ static void text_draw(ui *u, void *st)
 	attrset(A_NORMAL);
 }
 
+/* The lines as drawn: with u, whole links in place of what they open (malloc'd then). */
+static char **shown_lines(ui *u, char **lines, char **full, size_t n)
+{
+	char **v;
+	size_t i;
+
+	if (!u->full_links || !full)
+		return lines;
+	v = cd_malloc((n ? n : 1) * sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = full[i] ? full[i] : lines[i];
+	return v;
+}
+
+static void text_draw(ui *u, void *st)
+{
+	ui_text *t = st;
+	char **lines = t->lines, **full = t->full, **shown;
+	size_t n = t->n;
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	if (t->detail && ui_detail_refresh(u) == 0) {
+		lines = u->dlines;
+		full = u->dfull;
+		n = u->ndlines;
+	}
+	shown = shown_lines(u, lines, full, n);
+	text_draw_page(u, t, shown, n);
+	if (shown != lines)
+		free(shown);
+}
+
+/* ---- / in a pager: the next line holding the text, as less and tig find ---- */
+
+/* The lines the pager shows (the caller frees what shown_lines gave) and how many. */
+static char **text_lines(ui *u, ui_text *t, size_t *n)
+{
+	if (t->detail && ui_detail_refresh(u) == 0) {
+		*n = u->ndlines;
+		return shown_lines(u, u->dlines, u->dfull, u->ndlines);
+	}
+	*n = t->n;
+	return shown_lines(u, t->lines, t->full, t->n);
+}
+
+/* Scrolls to the first line holding t->find after the last match, from the top again
+ * when there is none below. */
+static void text_find_next(ui *u, ui_text *t)
+{
+	size_t n, i, k;
+	char **lines = text_lines(u, t, &n);
+
+	for (k = 0; k < n; k++) {
+		i = (t->found + k) % n;
+		if (strcasestr(lines[i], t->find))
+			break;
+	}
+	if (k == n) {
+		ui_msg(u, 1, "not found: %s", t->find);
+	} else {
+		t->scroll = ui_text_draw_lines(lines, i, 0, 0, 0, 0, COLS - 2, 0);
+		t->found = i + 1;
+		ui_msg(u, 0, "/%s: line %zu of %zu  (n: the next one)", t->find, i + 1, n);
+	}
+	if (lines != t->lines && lines != u->dlines)
+		free(lines);
+}
+
+typedef struct {
+	field f;
+	ui_text *t;
+} text_find;
+
+void ui_draw_prompt(const char *prompt, field *f)
+{
+	char view[FIELD_CAP * 4 + 8];
+	int col, pw = cd_text_width(prompt);
+
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	ui_fill(LINES - 2, 0, COLS, A_NORMAL);
+	mvaddstr(LINES - 2, 0, prompt);
+	field_view(f, COLS - pw - 1, view, sizeof view, &col);
+	ui_put(LINES - 2, pw, view, COLS - pw - 1, 0);
+	move(LINES - 2, pw + col);
+	curs_set(1);
+}
+
+static void find_draw(ui *u, void *st)
+{
+	ui_draw_prompt("/", &((text_find *)st)->f);
+}
+
+static int find_key(ui *u, void *st, int key)
+{
+	text_find *s = st;
+
+	if (key == KEY_RESIZE)
+		return key;
+	if (key == 27) {
+		screen_pop(u);
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		screen_pop(u);
+		if (*field_value(&s->f)) {
+			snprintf(s->t->find, sizeof s->t->find, "%s", field_value(&s->f));
+			s->t->found = 0;
+			text_find_next(u, s->t);
+		}
+	} else {
+		field_key(&s->f, key);
+	}
+	return 0;
+}
+
+static void find_close(ui *u, void *st)
+{
+	free(st);
+}
+
+static const char *find_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Enter find  Esc back";
+}
+
+static const ui_screen_ops find_ops = {"find", find_draw, find_key, find_close, find_bar};
+
+static int text_open_find(ui *u, ui_text *t)
+{
+	text_find *s = cd_malloc(sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	s->t = t;
+	field_set(&s->f, t->find);
+	return screen_push(u, &find_ops, s);
+}
+
 static void text_close(ui *u, void *st)
 {
 	text_free(st);
 }
 
+/* y/N: y confirms; n, Enter, Esc and q take the default, no; other keys are ignored, so
+ * a stray j does not answer. */
 static int text_yes_key(ui *u, ui_text *t, int key)
 {
+	if (!strchr("yYnNq\r\n\033", key) && key != KEY_ENTER) {
+		ui_msg(u, 0, "y publishes; n or Enter cancels");
+		return 0;
+	}
 	screen_pop(u); /* t stays until this key is handled */
 	if (key == 'y' || key == 'Y') {
 		if (t->yes(u, t) < 0)
@@ -192,17 +405,56 @@ static int text_key(ui *u, void *st, int key)
 	case KEY_PPAGE: t->scroll = t->scroll > (size_t)page ? t->scroll - (size_t)page : 0; return 0;
 	case 'g': case KEY_HOME: t->scroll = 0; return 0;
 	case 'G': case KEY_END: t->scroll = SIZE_MAX / 2; return 0; /* the draw clamps it */
+	case UI_KEY_FULL_LINKS: u->full_links = !u->full_links; return 0;
+	case '/': text_open_find(u, t); return 0;
 	}
-	return key; /* commands on the selected user work from here too */
+	if (key == 'n' && (t->find[0] || t->own)) {
+		if (t->find[0])
+			text_find_next(u, t);
+		return 0;
+	}
+	/* commands on the selected user work from here too, but not from the help */
+	return t->own ? 0 : key;
 }
 
-static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close};
+static int has_links(char **full, size_t n)
+{
+	size_t i;
+
+	for (i = 0; full && i < n; i++)
+		if (full[i])
+			return 1;
+	return 0;
+}
+
+static const char *text_bar(ui *u, void *st, int *more)
+{
+	ui_text *t = st;
+
+	*more = !t->yes && !t->own;
+	if (t->yes)
+		return "y yes  n/Enter no";
+	if (t->own)
+		return "q/? back  j/k scroll  / search  n next match";
+	if (t->detail ? has_links(u->dfull, u->ndlines) : has_links(t->full, t->n))
+		return "q back  j/k scroll  u links";
+	return "q back  j/k scroll";
+}
+
+static const ui_screen_ops text_ops = {"text", text_draw, text_key, text_close, text_bar};
 /* The same pager; its own ops tell an open detail apart. */
-static const ui_screen_ops detail_ops = {"detail", text_draw, text_key, text_close};
+static const ui_screen_ops detail_ops = {"detail", text_draw, text_key, text_close, text_bar};
 
 void ui_text_push(ui *u, ui_text *t)
 {
 	screen_push(u, t->detail ? &detail_ops : &text_ops, t);
+}
+
+const char *ui_result_user(ui *u)
+{
+	ui_text *t = screen_top(u, &text_ops);
+
+	return t && t->user[0] ? t->user : NULL;
 }
 
 void ui_text_replace(ui *u, ui_text *t)
@@ -283,8 +535,8 @@ static void detail_links(ui_text *t, desk *d, const store_row *r)
 		ui_text_add(t, "  %s", cd_errmsg());
 		return;
 	}
-	ui_text_add(t, "  task  %s", tl);
-	ui_text_add(t, "  mail  %s", ml);
+	ui_text_add_link(t, "  task  ", tl);
+	ui_text_add_link(t, "  mail  ", ml);
 	free(tl);
 	free(ml);
 }
@@ -326,7 +578,9 @@ static int detail_build(ui *u, const char *user, ui_text *t)
 void ui_detail_free(ui *u)
 {
 	free_lines(u->dlines, u->ndlines);
+	free_lines(u->dfull, u->ndlines);
 	u->dlines = NULL;
+	u->dfull = NULL;
 	u->ndlines = 0;
 	u->duser[0] = '\0';
 }
@@ -346,6 +600,7 @@ int ui_detail_refresh(ui *u)
 	else if (detail_build(u, user, t) < 0)
 		ui_text_add(t, "%s", cd_errmsg());
 	u->dlines = t->lines;
+	u->dfull = t->full;
 	u->ndlines = t->n;
 	snprintf(u->duser, sizeof u->duser, "%s", user);
 	free(t);
@@ -361,7 +616,8 @@ int ui_open_detail(ui *u)
 		return 0;
 	t = ui_text_new("detail");
 	t->detail = 1;
-	snprintf(t->footer, sizeof t->footer, "q: back  j/k: scroll  keys of the list act on this user");
+	snprintf(t->footer, sizeof t->footer,
+		 "q back  j/k scroll  u whole links  keys of the list act on this user");
 	ui_text_push(u, t);
 	return 0;
 }

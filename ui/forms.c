@@ -205,7 +205,14 @@ static int ui_form_keyh(ui *u, void *st, int key)
 	return 0;
 }
 
-static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close};
+static const char *ui_form_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Tab next  S-Tab back  ^X submit  Esc cancel";
+}
+
+static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close,
+					  ui_form_bar};
 
 static int ui_form_open(ui *u, ui_form *f)
 {
@@ -298,7 +305,7 @@ static desk_fields fields_of(ui_form *f)
 /* Where the files went and who gets the SMS; the password waits for its key. */
 static ui_text *show_issued(ui *u, const char *verb, const char *user, const desk_issued *is)
 {
-	char title[160], end[16];
+	char title[160], end[16], moved[256];
 	ui_text *t;
 
 	cd_format_date(is->not_after, end);
@@ -315,8 +322,13 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 			    "one (key a) or it expires", user);
 	snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
-	ui_load(u);
-	ui_select_user(u, user);
+	snprintf(t->user, sizeof t->user, "%s", user);
+	if (strcmp(verb, "created") == 0) {
+		ui_load(u);
+		ui_select_user(u, user); /* a new user: shown where it went */
+	} else if (ui_load_after(u, user, moved, sizeof moved) == 0 && moved[0]) {
+		ui_text_add(t, "  the list keeps its place%s; keys here act on %s", moved, user);
+	}
 	return t;
 }
 
@@ -424,13 +436,15 @@ static void menu_close(ui *u, void *st)
 
 static int revoke_submit(ui *u, ui_form *f, ui_text **view)
 {
+	char moved[256];
+
 	if (strcmp(fieldset_value(&f->fm, "confirm"), f->user) != 0)
 		return cd_err("the name typed does not match '%s': nothing revoked", f->user);
 	if (desk_revoke(u->d, f->user, f->reason, f->now_forced) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: revocation scheduled (%s); p publishes what is ready", f->user,
-	       ca_reason_name(f->reason));
+	ui_load_after(u, f->user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: revocation scheduled (%s); p publishes what is ready%s", f->user,
+	       ca_reason_name(f->reason), moved);
 	return 0;
 }
 
@@ -470,7 +484,13 @@ static int menu_key(ui *u, void *st, int key)
 	return 0;
 }
 
-static const ui_screen_ops menu_ops = {"menu", menu_draw, menu_key, menu_close};
+static const char *menu_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "j/k choose  Enter next  Esc cancel";
+}
+
+static const ui_screen_ops menu_ops = {"menu", menu_draw, menu_key, menu_close, menu_bar};
 
 int ui_open_revoke(ui *u)
 {
@@ -486,31 +506,30 @@ int ui_open_revoke(ui *u)
 
 /* ---- notify, task, applied ---- */
 
-static int check_task_opt(const char *v)
-{
-	return !*v ? 0 : cd_check_task(v);
-}
-
 static int notify_submit(ui *u, ui_form *f, ui_text **view)
 {
-	char *tl, *ml, title[160];
+	char *tl, *ml, title[160], moved[256];
 	ui_text *t;
 
 	if (desk_notify(u->d, f->user, opt_value(f, "task"), &tl, &ml) < 0)
 		return -1;
-	ui_load(u);
 	snprintf(title, sizeof title, "notified %s", f->user);
 	t = ui_text_new(title);
-	ui_text_add(t, "%s is notified. Open the task, send the mail (y / m copy them):", f->user);
-	ui_text_add(t, "task  %s", tl);
-	ui_text_add(t, "mail  %s", ml);
+	snprintf(t->user, sizeof t->user, "%s", f->user); /* y and m copy this user's links */
+	ui_load_after(u, f->user, moved, sizeof moved);
+	ui_text_add(t, "%s is notified. Open the task, send the mail:", f->user);
+	ui_text_add_link(t, "task  ", tl);
+	ui_text_add_link(t, "mail  ", ml);
+	snprintf(t->footer, sizeof t->footer,
+		 "y copy the task link  m copy the mail link  u whole links  q back");
 	free(tl);
 	free(ml);
 	*view = t;
 	return 0;
 }
 
-static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn check)
+/* The core reads the id as pasted (a number, a task URL) when the form is sent. */
+static ui_form *task_form(ui *u, const char *verb, int required)
 {
 	const char *user = ui_str(u, ui_selected(u)->user);
 	const char *task = ui_str(u, ui_selected(u)->task);
@@ -519,15 +538,16 @@ static ui_form *task_form(ui *u, const char *verb, int required, field_check_fn 
 
 	snprintf(title, sizeof title, "%s %s", verb, user);
 	f = ui_form_new(title, user);
-	ui_form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, check, *task ? task : NULL);
+	ui_form_add(f, "task", "Task id", required ? FIELD_REQUIRED : 0, NULL, *task ? task : NULL);
 	return f;
 }
 
 int ui_open_notify(ui *u)
 {
-	ui_form *f = task_form(u, "notify", 0, check_task_opt);
+	ui_form *f = task_form(u, "notify", 0);
 
-	snprintf(f->note[0], sizeof f->note[0], "The task id (e.g. T123456), or empty if none yet.");
+	snprintf(f->note[0], sizeof f->note[0],
+		 "The task id (T123456, 123456 or the task's URL), or empty if none yet.");
 	f->submit = notify_submit;
 	return ui_form_open(u, f);
 }
@@ -536,16 +556,18 @@ static int task_submit(ui *u, ui_form *f, ui_text **view)
 {
 	const char *task = fieldset_value(&f->fm, "task");
 
-	if (desk_set_task(u->d, f->user, task) < 0)
+	char moved[256], id[32];
+
+	if (desk_set_task(u->d, f->user, task) < 0 || desk_task_id(u->d, task, id, sizeof id) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: task %s recorded", f->user, task);
+	ui_load_after(u, f->user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: task %s recorded%s", f->user, id, moved);
 	return 0;
 }
 
 int ui_open_task(ui *u)
 {
-	ui_form *f = task_form(u, "task of", 1, cd_check_task);
+	ui_form *f = task_form(u, "task of", 1);
 
 	f->submit = task_submit;
 	return ui_form_open(u, f);
@@ -553,13 +575,14 @@ int ui_open_task(ui *u)
 
 int ui_do_applied(ui *u)
 {
-	char user[128];
+	char user[128], moved[256];
 
 	snprintf(user, sizeof user, "%s", ui_str(u, ui_selected(u)->user));
 	if (desk_applied(u->d, user, "operator", 0) < 0)
 		return -1;
-	ui_load(u);
-	ui_msg(u, 0, "%s: new certificate applied; the old one's revocation is ready", user);
+	ui_load_after(u, user, moved, sizeof moved);
+	ui_msg(u, 0, "%s: new certificate applied; the old one's revocation is ready%s", user,
+	       moved);
 	return 0;
 }
 
@@ -581,7 +604,7 @@ int ui_do_copy(ui *u, int mail)
 	free(tl);
 	free(ml);
 	if (rc < 0)
-		return cd_err("copy failed: %s (the link is in the detail view, Enter)", cd_errmsg());
+		return cd_err("copy failed: %s (Enter, then u shows the whole link)", cd_errmsg());
 	clearok(curscr, TRUE); /* the clipboard write went straight to the terminal */
 	ui_msg(u, 0, "copied the %s link of %s via %s", mail ? "mail" : "task", user, how);
 	return 0;
@@ -680,12 +703,11 @@ int ui_open_publish(ui *u)
 	if (*why)
 		snprintf(t->footer, sizeof t->footer, "%s", why);
 	else if ((t->yes = publish_yes) && p.ready)
-		snprintf(t->footer, sizeof t->footer,
-			 "publish %zu ready revocation%s (%zu held keep waiting)? y/n", p.ready,
-			 p.ready == 1 ? "" : "s", p.held);
+		snprintf(t->footer, sizeof t->footer, "publish %zu ready revocation%s%s? y/N",
+			 p.ready, p.ready == 1 ? "" : "s", p.held ? " (the held ones wait)" : "");
 	else
 		snprintf(t->footer, sizeof t->footer,
-			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/n",
+			 "nothing is ready (%zu held); publish anyway (re-signs the CRL if due)? y/N",
 			 p.held);
 	publish_plan_free(&p);
 	ui_text_push(u, t);
@@ -701,18 +723,7 @@ typedef struct {
 
 static void search_draw(ui *u, void *st)
 {
-	ui_search *s = st;
-	char view[FIELD_CAP * 4 + 8];
-	int col;
-
-	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
-		return;
-	ui_fill(LINES - 2, 0, COLS, A_NORMAL);
-	mvaddstr(LINES - 2, 0, "filter: ");
-	field_view(&s->f, COLS - 9, view, sizeof view, &col);
-	ui_put(LINES - 2, 8, view, COLS - 9, 0);
-	move(LINES - 2, 8 + col);
-	curs_set(1);
+	ui_draw_prompt("filter: ", &((ui_search *)st)->f);
 }
 
 static int search_key(ui *u, void *st, int key)
@@ -739,7 +750,14 @@ static void search_close(ui *u, void *st)
 	free(st);
 }
 
-static const ui_screen_ops search_ops = {"search", search_draw, search_key, search_close};
+static const char *search_bar(ui *u, void *st, int *more)
+{
+	*more = 0;
+	return "Enter keep the filter  Esc as before  ^U clear";
+}
+
+static const ui_screen_ops search_ops = {"search", search_draw, search_key, search_close,
+					 search_bar};
 
 int ui_open_search(ui *u)
 {

@@ -135,6 +135,22 @@ int ui_load(ui *u)
 	return 0;
 }
 
+int ui_load_after(ui *u, const char *user, char *moved, size_t n)
+{
+	size_t at = u->sel, top = u->top;
+
+	moved[0] = '\0';
+	if (ui_load(u) < 0)
+		return -1;
+	ui_select_user(u, user);
+	if (u->sel != at && u->data.nview)
+		snprintf(moved, n, "; %s moved to %zu/%zu (sort: %s)", user, u->sel + 1,
+			 u->data.nview, ui_sort_name(u->sort));
+	u->sel = at < u->data.nview ? at : u->data.nview ? u->data.nview - 1 : 0;
+	u->top = top; /* the draw scrolls only if the place is out of sight now */
+	return 0;
+}
+
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
 	const ui *u = ctx;
@@ -316,6 +332,16 @@ static list_cols layout(int w)
 	return c;
 }
 
+/* A cell of w columns; a value cut to fit ends in an ellipsis, so it reads as cut. */
+static int put_cell(int y, int x, const char *s, int w)
+{
+	if (cd_text_width(s) <= w || w < 2)
+		return ui_put(y, x, s, w, 1);
+	ui_put(y, x, s, w - 1, 1);
+	mvaddstr(y, x + w - 1, "\u2026");
+	return w;
+}
+
 static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 {
 	list_cols c = layout(w);
@@ -326,8 +352,8 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	snprintf(days, sizeof days, "%5lld", (long long)cd_days_until(r->expiry, u->d->now));
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
 	ui_fill(y, x, w, selected ? ui_attr(UI_SELECTED) : A_NORMAL);
-	cx += ui_put(y, cx, ui_str(u, r->user), c.user, 1) + 1;
-	cx += ui_put(y, cx, ui_str(u, r->name), c.name, 1) + 1;
+	cx += put_cell(y, cx, ui_str(u, r->user), c.user) + 1;
+	cx += put_cell(y, cx, ui_str(u, r->name), c.name) + 1;
 	cx += ui_put(y, cx, date, 10, 1) + 1;
 	if (!selected)
 		attrset(ui_attr(ui_stage_role(r->stage)));

@@ -119,6 +119,22 @@ int screen_depth(const ui *u)
 	return u->screens.depth;
 }
 
+const char *screen_bar(ui *u, int *more)
+{
+	screen_stack *k = &u->screens;
+	ui_screen *top = k->depth ? &k->open[k->depth - 1] : NULL;
+
+	*more = 1;
+	return top && top->ops->bar ? top->ops->bar(u, top->st, more) : NULL;
+}
+
+void *screen_top(const ui *u, const ui_screen_ops *ops)
+{
+	const screen_stack *k = &u->screens;
+
+	return k->depth && k->open[k->depth - 1].ops == ops ? k->open[k->depth - 1].st : NULL;
+}
+
 int screen_is_open(const ui *u, const ui_screen_ops *ops)
 {
 	int i;

@@ -16,6 +16,9 @@ typedef struct {
 	void (*draw)(ui *u, void *st);
 	int (*key)(ui *u, void *st, int key);
 	void (*close)(ui *u, void *st);
+	/* The screen's own keys for the bar: "KEY label" items apart by two blanks.  Sets
+	 * *more when the list's keys act from here too (they follow).  NULL: the list's. */
+	const char *(*bar)(ui *u, void *st, int *more);
 } ui_screen_ops;
 
 typedef struct {
@@ -50,7 +53,10 @@ int screen_key(ui *u, int key);
 void screen_draw(ui *u);             /* bottom first, so the top one is in front */
 void screen_close_all(ui *u);
 int screen_depth(const ui *u);
+/* The top screen's own keys (its bar hook), or NULL with *more set: the list's keys. */
+const char *screen_bar(ui *u, int *more);
 int screen_is_open(const ui *u, const ui_screen_ops *ops); /* anywhere on the stack */
+void *screen_top(const ui *u, const ui_screen_ops *ops); /* its state when on top, or NULL */
 
 /* The status line: one message, replaced by the next and cleared at the next key. */
 void ui_msg(ui *u, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -7,13 +7,13 @@
 
 static attr_t attrs[UI_ROLE_COUNT];
 
-/* Without colour, urgency still shows: bold+reverse expired, bold inside the window. */
+/* Without colour, urgency still shows: bold+underline expired, bold inside the window. */
 static void theme_mono(void)
 {
 	attrs[UI_NORMAL] = A_NORMAL;
 	attrs[UI_HEADER] = A_BOLD;
 	attrs[UI_TITLE] = A_UNDERLINE;
-	attrs[UI_EXPIRED] = A_BOLD | A_REVERSE;
+	attrs[UI_EXPIRED] = A_BOLD | A_UNDERLINE; /* not the selection's reverse */
 	attrs[UI_WINDOW] = A_BOLD;
 	attrs[UI_DONE] = A_NORMAL;
 	attrs[UI_SELECTED] = A_REVERSE;

@@ -46,7 +46,8 @@ const cmd_info *ui_cmd_for_key(int key)
 	case KEY_HOME: return &cmd_table[CMD_FIRST];
 	case KEY_END: return &cmd_table[CMD_LAST];
 	case KEY_ENTER: case '\r': return &cmd_table[CMD_SHOW];
-	case UI_KEY_INTR: return &cmd_table[CMD_QUIT];
+	case UI_KEY_INTR: case KEY_F(10): return &cmd_table[CMD_QUIT]; /* F10: as in htop */
+	case KEY_F(1): return &cmd_table[CMD_HELP];
 	}
 	return key > 0 && key < KEY_MIN ? cmd_by_key(key) : NULL;
 }
@@ -58,7 +59,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_COPY_TASK: return "copy task";
 	case CMD_COPY_MAIL: return "copy mail";
 	case CMD_PASSWORD: return "password";
-	case CMD_SEARCH: return "search";
+	case CMD_SEARCH: return "filter";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -88,6 +89,28 @@ int ui_cmd_applies(ui *u, const cmd_info *c)
 	return r && (r->acts & ((uint64_t)1 << c->id));
 }
 
+/* The core's words name a command line ("'certdesk create gone' issues a new one"); the
+ * dashboard puts its key first, where a narrow status line still shows it.  -1 with the
+ * message. */
+static int with_key(const char *why)
+{
+	char msg[512], verb[64];
+	int i;
+
+	snprintf(msg, sizeof msg, "%s", why);
+	for (i = 0; i < CMD_COUNT; i++) {
+		const cmd_info *c = &cmd_table[i];
+
+		if (!c->verb || !c->key || (c->flags & CMD_CLI))
+			continue;
+		snprintf(verb, sizeof verb, "certdesk %s", c->verb);
+		if (strstr(msg, verb) && (strstr(msg, verb)[strlen(verb)] == ' ' ||
+					  strstr(msg, verb)[strlen(verb)] == '\''))
+			return cd_err("%c %s applies: %s", c->key, ui_cmd_label(c), msg);
+	}
+	return cd_err("%s", msg);
+}
+
 /* Why a key does not apply to the selected user: the core's words, as the command line
  * says them. -1 with the message. */
 static int ui_cmd_why_not(ui *u, const cmd_info *c)
@@ -101,7 +124,7 @@ static int ui_cmd_why_not(ui *u, const cmd_info *c)
 		return -1;
 	rc = desk_may(u->d, &row.r, c->id);
 	desk_row_free(&row);
-	return rc < 0 ? -1 : cd_err("%s does not apply now", ui_cmd_label(c));
+	return rc < 0 ? with_key(cd_errmsg()) : cd_err("%s does not apply now", ui_cmd_label(c));
 }
 
 static int is_navigation(const cmd_info *c)
@@ -111,9 +134,10 @@ static int is_navigation(const cmd_info *c)
 	       c->id == CMD_SORT || c->id == CMD_RELOAD;
 }
 
+/* The dispatch's own check, so the bar and the help grey out exactly what it refuses. */
 int ui_cmd_refused(ui *u, const cmd_info *c)
 {
-	return desk_mode(u->d) && cmd_key_writes(c);
+	return desk_mode(u->d) && cmd_allowed(c, desk_mode(u->d), cmd_key_writes(c)) < 0;
 }
 
 /* ---- a handler per command ---- */
@@ -195,14 +219,14 @@ static int act_reload(ui *u)
 {
 	if (ui_load(u) < 0)
 		return -1;
-	ui_msg(u, 0, "reloaded %zu users", u->data.nrows);
+	ui_msg(u, 0, "reloaded %zu user%s", u->data.nrows, u->data.nrows == 1 ? "" : "s");
 	return 0;
 }
 
 /* Generated from the command table, beside the table's other dashboard views. */
 static int act_help(ui *u)
 {
-	ui_text *t = ui_text_new("help: keys (from the command table)");
+	ui_text *t = ui_text_new("help: keys");
 	char key[16];
 	int i;
 
@@ -221,6 +245,7 @@ static int act_help(ui *u)
 	for (i = 0; i < STAGE_COUNT; i++)
 		ui_text_add(t, "%-9s %s", cycle_stage_name((cycle_stage)i),
 			    cycle_stage_help((cycle_stage)i));
+	t->own = 1;
 	ui_text_push(u, t);
 	return 0;
 }
@@ -278,21 +303,45 @@ static int ui_dispatch(ui *u, const cmd_info *c)
 	return rc;
 }
 
+/* A key on a result acts on the result's user (P after a renewal shows that user's
+ * password) while the list keeps its place. */
+static void dispatch_for(ui *u, const char *user, const cmd_info *c)
+{
+	size_t at = u->sel, top = u->top;
+	char who[128];
+
+	snprintf(who, sizeof who, "%s", user); /* the result may close */
+	ui_select_user(u, who);
+	if (strcmp(ui_selected(u) ? ui_str(u, ui_selected(u)->user) : "", who) != 0) {
+		ui_msg(u, 1, "%s is not in the list as filtered now", who);
+		return;
+	}
+	ui_dispatch(u, c);
+	u->sel = at < u->data.nview ? at : u->data.nview ? u->data.nview - 1 : 0;
+	u->top = top;
+}
+
 /* ---- drawing ---- */
 
-/* One "key label" item of the hints; refused keys greyed out. Returns its width. */
-static int draw_hint(ui *u, const cmd_info *c, int y, int x)
+/* One "key label" item of the bar, the key in bold, greyed when refused; its width. */
+static int draw_item(int y, int x, const char *key, const char *label, int refused)
 {
-	char key[16];
-	int refused = ui_cmd_refused(u, c);
+	int kw = cd_text_width(key);
 
-	ui_key_name(c, key, sizeof key);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : A_BOLD));
 	ui_put(y, x, key, COLS - x, 0);
 	attrset(ui_attr(UI_STATUS) | (refused ? A_DIM : 0));
-	ui_put(y, x + cd_text_width(key) + 1, ui_cmd_label(c), COLS - x - cd_text_width(key) - 1, 0);
+	ui_put(y, x + kw + 1, label, COLS - x - kw - 1, 0);
 	attrset(A_NORMAL);
-	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c));
+	return kw + 1 + cd_text_width(label);
+}
+
+static int draw_hint(ui *u, const cmd_info *c, int y, int x)
+{
+	char key[16];
+
+	ui_key_name(c, key, sizeof key);
+	return draw_item(y, x, key, ui_cmd_label(c), ui_cmd_refused(u, c));
 }
 
 static int hint_width(const cmd_info *c)
@@ -303,40 +352,139 @@ static int hint_width(const cmd_info *c)
 	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c)) + 2;
 }
 
-/* Which hints get the room: the selected row's usable keys, then the other usable
- * ones, then (greyed) the refused ones, so a narrow read-only view still shows what
- * works.  0 for a key that is never a hint. */
+#define STEPS_MAX 4
+
+/* The next steps of each stage, first in the bar: what the operator does now. */
+static const cmd_id *stage_steps(int stage)
+{
+	static const cmd_id steps[STAGE_COUNT][STEPS_MAX] = {
+		[STAGE_EXPIRED] = {CMD_RENEW, CMD_REVOKE},
+		[STAGE_EXPIRING] = {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW},
+		[STAGE_NOTIFIED] = {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK},
+		[STAGE_RENEWED] = {CMD_APPLIED, CMD_COPY_MAIL},
+		[STAGE_APPLIED] = {CMD_PUBLISH},
+		[STAGE_REVOKED] = {CMD_CREATE},
+	};
+
+	return stage >= 0 && stage < STAGE_COUNT ? steps[stage] : steps[STAGE_DONE];
+}
+
+static int next_step(ui *u, int stage, cmd_id id)
+{
+	const cmd_id *st = stage_steps(stage);
+	int i;
+
+	if (id == CMD_PUBLISH && u->data.ready > 0)
+		return 1; /* something is ready, whoever is selected */
+	for (i = 0; i < STEPS_MAX && st[i]; i++) /* CMD_INIT (0) is never a step */
+		if (st[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Which hints get the room: the selected row's next step, then search, the row's other
+ * usable keys, the other usable ones, then (greyed) the refused ones, so a narrow
+ * read-only view still shows what works.  0 for a key that is never a hint. */
 static int hint_rank(ui *u, const cmd_info *c)
 {
+	const ui_row *r = ui_selected(u);
+
 	if (!c->key || (c->flags & CMD_CLI) || is_navigation(c) || c->id == CMD_HELP ||
 	    c->id == CMD_QUIT || !ui_cmd_applies(u, c))
 		return 0;
+	if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
+		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
-		return 3;
-	return (c->flags & CMD_ROW) ? 1 : 2;
+		return 5;
+	if (next_step(u, r ? r->stage : -1, c->id))
+		return 1;
+	if (c->id == CMD_SEARCH)
+		return 2;
+	return (c->flags & CMD_ROW) ? 3 : 4;
 }
 
-/* The keys that apply to the selected row, from the table, in its order; help and quit
- * always show. */
+#define HINT_RANKS 5
+
+/* A view's own keys ("KEY label" items apart by two blanks), while they fit before
+ * stop; returns the x after them. */
+static int draw_own(const char *own, int y, int x, int stop)
+{
+	char item[96], *sp;
+
+	while (*own) {
+		size_t n = strstr(own, "  ") ? (size_t)(strstr(own, "  ") - own) : strlen(own);
+
+		snprintf(item, sizeof item, "%.*s", (int)n, own);
+		own += n + strspn(own + n, " ");
+		if (!(sp = strchr(item, ' ')) || x + cd_text_width(item) > stop)
+			break;
+		*sp = '\0';
+		x += draw_item(y, x, item, sp + 1, 0) + 2;
+	}
+	return x;
+}
+
+typedef struct {
+	int order[CMD_COUNT], n, room;
+	char taken[CMD_COUNT];
+} hint_pick;
+
+static void pick(hint_pick *p, cmd_id id)
+{
+	if (p->taken[id] || hint_width(&cmd_table[id]) > p->room)
+		return;
+	p->taken[id] = 1;
+	p->order[p->n++] = id;
+	p->room -= hint_width(&cmd_table[id]);
+}
+
+/* The keys of the row: its stage's next steps in their order, publish when something
+ * is ready, then by rank in the table's order; returns the x after them. */
+static int draw_row_hints(ui *u, int y, int x, int room)
+{
+	const ui_row *r = ui_selected(u);
+	const cmd_id *st = stage_steps(r ? r->stage : -1);
+	hint_pick p = {.room = room};
+	int i, rank;
+
+	for (i = 0; i < STEPS_MAX && st[i]; i++)
+		if (hint_rank(u, &cmd_table[st[i]]) == 1)
+			pick(&p, st[i]);
+	if (hint_rank(u, &cmd_table[CMD_PUBLISH]) == 1)
+		pick(&p, CMD_PUBLISH);
+	for (rank = 1; rank <= HINT_RANKS; rank++)
+		for (i = 0; i < CMD_COUNT; i++)
+			if (hint_rank(u, &cmd_table[i]) == rank)
+				pick(&p, (cmd_id)i);
+	for (i = 0; i < p.n; i++)
+		x += draw_hint(u, &cmd_table[p.order[i]], y, x) + 2;
+	return x;
+}
+
+/* The view's own keys first; where the list's keys act, the row's after them; help and
+ * quit at the right there. */
 static void draw_hints(ui *u, int y)
 {
 	const cmd_info *help = &cmd_table[CMD_HELP], *quit = &cmd_table[CMD_QUIT];
-	char shown[CMD_COUNT] = {0};
-	int i, rank, x = 0, room;
+	int more, x = 0, right = COLS - hint_width(help) - hint_width(quit) + 2;
+	const char *own = screen_bar(u, &more);
 
 	ui_fill(y, 0, COLS, ui_attr(UI_STATUS));
-	room = COLS - hint_width(help) - hint_width(quit) + 2;
-	for (rank = 1; rank <= 3; rank++)
-		for (i = 0; i < CMD_COUNT; i++)
-			if (hint_rank(u, &cmd_table[i]) == rank && hint_width(&cmd_table[i]) <= room) {
-				shown[i] = 1;
-				room -= hint_width(&cmd_table[i]);
-			}
-	for (i = 0; i < CMD_COUNT; i++)
-		if (shown[i])
-			x += draw_hint(u, &cmd_table[i], y, x) + 2;
-	x = COLS - hint_width(help) - hint_width(quit) + 2;
-	x += draw_hint(u, help, y, x) + 2;
+	if (own)
+		x = draw_own(own, y, x, more ? right : COLS);
+	if (!more)
+		return;
+	if (ui_result_user(u)) { /* its keys act on the result's user */
+		size_t at = u->sel, top = u->top;
+
+		ui_select_user(u, ui_result_user(u));
+		draw_row_hints(u, y, x, right - x);
+		u->sel = at;
+		u->top = top;
+	} else {
+		draw_row_hints(u, y, x, right - x);
+	}
+	x = right + draw_hint(u, help, y, right) + 2;
 	draw_hint(u, quit, y, x);
 }
 
@@ -443,6 +591,30 @@ static void ui_poll(ui *u)
 		ui_msg(u, 1, "reload failed: %s", cd_errmsg());
 }
 
+/* Esc on the list: an active filter goes, as in tig and lazygit. */
+static void clear_filter(ui *u)
+{
+	if (!u->filter[0] && u->stage_filter == UI_FILTER_ALL)
+		return;
+	u->filter[0] = '\0';
+	u->stage_filter = UI_FILTER_ALL;
+	ui_view_build(u);
+	ui_msg(u, 0, "filter cleared: every user shown");
+}
+
+/* A key that does nothing says so, once, instead of silence. */
+static void unknown_key(ui *u, int key)
+{
+	const char *name = key > ' ' && key < 127 ? NULL : keyname(key & ~FIELD_TEXT);
+	char what[32];
+
+	if (name)
+		snprintf(what, sizeof what, "%s", strncmp(name, "KEY_", 4) == 0 ? name + 4 : name);
+	else
+		snprintf(what, sizeof what, "'%c'", key);
+	ui_msg(u, 0, "%s is not a key here; ? for help", what);
+}
+
 static void ui_handle(ui *u, int key)
 {
 	const cmd_info *c;
@@ -456,8 +628,15 @@ static void ui_handle(ui *u, int key)
 	key = screen_key(u, key);
 	if (!key || key == KEY_RESIZE)
 		return;
-	if ((c = ui_cmd_for_key(key)))
+	if ((c = ui_cmd_for_key(key)) && (c->flags & CMD_ROW) && c->id != CMD_SHOW &&
+	    ui_result_user(u))
+		dispatch_for(u, ui_result_user(u), c);
+	else if (c)
 		ui_dispatch(u, c);
+	else if (key == 27)
+		clear_filter(u);
+	else
+		unknown_key(u, key);
 }
 
 /*

@@ -99,7 +99,9 @@ struct ui {
 	int loading;         /* only the first screenful is loaded yet */
 	/* The detail of the selected user, rebuilt when the selection or data change. */
 	char **dlines;
+	char **dfull;        /* per line: the whole link a line sums up, or NULL */
 	size_t ndlines;
+	int full_links;      /* pagers show whole links instead of what they open */
 	char duser[128];
 	size_t dscroll;
 	char last_pw[1024];  /* .pw of the last certificate issued here */
@@ -123,6 +125,9 @@ void ui_key_name(const cmd_info *c, char *out, size_t n);
 
 /* list.c */
 int ui_load(ui *u);                 /* (re)reads every user, keeps the selection */
+/* After an action on user: reloads and keeps the selection's place (the next user in
+ * the queue, as htop does); *moved says where user went when it moved ("" if not). */
+int ui_load_after(ui *u, const char *user, char *moved, size_t n);
 int ui_load_first(ui *u, size_t rows); /* the first rows by expiry, for a quick start */
 void ui_view_build(ui *u);          /* sort and filter */
 const ui_row *ui_selected(ui *u);
@@ -140,6 +145,7 @@ typedef struct ui_text ui_text;
 struct ui_text {
 	char title[160];
 	char **lines;
+	char **full;                   /* per line: the whole link it sums up, or NULL */
 	size_t n, cap;
 	size_t scroll;
 	char footer[160];
@@ -147,10 +153,17 @@ struct ui_text {
 	 * yes runs, so yes may open the answer's screen. */
 	int (*yes)(ui *u, ui_text *t);
 	int detail;                    /* follows the selected user */
+	int own;                       /* keeps every key: the list's do not act from here */
+	char user[128];                /* a result's user: the row keys act on them here */
+	char find[FIELD_CAP + 1];      /* what / searched for (n: the next match) */
+	size_t found;                  /* the line of the last match, +1; 0: none yet */
 };
 ui_text *ui_text_new(const char *title);
 void ui_text_add(ui_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_text_add_raw(ui_text *t, const char *s); /* sanitised here */
+/* A link as one readable line, label then what it opens (u in a pager: the whole URL). */
+void ui_text_add_link(ui_text *t, const char *label, const char *link);
+#define UI_KEY_FULL_LINKS 'u'
 void ui_text_push(ui *u, ui_text *t);
 void ui_text_replace(ui *u, ui_text *t); /* in place of the top screen */
 /* Wraps long lines; with clip_links, links take one row (the full view wraps them).
@@ -161,6 +174,9 @@ int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
+const char *ui_result_user(ui *u); /* the user of the result on top, or NULL */
+/* A one-line prompt and its field on the status line, the cursor in it. */
+void ui_draw_prompt(const char *prompt, field *f);
 
 /* forms.c: every dialog and the actions behind them */
 int ui_open_create(ui *u);
