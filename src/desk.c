@@ -276,6 +276,8 @@ void desk_reload(desk *d)
 {
 	links_forget();
 	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
+	d->late.renewal_days = conf_get_int(d->st, "notify.overdue_days");
+	d->late.apply_days = conf_get_int(d->st, "apply.overdue_days");
 }
 
 static int holds_ca(const desk *d)
@@ -963,21 +965,38 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 					open ? " (and the one it replaced)" : "");
 }
 
-int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
+/* The reminders' mail templates, by late kind (data/templates). */
+static const char *const remind_tmpl[LATE_COUNT][2] = {
+	[LATE_ON_TIME] = {NULL, NULL},
+	[LATE_RENEWAL] = {"reminder-subject.txt", "reminder-body.txt"},
+	[LATE_APPLY] = {"apply-reminder-subject.txt", "apply-reminder-body.txt"},
+};
+
+int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **task_link,
+		    char **mail_link)
 {
 	const store_cert *c = desk_cycle_cert(d, r);
 	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
-	char expiry[16], days[32];
+	char expiry[16], days[32], notified[16] = "", issued[16] = "";
 	int rc = -1;
 
 	cd_format_date(c->not_after, expiry);
 	snprintf(days, sizeof days, "%lld", (long long)cd_days_until(c->not_after, d->now));
+	if (c->notified_at)
+		cd_format_date(c->notified_at, notified);
+	cd_format_date(r->cur.issued_at, issued);
+	/* A home made before the reminders existed lacks their templates: the defaults are
+	 * added beside the team's edited ones, which stay as they are. */
+	if (kind != LATE_ON_TIME && !d->readonly && desk_write_templates(d->tmpl_dir) < 0)
+		return -1;
 	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
 	    conf_get(d->st, "phab.projects", &projects) == 0 &&
 	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
-		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx};
+		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx,
+				    remind_tmpl[kind][0], remind_tmpl[kind][1]};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
-				c->task ? c->task : "", cd_operator(), ca_name(d->ca)};
+				c->task ? c->task : "", cd_operator(), ca_name(d->ca), notified,
+				issued};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
 	free(url);
@@ -987,29 +1006,99 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	return rc;
 }
 
-/* Records one notification inside the caller's transaction and renders its links:
- * 0, -1, or -2 when the links cannot be made (and nothing was written). */
-static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml)
+int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
+{
+	return desk_links_late(d, r, LATE_ON_TIME, task_link, mail_link);
+}
+
+int desk_late(const desk *d, const store_row *r, cycle_late *out)
+{
+	return cycle_late_of(r, d->now, d->window, &d->late, out);
+}
+
+struct task_find {
+	const char *task;
+	int64_t after, at;
+};
+
+/* "T123" or "T123 (was T99)" from task; "serial S, task T123" from notify --task. */
+static int task_line(void *ctx, int64_t at, const char *actor, const char *action,
+		     const char *user, const char *detail)
+{
+	struct task_find *f = ctx;
+	size_t n = strlen(f->task);
+	const char *p = NULL;
+
+	(void)actor;
+	(void)user;
+	if (f->at || at < f->after)
+		return 0;
+	if (strcmp(action, "task") == 0)
+		p = detail;
+	else if ((strcmp(action, "notify") == 0 || strcmp(action, "remind") == 0))
+		p = strstr(detail, ", task ") ? strstr(detail, ", task ") + 7 : NULL;
+	if (p && strncmp(p, f->task, n) == 0 && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+		f->at = at;
+	return 0;
+}
+
+int desk_task_since(desk *d, const store_row *r, int64_t *at)
+{
+	const store_cert *c = desk_cycle_cert(d, r);
+	struct task_find f = {c->task, c->issued_at, 0};
+
+	*at = 0;
+	if (!c->task || !*c->task)
+		return 0;
+	if (store_audit_each(d->st, r->u.name, task_line, &f) < 0)
+		return -1;
+	*at = f.at;
+	return 0;
+}
+
+/* The audit line of a reminder: what it reminds of, and since when. */
+static int audit_reminder(desk *d, const store_row *r, const cycle_late *late,
+			  const store_cert *c, const char *task)
+{
+	char since[16];
+
+	cd_format_date(late->since, since);
+	return desk_audit(d, "remind", r->u.name, "serial %s, %s since %s (%lld days)%s%s",
+			  c->serial, cycle_late_help(late->kind), since, (long long)late->days,
+			  task ? ", task " : "", task ? task : "");
+}
+
+/* Records one notification (or a late user's reminder, notified_at kept) inside the
+ * caller's transaction and renders its links: 0, -1, or -2 when the links cannot be
+ * made (and nothing was written). */
+static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml,
+		      cycle_late *late)
 {
 	store_cert *c = desk_renewal_open(d, &row->r) ? &row->r.old : &row->r.cur;
+	int rc;
 
 	*tl = *ml = NULL;
 	if (desk_may(d, &row->r, CMD_NOTIFY) < 0)
 		return -1;
+	desk_late(d, &row->r, late);
 	if (task)
 		c->task = task; /* the links carry the new task id */
-	if (desk_links(d, &row->r, tl, ml) < 0)
+	if (desk_links_late(d, &row->r, late->kind, tl, ml) < 0)
 		return -2;
-	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
-	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
-	    desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
-		       task ? ", task " : "", task ? task : "") < 0) {
+	if (late->kind != LATE_ON_TIME)
+		rc = (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+		     audit_reminder(d, &row->r, late, c, task) < 0 ? -1 : 0;
+	else
+		rc = (!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
+		     (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+		     desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
+				task ? ", task " : "", task ? task : "") < 0 ? -1 : 0;
+	if (rc < 0) {
 		free(*tl);
 		free(*ml);
 		*tl = *ml = NULL;
-		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -1060,20 +1149,30 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced)
 struct notify_args {
 	const char *task;
 	char **tl, **ml;
+	cycle_late *sent;
 };
 
 static int notify_fn(desk *d, desk_row *row, void *ctx)
 {
 	struct notify_args *a = ctx;
 
-	return notify_row(d, row, a->task, a->tl, a->ml);
+	return notify_row(d, row, a->task, a->tl, a->ml, a->sent);
 }
 
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
 {
-	struct notify_args a = {task, task_link, mail_link};
+	cycle_late sent;
+
+	return desk_notify_as(d, user, task, task_link, mail_link, &sent);
+}
+
+int desk_notify_as(desk *d, const char *user, const char *task, char **task_link,
+		   char **mail_link, cycle_late *sent)
+{
+	struct notify_args a = {task, task_link, mail_link, sent};
 	int rc;
 
+	memset(sent, 0, sizeof *sent);
 	*task_link = *mail_link = NULL;
 	if (task && cd_check_task(task) < 0)
 		return -1;
@@ -1111,6 +1210,7 @@ static int collect_due(void *ctx, const store_row *r)
 int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 {
 	struct due due = {d, NULL, NULL, 0, 0};
+	cycle_late late;
 	size_t i, done = 0;
 	int rc = -1, failed = 0;
 
@@ -1126,7 +1226,7 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 	links_batch(1);
 	for (rc = 0; done < due.n && rc != -1; done++)
 		if ((rc = notify_row(d, &due.rows[done], NULL, &due.links[2 * done],
-				     &due.links[2 * done + 1])) == -2)
+				     &due.links[2 * done + 1], &late)) == -2)
 			due.links[2 * done + 1] = cd_strdup(cd_errmsg()), failed++;
 	links_batch(0);
 	/* When no one's links can be made, the templates are wrong, not a record. */
