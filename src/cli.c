@@ -548,11 +548,11 @@ struct check_late {
 	char mail_days[24], task_days[24];
 };
 
-static void late_values(desk *d, const store_row *r, struct check_late *x)
+static void late_values(desk *d, const store_row *r, const cycle_late *late,
+			struct check_late *x)
 {
+	x->l = *late;
 	*x->mail_days = *x->task_days = '\0';
-	if (!desk_late(d, r, &x->l))
-		return;
 	if (desk_task_since(d, r, &x->task_at) < 0)
 		x->task_at = 0;
 	if (x->l.mailed)
@@ -636,14 +636,12 @@ static void check_print(struct check_ctx *k, const store_row *r, const struct ch
 }
 
 /* The first pass: late users, whatever their expiry, ahead of everyone else. */
-static int check_late_row(void *ctx, const store_row *r)
+static int check_late_row(void *ctx, const store_row *r, const cycle_late *late)
 {
 	struct check_ctx *k = ctx;
 	struct check_late x;
 
-	late_values(k->d, r, &x);
-	if (x.l.kind == LATE_ON_TIME)
-		return 0;
+	late_values(k->d, r, late, &x);
 	if (k->worst < 1)
 		k->worst = 1;
 	check_print(k, r, &x);
@@ -698,7 +696,7 @@ static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 	if (c->fmt == OUT_TSV || c->fmt == OUT_JSON)
 		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
 	links_batch(1);
-	rc = c->fmt == OUT_NAGIOS ? 0 : store_rows(d.st, STORE_BY_EXPIRY, check_late_row, &k);
+	rc = c->fmt == OUT_NAGIOS ? 0 : desk_late_each(&d, check_late_row, &k);
 	if (rc == 0)
 		rc = store_rows_expiring(d.st, cycle_window_end(d.now, d.window), check_row, &k);
 	links_batch(0);

@@ -972,6 +972,21 @@ static const char *const remind_tmpl[LATE_COUNT][2] = {
 	[LATE_APPLY] = {"apply-reminder-subject.txt", "apply-reminder-body.txt"},
 };
 
+/* A home made before the reminders existed lacks their templates: the defaults are
+ * added beside the team's edited ones, which stay as they are. */
+static int reminder_templates(desk *d, cycle_late_kind kind)
+{
+	int i, missing = 0;
+
+	for (i = 0; kind != LATE_ON_TIME && !d->readonly && i < 2; i++) {
+		char *path = cd_asprintf("%s/%s", d->tmpl_dir, remind_tmpl[kind][i]);
+
+		missing |= !cd_path_exists(path);
+		free(path);
+	}
+	return missing ? desk_write_templates(d->tmpl_dir) : 0;
+}
+
 int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **task_link,
 		    char **mail_link)
 {
@@ -985,9 +1000,7 @@ int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **ta
 	if (c->notified_at)
 		cd_format_date(c->notified_at, notified);
 	cd_format_date(r->cur.issued_at, issued);
-	/* A home made before the reminders existed lacks their templates: the defaults are
-	 * added beside the team's edited ones, which stay as they are. */
-	if (kind != LATE_ON_TIME && !d->readonly && desk_write_templates(d->tmpl_dir) < 0)
+	if (reminder_templates(d, kind) < 0)
 		return -1;
 	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
 	    conf_get(d->st, "phab.projects", &projects) == 0 &&
@@ -1014,6 +1027,74 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 int desk_late(const desk *d, const store_row *r, cycle_late *out)
 {
 	return cycle_late_of(r, d->now, d->window, &d->late, out);
+}
+
+struct late_walk {
+	desk *d;
+	desk_late_fn fn;
+	void *ctx;
+	char **names; /* the renewing users, read after the walk of the revocations */
+	size_t n, cap;
+};
+
+/* A late user's mail went out inside the window: only there. */
+static int late_in_window(void *ctx, const store_row *r)
+{
+	struct late_walk *w = ctx;
+	cycle_late l;
+
+	if (!desk_late(w->d, r, &l) || l.kind != LATE_RENEWAL)
+		return 0;
+	return w->fn(w->ctx, r, &l);
+}
+
+/* A renewal not applied holds the old certificate's revocation. */
+static int late_renewing(void *ctx, const store_row *p)
+{
+	struct late_walk *w = ctx;
+
+	if (!p->old.id || p->old.applied_at)
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->names = cd_realloc(w->names, w->cap * sizeof *w->names);
+	}
+	w->names[w->n++] = cd_strdup(p->u.name);
+	return 0;
+}
+
+static int late_applying(struct late_walk *w, const char *user)
+{
+	desk_row row;
+	cycle_late l;
+	int found = 0, rc = 0;
+
+	if (desk_get(w->d, user, &row, &found) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	if (desk_late(w->d, &row.r, &l) && l.kind == LATE_APPLY)
+		rc = w->fn(w->ctx, &row.r, &l);
+	desk_row_free(&row);
+	return rc;
+}
+
+int desk_late_each(desk *d, desk_late_fn fn, void *ctx)
+{
+	struct late_walk w = {d, fn, ctx, NULL, 0, 0};
+	size_t i;
+	int rc;
+
+	rc = store_rows_expiring(d->st, cycle_window_end(d->now, d->window), late_in_window, &w);
+	if (rc == 0)
+		rc = store_revocations_pending(d->st, late_renewing, &w);
+	for (i = 0; i < w.n; i++) {
+		if (rc == 0)
+			rc = late_applying(&w, w.names[i]);
+		free(w.names[i]);
+	}
+	free(w.names);
+	return rc;
 }
 
 struct task_find {

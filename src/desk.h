@@ -99,6 +99,10 @@ int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 /* Whether the user is late as of the desk's day (cycle_late_of with the settings). */
 int desk_late(const desk *d, const store_row *r, cycle_late *out);
+/* Calls fn for every late user as of the desk's day: the unanswered mails by expiry,
+ * then the renewals not applied, without reading every user. */
+typedef int (*desk_late_fn)(void *ctx, const store_row *r, const cycle_late *late);
+int desk_late_each(desk *d, desk_late_fn fn, void *ctx);
 /* When the cycle's task was recorded (set with task or notify --task, per the audit
  * trail); *at = 0 when no task is, or the trail does not say. */
 int desk_task_since(desk *d, const store_row *r, int64_t *at);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cycle.h"
+#include "desk.h"
 #include "testlib.h"
+#include "ui.h"
 #include "util.h"
 
 #define ARGS TL_ARGS
@@ -438,6 +440,62 @@ static void test_old_home_templates(void)
 	free(home);
 }
 
+/* ---- the dashboard ---- */
+
+/* The screen's line holding needle, malloc'd ("" when none). */
+static char *line_with(const char *screen, const char *needle)
+{
+	const char *p = strstr(screen, needle), *start;
+
+	if (!p)
+		return cd_strdup("");
+	for (start = p; start > screen && start[-1] != '\n'; start--)
+		;
+	return cd_strndup(start, strcspn(start, "\n"));
+}
+
+static char *dashboard_on(const char *home, int days)
+{
+	desk d;
+	ui_opts o = {0, 1, cd_now() + days * CD_DAY};
+	int keys[] = {UI_KEY_TICK};
+	char *screen = NULL;
+
+	o.as_of -= ((o.as_of % CD_DAY) + CD_DAY) % CD_DAY;
+	CU_ASSERT_EQUAL_FATAL(desk_open(&d, home, 0), 0);
+	if (ui_run_script(&d, &o, keys, 1, 100, 24, &screen) < 0)
+		fprintf(stderr, "ui_run_script: %s\n", cd_errmsg());
+	desk_close(&d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(screen);
+	return screen;
+}
+
+static void test_dashboard_mark(void)
+{
+	char *home = late_home(), *screen, *soon, *ren, *calm;
+
+	screen = dashboard_on(home, 8);
+	soon = line_with(screen, "soon ");
+	ren = line_with(screen, "ren ");
+	calm = line_with(screen, "calm ");
+	CU_ASSERT(tl_contains(soon, " !   2 notified"));
+	CU_ASSERT(tl_contains(ren, " ! 357 renewed"));
+	CU_ASSERT(tl_contains(calm, "    1 expiring") && !tl_contains(calm, "!"));
+	if (!tl_contains(soon, " !   2 notified") || !tl_contains(ren, " ! 357 renewed"))
+		fprintf(stderr, "\n%s\n", screen);
+	free(soon);
+	free(ren);
+	free(calm);
+	free(screen);
+	/* On the limit's day nobody is marked. */
+	screen = dashboard_on(home, 5);
+	soon = line_with(screen, "soon ");
+	CU_ASSERT(tl_contains(soon, "    5 notified") && !tl_contains(soon, "!"));
+	free(soon);
+	free(screen);
+	free(home);
+}
+
 static CU_TestInfo rule_tests[] = {
 	{"notified, not renewed: before, on and after the limit", test_rule_renewal},
 	{"renewed, not applied: before, on and after the limit", test_rule_apply},
@@ -450,6 +508,7 @@ static CU_TestInfo cli_tests[] = {
 	{"reminder recorded as a reminder, links decode", test_reminder_recorded},
 	{"not-applied reminder, links decode", test_apply_reminder},
 	{"an older home gets the reminder templates", test_old_home_templates},
+	{"the dashboard marks overdue users", test_dashboard_mark},
 	CU_TEST_INFO_NULL,
 };
 

@@ -334,11 +334,12 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	cx += ui_put(y, cx, date, 10, 1) + 1;
 	if (!selected)
 		attrset(ui_attr(ui_stage_role(r->stage)));
+	/* Overdue: a '!' in the days' first column, blank below 10,000 days, where
+	 * "notified" leaves none in the stage's. */
+	if (r->flags & UI_ROW_LATE)
+		days[0] = '!';
 	cx += ui_put(y, cx, days, 5, 1) + 1;
 	cx += ui_put(y, cx, cycle_stage_name((cycle_stage)r->stage), 8, 1) + 1;
-	/* Overdue: a '!' right after the stage, where "notified" leaves no room inside. */
-	if (r->flags & UI_ROW_LATE)
-		mvaddch(y, cx - 1, '!' | A_BOLD);
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
 	if (c.task)
 		ui_put(y, cx, ui_str(u, r->task), x + w - cx, 1);
