@@ -58,7 +58,7 @@ _certdesk()
 	local settings="window.days cert.days cert.key p12.profile out.dir default.org
 		default.ou default.location default.country phab.url phab.form phab.projects
 		phab.subscribers crl.days crl.refresh_days ca.warn_days crl.remote crl.branch crl.path crl.bundle_path
-		audit.syslog seen.field"
+		audit.syslog seen.field notify.overdue_days apply.overdue_days"
 
 	COMPREPLY=()
 	_certdesk_words

@@ -237,10 +237,28 @@ static void print_notified(desk *d, const char *user, const char *task_link,
 	desk_row_free(&row);
 }
 
+/* A late user's notify: the reminder to send, and what it reminds of. */
+static void print_reminder(const char *user, const char *task_link, const char *mail_link,
+			   const cycle_late *sent)
+{
+	char since[16];
+
+	cd_format_date(sent->since, since);
+	printf("%s\n  task: %s\n  reminder: %s\n", user, task_link, mail_link);
+	if (sent->kind == LATE_APPLY)
+		printf("%s: reminded to install the certificate renewed %s (%lld days ago); "
+		       "then certdesk applied %s\n", user, since, (long long)sent->days, user);
+	else
+		printf("%s: reminded of the mail of %s (%lld days ago), still not renewed; "
+		       "send the reminder, then certdesk renew %s\n", user, since,
+		       (long long)sent->days, user);
+}
+
 static int cmd_notify(cli_ctx *c, const cmd_args *a)
 {
 	const char *const *pos = a->pos, *verb = a->cmd->verb;
 	char *t = NULL, *m = NULL;
+	cycle_late sent;
 	desk d;
 	int n = a->npos, rc;
 
@@ -257,8 +275,10 @@ static int cmd_notify(cli_ctx *c, const cmd_args *a)
 				"recorded\n", rc, rc == 1 ? "" : "s");
 		rc = rc < 0 ? cli_fail() : rc > 0;
 	} else {
-		rc = desk_notify(&d, pos[0], cmd_arg(a, "task"), &t, &m) < 0 ? cli_fail() : 0;
-		if (rc == 0)
+		rc = desk_notify_as(&d, pos[0], cmd_arg(a, "task"), &t, &m, &sent) < 0 ? cli_fail() : 0;
+		if (rc == 0 && sent.kind != LATE_ON_TIME)
+			print_reminder(pos[0], t, m, &sent);
+		else if (rc == 0)
 			print_notified(&d, pos[0], t, m);
 	}
 	free(t);
@@ -510,8 +530,9 @@ void cli_print_alarms(const publish_alarms *h, FILE *fp, const char *prefix)
 
 /* expirecheck */
 static const char *const check_cols[] = {"user", "name", "email", "serial", "expiry", "#days",
-					 "stage", "task", "task_link", "mail_link"};
-#define CHECK_NCOLS 10
+					 "stage", "task", "task_link", "mail_link", "overdue",
+					 "#mail_days", "#task_days"};
+#define CHECK_NCOLS 13
 
 struct check_ctx {
 	desk *d;
@@ -522,25 +543,78 @@ struct check_ctx {
 	metrics_due due;
 };
 
-static int check_row(void *ctx, const store_row *r)
+/* What a late user's row adds: the kind, and the days since the mail and the task. */
+struct check_late {
+	cycle_late l;
+	int64_t task_at;
+	char mail_days[24], task_days[24];
+};
+
+static void late_values(desk *d, const store_row *r, const cycle_late *late,
+			struct check_late *x)
 {
-	struct check_ctx *k = ctx;
-	cycle_stage s = desk_stage(k->d, r);
+	x->l = *late;
+	*x->mail_days = *x->task_days = '\0';
+	if (desk_task_since(d, r, &x->task_at) < 0)
+		x->task_at = 0;
+	if (x->l.mailed)
+		snprintf(x->mail_days, sizeof x->mail_days, "%lld",
+			 (long long)cd_days_until(d->now, x->l.mailed));
+	if (x->task_at)
+		snprintf(x->task_days, sizeof x->task_days, "%lld",
+			 (long long)cd_days_until(d->now, x->task_at));
+}
+
+/* "  overdue: ..." in words: the clock that ran out, the mail, the task. */
+static void print_late(desk *d, const store_row *r, const struct check_late *x)
+{
+	char since[16], mailed[16], task_at[16];
+	const char *task = desk_cycle_cert(d, r)->task;
+
+	cd_format_date(x->l.since, since);
+	printf("  OVERDUE: %s %lld days ago (%s)", x->l.kind == LATE_APPLY ? "renewed, not applied,"
+	       : "notified, not renewed,", (long long)x->l.days, since);
+	if (x->l.kind == LATE_APPLY && x->l.mailed) {
+		cd_format_date(x->l.mailed, mailed);
+		printf("; mail sent %s days ago (%s)", x->mail_days, mailed);
+	}
+	if (x->task_at) {
+		cd_format_date(x->task_at, task_at);
+		printf("; task %s opened %s days ago (%s)\n", task, x->task_days, task_at);
+	} else {
+		printf("; %s\n", task && *task ? "the task's date is not recorded" : "no task recorded");
+	}
+}
+
+static void check_text(desk *d, const store_row *r, const char *const *v,
+		       const struct check_late *x, const char *tl, const char *ml)
+{
+	char *who = cd_sanitize(v[1]), *mail = cd_sanitize(v[2]);
+	long left = strtol(v[5], NULL, 10);
+	cycle_stage s = desk_stage(d, r);
+
+	printf("%s  %s <%s>\n  %s %s (%ld day%s %s), stage %s%s%s\n", v[0], who, mail,
+	       s == STAGE_EXPIRED ? "expired" : "expires", v[4], left < 0 ? -left : left,
+	       left == 1 || left == -1 ? "" : "s", left < 0 ? "ago" : "left", v[6],
+	       *v[7] ? ", task " : "", v[7]);
+	if (x->l.kind != LATE_ON_TIME)
+		print_late(d, r, x);
+	printf("  task: %s\n  %s: %s\n\n", tl, x->l.kind != LATE_ON_TIME ? "reminder" : "mail", ml);
+	free(who);
+	free(mail);
+}
+
+/* One user's entry, with the links to send: a late user's are the reminder's. */
+static void check_print(struct check_ctx *k, const store_row *r, const struct check_late *x)
+{
 	const char *v[CHECK_NCOLS];
 	char expiry[16], days[24];
 	char *tl = NULL, *ml = NULL;
 
-	/* Renewed users have a new certificate; revoked ones need nothing. */
-	if (s != STAGE_EXPIRING && s != STAGE_NOTIFIED && s != STAGE_EXPIRED)
-		return 0;
-	k->worst = s == STAGE_EXPIRED ? 2 : k->worst > 1 ? k->worst : 1;
-	k->due.due[s]++;
-	if (k->fmt == OUT_NAGIOS)
-		return 0;
 	row_values(k->d, r, expiry, days, v);
 	/* One bad record (a line break in a name) must not keep everyone else out of the
 	 * cron mail: it is listed without links, and said on standard error. */
-	if (desk_links(k->d, r, &tl, &ml) < 0) {
+	if (desk_links_late(k->d, r, x->l.kind, &tl, &ml) < 0) {
 		char *who = cd_sanitize(v[0]), *why = cd_sanitize(cd_errmsg());
 		fprintf(stderr, "certdesk: %s: no links: %s\n", who, why);
 		free(who);
@@ -550,21 +624,47 @@ static int check_row(void *ctx, const store_row *r)
 		k->no_links++;
 	}
 	if (k->fmt == OUT_TEXT) {
-		char *who = cd_sanitize(v[1]), *mail = cd_sanitize(v[2]);
-		long left = strtol(days, NULL, 10);
-		printf("%s  %s <%s>\n  %s %s (%ld day%s %s), stage %s%s%s\n  task: %s\n  mail: %s\n\n",
-		       v[0], who, mail, s == STAGE_EXPIRED ? "expired" : "expires", expiry,
-		       left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
-		       left < 0 ? "ago" : "left", v[6], *v[7] ? ", task " : "", v[7], tl, ml);
-		free(who);
-		free(mail);
+		check_text(k->d, r, v, x, tl, ml);
 	} else {
 		v[8] = tl;
 		v[9] = ml;
+		v[10] = cycle_late_name(x->l.kind);
+		v[11] = x->mail_days;
+		v[12] = x->task_days;
 		out_row(k->t, v);
 	}
 	free(tl);
 	free(ml);
+}
+
+/* The first pass: late users, whatever their expiry, ahead of everyone else. */
+static int check_late_row(void *ctx, const store_row *r, const cycle_late *late)
+{
+	struct check_ctx *k = ctx;
+	struct check_late x;
+
+	late_values(k->d, r, late, &x);
+	if (k->worst < 1)
+		k->worst = 1;
+	check_print(k, r, &x);
+	return 0;
+}
+
+static int check_row(void *ctx, const store_row *r)
+{
+	struct check_ctx *k = ctx;
+	cycle_stage s = desk_stage(k->d, r);
+	struct check_late x = {0};
+
+	/* Renewed users have a new certificate; revoked ones need nothing. */
+	if (s != STAGE_EXPIRING && s != STAGE_NOTIFIED && s != STAGE_EXPIRED)
+		return 0;
+	k->worst = s == STAGE_EXPIRED ? 2 : k->worst > 1 ? k->worst : 1;
+	k->due.due[s]++;
+	/* A late user is listed already, by the first pass. */
+	if (k->fmt == OUT_NAGIOS || desk_late(k->d, r, &x.l))
+		return 0;
+	check_print(k, r, &x);
 	return 0;
 }
 
@@ -598,7 +698,9 @@ static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 	if (c->fmt == OUT_TSV || c->fmt == OUT_JSON)
 		k.t = out_begin(c->fmt, stdout, check_cols, CHECK_NCOLS);
 	links_batch(1);
-	rc = store_rows_expiring(d.st, cycle_window_end(d.now, d.window), check_row, &k);
+	rc = c->fmt == OUT_NAGIOS ? 0 : desk_late_each(&d, check_late_row, &k);
+	if (rc == 0)
+		rc = store_rows_expiring(d.st, cycle_window_end(d.now, d.window), check_row, &k);
 	links_batch(0);
 	if (k.t)
 		out_end(k.t);

@@ -255,4 +255,49 @@ void cycle_describe_cert(const store_cert *c, const store_cert *repl, const char
 	}
 }
 
+static const struct {
+	const char *name, *help;
+} late_kinds[LATE_COUNT] = {
+	[LATE_ON_TIME] = {"", ""},
+	[LATE_RENEWAL] = {"renewal", "notified, not renewed"},
+	[LATE_APPLY] = {"apply", "renewed, new certificate not applied"},
+};
+
+const char *cycle_late_name(cycle_late_kind k)
+{
+	return k < LATE_COUNT ? late_kinds[k].name : "?";
+}
+
+const char *cycle_late_help(cycle_late_kind k)
+{
+	return k < LATE_COUNT ? late_kinds[k].help : "?";
+}
+
+int cycle_late_of(const store_row *r, int64_t now, int64_t window, const cycle_limits *lim,
+		  cycle_late *out)
+{
+	cycle_stage s = cycle_stage_of(r, now, window);
+	int open = cycle_renewal_open(r, now, window);
+	int64_t limit;
+
+	memset(out, 0, sizeof *out);
+	out->mailed = cycle_cert(r, now, window)->notified_at;
+	/* An expired certificate that was mailed about is the same unanswered mail, later. */
+	if ((s == STAGE_NOTIFIED || s == STAGE_EXPIRED) && !open && r->cur.notified_at) {
+		out->since = r->cur.notified_at;
+		limit = lim->renewal_days;
+		out->kind = LATE_RENEWAL;
+	} else if (s == STAGE_RENEWED) {
+		out->since = r->cur.issued_at;
+		limit = lim->apply_days;
+		out->kind = LATE_APPLY;
+	} else {
+		return 0;
+	}
+	out->days = cd_days_until(now, out->since);
+	if (out->days <= limit)
+		out->kind = LATE_ON_TIME;
+	return out->kind != LATE_ON_TIME;
+}
+
 _Static_assert(CMD_COUNT <= 64, "cycle_actions keeps one bit per command in 64 bits");

@@ -107,4 +107,35 @@ typedef struct {
 } cycle_readiness;
 void cycle_ready(const store_row *p, int64_t now, cycle_readiness *out);
 
+/*
+ * Whether a user's renewal is late, as of now: notified more than renewal_days ago and
+ * not renewed (the mail went unanswered), or renewed more than apply_days ago and the
+ * new certificate not applied (the old one's revocation held meanwhile). Whole calendar
+ * days, as listings count them: on the limit's own day the user is not late yet.
+ */
+typedef enum {
+	LATE_ON_TIME,  /* "": not late, or no clock runs for the stage */
+	LATE_RENEWAL,  /* "renewal": notified, not renewed */
+	LATE_APPLY,    /* "apply": renewed, the new certificate not applied */
+	LATE_COUNT
+} cycle_late_kind;
+
+typedef struct {
+	int64_t renewal_days, apply_days; /* notify.overdue_days, apply.overdue_days */
+} cycle_limits;
+
+typedef struct {
+	cycle_late_kind kind;
+	int64_t since;   /* what the clock runs from: the mail, or the new certificate's issue */
+	int64_t days;    /* whole days since then (also when on time, for a stage it applies to) */
+	int64_t mailed;  /* when this cycle's user was notified, 0 when never */
+} cycle_late;
+
+/* The kind's name in TSV and JSON ("" when on time), and its phrase. */
+const char *cycle_late_name(cycle_late_kind k);
+const char *cycle_late_help(cycle_late_kind k);
+/* Fills out; returns whether the user is late (out->kind != LATE_ON_TIME). */
+int cycle_late_of(const store_row *r, int64_t now, int64_t window, const cycle_limits *lim,
+		  cycle_late *out);
+
 #endif

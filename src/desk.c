@@ -280,6 +280,8 @@ void desk_reload(desk *d)
 	d->window = conf_get_int(d->st, "window.days") * CD_DAY;
 	store_audit_syslog(d->st, conf_get(d->st, "audit.syslog", &v) == 0 && !strcmp(v, "on"));
 	free(v);
+	d->late.renewal_days = conf_get_int(d->st, "notify.overdue_days");
+	d->late.apply_days = conf_get_int(d->st, "apply.overdue_days");
 }
 
 static int holds_ca(const desk *d)
@@ -967,21 +969,51 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 					open ? " (and the one it replaced)" : "");
 }
 
-int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
+/* The reminders' mail templates, by late kind (data/templates). */
+static const char *const remind_tmpl[LATE_COUNT][2] = {
+	[LATE_ON_TIME] = {NULL, NULL},
+	[LATE_RENEWAL] = {"reminder-subject.txt", "reminder-body.txt"},
+	[LATE_APPLY] = {"apply-reminder-subject.txt", "apply-reminder-body.txt"},
+};
+
+/* A home made before the reminders existed lacks their templates: the defaults are
+ * added beside the team's edited ones, which stay as they are. */
+static int reminder_templates(desk *d, cycle_late_kind kind)
+{
+	int i, missing = 0;
+
+	for (i = 0; kind != LATE_ON_TIME && !d->readonly && i < 2; i++) {
+		char *path = cd_asprintf("%s/%s", d->tmpl_dir, remind_tmpl[kind][i]);
+
+		missing |= !cd_path_exists(path);
+		free(path);
+	}
+	return missing ? desk_write_templates(d->tmpl_dir) : 0;
+}
+
+int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **task_link,
+		    char **mail_link)
 {
 	const store_cert *c = desk_cycle_cert(d, r);
 	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
-	char expiry[16], days[32];
+	char expiry[16], days[32], notified[16] = "", issued[16] = "";
 	int rc = -1;
 
 	cd_format_date(c->not_after, expiry);
 	snprintf(days, sizeof days, "%lld", (long long)cd_days_until(c->not_after, d->now));
+	if (c->notified_at)
+		cd_format_date(c->notified_at, notified);
+	cd_format_date(r->cur.issued_at, issued);
+	if (reminder_templates(d, kind) < 0)
+		return -1;
 	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
 	    conf_get(d->st, "phab.projects", &projects) == 0 &&
 	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
-		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx};
+		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx,
+				    remind_tmpl[kind][0], remind_tmpl[kind][1]};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
-				c->task ? c->task : "", cd_operator(), ca_name(d->ca)};
+				c->task ? c->task : "", cd_operator(), ca_name(d->ca), notified,
+				issued};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
 	free(url);
@@ -991,29 +1023,167 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	return rc;
 }
 
-/* Records one notification inside the caller's transaction and renders its links:
- * 0, -1, or -2 when the links cannot be made (and nothing was written). */
-static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml)
+int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
+{
+	return desk_links_late(d, r, LATE_ON_TIME, task_link, mail_link);
+}
+
+int desk_late(const desk *d, const store_row *r, cycle_late *out)
+{
+	return cycle_late_of(r, d->now, d->window, &d->late, out);
+}
+
+struct late_walk {
+	desk *d;
+	desk_late_fn fn;
+	void *ctx;
+	char **names; /* the renewing users, read after the walk of the revocations */
+	size_t n, cap;
+};
+
+/* A late user's mail went out inside the window: only there. */
+static int late_in_window(void *ctx, const store_row *r)
+{
+	struct late_walk *w = ctx;
+	cycle_late l;
+
+	if (!desk_late(w->d, r, &l) || l.kind != LATE_RENEWAL)
+		return 0;
+	return w->fn(w->ctx, r, &l);
+}
+
+/* A renewal not applied holds the old certificate's revocation. */
+static int late_renewing(void *ctx, const store_row *p)
+{
+	struct late_walk *w = ctx;
+
+	if (!p->old.id || p->old.applied_at)
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->names = cd_realloc(w->names, w->cap * sizeof *w->names);
+	}
+	w->names[w->n++] = cd_strdup(p->u.name);
+	return 0;
+}
+
+static int late_applying(struct late_walk *w, const char *user)
+{
+	desk_row row;
+	cycle_late l;
+	int found = 0, rc = 0;
+
+	if (desk_get(w->d, user, &row, &found) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	if (desk_late(w->d, &row.r, &l) && l.kind == LATE_APPLY)
+		rc = w->fn(w->ctx, &row.r, &l);
+	desk_row_free(&row);
+	return rc;
+}
+
+int desk_late_each(desk *d, desk_late_fn fn, void *ctx)
+{
+	struct late_walk w = {d, fn, ctx, NULL, 0, 0};
+	size_t i;
+	int rc;
+
+	rc = store_rows_expiring(d->st, cycle_window_end(d->now, d->window), late_in_window, &w);
+	if (rc == 0)
+		rc = store_revocations_pending(d->st, late_renewing, &w);
+	for (i = 0; i < w.n; i++) {
+		if (rc == 0)
+			rc = late_applying(&w, w.names[i]);
+		free(w.names[i]);
+	}
+	free(w.names);
+	return rc;
+}
+
+struct task_find {
+	const char *task;
+	int64_t after, at;
+};
+
+/* "T123" or "T123 (was T99)" from task; "serial S, task T123" from notify --task. */
+static int task_line(void *ctx, int64_t at, const char *actor, const char *action,
+		     const char *user, const char *detail)
+{
+	struct task_find *f = ctx;
+	size_t n = strlen(f->task);
+	const char *p = NULL;
+
+	(void)actor;
+	(void)user;
+	if (f->at || at < f->after)
+		return 0;
+	if (strcmp(action, "task") == 0)
+		p = detail;
+	else if ((strcmp(action, "notify") == 0 || strcmp(action, "remind") == 0))
+		p = strstr(detail, ", task ") ? strstr(detail, ", task ") + 7 : NULL;
+	if (p && strncmp(p, f->task, n) == 0 && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+		f->at = at;
+	return 0;
+}
+
+int desk_task_since(desk *d, const store_row *r, int64_t *at)
+{
+	const store_cert *c = desk_cycle_cert(d, r);
+	struct task_find f = {c->task, c->issued_at, 0};
+
+	*at = 0;
+	if (!c->task || !*c->task)
+		return 0;
+	if (store_audit_each(d->st, r->u.name, task_line, &f) < 0)
+		return -1;
+	*at = f.at;
+	return 0;
+}
+
+/* The audit line of a reminder: what it reminds of, and since when. */
+static int audit_reminder(desk *d, const store_row *r, const cycle_late *late,
+			  const store_cert *c, const char *task)
+{
+	char since[16];
+
+	cd_format_date(late->since, since);
+	return desk_audit(d, "remind", r->u.name, "serial %s, %s since %s (%lld days)%s%s",
+			  c->serial, cycle_late_help(late->kind), since, (long long)late->days,
+			  task ? ", task " : "", task ? task : "");
+}
+
+/* Records one notification (or a late user's reminder, notified_at kept) inside the
+ * caller's transaction and renders its links: 0, -1, or -2 when the links cannot be
+ * made (and nothing was written). */
+static int notify_row(desk *d, desk_row *row, const char *task, char **tl, char **ml,
+		      cycle_late *late)
 {
 	store_cert *c = desk_renewal_open(d, &row->r) ? &row->r.old : &row->r.cur;
+	int rc;
 
 	*tl = *ml = NULL;
 	if (desk_may(d, &row->r, CMD_NOTIFY) < 0)
 		return -1;
+	desk_late(d, &row->r, late);
 	if (task)
 		c->task = task; /* the links carry the new task id */
-	if (desk_links(d, &row->r, tl, ml) < 0)
+	if (desk_links_late(d, &row->r, late->kind, tl, ml) < 0)
 		return -2;
-	if ((!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
-	    (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
-	    desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
-		       task ? ", task " : "", task ? task : "") < 0) {
+	if (late->kind != LATE_ON_TIME)
+		rc = (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+		     audit_reminder(d, &row->r, late, c, task) < 0 ? -1 : 0;
+	else
+		rc = (!c->notified_at && store_cert_set(d->st, c->id, "notified_at", cd_now()) < 0) ||
+		     (task && store_cert_set_text(d->st, c->id, "task", task) < 0) ||
+		     desk_audit(d, "notify", row->r.u.name, "serial %s%s%s", c->serial,
+				task ? ", task " : "", task ? task : "") < 0 ? -1 : 0;
+	if (rc < 0) {
 		free(*tl);
 		free(*ml);
 		*tl = *ml = NULL;
-		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -1064,13 +1234,14 @@ int desk_revoke(desk *d, const char *user, int reason, int now_forced)
 struct notify_args {
 	const char *task;
 	char **tl, **ml;
+	cycle_late *sent;
 };
 
 static int notify_fn(desk *d, desk_row *row, void *ctx)
 {
 	struct notify_args *a = ctx;
 
-	return notify_row(d, row, a->task, a->tl, a->ml);
+	return notify_row(d, row, a->task, a->tl, a->ml, a->sent);
 }
 
 int desk_task_id(desk *d, const char *in, char *out, size_t n)
@@ -1087,10 +1258,19 @@ int desk_task_id(desk *d, const char *in, char *out, size_t n)
 
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link)
 {
-	struct notify_args a = {NULL, task_link, mail_link};
+	cycle_late sent;
+
+	return desk_notify_as(d, user, task, task_link, mail_link, &sent);
+}
+
+int desk_notify_as(desk *d, const char *user, const char *task, char **task_link,
+		   char **mail_link, cycle_late *sent)
+{
+	struct notify_args a = {NULL, task_link, mail_link, sent};
 	char id[32];
 	int rc;
 
+	memset(sent, 0, sizeof *sent);
 	*task_link = *mail_link = NULL;
 	if (task && desk_task_id(d, task, id, sizeof id) < 0)
 		return -1;
@@ -1129,6 +1309,7 @@ static int collect_due(void *ctx, const store_row *r)
 int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 {
 	struct due due = {d, NULL, NULL, 0, 0};
+	cycle_late late;
 	size_t i, done = 0;
 	int rc = -1, failed = 0;
 
@@ -1144,7 +1325,7 @@ int desk_notify_due(desk *d, desk_notified_fn fn, void *ctx)
 	links_batch(1);
 	for (rc = 0; done < due.n && rc != -1; done++)
 		if ((rc = notify_row(d, &due.rows[done], NULL, &due.links[2 * done],
-				     &due.links[2 * done + 1])) == -2)
+				     &due.links[2 * done + 1], &late)) == -2)
 			due.links[2 * done + 1] = cd_strdup(cd_errmsg()), failed++;
 	links_batch(0);
 	/* When no one's links can be made, the templates are wrong, not a record. */

@@ -21,6 +21,7 @@ typedef struct {
 	int64_t now;        /* the day stages are judged on: --as-of, else the clock */
 	int64_t as_of;      /* --as-of's day (0: none): a plan, so nothing is written */
 	int64_t window;     /* warning window, seconds */
+	cycle_limits late;  /* notify.overdue_days, apply.overdue_days */
 	desk_ask_fn ask;
 	void *ask_ctx;
 	/* Tells what is no error but worth knowing (the CA key re-encrypted), with ask_ctx:
@@ -96,7 +97,24 @@ uint64_t desk_actions(const desk *d, const store_row *r);
 typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);
 int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
+/* Whether the user is late as of the desk's day (cycle_late_of with the settings). */
+int desk_late(const desk *d, const store_row *r, cycle_late *out);
+/* Calls fn for every late user as of the desk's day: the unanswered mails by expiry,
+ * then the renewals not applied, without reading every user. */
+typedef int (*desk_late_fn)(void *ctx, const store_row *r, const cycle_late *late);
+int desk_late_each(desk *d, desk_late_fn fn, void *ctx);
+/* When the cycle's task was recorded (set with task or notify --task, per the audit
+ * trail); *at = 0 when no task is, or the trail does not say. */
+int desk_task_since(desk *d, const store_row *r, int64_t *at);
+/* The links of a late user's reminder: the task link as desk_links makes it, the mail
+ * from the reminder templates of the kind (LATE_ON_TIME: desk_links). */
+int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **task_link,
+		    char **mail_link);
 int desk_notify(desk *d, const char *user, const char *task, char **task_link, char **mail_link);
+/* desk_notify, saying in *sent what went out: LATE_ON_TIME a notification; else a
+ * reminder of that kind, recorded as "remind" with notified_at left as it was. */
+int desk_notify_as(desk *d, const char *user, const char *task, char **task_link,
+		   char **mail_link, cycle_late *sent);
 /* Notifies everyone inside the window not yet notified (and the expired ones never
  * notified), in one transaction; then calls fn for each with their links, or, for a
  * user whose links cannot be made (left unnotified), with why. Returns how many were

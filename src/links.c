@@ -26,6 +26,8 @@ static const struct {
 	{"task", offsetof(links_vars, task)},
 	{"operator_name", offsetof(links_vars, operator_name)},
 	{"ca_name", offsetof(links_vars, ca_name)},
+	{"notified", offsetof(links_vars, notified)},
+	{"issued", offsetof(links_vars, issued)},
 };
 
 /* The value of variable name[0..n), "" when unset; -1 when no such variable. */
@@ -350,9 +352,10 @@ static int links_mail(const links_config *cfg, const links_vars *v, char **link)
 	char *subj, *body;
 	cd_buf b = {0};
 
-	if (links_load_line(cfg, LINKS_MAIL_SUBJ, v, &subj) < 0)
+	if (links_load_line(cfg, cfg->mail_subject ? cfg->mail_subject : LINKS_MAIL_SUBJ, v,
+			    &subj) < 0)
 		return -1;
-	if (links_load_text(cfg, LINKS_MAIL_BODY, v, &body) < 0) {
+	if (links_load_text(cfg, cfg->mail_body ? cfg->mail_body : LINKS_MAIL_BODY, v, &body) < 0) {
 		free(subj);
 		return -1;
 	}

@@ -19,12 +19,16 @@ typedef struct {
 	/* Where a warning goes (a link too long for some mail clients); NULL: stderr. */
 	void (*warn)(void *ctx, const char *line);
 	void *warn_ctx;
+	/* The mail's templates instead of LINKS_MAIL_SUBJ and LINKS_MAIL_BODY (a reminder);
+	 * NULL: those. */
+	const char *mail_subject, *mail_body;
 } links_config;
 
 /* The variables a template may use, as {name}. NULL values render as "". */
 typedef struct {
 	const char *user, *full_name, *email, *expiry, *days_left, *serial, *task,
 	           *operator_name, *ca_name;
+	const char *notified, *issued; /* dates of the first mail and of the new certificate */
 } links_vars;
 
 /*

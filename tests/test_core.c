@@ -603,7 +603,7 @@ static void test_expirecheck(void)
 	r = check_at(home, 0, ARGS("--format", "tsv"));
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strncmp(r.out, "user\tname\temail\tserial\texpiry\tdays\tstage\ttask\ttask_link\t"
-			  "mail_link\n", 62) == 0);
+			  "mail_link\toverdue\tmail_days\ttask_days\n", 94) == 0);
 	CU_ASSERT_EQUAL(tl_count_lines(r.out), 2);
 	CU_ASSERT(tl_contains(r.out, "\thttps://phabricator.wikimedia.org/maniphest/task/edit/form/1/?"));
 	CU_ASSERT(tl_contains(r.out, "\tmailto:t@example.org?subject="));

@@ -473,6 +473,7 @@ static void add_field(ui_text *t, const char *label, const char *v)
 static void detail_user(ui_text *t, desk *d, const store_row *r)
 {
 	cycle_stage s = desk_stage(d, r);
+	cycle_late late;
 	char end[16];
 
 	cd_format_date(r->cur.not_after, end);
@@ -484,6 +485,9 @@ static void detail_user(ui_text *t, desk *d, const store_row *r)
 	add_field(t, "unit", r->u.ou);
 	add_field(t, "country", r->u.country);
 	ui_text_add(t, "  %-9s %s: %s", "stage", cycle_stage_name(s), cycle_stage_help(s));
+	if (desk_late(d, r, &late))
+		ui_text_add(t, "  %-9s %s for %lld days: notify sends a reminder", "overdue",
+			    cycle_late_help(late.kind), (long long)late.days);
 	ui_text_add(t, "  %-9s %s (%lld days)", "expires", end,
 		    (long long)cd_days_until(r->cur.not_after, d->now));
 }

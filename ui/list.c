@@ -34,6 +34,7 @@ static int load_row(void *ctx, const store_row *r)
 	struct load_ctx *l = ctx;
 	ui_data *dt = l->dt;
 	const store_cert *cc = desk_cycle_cert(l->u->d, r);
+	cycle_late late;
 	ui_row *row;
 
 	if (dt->nrows == dt->cap) {
@@ -48,6 +49,8 @@ static int load_row(void *ctx, const store_row *r)
 	row->stage = (unsigned char)desk_stage(l->u->d, r);
 	row->acts = desk_actions(l->u->d, r);
 	row->flags = desk_renewal_open(l->u->d, r) ? UI_ROW_RENEWING : 0;
+	if (desk_late(l->u->d, r, &late))
+		row->flags |= UI_ROW_LATE;
 	dt->counts[row->stage]++;
 	return l->limit && dt->nrows >= l->limit;
 }
@@ -357,6 +360,10 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	cx += ui_put(y, cx, date, 10, 1) + 1;
 	if (!selected)
 		attrset(ui_attr(ui_stage_role(r->stage)));
+	/* Overdue: a '!' in the days' first column, blank below 10,000 days, where
+	 * "notified" leaves none in the stage's. */
+	if (r->flags & UI_ROW_LATE)
+		days[0] = '!';
 	cx += ui_put(y, cx, days, 5, 1) + 1;
 	cx += ui_put(y, cx, cycle_stage_name((cycle_stage)r->stage), 8, 1) + 1;
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);

@@ -63,6 +63,7 @@ typedef struct {
 } ui_row; /* 32 bytes: a million users fit in 32 MB */
 
 #define UI_ROW_RENEWING 0x01 /* a renewal is open: the old certificate can go at once */
+#define UI_ROW_LATE 0x02     /* overdue (desk_late): the reminder is due */
 
 typedef struct {
 	ui_row *rows;
