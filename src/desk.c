@@ -1079,10 +1079,36 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 					open ? " (and the one it replaced)" : "");
 }
 
+/* The record's subject as openssl req -subj takes it ('/' and '+' separate there), inside
+ * single quotes in a shell command: what a user who keeps their key runs. */
+static char *req_subject(const store_user *u)
+{
+	const char *part[][2] = {{"C", u->country}, {"O", u->org}, {"OU", u->ou},
+				 {"L", u->location}, {"CN", u->name}};
+	cd_buf b = {0};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof part / sizeof *part; i++) {
+		if (!part[i][1] || !*part[i][1])
+			continue;
+		cd_buf_printf(&b, "/%s=", part[i][0]);
+		for (p = part[i][1]; *p; p++) {
+			if (*p == '\'')
+				cd_buf_puts(&b, "'\\''");
+			else if (*p == '/' || *p == '+' || *p == '\\')
+				cd_buf_printf(&b, "\\%c", *p);
+			else
+				cd_buf_putc(&b, *p);
+		}
+	}
+	return cd_buf_take(&b);
+}
+
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 {
 	const store_cert *c = desk_cycle_cert(d, r);
-	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
+	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL, *subj = req_subject(&r->u);
 	char expiry[16], days[32];
 	int rc = -1;
 
@@ -1093,9 +1119,11 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
 		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
-				c->task ? c->task : "", cd_operator(), ca_name(d->ca)};
+				c->task ? c->task : "", cd_operator(), ca_name(d->ca), subj,
+				c->key_type && strncmp(c->key_type, "user-", 5) == 0};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
+	free(subj);
 	free(url);
 	free(form);
 	free(projects);

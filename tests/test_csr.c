@@ -171,6 +171,10 @@ static void test_rsa_renewal(void)
 
 	CU_ASSERT(ok_or_report(&r, "create"));
 	tl_free(&r);
+	/* A bundle's user gets the usual mail: the password by SMS, no request asked for. */
+	r = cdv(home, ARGS("show", "bob"));
+	CU_ASSERT(tl_contains(r.out, "SMS") && !tl_contains(r.out, "openssl%20req"));
+	tl_free(&r);
 	r = cdv(home, ARGS("renew", "bob", "--out", out, "--csr", csr));
 	CU_ASSERT(ok_or_report(&r, "renew --csr"));
 	tl_free(&r);
@@ -200,6 +204,66 @@ static void test_rsa_renewal(void)
 	free(crt);
 	free(csr);
 	free(req);
+	free(out);
+	free(home);
+}
+
+/* The mail asks a user who keeps their key for a request; the one openssl command in it,
+ * run as it is (a shell's quoting included), makes a request of exactly the record's
+ * subject, which renew signs without a word. */
+static void test_mail_command(void)
+{
+	char *home = cd_strdup(tl_home());
+	char *out = cd_strdup(tl_tmpdir()), *out2 = cd_strdup(tl_tmpdir());
+	char *req = cd_strdup(tl_tmpdir());
+	char *first = make_csr(req, "first", "rsa:2048", "/CN=dave", ""), *cmd, *crt;
+	tl_result r = cdv(home, ARGS("create", "dave", "--name", "Dave", "--email", "d@example.org",
+				     "--org", "O'Brien / Sons+Co", "--ou", "Ops", "--country", "IE",
+				     "--out", out, "--csr", first));
+
+	CU_ASSERT(ok_or_report(&r, "create --csr"));
+	tl_free(&r);
+	cmd = sh_outf("'%s' --home '%s' show dave | sed -n 's/^  mail: //p' | python3 -c "
+		      "'import sys,urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))' | "
+		      "grep '^openssl req '", tl_bin(), home);
+	CU_ASSERT(tl_contains(cmd, "-subj '/C=IE/O=O'\\''Brien \\/ Sons\\+Co/OU=Ops/CN=dave'"));
+	CU_ASSERT(!tl_contains(cmd, "{"));
+	/* mailto line breaks are CRLF. */
+	cmd[strcspn(cmd, "\r\n")] = '\0';
+	free(sh_outf("cd '%s' && %s -passout pass:secret 2>&1", req, cmd));
+	free(cmd);
+	cmd = cd_asprintf("%s/dave.csr", req);
+	r = cdv(home, ARGS("renew", "dave", "--out", out2, "--csr", cmd));
+	CU_ASSERT(ok_or_report(&r, "renew --csr from the mail's command"));
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	tl_free(&r);
+	crt = cd_asprintf("%s/dave.crt", out2);
+	judge_cert(home, crt, cmd);
+	free(crt);
+	free(cmd);
+	free(first);
+	free(req);
+	free(out2);
+	free(out);
+	free(home);
+}
+
+/* An issue killed between its pending row and its issued row left the certificate and
+ * its chain: the next certdesk removes both, as it removes a bundle and its password. */
+static void test_killed_issue_undone(void)
+{
+	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir()), *left;
+
+	free(sh_outf("sqlite3 '%s/certdesk.db' \"INSERT INTO users(name, full_name, email, "
+		     "created_at) VALUES ('zed', 'Zed', 'z@example.org', 0); INSERT INTO "
+		     "certs(user_id, serial, state, subject, key_type, not_before, not_after, "
+		     "issued_at, p12_path) VALUES (1, '0ABC', 'pending', 'CN=zed', 'user-ec', 0, 1, "
+		     "0, '%s/zed.crt')\" && echo c > '%s/zed.crt' && echo c > '%s/zed-chain.pem' && "
+		     "echo keep > '%s/other-chain.pem'", home, out, out, out, out));
+	free(tl_cd_ok(home, ARGS("list")));
+	left = sh_outf("ls '%s'; sqlite3 '%s/certdesk.db' 'SELECT count(*) FROM certs'", out, home);
+	CU_ASSERT_STRING_EQUAL(left, "other-chain.pem\n0\n");
+	free(left);
 	free(out);
 	free(home);
 }
@@ -283,6 +347,8 @@ static CU_TestInfo issue_tests[] = {
 	{"create --csr EC: verified, the request's key, the record's subject", test_ec_request},
 	{"create --csr P-384 with the record's subject: no note", test_p384_quiet},
 	{"renew --csr RSA: revocation held, dated names", test_rsa_renewal},
+	{"the mail's openssl command makes the record's subject", test_mail_command},
+	{"a killed issue's certificate and chain removed", test_killed_issue_undone},
 	CU_TEST_INFO_NULL,
 };
 
