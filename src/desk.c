@@ -234,6 +234,15 @@ out:
  * record keeps the first name, the second follows from it. */
 static const char *const issue_ends[2][2] = {{".p12", ".pw"}, {".crt", "-chain.pem"}};
 
+/* The key type recorded for a certificate whose key the user holds: "user-ec",
+ * "user-rsa". The mail asks such a user for a request rather than promising a bundle. */
+#define USER_KEY "user-"
+
+static int key_is_users(const char *key_type)
+{
+	return key_type && strncmp(key_type, USER_KEY, strlen(USER_KEY)) == 0;
+}
+
 static int has_suffix(const char *s, const char *end)
 {
 	size_t n = strlen(s), m = strlen(end);
@@ -715,7 +724,6 @@ static int check_out_dir(const char *dir, const char *user, int renew, int csr, 
 			 char **pw)
 {
 	const char *const *ends = issue_ends[csr];
-
 	struct stat st;
 	char today[16], base[128], *abs = NULL;
 	int i, rc = 0;
@@ -976,7 +984,7 @@ static int job_key(issue_job *j, const desk_fields *f)
 {
 	if (f->csr && read_csr(f->csr, &j->csr) < 0)
 		return -1;
-	j->key_type = j->csr ? cd_asprintf("user-%s", ca_csr_key_name(j->csr))
+	j->key_type = j->csr ? cd_asprintf(USER_KEY "%s", ca_csr_key_name(j->csr))
 			     : cd_strdup(j->plan->key);
 	return 0;
 }
@@ -1120,7 +1128,7 @@ int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link)
 		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
 				c->task ? c->task : "", cd_operator(), ca_name(d->ca), subj,
-				c->key_type && strncmp(c->key_type, "user-", 5) == 0};
+				key_is_users(c->key_type)};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
 	free(subj);
