@@ -54,7 +54,7 @@ _certdesk()
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
-		--p12 --out"
+		--p12 --out --csr"
 	local settings="window.days cert.days cert.key p12.profile out.dir default.org
 		default.ou default.location default.country phab.url phab.form phab.projects
 		phab.subscribers crl.days crl.refresh_days ca.warn_days crl.remote crl.branch crl.path crl.bundle_path
@@ -72,9 +72,9 @@ _certdesk()
 	fi
 
 	case $prev in
-	--home | --out | --passphrase-file | --config)
+	--home | --out | --passphrase-file | --config | --csr)
 		COMPREPLY=($(compgen -d -- "$cur"))
-		[[ $prev == --passphrase-file || $prev == --config ]] &&
+		[[ $prev == --passphrase-file || $prev == --config || $prev == --csr ]] &&
 			COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--format) COMPREPLY=($(compgen -W "text tsv json nagios" -- "$cur")); return ;;
@@ -97,7 +97,7 @@ _certdesk()
 		case ${words[i]} in
 		--home | --as-of | --format | --out | --passphrase-file | --config | --reason | \
 		--cn | --days | --name | --email | --phone | --location | --org | --ou | \
-		--country | --task | --crl-remote | --key | --p12) ((i++)) ;;
+		--country | --task | --crl-remote | --key | --p12 | --csr) ((i++)) ;;
 		-*) ;;
 		*) [[ -z $cmd ]] && cmd=${words[i]} || ((npos++)) ;;
 		esac

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -994,13 +995,15 @@ static int fill_issued(ca *c, X509 *x, EVP_PKEY *key, const ca_request *r,
 		       ca_p12_profile prof, ca_issued *out)
 {
 	PKCS12 *p12;
-	int rc;
+	int rc = 0;
 
-	if (ca_password(out->password, sizeof out->password, 20) < 0 ||
-	    !(p12 = make_p12(c, x, key, r->user, out->password, prof)))
-		return -1;
-	rc = p12_der(p12, &out->p12, &out->p12_len);
-	PKCS12_free(p12);
+	if (!r->csr) {
+		if (ca_password(out->password, sizeof out->password, 20) < 0 ||
+		    !(p12 = make_p12(c, x, key, r->user, out->password, prof)))
+			return -1;
+		rc = p12_der(p12, &out->p12, &out->p12_len);
+		PKCS12_free(p12);
+	}
 	if (rc < 0 || !(out->cert_pem = x509_pem(x)))
 		return -1;
 	out->subject = name_oneline(X509_get_subject_name(x));
@@ -1009,6 +1012,8 @@ static int fill_issued(ca *c, X509 *x, EVP_PKEY *key, const ca_request *r,
 		return -1;
 	return 0;
 }
+
+static EVP_PKEY *csr_key(const ca_csr *r);
 
 int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out)
 {
@@ -1021,7 +1026,8 @@ int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out)
 		return cd_err("the CA was opened without its key; cannot issue");
 	if (check_request(req) < 0)
 		return -1;
-	if ((key = gen_key(req->key)) && (x = build_client(c, req, key, out->serial, &out->capped)) &&
+	key = req->csr ? csr_key(req->csr) : gen_key(req->key);
+	if (key && (x = build_client(c, req, key, out->serial, &out->capped)) &&
 	    fill_issued(c, x, key, req, prof, out) == 0)
 		rc = 0;
 	if (rc < 0)
@@ -1038,6 +1044,153 @@ void ca_issued_free(ca_issued *is)
 	free(is->p12);
 	OPENSSL_cleanse(is->password, sizeof is->password);
 	memset(is, 0, sizeof *is);
+}
+
+/* ---- certificate requests ---- */
+
+struct ca_csr {
+	X509_REQ *req;
+	EVP_PKEY *key;
+	const char *key_name;
+};
+
+static EVP_PKEY *csr_key(const ca_csr *r)
+{
+	EVP_PKEY_up_ref(r->key);
+	return r->key;
+}
+
+/* The keys certdesk issues for itself, and the larger P-384 some users' tokens make. */
+static int csr_key_check(ca_csr *r)
+{
+	char group[64];
+	int nid;
+
+	switch (EVP_PKEY_get_base_id(r->key)) {
+	case EVP_PKEY_RSA:
+		r->key_name = "rsa";
+		if (EVP_PKEY_get_bits(r->key) < 2048)
+			return cd_err("the request's RSA key has %d bits: at least 2048 are needed",
+				      EVP_PKEY_get_bits(r->key));
+		return 0;
+	case EVP_PKEY_EC:
+		r->key_name = "ec";
+		if (!EVP_PKEY_get_group_name(r->key, group, sizeof group, NULL))
+			return ssl_err("the request's EC key names no curve");
+		nid = EC_curve_nist2nid(group);
+		if (nid == NID_undef)
+			nid = OBJ_sn2nid(group);
+		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1)
+			return cd_err("the request's EC key is on curve %.40s: only P-256 and P-384 "
+				      "are allowed", group);
+		return 0;
+	default:
+		return cd_err("the request's key is neither EC nor RSA: only EC P-256, P-384 "
+			      "and RSA of 2048 bits and up are allowed");
+	}
+}
+
+static int csr_asks_ca(X509_REQ *req)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	BASIC_CONSTRAINTS *bc = NULL;
+	int i, asks = 0;
+
+	for (i = 0; i < sk_X509_EXTENSION_num(exts) && !asks; i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) != NID_basic_constraints)
+			continue;
+		/* Unreadable counts as asking: a CA flag must not slip through a bad encoding. */
+		bc = X509V3_EXT_d2i(e);
+		asks = !bc || bc->ca;
+		BASIC_CONSTRAINTS_free(bc);
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return asks;
+}
+
+static int csr_check(ca_csr *r)
+{
+	if (!(r->key = X509_REQ_get_pubkey(r->req)))
+		return ssl_err("the request's public key cannot be read");
+	if (X509_REQ_verify(r->req, r->key) != 1)
+		return ssl_err("the request's signature does not verify (it was not signed with "
+			       "its own key)");
+	ERR_clear_error();
+	if (csr_key_check(r) < 0)
+		return -1;
+	if (csr_asks_ca(r->req))
+		return cd_err("the request asks for a CA certificate (basicConstraints CA:TRUE): "
+			      "certdesk issues client certificates only");
+	return 0;
+}
+
+int ca_csr_read(const char *pem, size_t len, ca_csr **out)
+{
+	ca_csr *r;
+	BIO *b;
+
+	*out = NULL;
+	if (len > CA_CSR_MAX)
+		return cd_err("the request is %zu bytes: a certificate request is at most %d",
+			      len, CA_CSR_MAX);
+	r = cd_malloc(sizeof *r);
+	memset(r, 0, sizeof *r);
+	if ((b = mem_bio(pem, len)))
+		r->req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (!r->req) {
+		ERR_clear_error();
+		ca_csr_free(r);
+		return cd_err("not a PEM certificate request (BEGIN CERTIFICATE REQUEST)");
+	}
+	if (csr_check(r) < 0) {
+		ca_csr_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void ca_csr_free(ca_csr *r)
+{
+	if (!r)
+		return;
+	X509_REQ_free(r->req);
+	EVP_PKEY_free(r->key);
+	free(r);
+}
+
+const char *ca_csr_key_name(const ca_csr *r)
+{
+	return r->key_name;
+}
+
+/* Subject and extensions are the desk's, never the sender's: a request is only trusted
+ * with its key. Telling what was dropped keeps a surprised user from asking twice. */
+char *ca_csr_unused(const ca_csr *r, const char *subject)
+{
+	const X509_NAME *nm = X509_REQ_get_subject_name(r->req);
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(r->req);
+	int n = sk_X509_EXTENSION_num(exts);
+	char *asked = nm && X509_NAME_entry_count(nm) > 0 ? name_oneline(nm) : NULL;
+	cd_buf b = {0};
+
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	if (asked && strcmp(asked, subject) != 0) {
+		cd_buf_puts(&b, "the request asked for subject ");
+		cd_sanitize_into(&b, asked);
+	}
+	if (n > 0)
+		cd_buf_printf(&b, "%s%d extension(s)", b.len ? " and " : "the request asked for ", n);
+	free(asked);
+	if (!b.len)
+		return NULL;
+	cd_buf_puts(&b, ": not used; the certificate has certdesk's subject ");
+	cd_sanitize_into(&b, subject);
+	cd_buf_puts(&b, " and extensions");
+	return cd_buf_take(&b);
 }
 
 /* ---- CRLs ---- */

@@ -83,6 +83,7 @@ typedef struct {
 	const char *org, *ou, *location, *country; /* O, OU, L, C; NULL or "" to omit */
 	int days;
 	ca_key_type key;
+	const struct ca_csr *csr; /* NULL: a fresh key and a bundle; else the request's key */
 } ca_request;
 
 typedef struct {
@@ -97,10 +98,24 @@ typedef struct {
 	int capped;             /* the days asked would outlive the CA: it ends with the CA */
 } ca_issued;
 
-/* Issues a clientAuth certificate with a fresh key and bundles it. Serial: 128 random
- * bits from the CSPRNG, first byte 0x01..0x7F. */
+/* Issues a clientAuth certificate with a fresh key and bundles it; with req->csr, for
+ * the request's key, and no bundle (p12 NULL, password empty). Subject and extensions
+ * come from req alone. Serial: 128 random bits from the CSPRNG, first byte 0x01..0x7F. */
 int ca_issue(ca *c, const ca_request *req, ca_p12_profile prof, ca_issued *out);
 void ca_issued_free(ca_issued *is);
+
+/* A PKCS#10 request, for a user who keeps their key: only its public key is used. */
+#define CA_CSR_MAX (64 << 10) /* bytes: a request is a few kilobytes; more is not one */
+typedef struct ca_csr ca_csr;
+/* Parses a PEM request and judges it: its self-signature (the sender holds the private
+ * key), its key (EC P-256 or P-384, RSA of 2048 bits and up), no CA:TRUE asked for.
+ * -1 with one line naming what is wrong. */
+int ca_csr_read(const char *pem, size_t len, ca_csr **out);
+void ca_csr_free(ca_csr *r);
+const char *ca_csr_key_name(const ca_csr *r); /* "ec" or "rsa" */
+/* What the request asked for and did not get (a subject other than subject, the one
+ * issued; extensions): a malloc'd line, or NULL when it asked for nothing else. */
+char *ca_csr_unused(const ca_csr *r, const char *subject);
 
 typedef struct {
 	const char *serial;  /* hex as above */

@@ -118,6 +118,7 @@ static int read_fields(const cmd_args *a, desk_fields *f)
 	f->key = cmd_arg(a, "key");
 	f->p12 = cmd_arg(a, "p12");
 	f->out_dir = cmd_arg(a, "out");
+	f->csr = cmd_arg(a, "csr");
 	f->days = cmd_num(a, "days", 0);
 	return desk_check_fields(f);
 }
@@ -128,6 +129,11 @@ static void print_issued(const char *what, const char *user, const desk_issued *
 
 	cd_format_date(is->not_after, end);
 	printf("%s %s: serial %s, valid until %s\n", what, user, is->serial, end);
+	if (is->crt_path) {
+		printf("  certificate: %s\n  chain:       %s\n", is->crt_path, is->chain_path);
+		printf("  the user keeps the key: send both files back (nothing in them is secret)\n");
+		return;
+	}
 	printf("  bundle:   %s\n  password: %s\n", is->p12_path, is->pw_path);
 	if (is->phone && *is->phone) {
 		char *clean = cd_sanitize(is->phone);
@@ -753,7 +759,8 @@ static int show_cert(void *ctx, const store_cert *c, const cycle_cert_desc *what
 	}
 	printf("  %s  %s .. %s  %s: %s\n", c->serial, from, to, c->key_type, what->text);
 	if (c->p12_path)
-		printf("    files: %s, %s\n", c->p12_path, c->pw_path ? c->pw_path : "");
+		printf("    files: %s%s%s\n", c->p12_path, c->pw_path ? ", " : "",
+		       c->pw_path ? c->pw_path : "");
 	return 0;
 }
 

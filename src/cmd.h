@@ -61,7 +61,8 @@ typedef struct {
 	CMD_TEXT("ou", "OU"), CMD_TEXT("country", "CC"), \
 	CMD_INT("days", "N", 1, CA_CERT_DAYS_MAX), \
 	CMD_CHOICE("key", "KEY", CMD_CHOICES(CA_KEY_CHOICES)), \
-	CMD_CHOICE("p12", "PROFILE", CMD_CHOICES(CA_P12_CHOICES)), CMD_TEXT("out", "DIR")
+	CMD_CHOICE("p12", "PROFILE", CMD_CHOICES(CA_P12_CHOICES)), CMD_TEXT("out", "DIR"), \
+	CMD_TEXT("csr", "FILE")
 
 /*
  * _(ID, verb, key, flags, options, positional arguments, help)

@@ -230,6 +230,32 @@ out:
 	return rc;
 }
 
+/* What an issue for a request writes: USER.crt, and USER-chain.pem beside it; the
+ * record keeps the first name, the second follows from it. */
+static const char *const issue_ends[2][2] = {{".p12", ".pw"}, {".crt", "-chain.pem"}};
+
+/* The key type recorded for a certificate whose key the user holds: "user-ec",
+ * "user-rsa". The mail asks such a user for a request rather than promising a bundle. */
+#define USER_KEY "user-"
+
+static int key_is_users(const char *key_type)
+{
+	return key_type && strncmp(key_type, USER_KEY, strlen(USER_KEY)) == 0;
+}
+
+static int has_suffix(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+
+	return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+static char *chain_of(const char *crt)
+{
+	return cd_asprintf("%.*s%s", (int)(strlen(crt) - strlen(issue_ends[1][0])), crt,
+			   issue_ends[1][1]);
+}
+
 static int recover_one(void *ctx, int64_t id, const char *serial, const char *p12, const char *pw)
 {
 	struct recover *r = ctx;
@@ -237,6 +263,12 @@ static int recover_one(void *ctx, int64_t id, const char *serial, const char *p1
 	/* Only files this certdesk created exclusively for that pending issue. */
 	if (p12)
 		unlink_with_temps(p12);
+	if (p12 && has_suffix(p12, ".crt")) {
+		char *chain = chain_of(p12);
+
+		unlink_with_temps(chain);
+		free(chain);
+	}
 	if (pw)
 		unlink_with_temps(pw);
 	if (r->n < 64)
@@ -616,6 +648,11 @@ int desk_check_fields(const desk_fields *f)
 	if (f->days && (f->days < 1 || f->days > CA_CERT_DAYS_MAX))
 		return cd_err("invalid days '%ld': expected a whole number from 1 to %d", f->days,
 			      CA_CERT_DAYS_MAX);
+	if (f->csr && (f->key || f->p12))
+		return cd_err("--%s does not go with --csr: the request brings its own key, and "
+			      "there is no bundle", f->key ? "key" : "p12");
+	if (f->csr && cd_check_field("request file", f->csr) < 0)
+		return -1;
 	if (f->key && cd_check_choice("key type", CA_KEY_CHOICES, f->key) < 0)
 		return -1;
 	return f->p12 ? cd_check_choice("p12 profile", CA_P12_CHOICES, f->p12) : 0;
@@ -671,10 +708,10 @@ static void plan_fields(desk *d, const desk_fields *f, const store_user *old, is
 	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
 }
 
-static int names_free(const char *dir, const char *base, char **p12, char **pw)
+static int names_free(const char *dir, const char *base, int csr, char **p12, char **pw)
 {
-	*p12 = cd_asprintf("%s/%s.p12", dir, base);
-	*pw = cd_asprintf("%s/%s.pw", dir, base);
+	*p12 = cd_asprintf("%s/%s%s", dir, base, issue_ends[csr][0]);
+	*pw = cd_asprintf("%s/%s%s", dir, base, issue_ends[csr][1]);
 	if (!cd_path_exists(*p12) && !cd_path_exists(*pw))
 		return 1;
 	free(*p12);
@@ -684,12 +721,15 @@ static int names_free(const char *dir, const char *base, char **p12, char **pw)
 }
 
 /*
- * USER.p12 and USER.pw. A renewal whose operator still has last year's files beside
- * them gets USER-YYYY-MM-DD.p12 (then -2, -3...) rather than an error: nothing is
- * ever overwritten, and nothing old has to be moved first.
+ * USER.p12 and USER.pw (for a request, USER.crt and USER-chain.pem). A renewal whose
+ * operator still has last year's files beside them gets USER-YYYY-MM-DD.p12 (then -2,
+ * -3...) rather than an error: nothing is ever overwritten, and nothing old has to be
+ * moved first.
  */
-static int check_out_dir(const char *dir, const char *user, int renew, char **p12, char **pw)
+static int check_out_dir(const char *dir, const char *user, int renew, int csr, char **p12,
+			 char **pw)
 {
+	const char *const *ends = issue_ends[csr];
 	struct stat st;
 	char today[16], base[128], *abs = NULL;
 	int i, rc = 0;
@@ -703,11 +743,11 @@ static int check_out_dir(const char *dir, const char *user, int renew, char **p1
 		rc = cd_err("output directory %s is not writable", dir);
 		goto out;
 	}
-	if (names_free(dir, user, p12, pw))
+	if (names_free(dir, user, csr, p12, pw))
 		goto out;
 	if (!renew) {
-		rc = cd_err("%s/%s.p12 or .pw exists already; move it away first (certdesk never "
-			    "overwrites it)", dir, user);
+		rc = cd_err("%s/%s%s or %s exists already; move it away first (certdesk never "
+			    "overwrites it)", dir, user, ends[0], ends[1]);
 		goto out;
 	}
 	cd_format_date(cd_now(), today);
@@ -716,11 +756,11 @@ static int check_out_dir(const char *dir, const char *user, int renew, char **p1
 			snprintf(base, sizeof base, "%s-%s", user, today);
 		else
 			snprintf(base, sizeof base, "%s-%s-%d", user, today, i);
-		if (names_free(dir, base, p12, pw))
+		if (names_free(dir, base, csr, p12, pw))
 			goto out;
 	}
-	rc = cd_err("%s/%s.p12 and its dated variants exist already; move them away first",
-		    dir, user);
+	rc = cd_err("%s/%s%s and its dated variants exist already; move them away first",
+		    dir, user, ends[0]);
 out:
 	free(abs);
 	return rc;
@@ -748,7 +788,9 @@ typedef struct {
 	int renews;           /* a renewal, not a create (of a new or a revoked user) */
 	int64_t replaces;     /* the certificate this renewal replaces, 0 for create */
 	int64_t supersede;    /* an unapplied replacement to revoke at once, 0 if none */
-	const char *p12;      /* where the bundle goes */
+	const char *p12;      /* where the bundle goes (the certificate, for a request) */
+	ca_csr *csr;          /* NULL: a fresh key in a bundle */
+	char *key_type;       /* as recorded: "ec", "rsa"; "user-ec", "user-rsa" for a request */
 } issue_job;
 
 /*
@@ -796,7 +838,8 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
 							CA_REASON_SUPERSEDED, 0) < 0) ||
 	    desk_audit(d, j->renews ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
-		       "bundle %s", is->serial, end, p->key, j->p12) < 0 ? -1 : 0);
+		       "%s %s", is->serial, end, j->key_type, j->csr ? "certificate" : "bundle",
+		       j->p12) < 0 ? -1 : 0);
 }
 
 /* Step 1: the certificate exists as 'pending', with the names of its files. */
@@ -806,8 +849,9 @@ static int record_pending(desk *d, const issue_job *j, const ca_issued *is, cons
 	const issue_plan *p = j->plan;
 	store_user u = {0, j->user, p->full_name, p->email, p->phone, p->location, p->org,
 			p->ou, p->country};
-	store_new_cert nc = {*user_id, j->replaces, is->serial, is->subject, p->key,
-			     is->cert_pem, p12, pw, is->not_before, is->not_after, cd_now()};
+	store_new_cert nc = {*user_id, j->replaces, is->serial, is->subject, j->key_type,
+			     is->cert_pem, p12, j->csr ? NULL : pw, is->not_before, is->not_after,
+			     cd_now()};
 
 	if (store_begin(d->st) < 0)
 		return -1;
@@ -830,6 +874,76 @@ static int write_bundle(const ca_issued *is, const char *p12, const char *pw)
 	return cd_write_secrets(2, paths, data, lens);
 }
 
+/* Step 2 for a request: the certificate, then the chain (it and the CA certificate),
+ * both 0644 and both or neither; nothing in them is secret. */
+static int write_certs(desk *d, const ca_issued *is, const char *crt, const char *chain)
+{
+	char *ca_pem = ca_cert_pem(d->ca), *both;
+	int rc;
+
+	if (!ca_pem)
+		return -1;
+	both = cd_asprintf("%s%s", is->cert_pem, ca_pem);
+	rc = cd_write_file(crt, is->cert_pem, strlen(is->cert_pem), 0644);
+	if (rc == 0 && (rc = cd_write_file(chain, both, strlen(both), 0644)) < 0)
+		unlink(crt);
+	free(both);
+	free(ca_pem);
+	return rc;
+}
+
+/* The request file, refused before it is read when it is larger than any request. */
+static int read_csr(const char *path, ca_csr **out)
+{
+	struct stat st;
+	char *pem;
+	size_t len;
+	int rc;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CA_CSR_MAX)
+		return cd_err("request %s is %lld bytes: a certificate request is at most %d",
+			      path, (long long)st.st_size, CA_CSR_MAX);
+	if (cd_read_file(path, &pem, &len) < 0)
+		return -1;
+	rc = ca_csr_read(pem, len, out);
+	free(pem);
+	return rc < 0 ? cd_err("request %s: %s", path, cd_errmsg()) : 0;
+}
+
+static void note_capped(desk *d, const ca_issued *is, long days)
+{
+	char end[16], *line;
+
+	cd_format_date(is->not_after, end);
+	line = cd_asprintf("the certificate ends with the CA on %s, before the %ld days "
+			   "asked: no certificate outlives its issuer", end, days);
+	desk_note(d, line);
+	free(line);
+}
+
+static void note_issued(desk *d, const issue_job *j, const ca_issued *is)
+{
+	char *line = j->csr ? ca_csr_unused(j->csr, is->subject) : NULL;
+
+	if (is->capped)
+		note_capped(d, is, j->plan->days);
+	if (line)
+		desk_note(d, line);
+	free(line);
+}
+
+static void give_issued(const issue_job *j, ca_issued *is, char **f, desk_issued *out)
+{
+	memcpy(out->serial, is->serial, sizeof out->serial);
+	out->p12_path = j->csr ? NULL : f[0];
+	out->pw_path = j->csr ? NULL : f[1];
+	out->crt_path = j->csr ? f[0] : NULL;
+	out->chain_path = j->csr ? f[1] : NULL;
+	out->phone = cd_strdup(j->plan->phone);
+	out->not_after = is->not_after;
+	f[0] = f[1] = NULL;
+}
+
 /*
  * Issues in three steps (pending row, files, issued row), under the home's issue lock.
  * A kill between steps leaves a pending row that the next certdesk undoes, files
@@ -839,53 +953,60 @@ static int issue(desk *d, issue_job *j, desk_issued *out)
 {
 	const issue_plan *p = j->plan;
 	ca_request req = {j->user, p->full_name, p->email, p->org, p->ou, p->location,
-			  p->country, (int)p->days, strcmp(p->key, "rsa") == 0 ? CA_KEY_RSA : CA_KEY_EC};
+			  p->country, (int)p->days, strcmp(p->key, "rsa") == 0 ? CA_KEY_RSA : CA_KEY_EC,
+			  j->csr};
 	ca_p12_profile prof = strcmp(p->p12, "modern") == 0 ? CA_P12_MODERN : CA_P12_COMPAT;
 	ca_issued is = {0};
-	char *p12 = NULL, *pw = NULL;
+	char *f[2] = {NULL, NULL};
 	int64_t user_id = j->prev ? j->prev->r.u.id : 0, cert_id = 0;
 	int lock = -1, rc = -1, wrote;
 
 	memset(out, 0, sizeof *out);
-	if (check_out_dir(p->out_dir, j->user, j->prev != NULL, &p12, &pw) < 0 ||
+	if (check_out_dir(p->out_dir, j->user, j->prev != NULL, j->csr != NULL, &f[0], &f[1]) < 0 ||
 	    desk_signing(d) < 0 || (lock = take_lock(d, 0)) < 0 ||
 	    ca_issue(d->ca, &req, prof, &is) < 0 ||
-	    record_pending(d, j, &is, p12, pw, &user_id, &cert_id) < 0)
+	    record_pending(d, j, &is, f[0], f[1], &user_id, &cert_id) < 0)
 		goto out;
-	j->p12 = p12;
-	wrote = write_bundle(&is, p12, pw) == 0;
+	j->p12 = f[0];
+	wrote = (j->csr ? write_certs(d, &is, f[0], f[1]) : write_bundle(&is, f[0], f[1])) == 0;
 	if (!wrote || record_issue(d, j, cert_id, user_id, &is) < 0) {
-		abandon(d, cert_id, p12, pw, wrote);
+		abandon(d, cert_id, f[0], f[1], wrote);
 		goto out;
 	}
-	if (is.capped) {
-		char end[16], *line;
-
-		cd_format_date(is.not_after, end);
-		line = cd_asprintf("the certificate ends with the CA on %s, before the %ld days "
-				   "asked: no certificate outlives its issuer", end, p->days);
-		desk_note(d, line);
-		free(line);
-	}
-	memcpy(out->serial, is.serial, sizeof out->serial);
-	out->p12_path = p12;
-	out->pw_path = pw;
-	out->phone = cd_strdup(p->phone);
-	out->not_after = is.not_after;
-	p12 = pw = NULL;
+	note_issued(d, j, &is);
+	give_issued(j, &is, f, out);
 	rc = 0;
 out:
 	drop_lock(lock);
 	ca_issued_free(&is);
-	free(p12);
-	free(pw);
+	free(f[0]);
+	free(f[1]);
 	return rc;
+}
+
+/* Reads the request, and what the record will say of the key, before anything else:
+ * a bad request is refused before the CA passphrase is asked. */
+static int job_key(issue_job *j, const desk_fields *f)
+{
+	if (f->csr && read_csr(f->csr, &j->csr) < 0)
+		return -1;
+	j->key_type = j->csr ? cd_asprintf(USER_KEY "%s", ca_csr_key_name(j->csr))
+			     : cd_strdup(j->plan->key);
+	return 0;
+}
+
+static void job_free(issue_job *j)
+{
+	ca_csr_free(j->csr);
+	free(j->key_type);
 }
 
 void desk_issued_free(desk_issued *is)
 {
 	free(is->p12_path);
 	free(is->pw_path);
+	free(is->crt_path);
+	free(is->chain_path);
 	free(is->phone);
 	memset(is, 0, sizeof *is);
 }
@@ -896,7 +1017,7 @@ int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *ou
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, NULL, 0, 0, 0, NULL};
+	issue_job j = {user, &p, NULL, 0, 0, 0, NULL, NULL, NULL};
 	int found, rc;
 
 	if (cd_check_user(user) < 0 || desk_check_fields(f) < 0)
@@ -914,7 +1035,9 @@ int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *ou
 	if (found)
 		j.prev = &prev;
 	plan_fields(d, f, NULL, &p);
-	rc = desk_check_fields(&(desk_fields){.country = p.country}) < 0 ? -1 : issue(d, &j, out);
+	rc = desk_check_fields(&(desk_fields){.country = p.country}) < 0 || job_key(&j, f) < 0
+		     ? -1 : issue(d, &j, out);
+	job_free(&j);
 	plan_free(&p);
 	desk_row_free(&prev);
 	return rc;
@@ -924,7 +1047,7 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 {
 	desk_row prev;
 	issue_plan p = {0};
-	issue_job j = {user, &p, &prev, 1, 0, 0, NULL};
+	issue_job j = {user, &p, &prev, 1, 0, 0, NULL, NULL, NULL};
 	const store_row *r = &prev.r;
 	int rc;
 
@@ -943,7 +1066,8 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 		j.replaces = r->cur.id;
 	}
 	plan_fields(d, f, &r->u, &p);
-	rc = issue(d, &j, out);
+	rc = job_key(&j, f) < 0 ? -1 : issue(d, &j, out);
+	job_free(&j);
 	plan_free(&p);
 	desk_row_free(&prev);
 	return rc;
@@ -967,6 +1091,32 @@ static int revoke_row(desk *d, const store_row *r, int reason, int now_forced)
 	return rc < 0 ? -1 : desk_audit(d, "revoke", user, "serial %s, reason %s%s", r->cur.serial,
 					ca_reason_name(reason),
 					open ? " (and the one it replaced)" : "");
+}
+
+/* The record's subject as openssl req -subj takes it ('/' and '+' separate there), inside
+ * single quotes in a shell command: what a user who keeps their key runs. */
+static char *req_subject(const store_user *u)
+{
+	const char *part[][2] = {{"C", u->country}, {"O", u->org}, {"OU", u->ou},
+				 {"L", u->location}, {"CN", u->name}};
+	cd_buf b = {0};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof part / sizeof *part; i++) {
+		if (!part[i][1] || !*part[i][1])
+			continue;
+		cd_buf_printf(&b, "/%s=", part[i][0]);
+		for (p = part[i][1]; *p; p++) {
+			if (*p == '\'')
+				cd_buf_puts(&b, "'\\''");
+			else if (*p == '/' || *p == '+' || *p == '\\')
+				cd_buf_printf(&b, "\\%c", *p);
+			else
+				cd_buf_putc(&b, *p);
+		}
+	}
+	return cd_buf_take(&b);
 }
 
 /* The reminders' mail templates, by late kind (data/templates). */
@@ -995,7 +1145,7 @@ int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **ta
 		    char **mail_link)
 {
 	const store_cert *c = desk_cycle_cert(d, r);
-	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL;
+	char *url = NULL, *form = NULL, *projects = NULL, *subs = NULL, *subj;
 	char expiry[16], days[32], notified[16] = "", issued[16] = "";
 	int rc = -1;
 
@@ -1006,6 +1156,7 @@ int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **ta
 	cd_format_date(r->cur.issued_at, issued);
 	if (reminder_templates(d, kind) < 0)
 		return -1;
+	subj = req_subject(&r->u);
 	if (conf_get(d->st, "phab.url", &url) == 0 && conf_get(d->st, "phab.form", &form) == 0 &&
 	    conf_get(d->st, "phab.projects", &projects) == 0 &&
 	    conf_get(d->st, "phab.subscribers", &subs) == 0) {
@@ -1013,9 +1164,10 @@ int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **ta
 				    remind_tmpl[kind][0], remind_tmpl[kind][1]};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
 				c->task ? c->task : "", cd_operator(), ca_name(d->ca), notified,
-				issued};
+				issued, subj, key_is_users(c->key_type)};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
+	free(subj);
 	free(url);
 	free(form);
 	free(projects);

@@ -66,13 +66,17 @@ void desk_reload(desk *d);
 typedef struct {
 	const char *full_name, *email, *phone, *location, *org, *ou, *country;
 	const char *out_dir, *key, *p12;
+	const char *csr; /* a PKCS#10 request file: the user keeps the key (no key, no p12) */
 	long days;
 } desk_fields;
 int desk_check_fields(const desk_fields *f);
 
+/* A bundle (p12_path, pw_path), or for a request the certificate and its chain
+ * (crt_path, chain_path); the other two are NULL. */
 typedef struct {
 	char serial[80];
 	char *p12_path, *pw_path, *phone;
+	char *crt_path, *chain_path;
 	int64_t not_after;
 } desk_issued;
 void desk_issued_free(desk_issued *is);

@@ -28,6 +28,7 @@ static const struct {
 	{"ca_name", offsetof(links_vars, ca_name)},
 	{"notified", offsetof(links_vars, notified)},
 	{"issued", offsetof(links_vars, issued)},
+	{"subject", offsetof(links_vars, subject)},
 };
 
 /* The value of variable name[0..n), "" when unset; -1 when no such variable. */
@@ -347,6 +348,19 @@ static int links_task(const links_config *cfg, const links_vars *v, char **link)
 	return 0;
 }
 
+static const char *links_mail_body(const links_config *cfg, const links_vars *v)
+{
+	char *path;
+	int have;
+
+	if (!v || !v->user_key || !cfg->template_dir)
+		return LINKS_MAIL_BODY;
+	path = cd_asprintf("%s/%s", cfg->template_dir, LINKS_MAIL_BODY_CSR);
+	have = cd_path_exists(path);
+	free(path);
+	return have ? LINKS_MAIL_BODY_CSR : LINKS_MAIL_BODY;
+}
+
 static int links_mail(const links_config *cfg, const links_vars *v, char **link)
 {
 	char *subj, *body;
@@ -355,7 +369,8 @@ static int links_mail(const links_config *cfg, const links_vars *v, char **link)
 	if (links_load_line(cfg, cfg->mail_subject ? cfg->mail_subject : LINKS_MAIL_SUBJ, v,
 			    &subj) < 0)
 		return -1;
-	if (links_load_text(cfg, cfg->mail_body ? cfg->mail_body : LINKS_MAIL_BODY, v, &body) < 0) {
+	if (links_load_text(cfg, cfg->mail_body ? cfg->mail_body : links_mail_body(cfg, v), v,
+			    &body) < 0) {
 		free(subj);
 		return -1;
 	}

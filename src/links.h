@@ -9,6 +9,9 @@
 #define LINKS_TASK_DESC   "task-description.txt"
 #define LINKS_MAIL_SUBJ   "mail-subject.txt"
 #define LINKS_MAIL_BODY   "mail-body.txt"
+/* The body for a user who keeps their key and sends a request; a home made before it
+ * existed uses mail-body.txt. */
+#define LINKS_MAIL_BODY_CSR "mail-body-csr.txt"
 
 typedef struct {
 	const char *template_dir;  /* HOME/templates */
@@ -29,6 +32,8 @@ typedef struct {
 	const char *user, *full_name, *email, *expiry, *days_left, *serial, *task,
 	           *operator_name, *ca_name;
 	const char *notified, *issued; /* dates of the first mail and of the new certificate */
+	const char *subject; /* as openssl req -subj takes it, quoted for '...' in a shell */
+	int user_key;        /* the user keeps the key: the mail asks for a request */
 } links_vars;
 
 /*

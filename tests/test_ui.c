@@ -802,7 +802,7 @@ static void test_create_then_password(void)
 	h = fresh_home();
 	must(tl_sh("rm -f '%s/newbie.p12' '%s/newbie.pw'", outdir, outdir));
 	s = run(h, 0, "cnewbie<Tab>New Bie<Tab>nb@example.org<Tab>+41 1 234"
-		"<Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	snprintf(pwpath, sizeof pwpath, "%s/newbie.pw", outdir);
 	pw = tl_read(pwpath);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
@@ -825,6 +825,29 @@ static void test_create_then_password(void)
 	free(pw);
 }
 
+/* The form's last field takes a request: the certificate, its chain, no password. */
+static void test_create_csr_form(void)
+{
+	const char *h = tl_home();
+	char *keys, *s;
+	tl_result r;
+
+	must(tl_cd(h, "config", "out.dir", outdir, NULL));
+	must(tl_sh("rm -f '%s'/keeper*; openssl req -new -newkey ec -pkeyopt "
+		   "ec_paramgen_curve:P-256 -nodes -keyout '%s/keeper.key' -subj /CN=keeper "
+		   "-out '%s/keeper.csr' 2>&1", outdir, outdir, outdir));
+	keys = cd_asprintf("ckeeper<Tab>Kee Per<Tab>kp@example.org<Enter><Enter><Enter><Enter>"
+			   "<Enter><Enter><Enter>%s/keeper.csr<Enter>", outdir);
+	s = run(h, 0, keys, 200, 24);
+	free(keys);
+	CU_ASSERT(tl_contains(s, "created keeper") && tl_contains(s, "keeper.crt"));
+	CU_ASSERT(!tl_contains(s, "SMS"));
+	free(s);
+	r = tl_sh("openssl verify -CAfile '%s/ca/ca.crt' '%s/keeper.crt'", h, outdir);
+	CU_ASSERT(tl_contains(r.out, ": OK"));
+	tl_free(&r);
+}
+
 /* A passphrase-protected CA key: the dashboard asks in a dialog, never echoes it, and
  * a wrong passphrase is an error in the status bar with nothing issued. */
 static void test_encrypted_ca(void)
@@ -841,14 +864,14 @@ static void test_encrypted_ca(void)
 	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
 	s = run(h, 0, "clock1<Tab>Lock One<Tab>l1@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
 	CU_ASSERT(!tl_contains(s, "wrong\n"));
 	free(s);
 	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
 	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
 	s = run(h, 0, "clock2<Tab>Lock Two<Tab>l2@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created lock2"));
 	CU_ASSERT(!tl_contains(s, "open sesame"));
 	free(s);
@@ -917,7 +940,7 @@ static void test_notify_task_applied(void)
 	free(s);
 	must(tl_sh("rm -f '%s/ann.p12' '%s/ann.pw'", outdir, outdir));
 	/* renew with the details as they are */
-	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "renewed ann"));
 	free(s);
 	s = run(h, 0, "a", 80, 24);
@@ -943,11 +966,11 @@ static void test_notify_task_applied(void)
 	free(t);
 	free(s);
 	s = run(h, 0, "czed<Tab>Zed Later<Tab>zed@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created zed"));
 	free(s);
 	s = run(h, 0, "cyan<Tab>Yan Later<Tab>yan@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
 	CU_ASSERT(!tl_contains(s, "created yan") && tl_contains(s, "yan ") && tl_contains(s, "zed "));
 	free(s);
 }
@@ -968,7 +991,7 @@ static void test_selection_after_renew(void)
 	create(h, "mio", "Cid Third", "20");
 	create(h, "ned", "Dan Fourth", "200");
 	/* each run acts: the second user is lea, then mio */
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
 	CU_ASSERT(tl_contains(s, "renewed lea"));
 	CU_ASSERT(tl_contains(s, "lea moved to 4/4 (sort: expiry); keys here act on lea"));
 	CU_ASSERT_FATAL(sscanf(strstr(s, ".pw   ") ? strstr(s, ".pw   ") : "", ".pw   %899s",
@@ -980,7 +1003,7 @@ static void test_selection_after_renew(void)
 	CU_ASSERT(tl_contains(s, pw));
 	free(pw);
 	free(s);
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "2/4  sort: expiry"));
 	CU_ASSERT(line_of(s, "ned ") < line_of(s, "lea ") && line_of(s, "lea ") < line_of(s, "mio "));
 	free(s);
@@ -1201,6 +1224,11 @@ static void clock_create_then_password(void)
 	ON_THE_CLOCK(test_create_then_password());
 }
 
+static void clock_create_csr_form(void)
+{
+	ON_THE_CLOCK(test_create_csr_form());
+}
+
 static void clock_encrypted_ca(void)
 {
 	ON_THE_CLOCK(test_encrypted_ca());
@@ -1286,6 +1314,7 @@ static CU_TestInfo action_tests[] = {
 	{"revoke needs the user name typed", clock_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
 	{"the selection keeps its place after a renewal", clock_selection_after_renew},
+	{"create through the form with a request file", clock_create_csr_form},
 	CU_TEST_INFO_NULL,
 };
 

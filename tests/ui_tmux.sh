@@ -260,7 +260,7 @@ start renew "$BIN --home $home"
 wait_for renew "alice" >/dev/null
 tm send-keys -t renew r
 wait_for renew "renew alice" >/dev/null
-tm send-keys -t renew Enter Enter Enter Enter Enter Enter Enter Enter
+tm send-keys -t renew Enter Enter Enter Enter Enter Enter Enter Enter Enter
 wait_for renew "alice moved to 2/2 (sort: expiry)"; check $? "the renewal says where alice went"
 tm send-keys -t renew q
 wait_for renew "1/2  sort: expiry"; check $? "the selection stays in its place after a renewal"

@@ -284,6 +284,7 @@ static void person_fields(ui_form *f, const store_user *p)
 	ui_form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
 	ui_form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
 	ui_form_add(f, "days", "Days", 0, check_days, NULL);
+	ui_form_add(f, "csr", "CSR file", 0, NULL, NULL);
 }
 
 static desk_fields fields_of(ui_form *f)
@@ -299,6 +300,7 @@ static desk_fields fields_of(ui_form *f)
 	df.ou = opt_value(f, "ou");
 	df.country = opt_value(f, "country");
 	df.days = days ? strtol(days, NULL, 10) : 0;
+	df.csr = opt_value(f, "csr");
 	return df;
 }
 
@@ -312,15 +314,22 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 	snprintf(title, sizeof title, "%s %s", verb, user);
 	t = ui_text_new(title);
 	ui_text_add(t, "%s %s: serial %s, expires %s", verb, user, is->serial, end);
-	ui_text_add(t, "  .p12  %s", is->p12_path);
-	ui_text_add(t, "  .pw   %s", is->pw_path);
-	ui_text_add(t, "  send the password by SMS to: %s",
-		    is->phone && *is->phone ? is->phone : "(no phone on record)");
-	ui_text_add(t, "%s", "  press P to show the password (it is never shown unasked)");
+	if (is->crt_path) {
+		ui_text_add(t, "  .crt   %s", is->crt_path);
+		ui_text_add(t, "  chain  %s", is->chain_path);
+		ui_text_add(t, "%s", "  the user keeps the key: send both files back");
+		u->last_pw[0] = '\0'; /* no password to show: not the last bundle's either */
+	} else {
+		ui_text_add(t, "  .p12  %s", is->p12_path);
+		ui_text_add(t, "  .pw   %s", is->pw_path);
+		ui_text_add(t, "  send the password by SMS to: %s",
+			    is->phone && *is->phone ? is->phone : "(no phone on record)");
+		ui_text_add(t, "%s", "  press P to show the password (it is never shown unasked)");
+		snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
+	}
 	if (strcmp(verb, "renewed") == 0)
 		ui_text_add(t, "  the old certificate's revocation is held until %s applies the new "
 			    "one (key a) or it expires", user);
-	snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
 	snprintf(t->user, sizeof t->user, "%s", user);
 	if (strcmp(verb, "created") == 0) {
