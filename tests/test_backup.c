@@ -19,21 +19,6 @@ typedef struct {
 
 #define CD_OK(home, ...) tl_cd_ok(home, TL_ARGS(__VA_ARGS__))
 
-static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh_out(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	tl_result r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	r = tl_sh("%s", cmd);
-	free(r.err);
-	return r.out;
-}
-
 /* A home (CA named cn) whose crl.remote is a fresh bare repository, and a passphrase file. */
 static void env_new(env *e, const char *cn)
 {
@@ -42,7 +27,7 @@ static void env_new(env *e, const char *cn)
 	snprintf(e->remote, sizeof e->remote, "%s/remote.git", e->base);
 	snprintf(e->out, sizeof e->out, "%s/out", e->base);
 	snprintf(e->pass, sizeof e->pass, "%s/pass", e->base);
-	free(sh_out("git init -q --bare -b main %s && mkdir -p %s && printf '%s\\n' > %s",
+	free(tl_sh_out("git init -q --bare -b main %s && mkdir -p %s && printf '%s\\n' > %s",
 		    e->remote, e->out, PASS, e->pass));
 	free(CD_OK(e->home, "init", "--cn", cn));
 	free(CD_OK(e->home, "config", "crl.remote", e->remote));
@@ -85,7 +70,7 @@ static char *list_tsv(const char *home)
 
 static char *crl_number(const env *e)
 {
-	return sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e->remote);
+	return tl_sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e->remote);
 }
 
 static long crl_number_value(const env *e)
@@ -99,7 +84,7 @@ static long crl_number_value(const env *e)
 
 static int remote_lists(const env *e, const char *serial)
 {
-	char *v = sh_out("git -C %s show main:crl.pem | openssl crl -noout -text", e->remote);
+	char *v = tl_sh_out("git -C %s show main:crl.pem | openssl crl -noout -text", e->remote);
 	char needle[120];
 	int yes;
 
@@ -120,19 +105,19 @@ static void test_openssl_opens(void)
 	create_user(&e, e.home, "alice", a);
 	file = backup_ok(&e, e.home, "one.cms");
 	CU_ASSERT_EQUAL(tl_mode(file), 0600);
-	v = sh_out("openssl cms -decrypt -pwri_password '%s' -inform DER -in %s | tar tf -", PASS,
+	v = tl_sh_out("openssl cms -decrypt -pwri_password '%s' -inform DER -in %s | tar tf -", PASS,
 		   file);
 	CU_ASSERT(tl_contains(v, "certdesk-backup.txt\ncertdesk.db\nca/ca.crt\nca/ca.key\n"));
 	CU_ASSERT(tl_contains(v, "templates/mail-body.txt\n"));
 	free(v);
 	/* The key and the database as they are: the key byte for byte, the users in it. */
-	v = sh_out("set -e; d=%s/x; mkdir $d; openssl cms -decrypt -pwri_password '%s' -inform DER "
+	v = tl_sh_out("set -e; d=%s/x; mkdir $d; openssl cms -decrypt -pwri_password '%s' -inform DER "
 		   "-in %s | tar xf - -C $d; cmp $d/ca/ca.key %s/ca/ca.key && echo same; "
 		   "stat -c %%a $d/ca/ca.key; sqlite3 $d/certdesk.db 'PRAGMA integrity_check; "
 		   "SELECT name FROM users'", e.base, PASS, file, e.home);
 	CU_ASSERT_STRING_EQUAL(v, "same\n600\nok\nalice\n");
 	free(v);
-	v = sh_out("openssl cms -decrypt -pwri_password wrong -inform DER -in %s >/dev/null 2>&1 "
+	v = tl_sh_out("openssl cms -decrypt -pwri_password wrong -inform DER -in %s >/dev/null 2>&1 "
 		   "|| echo refused", file);
 	CU_ASSERT_STRING_EQUAL(v, "refused\n");
 	free(v);
@@ -194,7 +179,7 @@ static void test_backup_while_writing(void)
 	home2 = cd_path(&e, "restored-busy");
 	restore_ok(&e, home2, busy);
 	/* A snapshot: the database whole, some of the writer's users in it or none. */
-	v = sh_out("sqlite3 %s/certdesk.db 'PRAGMA integrity_check; PRAGMA foreign_key_check' && "
+	v = tl_sh_out("sqlite3 %s/certdesk.db 'PRAGMA integrity_check; PRAGMA foreign_key_check' && "
 		   "sqlite3 %s/certdesk.db \"SELECT count(*) FROM certs WHERE state = 'pending'\"",
 		   home2, home2);
 	CU_ASSERT(strncmp(v, "ok\n", 3) == 0);
@@ -260,7 +245,7 @@ static void test_crl_continues(void)
 	free(CD_OK(home2, "publish"));
 	CU_ASSERT(crl_number_value(&e) > before);
 	CU_ASSERT(remote_lists(&e, bob) && remote_lists(&e, carol) && remote_lists(&e, dave));
-	v = sh_out("git -C %s show main:crl.pem > %s/c.pem && openssl crl -in %s/c.pem -CAfile "
+	v = tl_sh_out("git -C %s show main:crl.pem > %s/c.pem && openssl crl -in %s/c.pem -CAfile "
 		   "%s/ca/ca.crt -noout -verify 2>&1", e.remote, e.base, e.base, home2);
 	CU_ASSERT(tl_contains(v, "verify OK"));
 	free(v);
@@ -287,7 +272,7 @@ static void test_crl_continues_unknown_serial(void)
 	free(CD_OK(home2, "publish"));
 	CU_ASSERT(crl_number_value(&e) > before);
 	CU_ASSERT(remote_lists(&e, late) && remote_lists(&e, bob));
-	v = sh_out("sqlite3 %s/certdesk.db \"SELECT serial FROM orphan_revocations\"", home2);
+	v = tl_sh_out("sqlite3 %s/certdesk.db \"SELECT serial FROM orphan_revocations\"", home2);
 	CU_ASSERT(tl_contains(v, late));
 	free(v);
 	free(file), free(home2);
@@ -309,7 +294,7 @@ static void test_refusals(void)
 	wrong = cd_path(&e, "wrong");
 	missing = cd_path(&e, "missing");
 	full = cd_path(&e, "full");
-	free(sh_out("head -c 5000 %s > %s; cp %s %s; printf '\\125' | dd of=%s bs=1 seek=3000 "
+	free(tl_sh_out("head -c 5000 %s > %s; cp %s %s; printf '\\125' | dd of=%s bs=1 seek=3000 "
 		    "conv=notrunc 2>/dev/null; echo nope > %s; mkdir %s; touch %s/x", file, cut,
 		    file, bad, bad, wrong, full, full));
 	tl_refused(missing, NULL, "wrong passphrase", TL_ARGS("restore", file, "--passphrase-file",
@@ -329,11 +314,11 @@ static void test_refusals(void)
 	tl_refused(missing, NULL, "another CA", TL_ARGS("restore", foreign, "--passphrase-file",
 						      e.pass));
 	/* Nothing made: neither the home nor a stage beside it. */
-	v = sh_out("ls -a %s | grep -e missing -e restore", e.base);
+	v = tl_sh_out("ls -a %s | grep -e missing -e restore", e.base);
 	CU_ASSERT_STRING_EQUAL(v, "");
 	free(v);
 	/* An empty directory is a home to restore into. */
-	free(sh_out("rm -rf %s && mkdir %s", full, full));
+	free(tl_sh_out("rm -rf %s && mkdir %s", full, full));
 	restore_ok(&e, full, file);
 	free(file), free(cut), free(bad), free(wrong), free(missing), free(full), free(foreign);
 }
@@ -380,15 +365,15 @@ static void test_kill_backup(void)
 
 		killed += st == 137;
 		/* Either no file or the whole backup. */
-		v = sh_out("[ ! -e %s ] && echo none || openssl cms -decrypt -pwri_password '%s' "
+		v = tl_sh_out("[ ! -e %s ] && echo none || openssl cms -decrypt -pwri_password '%s' "
 			   "-inform DER -in %s | tar tf - | grep -c ca.key", file, PASS, file);
 		CU_ASSERT(strcmp(v, "none\n") == 0 || strcmp(v, "1\n") == 0);
 		free(v);
-		free(sh_out("rm -f %s", file));
+		free(tl_sh_out("rm -f %s", file));
 	}
 	CU_ASSERT(killed > 0);
 	free(backup_ok(&e, e.home, "k.cms"));
-	v = sh_out("(ls -a %s; ls -a %s) | grep tmp", e.home, e.base);
+	v = tl_sh_out("(ls -a %s; ls -a %s) | grep tmp", e.home, e.base);
 	if (*v)
 		fprintf(stderr, "\nleft: %s\n", v);
 	CU_ASSERT_STRING_EQUAL(v, "");
@@ -418,11 +403,11 @@ static void test_kill_restore(void)
 			CU_ASSERT_STRING_EQUAL(want, got);
 			free(got);
 		}
-		free(sh_out("rm -rf %s", home2));
+		free(tl_sh_out("rm -rf %s", home2));
 	}
 	CU_ASSERT(killed > 0);
 	restore_ok(&e, home2, file);
-	v = sh_out("ls -a %s | grep -c restore", e.base);
+	v = tl_sh_out("ls -a %s | grep -c restore", e.base);
 	CU_ASSERT_STRING_EQUAL(v, "0\n");
 	free(v);
 	free(want), free(file), free(home2);

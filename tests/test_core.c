@@ -42,16 +42,6 @@ static char *date_in(int days)
 }
 
 /* Output of a shell command; NULL-safe to free. */
-static char *sh_out(const char *fmt, const char *a, const char *b)
-{
-	tl_result r = tl_sh(fmt, a, b);
-	char *out = r.out;
-
-	r.out = NULL;
-	tl_free(&r);
-	return out;
-}
-
 static int ok_or_report(tl_result *r, const char *what)
 {
 	if (r->status != 0)
@@ -184,7 +174,7 @@ static void test_init_ca(void)
 	tl_free(&r);
 	key = cd_asprintf("%s/ca/ca.key", home);
 	CU_ASSERT_EQUAL(tl_mode(key), 0600);
-	ext = sh_out("openssl x509 -in '%s/ca/ca.crt' -noout -subject -ext basicConstraints,keyUsage,"
+	ext = tl_sh_out("openssl x509 -in '%s/ca/ca.crt' -noout -subject -ext basicConstraints,keyUsage,"
 		     "subjectKeyIdentifier -nameopt RFC2253%s", home, "");
 	CU_ASSERT(tl_contains(ext, "CN=Ops Test CA"));
 	CU_ASSERT(tl_contains(ext, "critical"));
@@ -192,7 +182,7 @@ static void test_init_ca(void)
 	CU_ASSERT(tl_contains(ext, "Certificate Sign") && tl_contains(ext, "CRL Sign"));
 	CU_ASSERT(tl_contains(ext, "Subject Key Identifier"));
 	free(ext);
-	ext = sh_out("openssl pkey -in '%s/ca/ca.key' -noout -text | head -1%s", home, "");
+	ext = tl_sh_out("openssl pkey -in '%s/ca/ca.key' -noout -text | head -1%s", home, "");
 	CU_ASSERT(tl_contains(ext, "256 bit")); /* EC P-256 by default */
 	free(ext);
 	/* Templates are copied into the home for editing. */
@@ -219,7 +209,7 @@ static void test_init_rsa(void)
 
 	CU_ASSERT(ok_or_report(&r, "init --key rsa"));
 	tl_free(&r);
-	txt = sh_out("openssl pkey -in '%s/ca/ca.key' -noout -text | head -1%s", home, "");
+	txt = tl_sh_out("openssl pkey -in '%s/ca/ca.key' -noout -text | head -1%s", home, "");
 	CU_ASSERT(tl_contains(txt, "3072 bit"));
 	free(txt);
 	free(home);
@@ -275,19 +265,19 @@ static void test_p12_profiles(void)
 	tl_free(&r);
 	judge_bundle(home, out, "compat1");
 	judge_bundle(home, out, "modern1");
-	info = sh_out("cd '%s' && openssl pkcs12 -in compat1.p12 -passin file:compat1.pw -info "
+	info = tl_sh_out("cd '%s' && openssl pkcs12 -in compat1.p12 -passin file:compat1.pw -info "
 		      "-noout 2>&1%s", out, "");
 	CU_ASSERT(tl_contains(info, "3-KeyTripleDES-CBC"));
 	CU_ASSERT(tl_contains(info, "MAC: sha1"));
 	CU_ASSERT(!tl_contains(info, "AES"));
 	free(info);
-	info = sh_out("cd '%s' && openssl pkcs12 -in modern1.p12 -passin file:modern1.pw -info "
+	info = tl_sh_out("cd '%s' && openssl pkcs12 -in modern1.p12 -passin file:modern1.pw -info "
 		      "-noout 2>&1%s", out, "");
 	CU_ASSERT(tl_contains(info, "AES-256-CBC"));
 	CU_ASSERT(tl_contains(info, "MAC: sha256"));
 	free(info);
 	/* A wrong password does not open it. */
-	info = sh_out("cd '%s' && echo wrongpassword > bad.pw && openssl pkcs12 -in modern1.p12 "
+	info = tl_sh_out("cd '%s' && echo wrongpassword > bad.pw && openssl pkcs12 -in modern1.p12 "
 		      "-passin file:bad.pw -noout >/dev/null 2>&1; echo $?%s", out, "");
 	CU_ASSERT_STRING_NOT_EQUAL(info, "0\n");
 	free(info);
@@ -793,7 +783,7 @@ static void test_config_values(void)
 	r = cdv(home, ARGS("config", "crl.path", ".well-known/crl.pem"));
 	CU_ASSERT(ok_or_report(&r, "config crl.path .well-known/crl.pem"));
 	tl_free(&r);
-	v = sh_out("sqlite3 '%s/certdesk.db' \"SELECT value FROM settings WHERE key = 'crl.branch'\"%s",
+	v = tl_sh_out("sqlite3 '%s/certdesk.db' \"SELECT value FROM settings WHERE key = 'crl.branch'\"%s",
 		   home, "");
 	CU_ASSERT_STRING_EQUAL(v, "release/2026\n");
 	free(v);
@@ -883,7 +873,7 @@ static void test_newer_schema(void)
 	refused(home, out, "newer", ARGS("create", "bob", "--name", "B", "--email", "b@x.org",
 					 "--out", out));
 	refused(home, out, "newer", ARGS("renew", "alice", "--out", out));
-	v = sh_out("sqlite3 '%s/certdesk.db' 'PRAGMA user_version'%s", home, "");
+	v = tl_sh_out("sqlite3 '%s/certdesk.db' 'PRAGMA user_version'%s", home, "");
 	CU_ASSERT_STRING_EQUAL(v, "99\n");
 	free(v);
 	free(out);
@@ -1125,8 +1115,8 @@ static void assert_complete_or_absent(const char *home, const char *out, const c
 
 static void assert_no_debris(const char *home, const char *out)
 {
-	char *tmp = sh_out("find '%s' '%s' -name '*.tmp.*'", home, out);
-	char *pending = sh_out("sqlite3 '%s/certdesk.db' \"SELECT count(*) FROM certs WHERE state = "
+	char *tmp = tl_sh_out("find '%s' '%s' -name '*.tmp.*'", home, out);
+	char *pending = tl_sh_out("sqlite3 '%s/certdesk.db' \"SELECT count(*) FROM certs WHERE state = "
 			       "'pending'\"%s", home, "");
 
 	if (*tmp)
@@ -1222,7 +1212,7 @@ static void test_kill_renew(void)
 	fprintf(stderr, "(%d of %d renewals completed) ", complete, KILL_ROUNDS);
 	/* Certificates: one per user, plus one per completed renewal. */
 	{
-		char *n = sh_out("sqlite3 '%s/certdesk.db' 'SELECT count(*) FROM certs'%s", home, "");
+		char *n = tl_sh_out("sqlite3 '%s/certdesk.db' 'SELECT count(*) FROM certs'%s", home, "");
 		CU_ASSERT_EQUAL(atoi(n), KILL_ROUNDS + complete);
 		free(n);
 	}
@@ -1272,7 +1262,7 @@ static void test_two_operators(void)
 	tsv = list_tsv(home, NULL);
 	/* Never a lost row: every success is listed; never a duplicate serial. */
 	CU_ASSERT_EQUAL(tl_count_lines(tsv) - 1, ok);
-	dups = sh_out("printf '%%s' '%s' | tail -n +2 | cut -f4 | sort | uniq -d%s", tsv, "");
+	dups = tl_sh_out("printf '%%s' '%s' | tail -n +2 | cut -f4 | sort | uniq -d%s", tsv, "");
 	CU_ASSERT_STRING_EQUAL(dups, "");
 	free(dups);
 	for (i = 0; i < RACE_ROUNDS; i++) {
@@ -1296,7 +1286,7 @@ static void test_two_operators(void)
 /* Certificates of user still valid and not scheduled for revocation. */
 static long unrevoked(const char *home, const char *user)
 {
-	char *n = sh_out("sqlite3 '%s/certdesk.db' \"SELECT count(*) FROM certs c JOIN users u ON "
+	char *n = tl_sh_out("sqlite3 '%s/certdesk.db' \"SELECT count(*) FROM certs c JOIN users u ON "
 			 "u.id = c.user_id WHERE u.name = '%s' AND c.state = 'issued' AND "
 			 "c.revoke_at IS NULL\"", home, user);
 	long v = n ? strtol(n, NULL, 10) : -1;

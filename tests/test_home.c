@@ -11,16 +11,6 @@
 
 #define ARGS TL_ARGS
 
-static char *sh_out(const char *fmt, const char *a)
-{
-	tl_result r = tl_sh(fmt, a);
-	char *out = r.out;
-
-	r.out = NULL;
-	tl_free(&r);
-	return out;
-}
-
 /* ---- a lost database ---- */
 
 /* A home with one user, whose database then loses everything by damage. */
@@ -51,7 +41,7 @@ static char *files_snapshot(const char *home, const char *out)
 	char *cmd = cd_asprintf("find '%s' '%s' ! -name .lock -printf '%%p %%m %%s\\n' | sort; "
 				"find '%s' '%s' -type f ! -name .lock -exec md5sum {} + | sort",
 				home, out, home, out);
-	char *snap = sh_out("%s", cmd);
+	char *snap = tl_sh_out("%s", cmd);
 
 	free(cmd);
 	return snap;
@@ -130,7 +120,7 @@ static void lost_case(const char *how, const char *what, const char *check, cons
 
 	damage(home, how);
 	assert_lost(home, out, want);
-	got = sh_out(check, home);
+	got = tl_sh_out(check, home);
 	CU_ASSERT_STRING_EQUAL(got, expect);
 	free(got);
 	free(want);
@@ -179,7 +169,7 @@ static void test_only_init_creates(void)
 	CU_ASSERT(!cd_path_exists(db));
 	tl_free(&r);
 	free(tl_cd_ok(home, ARGS("init")));
-	tables = sh_out("sqlite3 '%s' \"SELECT count(*) FROM sqlite_master WHERE name = 'audit'\"", db);
+	tables = tl_sh_out("sqlite3 '%s' \"SELECT count(*) FROM sqlite_master WHERE name = 'audit'\"", db);
 	CU_ASSERT_STRING_EQUAL(tables, "1\n");
 	free(tl_cd_ok(home, ARGS("list")));
 	free(tables);
@@ -277,7 +267,7 @@ static void assert_never_shown(const char *home, const char *secret, const char 
 
 static char *db_query(const char *home, const char *sql)
 {
-	char *cmd = cd_asprintf("sqlite3 '%%s/certdesk.db' \"%s\"", sql), *out = sh_out(cmd, home);
+	char *cmd = cd_asprintf("sqlite3 '%%s/certdesk.db' \"%s\"", sql), *out = tl_sh_out(cmd, home);
 
 	free(cmd);
 	return out;
@@ -291,12 +281,12 @@ static void assert_stored_once(const char *home, const char *remote, const char 
 
 	CU_ASSERT_STRING_EQUAL(v, want);
 	cmd = cd_asprintf("sqlite3 '%%s/certdesk.db' .dump | grep -c '%s'", secret);
-	n = sh_out(cmd, home);
+	n = tl_sh_out(cmd, home);
 	CU_ASSERT_STRING_EQUAL(n, "1\n");
 	free(n);
 	free(cmd);
 	cmd = cd_asprintf("grep -rl --exclude='certdesk.db*' '%s' '%%s' | wc -l", secret);
-	n = sh_out(cmd, home);
+	n = tl_sh_out(cmd, home);
 	CU_ASSERT_STRING_EQUAL(n, "0\n");
 	free(n);
 	free(cmd);

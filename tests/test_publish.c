@@ -29,21 +29,6 @@ static char *cd_ok(tl_result r, const char *what)
 	return r.out;
 }
 
-static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh_out(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	tl_result r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	r = tl_sh("%s", cmd);
-	free(r.err);
-	return r.out;
-}
-
 /* A home whose crl.remote is a fresh bare repository (url_style 1: file:// URL). */
 static void env_new(env *e, int url_style)
 {
@@ -53,7 +38,7 @@ static void env_new(env *e, int url_style)
 	snprintf(e->home, sizeof e->home, "%s/home", e->base);
 	snprintf(e->remote, sizeof e->remote, "%s/remote.git", e->base);
 	snprintf(e->out, sizeof e->out, "%s/out", e->base);
-	free(sh_out("git init -q --bare -b main %s && mkdir -p %s/new", e->remote, e->out));
+	free(tl_sh_out("git init -q --bare -b main %s && mkdir -p %s/new", e->remote, e->out));
 	r = tl_cd(e->home, "init", "--cn", "Test CA", NULL);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	tl_free(&r);
@@ -102,13 +87,13 @@ static char *publish_ok(env *e)
 /* The CRL at the remote's main, as openssl reads it; it must verify against the CA. */
 static char *remote_crl(env *e, const char *ref)
 {
-	char *v = sh_out("git -C %s show %s:crl.pem > %s/crl.pem && openssl crl -in %s/crl.pem "
+	char *v = tl_sh_out("git -C %s show %s:crl.pem > %s/crl.pem && openssl crl -in %s/crl.pem "
 			 "-CAfile %s/ca/ca.crt -noout -verify 2>&1", e->remote, ref, e->base,
 			 e->base, e->home);
 
 	CU_ASSERT(tl_contains(v, "verify OK"));
 	free(v);
-	return sh_out("openssl crl -in %s/crl.pem -noout -text", e->base);
+	return tl_sh_out("openssl crl -in %s/crl.pem -noout -text", e->base);
 }
 
 static int lists(const char *crl_text, const char *serial)
@@ -122,7 +107,7 @@ static int lists(const char *crl_text, const char *serial)
 /* Subjects of the review branch's commits above main. */
 static char *held_subjects(env *e)
 {
-	return sh_out("git -C %s log --format=%%s main..certdesk/pending", e->remote);
+	return tl_sh_out("git -C %s log --format=%%s main..certdesk/pending", e->remote);
 }
 
 static long count(const char *hay, const char *needle)
@@ -137,7 +122,7 @@ static long count(const char *hay, const char *needle)
 
 static char *main_log(env *e)
 {
-	return sh_out("git -C %s log --format=%%B main", e->remote);
+	return tl_sh_out("git -C %s log --format=%%B main", e->remote);
 }
 
 /* The procedure's scenario: A, B, C notified; renewed A, B, C; applied A, C, B. */
@@ -178,14 +163,14 @@ static void test_scenario(void)
 	free(crl);
 	/* The review branch lists the held ones in a text file no server loads as a CRL;
 	 * its CRL file is the published one. */
-	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt", e.remote);
+	h = tl_sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt", e.remote);
 	CU_ASSERT(tl_contains(h, a) && tl_contains(h, b) && tl_contains(h, "not a CRL"));
 	free(h);
-	h = sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt | openssl crl -noout "
+	h = tl_sh_out("git -C %s show certdesk/pending:crl.pem.pending.txt | openssl crl -noout "
 		   "2>/dev/null || echo refused", e.remote);
 	CU_ASSERT_STRING_EQUAL(h, "refused\n");
 	free(h);
-	h = sh_out("git -C %s diff --name-only main certdesk/pending", e.remote);
+	h = tl_sh_out("git -C %s diff --name-only main certdesk/pending", e.remote);
 	CU_ASSERT_STRING_EQUAL(h, "crl.pem.pending.txt\n");
 	free(h);
 
@@ -232,7 +217,7 @@ static void test_scenario(void)
 	CU_ASSERT(strstr(log, "of bob") < strstr(log, "of carol") &&
 		  strstr(log, "of carol") < strstr(log, "of alice"));
 	free(log);
-	log = sh_out("git -C %s log --format=%%s main", e.remote);
+	log = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT_EQUAL(tl_count_lines(log), 5); /* initial, the CA bundle, 3 revocations */
 	free(log);
 	out = CD_OK(&e, "list", "--all");
@@ -248,7 +233,7 @@ static void test_openssl_verify(void)
 
 	env_new(&e, 0);
 	create_user(&e, "dave", "365", a);
-	free(sh_out("cp %s/dave.p12 %s/old.p12 && cp %s/dave.pw %s/old.pw", e.out, e.base, e.out,
+	free(tl_sh_out("cp %s/dave.p12 %s/old.p12 && cp %s/dave.pw %s/old.pw", e.out, e.base, e.out,
 		    e.base));
 	renew_user(&e, "dave", na);
 	free(CD_OK(&e, "applied", "dave"));
@@ -260,21 +245,21 @@ static void test_openssl_verify(void)
 		char path[800], *v2;
 		snprintf(path, sizeof path, "%s/pub.crl", e.base);
 		free(CD_OK(&e, "crl", "--out", path));
-		v = sh_out("cmp %s %s/crl.pem && echo same", path, e.base);
-		v2 = sh_out("stat -c %%a %s", path);
+		v = tl_sh_out("cmp %s %s/crl.pem && echo same", path, e.base);
+		v2 = tl_sh_out("stat -c %%a %s", path);
 		CU_ASSERT_STRING_EQUAL(v, "same\n");
 		CU_ASSERT_STRING_EQUAL(v2, "644\n");
 		free(v);
 		free(v2);
 	}
-	v = sh_out("cd %s && openssl pkcs12 -in old.p12 -passin file:old.pw -nokeys -clcerts "
+	v = tl_sh_out("cd %s && openssl pkcs12 -in old.p12 -passin file:old.pw -nokeys -clcerts "
 		   "-out old.pem 2>/dev/null || openssl pkcs12 -legacy -in old.p12 -passin "
 		   "file:old.pw -nokeys -clcerts -out old.pem; "
 		   "openssl verify -crl_check -CRLfile %s/crl.pem -CAfile %s/ca/ca.crt old.pem 2>&1",
 		   e.base, e.base, e.home);
 	CU_ASSERT(tl_contains(v, "certificate revoked"));
 	free(v);
-	v = sh_out("cd %s && ls new/*.p12 | head -1 > /dev/null; p=$(ls new/dave*.p12 | head -1); "
+	v = tl_sh_out("cd %s && ls new/*.p12 | head -1 > /dev/null; p=$(ls new/dave*.p12 | head -1); "
 		   "w=${p%%.p12}.pw; openssl pkcs12 -in $p -passin file:$w -nokeys -clcerts "
 		   "-out %s/new.pem 2>/dev/null || openssl pkcs12 -legacy -in $p -passin file:$w "
 		   "-nokeys -clcerts -out %s/new.pem; openssl verify -crl_check -CRLfile "
@@ -306,10 +291,10 @@ static void test_ready_by_expiry(void)
 	CU_ASSERT(tl_contains(out, "expired on"));
 	free(out);
 	/* A real publish decided by --as-of would lock erin out today: refused. */
-	before = sh_out("git -C %s log --format=%%H main", e.remote);
+	before = tl_sh_out("git -C %s log --format=%%H main", e.remote);
 	tl_refused(e.home, e.out, "--as-of only judges: 'publish' would write",
 		   TL_ARGS("--as-of", later, "publish"));
-	out = sh_out("git -C %s log --format=%%H main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%H main", e.remote);
 	CU_ASSERT_STRING_EQUAL(out, before);
 	free(out);
 	free(before);
@@ -318,7 +303,7 @@ static void test_ready_by_expiry(void)
 	clock[10] = ' ';
 	clock[19] = '\0';
 	/* libfaketime is preloaded before the sanitizer build's runtime: let it. */
-	out = sh_out("ASAN_OPTIONS=verify_asan_link_order=0 faketime -f '@%s' '%s' --home '%s' "
+	out = tl_sh_out("ASAN_OPTIONS=verify_asan_link_order=0 faketime -f '@%s' '%s' --home '%s' "
 		     "publish", clock, tl_bin(), e.home);
 	CU_ASSERT(tl_contains(out, "ready: erin"));
 	CU_ASSERT(tl_contains(out, "expired on"));
@@ -341,7 +326,7 @@ static void test_push_failure(void)
 	renew_user(&e, "finn", na);
 	free(CD_OK(&e, "applied", "finn"));
 	before = CD_OK(&e, "list", "--all");
-	free(sh_out("mv %s %s.away && echo not a repository > %s", e.remote, e.remote, e.remote));
+	free(tl_sh_out("mv %s %s.away && echo not a repository > %s", e.remote, e.remote, e.remote));
 	r = tl_cd(e.home, "publish", NULL);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
 	CU_ASSERT(tl_contains(r.err, "certdesk: "));
@@ -351,7 +336,7 @@ static void test_push_failure(void)
 	CU_ASSERT_STRING_EQUAL(before, after);
 	free(after);
 	/* Read-only remote: the push itself is refused. */
-	free(sh_out("rm %s && mv %s.away %s && chmod -R a-w %s", e.remote, e.remote, e.remote,
+	free(tl_sh_out("rm %s && mv %s.away %s && chmod -R a-w %s", e.remote, e.remote, e.remote,
 		    e.remote));
 	r = tl_cd(e.home, "publish", NULL);
 	if (getuid() != 0) {
@@ -361,7 +346,7 @@ static void test_push_failure(void)
 		free(after);
 	}
 	tl_free(&r);
-	free(sh_out("chmod -R u+w %s", e.remote));
+	free(tl_sh_out("chmod -R u+w %s", e.remote));
 	free(publish_ok(&e));
 	free(publish_ok(&e));
 	log = main_log(&e);
@@ -390,7 +375,7 @@ static void test_pushed_not_recorded(void)
 	renew_user(&e, "gus", na);
 	free(CD_OK(&e, "applied", "gus"));
 	snprintf(copy, sizeof copy, "%s/home-copy", e.base);
-	free(sh_out("cp -a %s %s", e.home, copy));
+	free(tl_sh_out("cp -a %s %s", e.home, copy));
 	free(publish_ok(&e));
 	{
 		tl_result r = tl_cd(copy, "publish", NULL);
@@ -406,7 +391,7 @@ static void test_pushed_not_recorded(void)
 	CU_ASSERT_EQUAL(count(log, "Revoke client certificate of gus"), 1);
 	CU_ASSERT_EQUAL(count(log, "Bug: T2001"), 1);
 	free(log);
-	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT_EQUAL(tl_count_lines(out), 3); /* initial, the CA bundle, gus */
 	free(out);
 }
@@ -420,17 +405,17 @@ static void test_other_files(void)
 	env_new(&e, 0);
 	create_user(&e, "hana", "365", a);
 	free(publish_ok(&e));
-	free(sh_out("cd %s && " GIT " clone -q %s work 2>&1 && cd work && echo hi > README && "
+	free(tl_sh_out("cd %s && " GIT " clone -q %s work 2>&1 && cd work && echo hi > README && "
 		    GIT " add README && " GIT " commit -qm 'Add README' && " GIT " push -q origin "
 		    "main 2>&1", e.base, e.remote));
 	renew_user(&e, "hana", na);
 	free(CD_OK(&e, "applied", "hana"));
 	free(publish_ok(&e));
-	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT(tl_contains(out, "Add README"));
 	CU_ASSERT(strstr(out, "Revoke client certificate of hana") < strstr(out, "Add README"));
 	free(out);
-	out = sh_out("git -C %s show main:README", e.remote);
+	out = tl_sh_out("git -C %s show main:README", e.remote);
 	CU_ASSERT_STRING_EQUAL(out, "hi\n");
 	free(out);
 	crl = remote_crl(&e, "main");
@@ -449,7 +434,7 @@ static void test_foreign_crl_change(void)
 	env_new(&e, 0);
 	create_user(&e, "ivan", "365", a);
 	free(publish_ok(&e));
-	free(sh_out("cd %s && " GIT " clone -q %s work 2>&1 && cd work && echo junk >> crl.pem && "
+	free(tl_sh_out("cd %s && " GIT " clone -q %s work 2>&1 && cd work && echo junk >> crl.pem && "
 		    GIT " commit -qam 'Hand-edited CRL' && " GIT " push -q origin main 2>&1",
 		    e.base, e.remote));
 	renew_user(&e, "ivan", na);
@@ -464,7 +449,7 @@ static void test_foreign_crl_change(void)
 	crl = remote_crl(&e, "main");
 	CU_ASSERT(lists(crl, a));
 	free(crl);
-	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT(strstr(out, "Revoke client certificate of ivan") < strstr(out, "Hand-edited CRL"));
 	free(out);
 }
@@ -474,7 +459,7 @@ static void test_foreign_crl_change(void)
 static char *openssl_crl(env *e, const char *dir, const char *key, const char *cert,
 			 long number, int days, const char *serial)
 {
-	char *v = sh_out(
+	char *v = tl_sh_out(
 		"set -e; d=%s/%s; mkdir -p $d; : > $d/index.txt; printf '%%06X\\n' %ld > $d/crlnumber; "
 		"printf '[ca]\\ndefault_ca = x\\n[x]\\ndatabase = %%s/index.txt\\ncrlnumber = "
 		"%%s/crlnumber\\ndefault_md = sha256\\n' $d $d > $d/ca.cnf; "
@@ -493,15 +478,15 @@ static char *openssl_crl(env *e, const char *dir, const char *key, const char *c
 /* Commits file as the remote's crl.pem with the given subject, as a teammate would. */
 static char *push_crl(env *e, const char *file, const char *subject)
 {
-	free(sh_out("cd %s && (test -d work || " GIT " clone -q %s work 2>&1) && cd work && "
+	free(tl_sh_out("cd %s && (test -d work || " GIT " clone -q %s work 2>&1) && cd work && "
 		    GIT " pull -q 2>&1; cp %s crl.pem && " GIT " commit -qam '%s' && "
 		    GIT " push -q origin main 2>&1", e->base, e->remote, file, subject));
-	return sh_out("git -C %s rev-parse main", e->remote);
+	return tl_sh_out("git -C %s rev-parse main", e->remote);
 }
 
 static char *db_value(env *e, const char *sql)
 {
-	return sh_out("sqlite3 %s/certdesk.db \"%s\"", e->home, sql);
+	return tl_sh_out("sqlite3 %s/certdesk.db \"%s\"", e->home, sql);
 }
 
 /*
@@ -523,7 +508,7 @@ static void test_forged_crl(void)
 	renew_user(&e, "alice", na);
 	free(publish_ok(&e));
 	forged = openssl_crl(&e, "forge", NULL, NULL, 1000000, 20000, NULL);
-	v = sh_out("openssl crl -in %s -noout -crlnumber", forged);
+	v = tl_sh_out("openssl crl -in %s -noout -crlnumber", forged);
 	CU_ASSERT_STRING_EQUAL_FATAL(v, "crlNumber=0x0F4240\n");
 	free(v);
 	snprintf(subject, sizeof subject, "Revoke client certificate of alice (serial %s)", a);
@@ -545,7 +530,7 @@ static void test_forged_crl(void)
 	crl = remote_crl(&e, "main");
 	CU_ASSERT(!lists(crl, a) && !tl_contains(crl, "2081") && !tl_contains(crl, "1000000"));
 	free(crl);
-	v = sh_out("git -C %s merge-base --is-ancestor %.40s main && echo kept", e.remote, id);
+	v = tl_sh_out("git -C %s merge-base --is-ancestor %.40s main && echo kept", e.remote, id);
 	CU_ASSERT_STRING_EQUAL(v, "kept\n");
 	free(v);
 	cd_format_date(cd_now() + 9 * CD_DAY, later);
@@ -573,7 +558,7 @@ static void test_ca_signed_crls(void)
 	snprintf(cert, sizeof cert, "%s/ca/ca.crt", e.home);
 	create_user(&e, "bob", "365", a);
 	free(publish_ok(&e));
-	free(sh_out("git -C %s show main:crl.pem > %s/first.pem", e.remote, e.base));
+	free(tl_sh_out("git -C %s show main:crl.pem > %s/first.pem", e.remote, e.base));
 	free(CD_OK(&e, "revoke", "bob"));
 	free(publish_ok(&e));
 
@@ -605,7 +590,7 @@ static void test_ca_signed_crls(void)
 	free(crl);
 	/* Numbered above every CRL of this CA on the branch: the key holder's 50, then the
 	 * 51 that took its revocation in. */
-	v = sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e.remote);
+	v = tl_sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e.remote);
 	CU_ASSERT_STRING_EQUAL(v, "crlNumber=0x34\n");
 	free(v);
 }
@@ -630,7 +615,7 @@ static void test_held_entry_on_main(void)
 			"revoke_at, 'unixepoch'), 3) || 'Z' FROM certs WHERE revoke_at IS NOT NULL "
 			"AND published_at IS NULL");
 	held[strcspn(held, "\n")] = '\0';
-	file = sh_out("set -e; d=%s/held; mkdir -p $d; printf '05\\n' > $d/crlnumber; "
+	file = tl_sh_out("set -e; d=%s/held; mkdir -p $d; printf '05\\n' > $d/crlnumber; "
 		      "printf 'R\\t301231235959Z\\t%%s,superseded\\t%%s\\tunknown\\t/CN=x\\n' "
 		      "$(echo '%s' | cut -f2) $(echo '%s' | cut -f1) > $d/index.txt; "
 		      "printf '[ca]\\ndefault_ca = x\\n[x]\\ndatabase = %%s/index.txt\\ncrlnumber = "
@@ -656,7 +641,7 @@ static void test_held_entry_on_main(void)
 /* Every CRL ever pushed, on any branch: no CRL Number names two different CRLs. */
 static void note_crl_numbers(env *e)
 {
-	free(sh_out("cd %s && for c in $(git rev-list --all); do b=$(git rev-parse -q --verify "
+	free(tl_sh_out("cd %s && for c in $(git rev-list --all); do b=$(git rev-parse -q --verify "
 		    "$c:crl.pem) && echo \"$(git cat-file blob $b | openssl crl -noout -crlnumber) "
 		    "$b\"; done >> %s/numbers; sort -u -o %s/numbers %s/numbers", e->remote, e->base,
 		    e->base, e->base));
@@ -681,10 +666,10 @@ static void test_one_number_one_crl(void)
 	free(CD_OK(&e, "applied", "dina"));
 	free(publish_ok(&e));
 	note_crl_numbers(&e);
-	v = sh_out("cut -d' ' -f1 %s/numbers | uniq -d", e.base);
+	v = tl_sh_out("cut -d' ' -f1 %s/numbers | uniq -d", e.base);
 	CU_ASSERT_STRING_EQUAL(v, "");
 	free(v);
-	v = sh_out("wc -l < %s/numbers", e.base);
+	v = tl_sh_out("wc -l < %s/numbers", e.base);
 	CU_ASSERT_STRING_EQUAL(v, "3\n");
 	free(v);
 }
@@ -704,26 +689,26 @@ static void test_stale_locks(void)
 	free(CD_OK(&e, "revoke", "lea"));
 	free(CD_OK(&e, "revoke", "max"));
 	snprintf(copy, sizeof copy, "%s/killed", e.base);
-	free(sh_out("cp -a %s %s", e.home, copy));
+	free(tl_sh_out("cp -a %s %s", e.home, copy));
 	free(publish_ok(&e));
 	/* The remote is a path: the killed push wrote it itself, and left its lock there.
 	 * Made minutes after the killed run's marker, a lock there is a teammate's push
 	 * (in progress, perhaps): left alone, and said. */
-	free(sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch -r "
+	free(tl_sh_out("echo %s/refs/heads/main.lock > %s/crl.git.pushing && touch -r "
 		    "%s/crl.git.pushing -d '+5 minutes' %s/refs/heads/main.lock", e.remote, copy,
 		    copy, e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
 	CU_ASSERT(tl_contains(r.err, "is not this home's: another push"));
 	tl_free(&r);
-	v = sh_out("ls %s/refs/heads/main.lock", e.remote);
+	v = tl_sh_out("ls %s/refs/heads/main.lock", e.remote);
 	CU_ASSERT(tl_contains(v, "main.lock"));
 	free(v);
-	free(sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
+	free(tl_sh_out("cd %s/crl.git && mkdir -p refs/certdesk/push && touch "
 		    "refs/remotes/origin/main.lock refs/certdesk/push/main.lock config.lock "
 		    "FETCH_HEAD.lock objects/pack/pack_git2_0123456789abidx.lock", copy));
 	/* Made as the killed run's marker was: that run's. */
-	free(sh_out("touch -r %s/crl.git.pushing %s/refs/heads/main.lock", copy, e.remote));
+	free(tl_sh_out("touch -r %s/crl.git.pushing %s/refs/heads/main.lock", copy, e.remote));
 	r = tl_cd(copy, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 6);
@@ -733,7 +718,7 @@ static void test_stale_locks(void)
 	CU_ASSERT(tl_contains(r.out, "recorded: lea") && tl_contains(r.out, "recorded: max"));
 	CU_ASSERT(!tl_contains(r.out, "committed"));
 	tl_free(&r);
-	v = sh_out("find %s/crl.git %s -name '*.lock'; ls %s/crl.git.pushing 2>&1", copy,
+	v = tl_sh_out("find %s/crl.git %s -name '*.lock'; ls %s/crl.git.pushing 2>&1", copy,
 		   e.remote, copy);
 	CU_ASSERT(tl_contains(v, "No such file") && tl_count_lines(v) == 1);
 	free(v);
@@ -742,7 +727,7 @@ static void test_stale_locks(void)
 	CU_ASSERT_EQUAL(count(log, "Revoke client certificate of max"), 1);
 	free(log);
 	r = tl_cd(copy, "crl", NULL);
-	out = sh_out("git -C %s show main:crl.pem", e.remote);
+	out = tl_sh_out("git -C %s show main:crl.pem", e.remote);
 	CU_ASSERT_STRING_EQUAL(r.out, out);
 	free(out);
 	tl_free(&r);
@@ -760,7 +745,7 @@ static void test_half_made_clone(void)
 	create_user(&e, "ned", "365", a);
 	free(CD_OK(&e, "revoke", "ned"));
 	snprintf(dir, sizeof dir, "%s/crl.git", e.home);
-	free(sh_out("git init -q --bare %s && rm %s/HEAD && touch %s/HEAD.lock %s/_git2_a1B2c3", dir,
+	free(tl_sh_out("git init -q --bare %s && rm %s/HEAD && touch %s/HEAD.lock %s/_git2_a1B2c3", dir,
 		    dir, dir, dir));
 	r = tl_cd(e.home, "publish", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -772,12 +757,12 @@ static void test_half_made_clone(void)
 	CU_ASSERT(lists(crl, a));
 	free(crl);
 
-	free(sh_out("rm -rf %s && mkdir %s && echo mine > %s/notes.txt", dir, dir, dir));
+	free(tl_sh_out("rm -rf %s && mkdir %s && echo mine > %s/notes.txt", dir, dir, dir));
 	tl_refused_after_output(e.home, e.base, "move it away", TL_ARGS("publish"));
 	r = tl_cd(e.home, "publish", NULL);
 	CU_ASSERT(tl_contains(r.err, dir));
 	tl_free(&r);
-	free(sh_out("mv %s %s.mine", dir, dir));
+	free(tl_sh_out("mv %s %s.mine", dir, dir));
 	v = publish_ok(&e);
 	CU_ASSERT(tl_contains(v, "nothing new to publish"));
 	free(v);
@@ -837,7 +822,7 @@ static void test_refresh_and_health(void)
 	out = publish_ok(&e);
 	CU_ASSERT(tl_contains(out, "Refresh CRL (next update"));
 	free(out);
-	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT(tl_contains(out, "Refresh CRL (next update") && tl_count_lines(out) == 3);
 	free(out);
 	free(remote_crl(&e, "main"));
@@ -864,7 +849,7 @@ static void test_refresh_and_health(void)
 	out = publish_ok(&e);
 	CU_ASSERT(tl_contains(out, "nothing new to publish"));
 	free(out);
-	out = sh_out("git -C %s log --format=%%s main", e.remote);
+	out = tl_sh_out("git -C %s log --format=%%s main", e.remote);
 	CU_ASSERT_EQUAL(tl_count_lines(out), 4);
 	free(out);
 }
@@ -880,7 +865,7 @@ static void test_ca_bundle(void)
 	env_new(&e, 0);
 	create_user(&e, "uma", "365", a);
 	free(publish_ok(&e));
-	v = sh_out("git -C %s show main:ca-bundle.pem | cmp - %s/ca/ca.crt && echo same",
+	v = tl_sh_out("git -C %s show main:ca-bundle.pem | cmp - %s/ca/ca.crt && echo same",
 		   e.remote, e.home);
 	CU_ASSERT(tl_contains(v, "same"));
 	free(v);
@@ -892,7 +877,7 @@ static void test_ca_bundle(void)
 	CU_ASSERT(tl_contains(out, "committed ") && tl_contains(out, "Publish the CA certificate"));
 	CU_ASSERT(tl_contains(out, "pushed 1 commit "));
 	free(out);
-	v = sh_out("cd %s && git -C %s show main:ca-bundle.pem > bundle.pem && cmp bundle.pem "
+	v = tl_sh_out("cd %s && git -C %s show main:ca-bundle.pem > bundle.pem && cmp bundle.pem "
 		   "%s/ca/ca.crt && openssl pkcs12 -in out/uma.p12 -passin file:out/uma.pw -nokeys "
 		   "-clcerts -legacy 2>/dev/null | openssl x509 > uma.crt && openssl verify "
 		   "-CAfile bundle.pem uma.crt && git -C %s show main:crl.pem > crl.pem && "
@@ -941,7 +926,7 @@ static void test_crl_verb(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT(tl_contains(r.err, "no CRL published yet"));
 	tl_free(&r);
-	v = sh_out("openssl crl -in %s -CAfile %s/ca/ca.crt -noout -verify 2>&1", path, e.home);
+	v = tl_sh_out("openssl crl -in %s -CAfile %s/ca/ca.crt -noout -verify 2>&1", path, e.home);
 	CU_ASSERT(tl_contains(v, "verify OK"));
 	free(v);
 	r = tl_cd(e.home, "crl", "--out", path, NULL);
@@ -951,7 +936,7 @@ static void test_crl_verb(void)
 	/* A path that cannot be written is refused before signing: one line, the database
 	 * as it was, no CRL Number used (the published CRL below is number 2). */
 	{
-		char *before = sh_out("sqlite3 %s/certdesk.db .dump", e.home), *after;
+		char *before = tl_sh_out("sqlite3 %s/certdesk.db .dump", e.home), *after;
 		snprintf(path, sizeof path, "%s/no/such/dir/x.crl", e.base);
 		r = tl_cd(e.home, "crl", "--out", path, NULL);
 		CU_ASSERT_EQUAL(r.status, 1);
@@ -963,7 +948,7 @@ static void test_crl_verb(void)
 		CU_ASSERT_EQUAL(r.status, 1);
 		CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
 		tl_free(&r);
-		after = sh_out("sqlite3 %s/certdesk.db .dump", e.home);
+		after = tl_sh_out("sqlite3 %s/certdesk.db .dump", e.home);
 		CU_ASSERT_STRING_EQUAL(before, after);
 		free(before);
 		free(after);
@@ -971,12 +956,12 @@ static void test_crl_verb(void)
 
 	free(publish_ok(&e));
 	pem = CD_OK(&e, "crl");
-	v = sh_out("git -C %s show main:crl.pem", e.remote);
+	v = tl_sh_out("git -C %s show main:crl.pem", e.remote);
 	CU_ASSERT_STRING_EQUAL(pem, v);
 	free(v);
 	free(pem);
 	/* Numbers grow: the fresh CRL had 1, the published one more. */
-	v = sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e.remote);
+	v = tl_sh_out("git -C %s show main:crl.pem | openssl crl -noout -crlnumber", e.remote);
 	CU_ASSERT(tl_contains(v, "crlNumber=0x02"));
 	free(v);
 }

@@ -319,3 +319,17 @@ int tl_main(const tl_suite *suites)
 	CU_cleanup_registry();
 	return fails ? 1 : 0;
 }
+
+char *tl_sh_out(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	tl_result r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	r = tl_sh("%s", cmd);
+	free(r.err);
+	return r.out;
+}

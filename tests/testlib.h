@@ -29,6 +29,8 @@ const char *tl_bin(void);
 /* Runs a shell command line (for independent tools in checks; test code only). */
 tl_result tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tl_free(tl_result *r);
+/* tl_sh's standard output alone (malloc'd), whatever the exit status. */
+char *tl_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A home made with `certdesk init` (EC CA, no passphrase), fresh each call. */
 const char *tl_home(void);
