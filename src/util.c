@@ -412,8 +412,10 @@ int cd_task_id(const char *in, const char *phab_url, char *out, size_t n)
 		base--;
 	if (base && strncmp(s, phab_url, base) == 0 && s[base] == '/')
 		task_of_path(s + base + 1, id, sizeof id);
+	else if ((len = strlen(s)) < sizeof id)
+		memcpy(id, s, len + 1);
 	else
-		snprintf(id, sizeof id, "%s", s);
+		id[0] = '\0'; /* longer than any task id: refused below */
 	if (isdigit((unsigned char)id[0]) && strlen(id) + 2 <= sizeof id) {
 		memmove(id + 1, id, strlen(id) + 1);
 		id[0] = 'T';
