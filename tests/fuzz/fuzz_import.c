@@ -48,7 +48,7 @@ static const char other_key_pem[] =
 	"MC4CAQAwBQYDK2VwBCIEIJLq5BP0OMe5kSrwHMa+gznE+mJK2lfPVEMhKbJsv/72\n"
 	"-----END PRIVATE KEY-----\n";
 /* CN=Fuzz Test CA, CA:TRUE, keyCertSign and cRLSign, valid 2026-12-01 to 2126-11-07. */
-static const char ca_cert_pem[] =
+static const char fixture_ca_pem[] =
 	"-----BEGIN CERTIFICATE-----\n"
 	"MIIBQTCB9KADAgECAgEBMAUGAytlcDAXMRUwEwYDVQQDDAxGdXp6IFRlc3QgQ0Ew\n"
 	"IBcNMjYxMjAxMjAyMDUyWhgPMjEyNjExMDcyMDIwNTJaMBcxFTATBgNVBAMMDEZ1\n"
@@ -91,7 +91,7 @@ static void free_fixtures(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	BIO *b = BIO_new_mem_buf(ca_cert_pem, -1);
+	BIO *b = BIO_new_mem_buf(fixture_ca_pem, -1);
 
 	ca_cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
@@ -381,7 +381,7 @@ static void write_layout(struct layout *l, fuzz_parts *p)
 	int other_names = !l->easyrsa && !flag(l, 'W');
 
 	put_part(l, "index.txt", p, S_INDEX);
-	put(l, other_names ? "cacert.pem" : "ca.crt", ca_cert_pem);
+	put(l, other_names ? "cacert.pem" : "ca.crt", fixture_ca_pem);
 	if (!flag(l, 'X'))
 		put(l, other_names ? "private/cakey.pem" : "private/ca.key",
 		    flag(l, 'K') ? other_key_pem : ca_key_pem);
