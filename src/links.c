@@ -70,7 +70,7 @@ static int links_put_var(cd_buf *b, const char *tmpl, const char **pp, const cha
 	if (links_lookup(v, name, n, &val) < 0)
 		return cd_err("%s: unknown template variable {%.*s}", file,
 			      (int)(n > 64 ? 64 : n), name);
-	cd_buf_puts(b, val);
+	cd_buf_puts(b, val ? val : ""); /* a variable a caller does not know is empty */
 	*pp = name + n + 1;
 	return 0;
 }

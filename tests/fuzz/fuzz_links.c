@@ -15,7 +15,7 @@
 #include "links.h"
 #include "util.h"
 
-enum { P_TITLE, P_DESC, P_SUBJ, P_BODY, P_VARS, P_URL = P_VARS + 9, P_FORM, P_PROJ, P_SUBS };
+enum { P_TITLE, P_DESC, P_SUBJ, P_BODY, P_VARS, P_URL = P_VARS + 12, P_FORM, P_PROJ, P_SUBS };
 
 static const char *const tmpl_files[] = {LINKS_TASK_TITLE, LINKS_TASK_DESC, LINKS_MAIL_SUBJ,
 					 LINKS_MAIL_BODY};
@@ -108,9 +108,11 @@ static void check_render(const char *tmpl, const links_vars *v)
 static void vars_of(const fuzz_parts *p, links_vars *v)
 {
 	const char **f[] = {&v->user, &v->full_name, &v->email, &v->expiry, &v->days_left,
-			    &v->serial, &v->task, &v->operator_name, &v->ca_name};
+			    &v->serial, &v->task, &v->operator_name, &v->ca_name, &v->notified,
+			    &v->issued, &v->subject};
 	size_t i;
 
+	memset(v, 0, sizeof *v);
 	for (i = 0; i < sizeof f / sizeof f[0]; i++)
 		*f[i] = fuzz_part(p, P_VARS + i, NULL);
 }
