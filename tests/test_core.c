@@ -33,23 +33,7 @@ static char *new_dir(void)
 	return cd_strdup(tl_tmpdir());
 }
 
-static char *date_in(int days)
-{
-	char d[16];
-
-	cd_format_date(cd_now() + days * CD_DAY, d);
-	return cd_strdup(d);
-}
-
 /* Output of a shell command; NULL-safe to free. */
-static int ok_or_report(tl_result *r, const char *what)
-{
-	if (r->status != 0)
-		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", what, r->status, r->out,
-			r->err);
-	return r->status == 0;
-}
-
 /* Creates user with --out out (and the extra options), asserting success. */
 static void create(const char *home, const char *out, const char *user, const char *days)
 {
@@ -57,7 +41,7 @@ static void create(const char *home, const char *out, const char *user, const ch
 				     "t@example.org", "--phone", "+1 555 0100", "--days",
 				     days ? days : "365", "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, user));
+	CU_ASSERT(tl_ok_or_report(&r, user));
 	tl_free(&r);
 }
 
@@ -66,7 +50,7 @@ static int p12_extract(const char *dir, const char *user)
 {
 	tl_result r = tl_sh("cd '%s' && openssl pkcs12 -in %s.p12 -passin file:%s.pw -nokeys "
 			    "-clcerts -out %s.crt 2>&1", dir, user, user, user);
-	int ok = ok_or_report(&r, "openssl pkcs12");
+	int ok = tl_ok_or_report(&r, "openssl pkcs12");
 
 	tl_free(&r);
 	return ok;
@@ -131,7 +115,7 @@ static char *list_tsv(const char *home, const char *extra)
 			      cdv(home, ARGS("--format", "tsv", "list"));
 	char *s = r.out;
 
-	CU_ASSERT(ok_or_report(&r, "list"));
+	CU_ASSERT(tl_ok_or_report(&r, "list"));
 	r.out = NULL;
 	tl_free(&r);
 	return s;
@@ -170,7 +154,7 @@ static void test_init_ca(void)
 	char *home = cd_asprintf("%s/h", tl_tmpdir()), *key, *ext;
 	tl_result r = cdv(home, ARGS("init", "--cn", "Ops Test CA"));
 
-	CU_ASSERT(ok_or_report(&r, "init"));
+	CU_ASSERT(tl_ok_or_report(&r, "init"));
 	tl_free(&r);
 	key = cd_asprintf("%s/ca/ca.key", home);
 	CU_ASSERT_EQUAL(tl_mode(key), 0600);
@@ -207,7 +191,7 @@ static void test_init_rsa(void)
 	char *home = cd_asprintf("%s/h", tl_tmpdir()), *txt;
 	tl_result r = cdv(home, ARGS("init", "--key", "rsa", "--days", "30"));
 
-	CU_ASSERT(ok_or_report(&r, "init --key rsa"));
+	CU_ASSERT(tl_ok_or_report(&r, "init --key rsa"));
 	tl_free(&r);
 	txt = tl_sh_out("openssl pkey -in '%s/ca/ca.key' -noout -text | head -1%s", home, "");
 	CU_ASSERT(tl_contains(txt, "3072 bit"));
@@ -225,7 +209,7 @@ static void test_create_judged(void)
 				     "Wonder Org", "--ou", "Ops", "--location", "Oxford", "--country",
 				     "GB", "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, "create"));
+	CU_ASSERT(tl_ok_or_report(&r, "create"));
 	/* Where the files are, and whom to send the password to. */
 	CU_ASSERT(tl_contains(r.out, out));
 	CU_ASSERT(tl_contains(r.out, "alice.p12"));
@@ -257,11 +241,11 @@ static void test_p12_profiles(void)
 	tl_result r = cdv(home, ARGS("create", "compat1", "--name", "C", "--email", "c@x.org",
 				     "--p12", "compat", "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, "create compat"));
+	CU_ASSERT(tl_ok_or_report(&r, "create compat"));
 	tl_free(&r);
 	r = cdv(home, ARGS("create", "modern1", "--name", "M", "--email", "m@x.org", "--p12",
 			   "modern", "--out", out));
-	CU_ASSERT(ok_or_report(&r, "create modern"));
+	CU_ASSERT(tl_ok_or_report(&r, "create modern"));
 	tl_free(&r);
 	judge_bundle(home, out, "compat1");
 	judge_bundle(home, out, "modern1");
@@ -291,7 +275,7 @@ static void test_rsa_client(void)
 	tl_result r = cdv(home, ARGS("create", "rsa1", "--name", "R", "--email", "r@x.org", "--key",
 				     "rsa", "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, "create --key rsa"));
+	CU_ASSERT(tl_ok_or_report(&r, "create --key rsa"));
 	tl_free(&r);
 	judge_bundle(home, out, "rsa1");
 	txt = cert_field(out, "rsa1", "-text");
@@ -310,11 +294,11 @@ static void test_renew_judged(void)
 	r = cdv(home, ARGS("create", "bob", "--name", "Bob Builder", "--email", "bob@example.org",
 			   "--org", "Org", "--ou", "Unit", "--country", "US", "--location", "NYC",
 			   "--phone", "+1 212 555 0199", "--out", out));
-	CU_ASSERT(ok_or_report(&r, "create"));
+	CU_ASSERT(tl_ok_or_report(&r, "create"));
 	tl_free(&r);
 	CU_ASSERT_FATAL(p12_extract(out, "bob"));
 	r = cdv(home, ARGS("renew", "bob", "--out", out2));
-	CU_ASSERT(ok_or_report(&r, "renew"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew"));
 	CU_ASSERT(tl_contains(r.out, out2));
 	CU_ASSERT(tl_contains(r.out, "+1 212 555 0199"));
 	tl_free(&r);
@@ -342,7 +326,7 @@ static void test_renew_judged(void)
 	free(tsv);
 	/* show: details and both certificates, the old one's revocation scheduled. */
 	r = cdv(home, ARGS("show", "bob"));
-	CU_ASSERT(ok_or_report(&r, "show"));
+	CU_ASSERT(tl_ok_or_report(&r, "show"));
 	CU_ASSERT(tl_contains(r.out, "Bob Builder"));
 	CU_ASSERT(tl_contains(r.out, "+1 212 555 0199"));
 	CU_ASSERT(tl_contains(r.out, n1 + strlen("serial=")) || tl_contains(r.out, "revocation"));
@@ -351,7 +335,7 @@ static void test_renew_judged(void)
 	tl_free(&r);
 	/* A renewal that changes a field keeps the others. */
 	r = cdv(home, ARGS("renew", "bob", "--email", "robert@example.org", "--out", out3));
-	CU_ASSERT(ok_or_report(&r, "renew --email"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew --email"));
 	tl_free(&r);
 	CU_ASSERT_FATAL(p12_extract(out3, "bob"));
 	san = cert_field(out3, "bob", "-ext subjectAltName");
@@ -378,7 +362,7 @@ static void test_revoke(void)
 	create(home, out, "carol", NULL);
 	create(home, out, "dave", NULL);
 	r = cdv(home, ARGS("revoke", "carol", "--reason", "cessationOfOperation"));
-	CU_ASSERT(ok_or_report(&r, "revoke"));
+	CU_ASSERT(tl_ok_or_report(&r, "revoke"));
 	CU_ASSERT(tl_contains(r.out, "cessationOfOperation"));
 	tl_free(&r);
 	tsv = list_tsv(home, NULL);
@@ -422,7 +406,7 @@ static void test_list_sorted(void)
 	CU_ASSERT(p1 && p2 && p3 && p1 < p2 && p2 < p3);
 	{
 		char *days = tsv_field(tsv, "zed", 5), *stage = tsv_field(tsv, "zed", 6);
-		char *exp = tsv_field(tsv, "zed", 4), *want = date_in(30);
+		char *exp = tsv_field(tsv, "zed", 4), *want = tl_date_in(30);
 		CU_ASSERT_STRING_EQUAL(days, "30");
 		CU_ASSERT_STRING_EQUAL(stage, "active");
 		CU_ASSERT_STRING_EQUAL(exp, want);
@@ -458,7 +442,7 @@ static void test_log_and_config(void)
 
 	create(home, out, "erin", NULL);
 	r = cdv(home, ARGS("config"));
-	CU_ASSERT(ok_or_report(&r, "config"));
+	CU_ASSERT(tl_ok_or_report(&r, "config"));
 	CU_ASSERT(tl_contains(r.out, "window.days"));
 	CU_ASSERT(tl_contains(r.out, "p12.profile"));
 	tl_free(&r);
@@ -480,12 +464,12 @@ static void test_log_and_config(void)
 	r = cdv(home, ARGS("renew", "erin", "--out", out));
 	tl_free(&r);
 	r = cdv(home, ARGS("--format", "tsv", "publish", "--dry-run"));
-	CU_ASSERT(ok_or_report(&r, "publish --dry-run --format tsv"));
+	CU_ASSERT(tl_ok_or_report(&r, "publish --dry-run --format tsv"));
 	CU_ASSERT(tl_contains(r.out, "state\tuser\tserial\ttask\tscheduled\texpires\treason\twhy\n"));
 	CU_ASSERT(tl_contains(r.out, "held\terin\t"));
 	tl_free(&r);
 	r = cdv(home, ARGS("config", "window.days", "30"));
-	CU_ASSERT(ok_or_report(&r, "config set"));
+	CU_ASSERT(tl_ok_or_report(&r, "config set"));
 	tl_free(&r);
 	r = cdv(home, ARGS("config", "window.days"));
 	CU_ASSERT_STRING_EQUAL(r.out, "30\n");
@@ -525,7 +509,7 @@ static void test_log_and_config(void)
 
 static tl_result check_at(const char *home, int days, const char *const *extra)
 {
-	char *d = date_in(days);
+	char *d = tl_date_in(days);
 	const char *args[16] = {"--as-of", d, "expirecheck"};
 	int n = 3;
 	tl_result r;
@@ -582,7 +566,7 @@ static void test_expirecheck(void)
 	tl_free(&r);
 	/* The global spelling is the same command. */
 	{
-		char *d = date_in(0);
+		char *d = tl_date_in(0);
 		r = cdv(home, ARGS("--as-of", d, "--expirecheck"));
 		CU_ASSERT_EQUAL(r.status, 1);
 		CU_ASSERT(tl_contains(r.out, "soon"));
@@ -599,7 +583,7 @@ static void test_expirecheck(void)
 	CU_ASSERT(tl_contains(r.out, "\tmailto:t@example.org?subject="));
 	tl_free(&r);
 	{
-		char *d = date_in(95);
+		char *d = tl_date_in(95);
 		char *cmd = cd_asprintf("'%s' --home '%s' --as-of %s --format json expirecheck | python3 -c "
 					"'import json,sys; d=json.load(sys.stdin); "
 					"print(\",\".join(r[\"user\"]+\":\"+r[\"stage\"] for r in d), "
@@ -616,7 +600,7 @@ static void test_expirecheck(void)
 	}
 	/* Renewed users drop out of the check. */
 	r = cdv(home, ARGS("renew", "soon", "--out", out2));
-	CU_ASSERT(ok_or_report(&r, "renew"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew"));
 	tl_free(&r);
 	r = check_at(home, 0, NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -651,7 +635,7 @@ static void test_task_change_audit(void)
 	r = cdv(home, ARGS("task", "alice", "T100"));
 	tl_free(&r);
 	r = cdv(home, ARGS("task", "alice", "T200"));
-	CU_ASSERT(ok_or_report(&r, "task"));
+	CU_ASSERT(tl_ok_or_report(&r, "task"));
 	tl_free(&r);
 	r = cdv(home, ARGS("--format", "tsv", "log", "alice"));
 	CU_ASSERT(tl_contains(r.out, "\ttask\talice\tT200 (was T100)\n"));
@@ -773,7 +757,7 @@ static void test_config_values(void)
 	refused(home, out, "control", ARGS("config", "default.org", "Evil\x1b[31m"));
 	refused(home, out, "unknown setting", ARGS("config", "no.such", "1"));
 	r = cdv(home, ARGS("config", "crl.branch", "release/2026"));
-	CU_ASSERT(ok_or_report(&r, "config crl.branch release/2026"));
+	CU_ASSERT(tl_ok_or_report(&r, "config crl.branch release/2026"));
 	tl_free(&r);
 	/* git agrees on both. */
 	r = tl_sh("git check-ref-format refs/heads/release/2026 && "
@@ -781,7 +765,7 @@ static void test_config_values(void)
 	CU_ASSERT_STRING_EQUAL(r.out, "agreed\n");
 	tl_free(&r);
 	r = cdv(home, ARGS("config", "crl.path", ".well-known/crl.pem"));
-	CU_ASSERT(ok_or_report(&r, "config crl.path .well-known/crl.pem"));
+	CU_ASSERT(tl_ok_or_report(&r, "config crl.path .well-known/crl.pem"));
 	tl_free(&r);
 	v = tl_sh_out("sqlite3 '%s/certdesk.db' \"SELECT value FROM settings WHERE key = 'crl.branch'\"%s",
 		   home, "");
@@ -947,7 +931,7 @@ static void test_bad_ca_key(void)
 					"--out", out2));
 	/* Reading needs no key: the listing still works. */
 	r = cdv(home, ARGS("list"));
-	CU_ASSERT(ok_or_report(&r, "list without a usable key"));
+	CU_ASSERT(tl_ok_or_report(&r, "list without a usable key"));
 	tl_free(&r);
 	free(out);
 	free(out2);
@@ -964,7 +948,7 @@ static void test_passphrase(void)
 	r = tl_sh("printf 'correct horse battery\\n' > '%s'; printf 'wrong\\n' > '%s'", good, bad);
 	tl_free(&r);
 	r = cdv(home, ARGS("init", "--passphrase-file", good));
-	CU_ASSERT(ok_or_report(&r, "init --passphrase-file"));
+	CU_ASSERT(tl_ok_or_report(&r, "init --passphrase-file"));
 	tl_free(&r);
 	key = cd_asprintf("%s/ca/ca.key", home);
 	{
@@ -986,7 +970,7 @@ static void test_passphrase(void)
 						      "a@x.org", "--out", out));
 	setenv("CERTDESK_PASSPHRASE_FILE", good, 1);
 	r = cdv(home, ARGS("create", "alice", "--name", "A", "--email", "a@x.org", "--out", out));
-	CU_ASSERT(ok_or_report(&r, "create with the passphrase"));
+	CU_ASSERT(tl_ok_or_report(&r, "create with the passphrase"));
 	tl_free(&r);
 	judge_bundle(home, out, "alice");
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
@@ -1022,7 +1006,7 @@ static void test_output_exists(void)
 	{
 		char *orig = tl_read(p12), *now;
 		r = cdv(home, ARGS("renew", "carol", "--out", out));
-		CU_ASSERT(ok_or_report(&r, "renew beside last year's bundle"));
+		CU_ASSERT(tl_ok_or_report(&r, "renew beside last year's bundle"));
 		CU_ASSERT(tl_contains(r.out, "carol-"));
 		tl_free(&r);
 		now = tl_read(p12);
@@ -1163,7 +1147,7 @@ static void test_kill_create(void)
 	kill_loop(home, out, 0);
 	/* Any command undoes an interrupted issue. */
 	r = cdv(home, ARGS("list"));
-	CU_ASSERT(ok_or_report(&r, "list after kills"));
+	CU_ASSERT(tl_ok_or_report(&r, "list after kills"));
 	tl_free(&r);
 	tsv = list_tsv(home, "--all");
 	for (i = 0; i < KILL_ROUNDS; i++) {

@@ -13,21 +13,13 @@
 #define cdv tl_cdv
 #define refused tl_refused
 
-static int ok_or_report(tl_result *r, const char *what)
-{
-	if (r->status != 0)
-		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", what, r->status, r->out,
-			r->err);
-	return r->status == 0;
-}
-
 /* Runs a shell line that must succeed (the openssl side of a check); returns stdout. */
 static char *sh_ok(const char *what, const char *cmd)
 {
 	tl_result r = tl_sh("%s", cmd);
 	char *out = r.out;
 
-	CU_ASSERT(ok_or_report(&r, what));
+	CU_ASSERT(tl_ok_or_report(&r, what));
 	r.out = NULL;
 	tl_free(&r);
 	return out;
@@ -106,7 +98,7 @@ static void test_ec_request(void)
 				     "alice@example.org", "--org", "Wonder Org", "--country", "GB",
 				     "--out", out, "--csr", csr));
 
-	CU_ASSERT(ok_or_report(&r, "create --csr"));
+	CU_ASSERT(tl_ok_or_report(&r, "create --csr"));
 	CU_ASSERT(tl_contains(r.out, crt) && tl_contains(r.out, chain));
 	/* The request's subject and extension are reported, in one line, and not used. */
 	CU_ASSERT(tl_count_lines(r.err) == 1);
@@ -149,7 +141,7 @@ static void test_p384_quiet(void)
 	tl_result r = cdv(home, ARGS("create", "carol", "--name", "Carol", "--email",
 				     "carol@example.org", "--out", out, "--csr", csr));
 
-	CU_ASSERT(ok_or_report(&r, "create --csr P-384"));
+	CU_ASSERT(tl_ok_or_report(&r, "create --csr P-384"));
 	CU_ASSERT_STRING_EQUAL(r.err, "");
 	tl_free(&r);
 	judge_cert(home, crt, csr);
@@ -169,14 +161,14 @@ static void test_rsa_renewal(void)
 	tl_result r = cdv(home, ARGS("create", "bob", "--name", "Bob", "--email", "bob@example.org",
 				     "--ou", "Ops", "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, "create"));
+	CU_ASSERT(tl_ok_or_report(&r, "create"));
 	tl_free(&r);
 	/* A bundle's user gets the usual mail: the password by SMS, no request asked for. */
 	r = cdv(home, ARGS("show", "bob"));
 	CU_ASSERT(tl_contains(r.out, "SMS") && !tl_contains(r.out, "openssl%20req"));
 	tl_free(&r);
 	r = cdv(home, ARGS("renew", "bob", "--out", out, "--csr", csr));
-	CU_ASSERT(ok_or_report(&r, "renew --csr"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew --csr"));
 	tl_free(&r);
 	judge_cert(home, crt, csr);
 	subj = sh_outf("openssl x509 -in '%s' -noout -subject -nameopt RFC2253", crt);
@@ -191,7 +183,7 @@ static void test_rsa_renewal(void)
 	tl_free(&r);
 	/* Renewed again into the same directory: the dated names, nothing overwritten. */
 	r = cdv(home, ARGS("renew", "bob", "--out", out, "--csr", csr));
-	CU_ASSERT(ok_or_report(&r, "renew --csr again"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew --csr again"));
 	tl_free(&r);
 	cd_format_date(cd_now(), today);
 	dated = cd_asprintf("%s/bob-%s.crt", out, today);
@@ -221,7 +213,7 @@ static void test_mail_command(void)
 				     "--org", "O'Brien / Sons+Co", "--ou", "Ops", "--country", "IE",
 				     "--out", out, "--csr", first));
 
-	CU_ASSERT(ok_or_report(&r, "create --csr"));
+	CU_ASSERT(tl_ok_or_report(&r, "create --csr"));
 	tl_free(&r);
 	cmd = sh_outf("'%s' --home '%s' show dave | sed -n 's/^  mail: //p' | python3 -c "
 		      "'import sys,urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))' | "
@@ -234,7 +226,7 @@ static void test_mail_command(void)
 	free(cmd);
 	cmd = cd_asprintf("%s/dave.csr", req);
 	r = cdv(home, ARGS("renew", "dave", "--out", out2, "--csr", cmd));
-	CU_ASSERT(ok_or_report(&r, "renew --csr from the mail's command"));
+	CU_ASSERT(tl_ok_or_report(&r, "renew --csr from the mail's command"));
 	CU_ASSERT_STRING_EQUAL(r.err, "");
 	tl_free(&r);
 	crt = cd_asprintf("%s/dave.crt", out2);

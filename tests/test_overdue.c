@@ -20,22 +20,6 @@
 
 static const cycle_limits limits = {5, 7};
 
-static char *date_in(int days)
-{
-	char d[16];
-
-	cd_format_date(cd_now() + days * CD_DAY, d);
-	return cd_strdup(d);
-}
-
-static int ok_or_report(tl_result *r, const char *what)
-{
-	if (r->status != 0)
-		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", what, r->status, r->out,
-			r->err);
-	return r->status == 0;
-}
-
 /* ---- the rules, pure ---- */
 
 /* A user whose certificate (ending in `left` days from T0) was notified at notified. */
@@ -139,7 +123,7 @@ static void create(const char *home, const char *out, const char *user, const ch
 				     "t@example.org", "--phone", "+1 555 0100", "--days", days,
 				     "--out", out));
 
-	CU_ASSERT(ok_or_report(&r, user));
+	CU_ASSERT(tl_ok_or_report(&r, user));
 	tl_free(&r);
 }
 
@@ -147,7 +131,7 @@ static void run_ok(const char *home, const char *const *args)
 {
 	tl_result r = cdv(home, args);
 
-	CU_ASSERT(ok_or_report(&r, args[0]));
+	CU_ASSERT(tl_ok_or_report(&r, args[0]));
 	tl_free(&r);
 }
 
@@ -169,7 +153,7 @@ static char *late_home(void)
 
 static tl_result check_at(const char *home, int days, const char *fmt)
 {
-	char *d = date_in(days);
+	char *d = tl_date_in(days);
 	tl_result r = cdv(home, ARGS("--as-of", d, "--format", fmt, "expirecheck"));
 
 	free(d);
@@ -369,7 +353,7 @@ static void test_reminder_recorded(void)
 		     "(SELECT c.serial FROM certs c JOIN users u ON c.user_id = u.id "
 		     "WHERE u.name = 'soon')");
 	r = cdv(home, ARGS("notify", "soon"));
-	CU_ASSERT(ok_or_report(&r, "notify on the day"));
+	CU_ASSERT(tl_ok_or_report(&r, "notify on the day"));
 	CU_ASSERT(tl_contains(r.out, "  mail: mailto:"));
 	CU_ASSERT(!tl_contains(r.out, "reminder"));
 	tl_free(&r);
@@ -379,7 +363,7 @@ static void test_reminder_recorded(void)
 	sql_do(home, "UPDATE certs SET notified_at = notified_at - 86400 WHERE task = 'T42'");
 	before = sql(home, "SELECT notified_at FROM certs WHERE task = 'T42'");
 	r = cdv(home, ARGS("notify", "soon"));
-	CU_ASSERT(ok_or_report(&r, "notify overdue"));
+	CU_ASSERT(tl_ok_or_report(&r, "notify overdue"));
 	CU_ASSERT(tl_contains(r.out, "soon: reminded of the mail of "));
 	CU_ASSERT(tl_contains(r.out, "(6 days ago)"));
 	CU_ASSERT(!tl_contains(r.out, "  mail: "));
@@ -407,7 +391,7 @@ static void test_apply_reminder(void)
 	/* Renewed eight days ago and not applied. */
 	sql_do(home, "UPDATE certs SET issued_at = issued_at - 8*86400 WHERE replaces IS NOT NULL");
 	r = cdv(home, ARGS("notify", "ren"));
-	CU_ASSERT(ok_or_report(&r, "notify not applied"));
+	CU_ASSERT(tl_ok_or_report(&r, "notify not applied"));
 	CU_ASSERT(tl_contains(r.out, "ren: reminded to install the certificate renewed "));
 	CU_ASSERT(tl_contains(r.out, "(8 days ago)"));
 	CU_ASSERT(tl_contains(r.out, "subject=Reminder%3A%20please%20install"));
@@ -432,7 +416,7 @@ static void test_old_home_templates(void)
 	CU_ASSERT_EQUAL(remove(path), 0);
 	sql_do(home, "UPDATE certs SET notified_at = notified_at - 9*86400 WHERE task = 'T42'");
 	r = cdv(home, ARGS("notify", "soon"));
-	CU_ASSERT(ok_or_report(&r, "notify on an old home"));
+	CU_ASSERT(tl_ok_or_report(&r, "notify on an old home"));
 	CU_ASSERT(tl_contains(r.out, "reminder: mailto:"));
 	CU_ASSERT(tl_mode(path) >= 0);
 	tl_free(&r);

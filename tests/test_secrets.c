@@ -27,13 +27,6 @@ static char *out_of(tl_result r)
 	return r.out;
 }
 
-static int ok_or_report(tl_result *r, const char *what)
-{
-	if (r->status != 0)
-		fprintf(stderr, "\n%s: exit %d\n%s%s", what, r->status, r->out, r->err);
-	return r->status == 0;
-}
-
 static int is_root(void)
 {
 	return getuid() == 0 && geteuid() == 0;
@@ -266,7 +259,7 @@ static void test_key_mode_refused(void)
 	CU_ASSERT_EQUAL(chmod(key, 0400), 0); /* stricter than 0600 is fine */
 	{
 		tl_result r = tl_cdv(home, create_bob(out, argv));
-		CU_ASSERT(ok_or_report(&r, "create with the key 0400"));
+		CU_ASSERT(tl_ok_or_report(&r, "create with the key 0400"));
 		tl_free(&r);
 	}
 	free(key);
@@ -347,7 +340,7 @@ static void test_init_uses_scrypt(void)
 
 	free(out_of(tl_sh("printf 'staple battery\\n' > '%s'", pass)));
 	r = tl_cd(home, "init", "--cn", "Scrypt CA", "--passphrase-file", pass, NULL);
-	CU_ASSERT(ok_or_report(&r, "init --passphrase-file"));
+	CU_ASSERT(tl_ok_or_report(&r, "init --passphrase-file"));
 	tl_free(&r);
 	k = kdf_of(key);
 	/* PBES2 with scrypt N=16384 (0x4000), r=8, p=5, then AES-256-CBC. */
@@ -391,7 +384,7 @@ static void check_upgrade(const char *convert, const char *old_kdf)
 	setenv("CERTDESK_PASSPHRASE_FILE", pass, 1);
 	r = tl_cd(home, "create", "ann", "--name", "Ann", "--email", "ann@example.org", "--out",
 		  out, NULL);
-	CU_ASSERT(ok_or_report(&r, "create with the old key"));
+	CU_ASSERT(tl_ok_or_report(&r, "create with the old key"));
 	CU_ASSERT(tl_contains(r.err, "re-encrypted with scrypt"));
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
 	tl_free(&r);
@@ -403,7 +396,7 @@ static void check_upgrade(const char *convert, const char *old_kdf)
 	/* Once is enough: the next signing says nothing. */
 	r = tl_cd(home, "create", "ben", "--name", "Ben", "--email", "ben@example.org", "--out",
 		  out, NULL);
-	CU_ASSERT(ok_or_report(&r, "create with the new key"));
+	CU_ASSERT(tl_ok_or_report(&r, "create with the new key"));
 	CU_ASSERT(!tl_contains(r.err, "re-encrypted"));
 	tl_free(&r);
 	/* Replaced at once, nothing left beside it. */
@@ -444,7 +437,7 @@ static void test_strong_pbkdf2_key_kept(void)
 	r = tl_cd(home, "create", "cy", "--name", "Cy", "--email", "cy@example.org", "--out", out,
 		  NULL);
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
-	CU_ASSERT(ok_or_report(&r, "create with a PBKDF2 600000 key"));
+	CU_ASSERT(tl_ok_or_report(&r, "create with a PBKDF2 600000 key"));
 	CU_ASSERT(!tl_contains(r.err, "re-encrypted"));
 	tl_free(&r);
 	after = tl_read(key);
@@ -480,7 +473,7 @@ static char *actor_with(const char *home, const char *sudo_user, const char *sud
 	r = tl_cd(home, "config", "window.days", days, NULL);
 	unsetenv("SUDO_USER");
 	unsetenv("SUDO_UID");
-	CU_ASSERT(ok_or_report(&r, "config"));
+	CU_ASSERT(tl_ok_or_report(&r, "config"));
 	tl_free(&r);
 	return last_actor(home);
 }
@@ -602,12 +595,12 @@ static void test_publish_author(void)
 
 	free(out_of(tl_sh("git init -q --bare -b main '%s'", remote)));
 	r = tl_cd(home, "init", "--cn", "Test CA", "--crl-remote", remote, NULL);
-	CU_ASSERT(ok_or_report(&r, "init --crl-remote"));
+	CU_ASSERT(tl_ok_or_report(&r, "init --crl-remote"));
 	tl_free(&r);
 	setenv("SUDO_USER", "alice", 1);
 	r = tl_cd(home, "publish", NULL);
 	unsetenv("SUDO_USER");
-	CU_ASSERT(ok_or_report(&r, "publish"));
+	CU_ASSERT(tl_ok_or_report(&r, "publish"));
 	tl_free(&r);
 	who = out_of(tl_sh("git -C '%s' log -1 --format='%%an <%%ae>|%%cn <%%ce>' main", remote));
 	want = cd_asprintf("%s (claimed alice) <%s@", real_user(), real_user());
@@ -692,12 +685,12 @@ static void test_kill_init(void)
 		} else {
 			/* No CA: what the kill left does not stop the next init. */
 			r = tl_cd(home, "init", "--cn", "Kill CA", NULL);
-			CU_ASSERT(ok_or_report(&r, "init after a kill"));
+			CU_ASSERT(tl_ok_or_report(&r, "init after a kill"));
 			tl_free(&r);
 			CU_ASSERT(ca_whole(home));
 		}
 		r = tl_cd(home, "list", NULL);
-		CU_ASSERT(ok_or_report(&r, "list after init"));
+		CU_ASSERT(tl_ok_or_report(&r, "list after init"));
 		tl_free(&r);
 		debris = out_of(tl_sh("cd '%s' && find . -name ca.new -o -name '*.tmp.*'", home));
 		CU_ASSERT_STRING_EQUAL(debris, "");

@@ -17,14 +17,6 @@
 #define snapshot tl_snapshot
 #define refused tl_refused
 
-static char *date_in(int days)
-{
-	char d[16];
-
-	cd_format_date(cd_now() + days * CD_DAY, d);
-	return cd_strdup(d);
-}
-
 static char *take_out(tl_result *r)
 {
 	char *s = r->out;
@@ -34,20 +26,12 @@ static char *take_out(tl_result *r)
 	return s;
 }
 
-static int ok_or_report(tl_result *r, const char *what)
-{
-	if (r->status != 0)
-		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", what, r->status, r->out,
-			r->err);
-	return r->status == 0;
-}
-
 /* Runs a command that must succeed; returns its stdout. */
 static char *must(const char *home, const char *what, const char *const *args)
 {
 	tl_result r = cdv(home, args);
 
-	CU_ASSERT(ok_or_report(&r, what));
+	CU_ASSERT(tl_ok_or_report(&r, what));
 	return take_out(&r);
 }
 
@@ -80,7 +64,7 @@ static char *tsv_field(const char *tsv, const char *user, int col)
 /* The stage of user in `list --all` as of today + days. */
 static char *stage_at(const char *home, const char *user, int days)
 {
-	char *d = date_in(days), *tsv, *stage;
+	char *d = tl_date_in(days), *tsv, *stage;
 	tl_result r = cdv(home, ARGS("--as-of", d, "--format", "tsv", "list", "--all"));
 
 	tsv = take_out(&r);
@@ -178,7 +162,7 @@ static void test_as_of_never_writes(void)
 {
 	char *dir = cd_strdup(tl_tmpdir()), *home = cd_asprintf("%s/home", dir);
 	char *remote = cd_asprintf("%s/crl.git", dir), *out = cd_strdup(tl_tmpdir());
-	char *d = date_in(40), *log = cd_asprintf("%s/access.log", dir), *serial, *s;
+	char *d = tl_date_in(40), *log = cd_asprintf("%s/access.log", dir), *serial, *s;
 	const char *want = "--as-of only judges";
 	tl_result r = tl_sh("git init -q --bare '%s'", remote);
 
@@ -230,7 +214,7 @@ static void test_as_of_never_writes(void)
 static void test_next_year_without_publishing(void)
 {
 	char *home = cd_strdup(tl_home()), *out = cd_strdup(tl_tmpdir());
-	char *out2 = cd_strdup(tl_tmpdir()), *d = date_in(360);
+	char *out2 = cd_strdup(tl_tmpdir()), *d = tl_date_in(360);
 	tl_result r;
 
 	create(home, out, "amy", "30");
@@ -258,7 +242,7 @@ static void test_stage_expired(void)
 	ASSERT_STAGE(home, "bob", 4, "expiring");
 	ASSERT_STAGE(home, "bob", 6, "expired");
 	ASSERT_STAGE(home, "bob", 100, "expired");
-	d = date_in(6);
+	d = tl_date_in(6);
 	r = cdv(home, ARGS("--as-of", d, "expirecheck"));
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(tl_contains(r.out, "expired"));
@@ -348,7 +332,7 @@ static void test_notify_due(void)
 	free(log);
 	/* Later, far enters the window too: expirecheck plans it, notify --due waits. */
 	{
-		char *d = date_in(90);
+		char *d = tl_date_in(90);
 		tl_result r = cdv(home, ARGS("--as-of", d, "expirecheck"));
 		CU_ASSERT(tl_contains(r.out, "far"));
 		tl_free(&r);
@@ -451,7 +435,7 @@ static void test_seen_logs(void)
 	write_file(path, text);
 	free(text);
 	r = cdv(home, ARGS("seen", path));
-	CU_ASSERT(ok_or_report(&r, "seen nginx"));
+	CU_ASSERT(tl_ok_or_report(&r, "seen nginx"));
 	CU_ASSERT(tl_contains(r.out, "ann"));
 	CU_ASSERT(tl_contains(r.out, new_a));
 	CU_ASSERT(tl_contains(r.out, "2026-11-27T09:15:42Z"));
@@ -515,7 +499,7 @@ static void test_seen_logs(void)
 		char *line = cd_asprintf("::1 - - [29/Nov/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 200 5 "
 					 "\"-\" \"-\" %s\n", new_c);
 		r = tl_run(argv, line);
-		CU_ASSERT(ok_or_report(&r, "seen from stdin"));
+		CU_ASSERT(tl_ok_or_report(&r, "seen from stdin"));
 		CU_ASSERT(tl_contains(r.out, "cat"));
 		tl_free(&r);
 		free(line);
@@ -628,7 +612,7 @@ static void test_links_decoded(void)
 
 	r = cdv(home, ARGS("create", "jose", "--name", name, "--email", "jose+certs@example.org",
 			   "--days", "9", "--out", out));
-	CU_ASSERT(ok_or_report(&r, "create"));
+	CU_ASSERT(tl_ok_or_report(&r, "create"));
 	tl_free(&r);
 	r = cdv(home, ARGS("--format", "tsv", "list"));
 	tsv = take_out(&r);
@@ -637,7 +621,7 @@ static void test_links_decoded(void)
 	days = tsv_field(tsv, "jose", 5);
 	write_file(py, check_py);
 	r = cdv(home, ARGS("notify", "jose", "--task", "T777"));
-	CU_ASSERT(ok_or_report(&r, "notify"));
+	CU_ASSERT(tl_ok_or_report(&r, "notify"));
 	write_file(links, r.out);
 	tl_free(&r);
 	/* JSON through python itself, so that the name's bytes arrive intact. */

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util.h"
+
 extern char **environ;
 
 static char base[512];
@@ -332,4 +334,20 @@ char *tl_sh_out(const char *fmt, ...)
 	r = tl_sh("%s", cmd);
 	free(r.err);
 	return r.out;
+}
+
+int tl_ok_or_report(tl_result *r, const char *what)
+{
+	if (r->status != 0)
+		fprintf(stderr, "\n%s: exit %d\nstdout: %s\nstderr: %s\n", what, r->status, r->out,
+			r->err);
+	return r->status == 0;
+}
+
+char *tl_date_in(int days)
+{
+	char d[16];
+
+	cd_format_date(cd_now() + days * CD_DAY, d);
+	return cd_strdup(d);
 }

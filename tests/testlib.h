@@ -29,6 +29,10 @@ const char *tl_bin(void);
 /* Runs a shell command line (for independent tools in checks; test code only). */
 tl_result tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tl_free(tl_result *r);
+/* 1 when r exited 0; else 0, with what it printed on stderr for the test log. */
+int tl_ok_or_report(tl_result *r, const char *what);
+/* The day that is days from the clock, YYYY-MM-DD (malloc'd): for --as-of. */
+char *tl_date_in(int days);
 /* tl_sh's standard output alone (malloc'd), whatever the exit status. */
 char *tl_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
