@@ -108,6 +108,16 @@ static int member_name_ok(const char *name)
 {
 	if (strcmp(name, BACKUP_MANIFEST) == 0 || strcmp(name, "certdesk.db") == 0)
 		return 1;
+	if (strncmp(name, "ca/prev/", 8) == 0 || strncmp(name, "ca/retired/", 11) == 0) {
+		/* a CA a rollover left: ca/prev/KID/FILE, ca/retired/KID/FILE */
+		const char *kid = strchr(name + 3, '/') + 1, *slash = strchr(kid, '/');
+		char id[48];
+
+		if (!slash || (size_t)(slash - kid) >= sizeof id)
+			return 0;
+		snprintf(id, sizeof id, "%.*s", (int)(slash - kid), kid);
+		return ca_kid_valid(id) && plain_name(slash + 1);
+	}
 	if (strncmp(name, "ca/", 3) == 0)
 		return plain_name(name + 3);
 	if (strncmp(name, "templates/", 10) == 0)
@@ -489,9 +499,31 @@ static int add_dir(archive *a, const char *home, const char *sub)
 		struct stat sb;
 
 		if (rc == 0 && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && member_name_ok(name))
-			rc = add_file(a, name, path, (int)(sb.st_mode & 0777), strcmp(sub, "ca") == 0);
+			rc = add_file(a, name, path, (int)(sb.st_mode & 0777), strncmp(sub, "ca", 2) == 0);
 		free(path);
 		free(name);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return rc;
+}
+
+/* The CAs a rollover left, in HOME/ca/prev/KID/ and HOME/ca/retired/KID/. */
+static int add_older_cas(archive *a, const char *home, const char *sub)
+{
+	char *dir = cd_asprintf("%s/%s", home, sub);
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort), i, rc = 0;
+
+	if (n < 0 && errno != ENOENT)
+		rc = cd_err("cannot read %s: %s", dir, strerror(errno));
+	for (i = 0; i < n; i++) {
+		char *kid = cd_asprintf("%s/%s", sub, names[i]->d_name);
+
+		if (rc == 0 && ca_kid_valid(names[i]->d_name))
+			rc = add_dir(a, home, kid);
+		free(kid);
 		free(names[i]);
 	}
 	free(names);
@@ -539,7 +571,8 @@ static int gather(archive *a, desk *d)
 
 	add_member(a, BACKUP_MANIFEST, 0644);
 	if (store_schema_version(d->st, &a->schema) < 0 || add_database(a, d) < 0 ||
-	    add_dir(a, d->home, "ca") < 0 || add_dir(a, d->home, "templates") < 0)
+	    add_dir(a, d->home, "ca") < 0 || add_older_cas(a, d->home, "ca/prev") < 0 ||
+	    add_older_cas(a, d->home, "ca/retired") < 0 || add_dir(a, d->home, "templates") < 0)
 		return -1;
 	if (!archive_find(a, "ca/ca.crt") || !archive_find(a, "ca/ca.key"))
 		return cd_err("%s/ca lacks ca.crt or ca.key: nothing to back up", d->home);
@@ -663,7 +696,17 @@ static int write_members(const archive *a, const char *stage)
 		int mode = strncmp(a->v[i].name, "ca/", 3) == 0 && strstr(a->v[i].name, ".key") ?
 			   0600 : a->v[i].mode & 0755;
 
-		if (mode == 0600)
+		if (strncmp(a->v[i].name, "ca/prev/", 8) == 0 ||
+		    strncmp(a->v[i].name, "ca/retired/", 11) == 0) {
+			char *sub = cd_strdup(path);
+
+			*strrchr(sub, '/') = '\0';
+			rc = cd_mkdir_p(sub, 0700);
+			free(sub);
+		}
+		if (rc < 0)
+			;
+		else if (mode == 0600)
 			rc = cd_write_secret(path, a->v[i].data, a->v[i].len);
 		else
 			rc = cd_write_file(path, a->v[i].data, a->v[i].len, mode | 0400);

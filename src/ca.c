@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,15 @@ struct ca {
 	char *name;
 	int64_t not_after;
 	struct crl_cache *crl_cache; /* CRL entries already encoded, see ca_sign_crl */
+	char kid[41];    /* the key identifier in hex: how rows and directories name it */
+	char *dir;       /* where its ca.crt is */
+	int retired;     /* signs nothing any more: kept to judge what it once signed */
+	struct ca *older; /* the CAs this one took over from, newest first */
 };
 
 struct crl_cache;
 static void crl_cache_free(struct crl_cache *cc);
+static void insert_older(ca *c, ca *o);
 
 /* ---- small helpers ---- */
 
@@ -637,6 +643,23 @@ out:
 
 /* ---- open ---- */
 
+/* The key identifier as the CA's certificates carry it in their AKI. */
+static int set_kid(ca *c)
+{
+	ASN1_OCTET_STRING *id = ca_key_id(c->cert);
+	const unsigned char *p;
+	int i, n;
+
+	if (!id)
+		return ssl_err("cannot compute the CA's key identifier");
+	p = ASN1_STRING_get0_data(id);
+	n = ASN1_STRING_length(id);
+	for (i = 0; i < n && i < 20; i++)
+		snprintf(c->kid + 2 * i, 3, "%02X", p[i]);
+	ASN1_OCTET_STRING_free(id);
+	return 0;
+}
+
 static int load_cert(ca *c, const char *dir)
 {
 	char *path = cd_asprintf("%s/ca.crt", dir), *pem = NULL;
@@ -654,7 +677,8 @@ static int load_cert(ca *c, const char *dir)
 		goto out;
 	}
 	c->name = name_field(X509_get_subject_name(c->cert), NID_commonName);
-	rc = asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
+	c->dir = cd_strdup(dir);
+	rc = set_kid(c) < 0 ? -1 : asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
 out:
 	free(pem);
 	free(path);
@@ -727,7 +751,7 @@ out:
 	return rc;
 }
 
-static int given_pass(void *ctx, char *buf, size_t size)
+int ca_pass_given(void *ctx, char *buf, size_t size)
 {
 	const char *p = ctx;
 
@@ -737,15 +761,90 @@ static int given_pass(void *ctx, char *buf, size_t size)
 	return 0;
 }
 
+/* The CAs a rollover left in dir/prev/KID/ (still signing their CRL) and in
+ * dir/retired/KID/, appended to c's list, newest first (by notBefore). */
+static int load_older_in(ca *c, const char *dir, const char *sub, int retired)
+{
+	char *top = cd_asprintf("%s/%s", dir, sub);
+	DIR *dd = opendir(top);
+	struct dirent *e;
+	int rc = 0;
+
+	while (dd && rc == 0 && (e = readdir(dd))) {
+		char *path;
+		ca *o;
+
+		if (!ca_kid_valid(e->d_name))
+			continue;
+		path = cd_asprintf("%s/%s", top, e->d_name);
+		o = cd_malloc(sizeof *o);
+		memset(o, 0, sizeof *o);
+		o->retired = retired;
+		if (load_cert(o, path) < 0)
+			rc = -1;
+		else if (strcmp(o->kid, e->d_name) != 0)
+			rc = cd_err("%s holds the CA certificate of another key (%s)", path, o->kid);
+		if (rc < 0)
+			ca_close(o);
+		else
+			insert_older(c, o);
+		free(path);
+	}
+	if (dd)
+		closedir(dd);
+	free(top);
+	return rc;
+}
+
+static int64_t not_before_of(const ca *c)
+{
+	int64_t t = 0;
+
+	asn1_time_epoch(X509_get0_notBefore(c->cert), &t);
+	return t;
+}
+
+static void insert_older(ca *c, ca *o)
+{
+	ca **at = &c->older;
+
+	while (*at && not_before_of(*at) >= not_before_of(o))
+		at = &(*at)->older;
+	o->older = *at;
+	*at = o;
+}
+
+int ca_kid_of(const char *dir, char kid[41])
+{
+	ca c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	rc = load_cert(&c, dir);
+	snprintf(kid, 41, "%s", c.kid);
+	X509_free(c.cert);
+	free(c.name);
+	free(c.dir);
+	return rc;
+}
+
+int ca_kid_valid(const char *s)
+{
+	size_t n = strspn(s, "0123456789ABCDEF");
+
+	return n >= 8 && n <= 40 && s[n] == '\0';
+}
+
 int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
 {
 	ca *c = cd_malloc(sizeof *c);
 
 	memset(c, 0, sizeof *c);
 	*out = NULL;
-	if (load_cert(c, dir) < 0 ||
-	    (with_key && load_key(c, dir, passphrase ? given_pass : NULL, (void *)passphrase,
-				  NULL) < 0)) {
+	if (load_cert(c, dir) < 0 || load_older_in(c, dir, "prev", 0) < 0 ||
+	    load_older_in(c, dir, "retired", 1) < 0 ||
+	    (with_key && ca_load_key(c, dir, passphrase ? ca_pass_given : NULL,
+				     (void *)passphrase, NULL) < 0)) {
 		ca_close(c);
 		return -1;
 	}
@@ -753,24 +852,107 @@ int ca_open(const char *dir, int with_key, const char *passphrase, ca **out)
 	return 0;
 }
 
+/* Asks once: every key of one home is under the same passphrase (a rollover keeps it). */
+struct pass_once {
+	ca_pass_fn ask;
+	void *ctx;
+	int have;
+	char pass[1024];
+};
+
+static int pass_once(void *ctx, char *buf, size_t size)
+{
+	struct pass_once *po = ctx;
+
+	if (!po->have) {
+		if (!po->ask || po->ask(po->ctx, po->pass, sizeof po->pass) < 0)
+			return po->ask ? -1 : cd_err("a passphrase is needed");
+		po->have = 1;
+	}
+	return ca_pass_given(po->pass, buf, size);
+}
+
 int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded)
 {
+	struct pass_once po = {ask, ctx, 0, ""};
+	ca *o;
+	int rc = 0;
+
 	if (upgraded)
 		*upgraded = 0;
-	if (c->key)
-		return 0;
-	return load_key(c, dir, ask, ctx, upgraded);
+	if (!c->key)
+		rc = load_key(c, dir, ask ? pass_once : NULL, &po, upgraded);
+	for (o = c->older; o && rc == 0; o = o->older)
+		if (!o->retired && !o->key)
+			rc = load_key(o, o->dir, ask ? pass_once : NULL, &po, NULL);
+	OPENSSL_cleanse(po.pass, sizeof po.pass);
+	return rc;
 }
 
 void ca_close(ca *c)
 {
-	if (!c)
-		return;
-	X509_free(c->cert);
-	EVP_PKEY_free(c->key);
-	free(c->name);
-	crl_cache_free(c->crl_cache);
-	free(c);
+	while (c) {
+		ca *o = c->older;
+
+		X509_free(c->cert);
+		EVP_PKEY_free(c->key);
+		free(c->name);
+		free(c->dir);
+		crl_cache_free(c->crl_cache);
+		free(c);
+		c = o;
+	}
+}
+
+const char *ca_kid(const ca *c)
+{
+	return c->kid;
+}
+
+const ca *ca_older(const ca *c)
+{
+	return c->older;
+}
+
+int ca_is_retired(const ca *c)
+{
+	return c->retired;
+}
+
+void ca_note_retired(ca *c, const char *dir, const char *kid)
+{
+	for (c = c->older; c; c = c->older)
+		if (strcmp(c->kid, kid) == 0) {
+			c->retired = 1;
+			EVP_PKEY_free(c->key);
+			c->key = NULL;
+			free(c->dir);
+			c->dir = cd_asprintf("%s/retired/%s", dir, kid);
+		}
+}
+
+const ca *ca_by_kid(const ca *c, const char *kid)
+{
+	if (!kid || !*kid)
+		return c;
+	for (; c; c = c->older)
+		if (strcmp(c->kid, kid) == 0)
+			return c;
+	return NULL;
+}
+
+char *ca_bundle_pem(const ca *c)
+{
+	cd_buf b = {0};
+
+	for (; c; c = c->older) {
+		char *pem = c->retired ? NULL : x509_pem(c->cert);
+
+		if (pem)
+			cd_buf_printf(&b, "%s", pem);
+		free(pem);
+	}
+	return b.s ? b.s : cd_strdup("");
 }
 
 const char *ca_name(const ca *c)
@@ -1617,7 +1799,8 @@ out:
 	return pem;
 }
 
-int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem)
+static int sign_crl_one(ca *c, const ca_revoked *list, size_t n, int64_t number, int days,
+			char **pem)
 {
 	const struct crl_entry **v;
 
@@ -1632,6 +1815,65 @@ int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int day
 	*pem = crl_sign(c, v, n, number, days);
 	free(v);
 	return *pem ? 0 : -1;
+}
+
+/* The CA that lists entry r: its issuer, or the issuing CA when none is recorded or
+ * this home does not know it (a revocation never drops out); NULL when its issuer is
+ * retired (every certificate it signed has ended). */
+static ca *entry_signer(ca *c, const ca_revoked *r)
+{
+	ca *o;
+
+	if (!r->issuer || !*r->issuer)
+		return c;
+	for (o = c; o; o = o->older)
+		if (strcmp(o->kid, r->issuer) == 0)
+			return o->retired ? NULL : o;
+	return c;
+}
+
+int ca_issuer_signs(const ca *c, const char *issuer)
+{
+	return entry_signer((ca *)c, &(ca_revoked){"", 0, 0, issuer}) != NULL;
+}
+
+static int signs_crls(const ca *o)
+{
+	return !o->retired;
+}
+
+/* One CRL per CA still signing (nginx, Apache and OpenVPN read several from one file),
+ * the issuing CA's first, all with the same number and dates. */
+int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem)
+{
+	ca_revoked *sub;
+	cd_buf b = {0};
+	ca *o;
+	int rc = 0;
+
+	if (!c->older)
+		return sign_crl_one(c, list, n, number, days, pem);
+	*pem = NULL;
+	sub = cd_malloc((n ? n : 1) * sizeof *sub);
+	for (o = c; o && rc == 0; o = o->older) {
+		size_t i, k = 0;
+		char *one = NULL;
+
+		if (!signs_crls(o))
+			continue;
+		for (i = 0; i < n; i++)
+			if (entry_signer(c, &list[i]) == o)
+				sub[k++] = list[i];
+		if ((rc = sign_crl_one(o, sub, k, number, days, &one)) == 0)
+			cd_buf_printf(&b, "%s", one);
+		free(one);
+	}
+	free(sub);
+	if (rc < 0)
+		cd_buf_free(&b);
+	else
+		*pem = b.s;
+	return rc;
 }
 
 static int crl_number(X509_CRL *crl, int64_t *out)
@@ -1719,8 +1961,9 @@ static int crl_entries_read(X509_CRL *crl, ca_crl_contents *out)
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 	int i, k = sk_X509_REVOKED_num(revs);
 
-	out->v = cd_malloc((k > 0 ? (size_t)k : 1) * sizeof *out->v);
+	out->v = cd_realloc(out->v, (out->n + (k > 0 ? (size_t)k : 0) + 1) * sizeof *out->v);
 	for (i = 0; i < k; i++) {
+		out->v[out->n].issuer = NULL;
 		if (crl_entry_read(sk_X509_REVOKED_value(revs, i), &out->v[out->n]) < 0)
 			return -1;
 		out->n++;
@@ -1728,17 +1971,74 @@ static int crl_entries_read(X509_CRL *crl, ca_crl_contents *out)
 	return 0;
 }
 
+/* The CA of c's list that signed crl, NULL when none did. */
+static const ca *crl_signer(const ca *c, X509_CRL *crl)
+{
+	for (; c; c = c->older)
+		if (crl_ours(c, crl))
+			return c;
+	return NULL;
+}
+
+/* Every CRL of a file, in order: *crls NULL-terminated. 0 found is an error. */
+static int pem_to_crls(const char *pem, size_t len, X509_CRL ***crls, size_t *n)
+{
+	BIO *b = mem_bio(pem, len);
+	X509_CRL *crl;
+	size_t cap = 4;
+
+	*n = 0;
+	*crls = cd_malloc(cap * sizeof **crls);
+	while (b && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
+		if (*n + 2 > cap)
+			*crls = cd_realloc(*crls, (cap *= 2) * sizeof **crls);
+		(*crls)[(*n)++] = crl;
+	}
+	(*crls)[*n] = NULL;
+	BIO_free(b);
+	ERR_clear_error();
+	return *n ? 0 : cd_err("cannot parse PEM CRL");
+}
+
+static void crls_free(X509_CRL **crls, size_t n)
+{
+	while (n)
+		X509_CRL_free(crls[--n]);
+	free(crls);
+}
+
+/* One CRL of a file read into out: its entries appended, tagged with its signer. */
+static int crl_read_one(const ca *c, X509_CRL *crl, ca_crl_contents *out)
+{
+	const ca *by = crl_signer(c, crl);
+	size_t first = out->n;
+	ca_crl_info info;
+
+	if (crl_info(crl, &info) < 0 || crl_entries_read(crl, out) < 0)
+		return -1;
+	/* The issuing CA's CRL says the number and dates; else the first one read. */
+	if (out->blocks == 0 || by == c)
+		out->info = info;
+	out->info.entries = out->n;
+	for (; first < out->n; first++)
+		out->v[first].issuer = by ? by->kid : NULL;
+	out->blocks++;
+	out->foreign += !by;
+	out->retired += by && by->retired;
+	return 0;
+}
+
 int ca_crl_read(const ca *c, const char *pem, size_t len, ca_crl_contents *out)
 {
-	X509_CRL *crl = pem_to_crl(pem, len);
-	int rc = -1;
+	X509_CRL **crls;
+	size_t i, n;
+	int rc = pem_to_crls(pem, len, &crls, &n);
 
 	memset(out, 0, sizeof *out);
-	if (crl && crl_info(crl, &out->info) == 0 && crl_entries_read(crl, out) == 0) {
-		out->ours = crl_ours(c, crl);
-		rc = 0;
-	}
-	X509_CRL_free(crl);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = crl_read_one(c, crls[i], out);
+	crls_free(crls, n);
+	out->ours = rc == 0 && out->foreign == 0;
 	if (rc < 0)
 		ca_crl_contents_free(out);
 	return rc;
@@ -1813,23 +2113,44 @@ void ca_cert_info_free(ca_cert_info *info)
 
 int ca_crl_signed_by(const ca *c, const char *pem, size_t len)
 {
-	X509_CRL *crl = pem_to_crl(pem, len);
-	int ok = crl ? crl_ours(c, crl) : -1;
+	X509_CRL **crls;
+	size_t i, n;
+	int ok;
 
-	X509_CRL_free(crl);
+	if (pem_to_crls(pem, len, &crls, &n) < 0) {
+		crls_free(crls, n);
+		return -1;
+	}
+	for (ok = 1, i = 0; i < n; i++)
+		ok &= crl_signer(c, crls[i]) != NULL;
+	crls_free(crls, n);
 	return ok;
+}
+
+static int cert_by(const ca *c, X509 *x)
+{
+	int ok = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(c->cert)) == 0 &&
+		 X509_verify(x, X509_get0_pubkey(c->cert)) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+const ca *ca_issuer_of(const ca *c, const char *pem, size_t len)
+{
+	X509 *x = pem_to_x509(pem, len);
+
+	while (x && c && !cert_by(c, x))
+		c = c->older;
+	X509_free(x);
+	return x ? c : NULL;
 }
 
 int ca_cert_signed_by(const ca *c, const char *pem, size_t len)
 {
 	X509 *x = pem_to_x509(pem, len);
-	int ok;
+	int ok = x ? cert_by(c, x) : -1;
 
-	if (!x)
-		return -1;
-	ok = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(c->cert)) == 0 &&
-	     X509_verify(x, X509_get0_pubkey(c->cert)) == 1;
-	ERR_clear_error();
 	X509_free(x);
 	return ok;
 }

@@ -52,6 +52,8 @@ int ca_key_encrypted(const char *dir);
 
 /* Asks for the CA passphrase into buf: 0, or -1 after cd_err() to give up. */
 typedef int (*ca_pass_fn)(void *ctx, char *buf, size_t size);
+/* A ca_pass_fn whose ctx is the passphrase itself. */
+int ca_pass_given(void *ctx, char *buf, size_t size);
 
 /* Opens dir/ca.crt, and dir/ca.key when with_key (as ca_load_key, with passphrase and
  * no re-encryption; a wrong passphrase is an error "wrong CA passphrase"). */
@@ -121,11 +123,13 @@ typedef struct {
 	const char *serial;  /* hex as above */
 	int64_t revoked_at;
 	int reason;
+	const char *issuer;  /* the key id of the CA that issued it; NULL: the issuing CA */
 } ca_revoked;
 
 /* Signs a v2 CRL: thisUpdate now, nextUpdate now+days, CRL Number, AKI, one entry each
  * (reasonCode omitted for unspecified, as RFC 5280 asks).  A serial listed twice, a bad
- * serial or an unknown reason is an error.  *pem is malloc'd. */
+ * serial or an unknown reason is an error.  *pem is malloc'd. During a rollover, one CRL
+ * per CA still signing, each with the entries it issued (see entry_signer). */
 int ca_sign_crl(ca *c, const ca_revoked *list, size_t n, int64_t number, int days, char **pem);
 
 typedef struct {
@@ -138,10 +142,13 @@ int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info);
  * when this CA issued and signed it; v holds its entries as ca_sign_crl takes them (an
  * absent reasonCode is CA_REASON_UNSPECIFIED). -1 when it is not a readable CRL. */
 typedef struct {
-	int ours;
-	ca_crl_info info;
-	ca_revoked *v; /* serials malloc'd */
+	int ours;      /* every CRL of the file was signed by one of this home's CAs */
+	ca_crl_info info; /* the issuing CA's CRL's, else the first's; entries: all */
+	ca_revoked *v; /* serials malloc'd; issuer points into the ca handle (NULL: foreign) */
 	size_t n;
+	int blocks;    /* CRLs in the file */
+	int foreign;   /* of which signed by no CA of this home */
+	int retired;   /* of which signed by a retired CA */
 } ca_crl_contents;
 int ca_crl_read(const ca *c, const char *pem, size_t len, ca_crl_contents *out);
 void ca_crl_contents_free(ca_crl_contents *cc);
@@ -158,6 +165,34 @@ int ca_cert_parse(const char *pem, size_t len, ca_cert_info *info);
 void ca_cert_info_free(ca_cert_info *info);
 int ca_cert_signed_by(const ca *c, const char *pem, size_t len); /* 1 yes, 0 no, -1 error */
 int ca_crl_signed_by(const ca *c, const char *pem, size_t len);  /* 1 yes, 0 no, -1 error */
+
+/*
+ * Several CAs (a rollover). The CA that issues is dir/ca.crt and dir/ca.key. A rollover
+ * moves it to dir/prev/KID/, where it keeps signing its own CRL until the last
+ * certificate it issued has ended; then it is retired to dir/retired/KID/ and its key
+ * destroyed. KID is the CA's key identifier in hex, as rows and directories name it.
+ * A ca handle holds the issuing CA and all those it took over from, newest first.
+ */
+const char *ca_kid(const ca *c);
+int ca_kid_valid(const char *s);
+int ca_kid_of(const char *dir, char kid[41]); /* of dir/ca.crt alone */
+const ca *ca_older(const ca *c);    /* the next older CA of the handle, NULL at the end */
+int ca_is_retired(const ca *c);
+const ca *ca_by_kid(const ca *c, const char *kid); /* NULL or "": c; NULL if unknown */
+const ca *ca_issuer_of(const ca *c, const char *pem, size_t len); /* NULL: none of ours */
+/* 0 when a revocation of that issuer (ca_kid) no longer goes into a CRL: a retired CA. */
+int ca_issuer_signs(const ca *c, const char *issuer);
+char *ca_bundle_pem(const ca *c);   /* the issuing CA, then every CA still signing */
+/* A new key and CA certificate of name cn become the issuing CA; the one of c moves to
+ * dir/prev/KID/ (c stays that handle: reopen). Steps that a kill interrupts are finished
+ * or undone by ca_recover, which every writer runs first (*done: what it did, or ""). */
+int ca_rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt, int days,
+		const char *passphrase);
+int ca_recover(const char *dir, char *done, size_t size);
+/* Moves dir/prev/KID/ to dir/retired/KID/ and destroys its key (overwritten, unlinked). */
+int ca_retire(const char *dir, const char *kid);
+/* The handle's view of that: the CA kid of c's list is retired (its key dropped). */
+void ca_note_retired(ca *c, const char *dir, const char *kid);
 
 /* Random password of n characters (n < size) from an alphabet without look-alikes. */
 int ca_password(char *out, size_t size, size_t n);

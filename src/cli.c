@@ -470,8 +470,8 @@ static int cmd_seen(cli_ctx *c, const cmd_args *a)
 
 /* Listing */
 static const char *const list_cols[] = {"user", "name", "email", "serial", "expiry", "#days",
-					"stage", "task"};
-#define LIST_NCOLS 8
+					"stage", "task", "ca"};
+#define LIST_NCOLS 9
 
 struct list_ctx {
 	desk *d;
@@ -494,6 +494,7 @@ static void row_values(desk *d, const store_row *r, char expiry[16], char days[2
 	v[5] = days;
 	v[6] = cycle_stage_name(desk_stage(d, r));
 	v[7] = cc->task ? cc->task : "";
+	v[8] = desk_issuer_name(d, &r->cur);
 }
 
 static int list_row(void *ctx, const store_row *r)
@@ -519,7 +520,9 @@ static int cmd_list(cli_ctx *c, const cmd_args *a)
 		return cli_fail();
 	l.d = &d;
 	l.all = cmd_flag(a, "all");
-	l.t = out_begin(c->fmt, stdout, list_cols, LIST_NCOLS);
+	/* The text table names the CA only while more than one signs (a rollover). */
+	l.t = out_begin(c->fmt, stdout, list_cols, c->fmt == OUT_TEXT && !ca_older(d.ca) ?
+			LIST_NCOLS - 1 : LIST_NCOLS);
 	rc = store_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
 	out_end(l.t);
 	desk_close(&d);
@@ -741,15 +744,15 @@ static void show_field(const char *label, const char *v)
 }
 
 static const char *const cert_cols[] = {"serial", "not_before", "not_after", "key", "state",
-					"what", "p12", "pw"};
+					"what", "p12", "pw", "ca"};
 
 /* One certificate, with what became of it, in the core's words. */
 static int show_cert(void *ctx, const store_cert *c, const cycle_cert_desc *what)
 {
 	out_table *t = ctx;
 	char from[16], to[16];
-	const char *v[8] = {c->serial, from, to, c->key_type, what->word, what->text,
-			    c->p12_path, c->pw_path};
+	const char *v[9] = {c->serial, from, to, c->key_type, what->word, what->text,
+			    c->p12_path, c->pw_path, what->issuer};
 
 	cd_format_date(c->not_before, from);
 	cd_format_date(c->not_after, to);
@@ -758,6 +761,12 @@ static int show_cert(void *ctx, const store_cert *c, const cycle_cert_desc *what
 		return 0;
 	}
 	printf("  %s  %s .. %s  %s: %s\n", c->serial, from, to, c->key_type, what->text);
+	if (what->several_cas) {
+		char *by = cd_sanitize(what->issuer);
+
+		printf("    issued by the CA %s\n", by);
+		free(by);
+	}
 	if (c->p12_path)
 		printf("    files: %s%s%s\n", c->p12_path, c->pw_path ? ", " : "",
 		       c->pw_path ? c->pw_path : "");
@@ -819,7 +828,7 @@ static int cmd_show(cli_ctx *c, const cmd_args *a)
 		show_text(&d, &row.r);
 	} else {
 		/* For scripts: the certificates, each with its state word. */
-		out_table *t = out_begin(c->fmt, stdout, cert_cols, 8);
+		out_table *t = out_begin(c->fmt, stdout, cert_cols, 9);
 		rc = desk_certs(&d, &row.r, show_cert, t) < 0 ? cli_fail() : 0;
 		out_end(t);
 	}
@@ -975,25 +984,58 @@ static int cmd_renew(cli_ctx *c, const cmd_args *a)
 }
 
 /* ca renew: servers must get the new CA certificate before the old one ends. */
-static int cmd_ca(cli_ctx *c, const cmd_args *a)
+static int ca_renew_cmd(desk *d, const cmd_args *a)
 {
 	char end[16];
+
+	if (desk_ca_renew(d, (int)cmd_num(a, "days", 3650)) < 0)
+		return -1;
+	cd_format_date(ca_not_after(d->ca), end);
+	printf("renewed the CA certificate %s/ca.crt: same key and name, valid until %s\n"
+	       "  every certificate issued keeps verifying; give the servers the new CA "
+	       "certificate\n  before the old one ends (the old one is kept beside it)\n",
+	       d->ca_dir, end);
+	return 0;
+}
+
+/* ca rollover: the new CA issues; the servers need its CRL and certificate first. */
+static int ca_rollover_cmd(desk *d, const cmd_args *a)
+{
+	const char *kt = cmd_arg(a, "key");
+	char end[16], old_end[16];
+	const ca *old;
+
+	if (desk_ca_rollover(d, cmd_arg(a, "cn"), kt && strcmp(kt, "rsa") == 0 ? CA_KEY_RSA :
+			     CA_KEY_EC, (int)cmd_num(a, "days", 3650)) < 0)
+		return -1;
+	old = ca_older(d->ca);
+	cd_format_date(ca_not_after(d->ca), end);
+	cd_format_date(ca_not_after(old), old_end);
+	printf("rolled the CA over: %s (key %.16s...) issues from now on, valid until %s\n"
+	       "  %s keeps signing its CRL until the last certificate it issued ends (at the "
+	       "latest %s);\n  renewals move every user to the new CA\n"
+	       "  next: certdesk publish (one CRL per CA in the CRL file, both CA certificates "
+	       "in the bundle),\n  and have the servers load them before the first "
+	       "certificate of the new CA is used\n", ca_name(d->ca), ca_kid(d->ca), end,
+	       ca_name(old), old_end);
+	return 0;
+}
+
+static int cmd_ca(cli_ctx *c, const cmd_args *a)
+{
+	int roll = strcmp(a->pos[0], "rollover") == 0;
 	desk d;
 	int rc;
 
-	if (strcmp(a->pos[0], "renew") != 0)
-		return cd_err("%s: unknown action '%.20s': expected renew", a->cmd->verb, a->pos[0]),
-		       cli_fail();
+	if (!roll && strcmp(a->pos[0], "renew") != 0)
+		return cd_err("%s: unknown action '%.20s': expected renew or rollover", a->cmd->verb,
+			      a->pos[0]), cli_fail();
+	if (!roll && (cmd_arg(a, "cn") || cmd_arg(a, "key")))
+		return cd_err("ca renew keeps the CA's name and key: --cn and --key are for ca "
+			      "rollover"), cli_fail();
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
-	rc = desk_ca_renew(&d, (int)cmd_num(a, "days", 3650));
-	if (rc == 0) {
-		cd_format_date(ca_not_after(d.ca), end);
-		printf("renewed the CA certificate %s/ca.crt: same key and name, valid until %s\n"
-		       "  every certificate issued keeps verifying; give the servers the new CA "
-		       "certificate\n  before the old one ends (the old one is kept beside it)\n",
-		       d.ca_dir, end);
-	}
+	rc = roll ? ca_rollover_cmd(&d, a) : ca_renew_cmd(&d, a);
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
 }

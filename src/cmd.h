@@ -117,9 +117,11 @@ typedef struct {
 	  CMD_OPTS(CMD_TEXT("config", "FILE"), CMD_FLAG("apply")), \
 	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \
 	  "import an existing CA (dry run unless --apply)") \
-	_(CA, "ca", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 1, 36500)), \
-	  CMD_POS("renew", 1, 1), \
-	  "renew the CA certificate: same key and name, valid N days from now (3650)") \
+	_(CA, "ca", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 1, 36500), \
+	  CMD_TEXT("cn", "NAME"), CMD_CHOICE("key", "TYPE", CMD_CHOICES(CA_KEY_CHOICES))), \
+	  CMD_POS("renew|rollover", 1, 1), \
+	  "renew the CA certificate (same key and name), or roll over to a new CA key and " \
+	  "name; valid N days from now (3650)") \
 	_(BACKUP, "backup", 0, CMD_CLI, \
 	  CMD_OPTS(CMD_TEXT("passphrase-file", "F"), CMD_FLAG("check")), CMD_POS("FILE", 1, 1), \
 	  "write an encrypted backup of the home (or --check one)") \

@@ -93,6 +93,8 @@ typedef struct {
 	cycle_cert_state state;
 	const char *word;  /* the state's name, as JSON and TSV carry it */
 	char text[320];    /* "valid until 2027-01-05", "revocation held: waiting for..." */
+	const char *issuer; /* the name of the CA that issued it (desk_certs fills it in) */
+	int several_cas;    /* the home has more than one CA (a rollover): say which */
 } cycle_cert_desc;
 void cycle_describe_cert(const store_cert *c, const store_cert *repl, const char *user,
 			 int64_t now, cycle_cert_desc *out);

@@ -224,7 +224,7 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	rc = init_locked(&d, o, o->passphrase_file ? pass : NULL);
 out:
-	OPENSSL_cleanse(pass, sizeof pass);
+	explicit_bzero(pass, sizeof pass);
 	drop_lock(lock);
 	free_paths(&d);
 	return rc;
@@ -341,6 +341,23 @@ static void lost_database(desk *d)
 	free(what);
 }
 
+/* A rollover killed half-way is finished or undone before anything reads the CA. */
+static int recover_rollover(desk *d)
+{
+	char *next = cd_asprintf("%s/next", d->ca_dir), done[160];
+	int lock = -1, rc = 0;
+
+	if (cd_path_exists(next) && (lock = take_lock(d, 0)) >= 0) {
+		rc = ca_recover(d->ca_dir, done, sizeof done);
+		if (rc == 0 && *done)
+			rc = store_audit(d->st, cd_now(), cd_operator(), "ca-rollover", NULL, done);
+		drop_lock(lock);
+	} else if (lock < 0 && cd_path_exists(next))
+		rc = -1;
+	free(next);
+	return rc;
+}
+
 int desk_open(desk *d, const char *home, int flags)
 {
 	int ro = flags & DESK_READONLY, rc;
@@ -358,7 +375,7 @@ int desk_open(desk *d, const char *home, int flags)
 	d->readonly = ro;
 	if ((rc = store_open(d->db_path, ro ? STORE_READONLY : 0, &d->st)) == STORE_LOST)
 		lost_database(d);
-	if (rc < 0 || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
+	if (rc < 0 || (!ro && recover_rollover(d) < 0) || ca_open(d->ca_dir, 0, NULL, &d->ca) < 0)
 		goto fail;
 	store_set_validity_cap(d->st, ca_not_after(d->ca));
 	if (!ro && recover_pending(d) < 0)
@@ -485,7 +502,8 @@ static void copy_str(const char **p, cd_buf *b, size_t *offs, int *n)
 	&r->cur.serial, &r->cur.subject, &r->cur.key_type, &r->cur.state, &r->cur.p12_path, \
 	&r->cur.pw_path, &r->cur.task, &r->cur.applied_via, &r->cur.publish_commit, \
 	&r->old.serial, &r->old.subject, &r->old.key_type, &r->old.state, &r->old.p12_path, \
-	&r->old.pw_path, &r->old.task, &r->old.applied_via, &r->old.publish_commit
+	&r->old.pw_path, &r->old.task, &r->old.applied_via, &r->old.publish_commit, \
+	&r->cur.issuer, &r->old.issuer
 
 void desk_row_copy(desk_row *dst, const store_row *src)
 {
@@ -612,7 +630,16 @@ static int cert_describe(void *ctx, const store_cert *c)
 		repl.serial = w->links[i].serial;
 	}
 	cycle_describe_cert(c, i < w->n ? &repl : NULL, w->r->u.name, w->d->now, &what);
+	what.issuer = desk_issuer_name(w->d, c);
+	what.several_cas = ca_older(w->d->ca) != NULL;
 	return w->fn(w->ctx, c, &what);
+}
+
+const char *desk_issuer_name(const desk *d, const store_cert *c)
+{
+	const ca *by = ca_by_kid(d->ca, c->issuer);
+
+	return by ? ca_name(by) : c->issuer;
 }
 
 int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx)
@@ -851,7 +878,7 @@ static int record_pending(desk *d, const issue_job *j, const ca_issued *is, cons
 			p->ou, p->country};
 	store_new_cert nc = {*user_id, j->replaces, is->serial, is->subject, j->key_type,
 			     is->cert_pem, p12, j->csr ? NULL : pw, is->not_before, is->not_after,
-			     cd_now()};
+			     cd_now(), ca_kid(d->ca)};
 
 	if (store_begin(d->st) < 0)
 		return -1;
@@ -1163,7 +1190,7 @@ int desk_links_late(desk *d, const store_row *r, cycle_late_kind kind, char **ta
 		links_config cfg = {d->tmpl_dir, url, form, projects, subs, d->note, d->ask_ctx,
 				    remind_tmpl[kind][0], remind_tmpl[kind][1]};
 		links_vars v = {r->u.name, r->u.full_name, r->u.email, expiry, days, c->serial,
-				c->task ? c->task : "", cd_operator(), ca_name(d->ca), notified,
+				c->task ? c->task : "", cd_operator(), desk_issuer_name(d, c), notified,
 				issued, subj, key_is_users(c->key_type)};
 		rc = links_make(&cfg, &v, task_link, mail_link);
 	}
@@ -1600,4 +1627,108 @@ int desk_ca_renew(desk *d, int days)
 	cd_format_date(ca_not_after(d->ca), to);
 	return desk_audit(d, "ca-renew", NULL, "CA certificate renewed with the same key: valid "
 			  "until %s (was %s)", to, from);
+}
+
+/* The handle again, after the CA files changed: keys are loaded anew when signing. */
+static int reopen_ca(desk *d)
+{
+	ca *c;
+
+	if (ca_open(d->ca_dir, 0, NULL, &c) < 0)
+		return -1;
+	ca_close(d->ca);
+	d->ca = c;
+	d->signing = 0;
+	store_set_validity_cap(d->st, ca_not_after(d->ca));
+	return 0;
+}
+
+/* The new key gets the old one's passphrase (asked once), or none as the old one. */
+static int rollover_keys(desk *d, char *pass, size_t size, int *enc)
+{
+	if ((*enc = ca_key_encrypted(d->ca_dir)) < 0)
+		return -1;
+	if (*enc && desk_passphrase(d->ask, d->ask_ctx, pass, size) < 0)
+		return -1;
+	if (ca_load_key(d->ca, d->ca_dir, *enc ? ca_pass_given : NULL, pass, NULL) < 0)
+		return -1;
+	d->signing = 1;
+	return 0;
+}
+
+/* The old name with this year in place of the year it ends with, or added. */
+static char *next_ca_name(const char *old, int64_t now)
+{
+	size_t n = strlen(old);
+	char day[16];
+
+	cd_format_date(now, day);
+	if (n > 5 && old[n - 5] == ' ' && strspn(old + n - 4, "0123456789") == 4)
+		return cd_asprintf("%.*s %.4s", (int)(n - 5), old, day);
+	return cd_asprintf("%s %.4s", old, day);
+}
+
+int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
+{
+	char pass[1024] = "", old[41], *oldname, *name;
+	int enc = 0, lock, rc;
+
+	if (desk_writable(d, "roll the CA over") < 0 || rollover_keys(d, pass, sizeof pass, &enc) < 0 ||
+	    (lock = take_lock(d, 0)) < 0) {
+		explicit_bzero(pass, sizeof pass);
+		return -1;
+	}
+	snprintf(old, sizeof old, "%s", ca_kid(d->ca));
+	oldname = cd_strdup(ca_name(d->ca));
+	/* Rows from before issuers were recorded are the old CA's: said before the switch,
+	 * so that no moment exists where they would be taken for the new one's. */
+	rc = store_begin(d->st) < 0 ? -1 : store_end(d->st, store_issuer_fill(d->st, old));
+	name = cn && *cn ? cd_strdup(cn) : next_ca_name(oldname, d->now);
+	if (rc == 0)
+		rc = ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
+	free(name);
+	explicit_bzero(pass, sizeof pass);
+	if (rc == 0)
+		rc = reopen_ca(d);
+	drop_lock(lock);
+	if (rc == 0) {
+		char end[16];
+
+		cd_format_date(ca_not_after(d->ca), end);
+		rc = desk_audit(d, "ca-rollover", NULL, "new CA %s (key %s), valid until %s, issues "
+				"from now on; %s (key %s) keeps signing its CRL until its last "
+				"certificate ends", ca_name(d->ca), ca_kid(d->ca), end, oldname, old);
+	}
+	free(oldname);
+	return rc;
+}
+
+int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *line), void *ctx)
+{
+	const ca *o;
+	int n = 0, rc = 0;
+
+	for (o = ca_older(d->ca); o && rc == 0; o = ca_older(o)) {
+		int64_t end = 0;
+		char day[16], *line;
+
+		if (ca_is_retired(o) || (rc = store_issuer_last_end(d->st, ca_kid(o), &end)) < 0 ||
+		    end > d->now)
+			continue;
+		cd_format_date(end, day);
+		line = cd_asprintf("%s the CA %s (key %s): the last certificate it issued ended "
+				   "%s%s", dry ? "would retire" : "retired", ca_name(o), ca_kid(o),
+				   end ? day : "(it issued none)", dry ? "" : "; its key is destroyed and "
+				   "its CRL leaves the file");
+		if (!dry && (rc = ca_retire(d->ca_dir, ca_kid(o))) == 0) {
+			ca_note_retired(d->ca, d->ca_dir, ca_kid(o));
+			rc = desk_audit(d, "ca-retire", NULL, "%s", line);
+		}
+		if (rc == 0) {
+			say(ctx, line);
+			n++;
+		}
+		free(line);
+	}
+	return rc < 0 ? -1 : n;
 }

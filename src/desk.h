@@ -100,6 +100,8 @@ uint64_t desk_actions(const desk *d, const store_row *r);
  * day (cycle_describe_cert, judged with the certificate that replaced it). */
 typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);
 int desk_certs(desk *d, const store_row *r, desk_cert_fn fn, void *ctx);
+/* The name of the CA that issued c (its key id when this home no longer knows it). */
+const char *desk_issuer_name(const desk *d, const store_cert *c);
 int desk_links(desk *d, const store_row *r, char **task_link, char **mail_link);
 /* Whether the user is late as of the desk's day (cycle_late_of with the settings). */
 int desk_late(const desk *d, const store_row *r, cycle_late *out);
@@ -147,6 +149,12 @@ int desk_get_existing(desk *d, const char *user, desk_row *out); /* error when u
 
 /* Renews the CA certificate (ca_renew) under the issue lock, with its audit line. */
 int desk_ca_renew(desk *d, int days);
+/* A new CA key and certificate named cn issue from now on (ca_rollover); the old CA
+ * keeps signing its CRL. Its audit line. */
+int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days);
+/* Retires every older CA whose last certificate has ended (d->now); with dry, only says
+ * which it would. Each one said through say. */
+int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *line), void *ctx);
 
 /* Sets a setting after conf_check, with its audit line (a URL's password masked there),
  * in one transaction. */

@@ -27,6 +27,7 @@
 #define REFRESH_SUBJECT "Refresh CRL (next update "
 #define BUNDLE_SUBJECT "Publish the CA certificate (valid until "
 #define INITIAL_SUBJECT "Initial CRL (next update "
+#define RETIRE_SUBJECT "Retire the CA "
 #define REPLACE_SUBJECT "Replace the CRL changed outside certdesk (next update "
 /* The review branch's listing of held revocations, next to the CRL file. */
 #define HELD_SUFFIX ".pending.txt"
@@ -49,6 +50,7 @@ static void item_fill(publish_item *it, const store_row *r, int64_t now)
 	it->user = cd_strdup(r->u.name);
 	it->serial = cd_strdup(r->cur.serial);
 	it->task = r->cur.task && *r->cur.task ? cd_strdup(r->cur.task) : NULL;
+	it->issuer = r->cur.issuer ? cd_strdup(r->cur.issuer) : NULL;
 	it->not_before = r->cur.not_before;
 	it->not_after = r->cur.not_after;
 	it->revoke_at = r->cur.revoke_at;
@@ -62,6 +64,7 @@ static void item_free(publish_item *it)
 	free(it->user);
 	free(it->serial);
 	free(it->task);
+	free(it->issuer);
 }
 
 static int plan_row(void *ctx, const store_row *r)
@@ -183,33 +186,54 @@ static void list_reset(rev_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free((char *)l->v[i].serial);
+		free((char *)l->v[i].issuer);
+	}
 	l->n = 0;
 }
 
-static void list_add(rev_list *l, const char *serial, int64_t at, int reason)
+static void list_add(rev_list *l, const char *serial, int64_t at, int reason,
+		     const char *issuer)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->v = cd_realloc(l->v, l->cap * sizeof *l->v);
 	}
 	l->v[l->n].serial = cd_strdup(serial);
+	l->v[l->n].issuer = issuer ? cd_strdup(issuer) : NULL;
 	l->v[l->n].revoked_at = at;
 	l->v[l->n++].reason = reason;
 }
 
-static int list_add_cb(void *ctx, const char *serial, int64_t at, int reason)
+struct list_load {
+	rev_list *l;
+	const ca *c;
+};
+
+/* A retired CA's revocations are not listed any more: every certificate it issued ended. */
+static int list_add_cb(void *ctx, const char *serial, int64_t at, int reason,
+		       const char *issuer)
 {
-	list_add(ctx, serial, at, reason);
+	struct list_load *ll = ctx;
+
+	if (ca_issuer_signs(ll->c, issuer))
+		list_add(ll->l, serial, at, reason, issuer);
 	return 0;
+}
+
+static int list_published(desk *d, rev_list *l)
+{
+	struct list_load ll = {l, d->ca};
+
+	return store_revocations_published(d->st, list_add_cb, &ll);
 }
 
 /* The list of published revocations, as the database has them now. */
 static int list_load(struct pub *p)
 {
 	list_reset(&p->list);
-	return store_revocations_published(p->d->st, list_add_cb, &p->list);
+	return list_published(p->d, &p->list);
 }
 
 static void why_words(const publish_item *it, char *out, size_t size)
@@ -674,6 +698,7 @@ typedef struct {
 	int64_t at, number;
 	int reason;
 	char commit[41];
+	char *issuer;
 } taken_rev;
 
 typedef struct {
@@ -692,7 +717,8 @@ static void taken_add(taken_set *t, const ca_revoked *e, int64_t number, const c
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->v = cd_realloc(t->v, t->cap * sizeof *t->v);
 	}
-	t->v[t->n] = (taken_rev){cd_strdup(e->serial), e->revoked_at, number, e->reason, ""};
+	t->v[t->n] = (taken_rev){cd_strdup(e->serial), e->revoked_at, number, e->reason, "",
+				 e->issuer ? cd_strdup(e->issuer) : NULL};
 	memcpy(t->v[t->n++].commit, commit, 41);
 }
 
@@ -700,8 +726,10 @@ static void taken_free(taken_set *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		free(t->v[i].serial);
+		free(t->v[i].issuer);
+	}
 	free(t->v);
 }
 
@@ -743,7 +771,7 @@ static int taken_record_one(struct pub *p, const taken_rev *r, int64_t now)
 		rc = store_revocation_taken_in(st, id, r->at, r->reason, now, r->commit);
 	else
 		rc = store_orphan_insert(st, &(store_orphan){r->serial, "", why, r->at, 0, now,
-							     r->reason});
+							     r->reason, r->issuer});
 	line = cd_asprintf("took in the revocation of serial %s%s%s (%s): %s", r->serial,
 			   user ? " of " : "", user ? user : "", ca_reason_name(r->reason), why);
 	if (rc == 0)
@@ -967,7 +995,7 @@ static int commit_ready(struct pub *p)
 
 		if (!it->ready)
 			continue;
-		list_add(&p->list, it->serial, it->revoke_at, it->reason);
+		list_add(&p->list, it->serial, it->revoke_at, it->reason, it->issuer);
 		msg = revoke_message(it);
 		rc = commit_crl(p, msg);
 		free(msg);
@@ -980,36 +1008,83 @@ static int commit_ready(struct pub *p)
 	return rc;
 }
 
-/* Whether the CRL on the tip lists fewer revocations than the home has published (an
- * import added some that only its old CRL or index knew): 1, 0, or -1 on error. */
-static int tip_lacks(struct pub *p)
+/* The CAs of the home that sign a CRL: the issuing one and those it took over from,
+ * until they retire. */
+static int signing_cas(const ca *c)
+{
+	int n = 0;
+
+	for (; c; c = ca_older(c))
+		n += !ca_is_retired(c);
+	return n;
+}
+
+/* What the CRL file on the tip misses (TIP_*), or -1 on error. */
+enum { TIP_FINE, TIP_LACKS, TIP_ROLLED, TIP_RETIRED };
+
+static int tip_state(struct pub *p)
 {
 	char *pem = NULL;
 	size_t len = 0;
-	int found = 0, lacks = 0;
+	int found = 0, st = TIP_FINE;
 	ca_crl_contents cc;
 
-	if (crlrepo_read(p->repo, p->tip, p->path, &pem, &len, &found) < 0)
+	if (crlrepo_read(p->repo, p->head, p->path, &pem, &len, &found) < 0)
 		return -1;
 	if (found && ca_crl_read(p->d->ca, pem, len, &cc) == 0) {
-		lacks = cc.n < p->list.n;
+		/* an import added revocations that only its old CRL or index knew */
+		if (cc.n < p->list.n)
+			st = TIP_LACKS;
+		else if (cc.retired)
+			st = TIP_RETIRED;
+		else if (cc.blocks - cc.foreign < signing_cas(p->d->ca))
+			st = TIP_ROLLED;
 		ca_crl_contents_free(&cc);
 	}
 	free(pem);
-	return lacks;
+	return st;
+}
+
+/* A CA retired (its last certificate has ended): its CRL leaves the file in a commit
+ * that says so, before anything else of this run. */
+static int commit_retired(struct pub *p)
+{
+	cd_buf b = {0};
+	const ca *o;
+	int rc, st;
+
+	if (!p->have_last || (st = tip_state(p)) != TIP_RETIRED)
+		return p->have_last && st < 0 ? -1 : 0;
+	for (o = ca_older(p->d->ca); o; o = ca_older(o))
+		if (ca_is_retired(o))
+			cd_buf_printf(&b, "%s%s", b.s ? ", " : "", ca_name(o));
+	if (!b.s)
+		cd_buf_printf(&b, "%s", "of a CRL in the file");
+	{
+		char *msg = cd_asprintf(RETIRE_SUBJECT "%s\n\nEvery certificate %s issued has "
+					"ended: %s CRL is dropped from the file, which now holds "
+					"the CRL of each CA that still signs.\n", b.s, b.s,
+					strchr(b.s, ',') ? "their" : "its");
+		rc = commit_crl(p, msg);
+		if (rc == 0)
+			say(p, "committed %.12s: %.*s", p->head, (int)strcspn(msg, "\n"), msg);
+		free(msg);
+	}
+	cd_buf_free(&b);
+	return rc;
 }
 
 /* Nothing new: re-sign when the CRL nears its nextUpdate or lacks a revocation the home
- * holds, make the first one, or put ours back in place of a CRL someone else
- * committed. */
+ * holds or the CRL of a CA (a rollover), make the first one, or put ours back in place
+ * of a CRL someone else committed. */
 static int commit_refresh(struct pub *p)
 {
 	char next[16], *msg;
-	int rc, lacks = 0;
+	int rc, st = TIP_FINE;
 
-	if (!p->replace && p->have_last && (lacks = tip_lacks(p)) < 0)
+	if (!p->replace && p->have_last && (st = tip_state(p)) < 0)
 		return -1;
-	if (!p->replace && p->have_last && !lacks &&
+	if (!p->replace && p->have_last && st == TIP_FINE &&
 	    p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
 		return 0;
 	date_of(cd_now() + p->crl_days * CD_DAY, next);
@@ -1017,8 +1092,10 @@ static int commit_refresh(struct pub *p)
 			  p->replace ? REPLACE_SUBJECT : p->have_last ? REFRESH_SUBJECT :
 			  INITIAL_SUBJECT, next, p->replace || p->have_last ? "Re-signed the" :
 			  "The first", p->list.n, p->list.n == 1 ? "" : "s", p->replace ?
-			  "because the CRL on the branch was not certdesk's" : lacks ?
-			  "because it lacked revocations the home holds (imported)" : p->have_last ?
+			  "because the CRL on the branch was not certdesk's" : st == TIP_LACKS ?
+			  "because it lacked revocations the home holds (imported)" :
+			  st == TIP_ROLLED ? "so that the file holds the CRL of each CA that signs "
+			  "(a new CA took over)" : p->have_last ?
 			  "because its nextUpdate is near" : "so the repository holds a CRL");
 	rc = commit_crl(p, msg);
 	if (rc == 0)
@@ -1032,7 +1109,7 @@ static int commit_refresh(struct pub *p)
  * whenever it changes. */
 static int commit_bundle(struct pub *p)
 {
-	char *have = NULL, *pem = ca_cert_pem(p->d->ca), *msg = NULL, out[41], until[16];
+	char *have = NULL, *pem = ca_bundle_pem(p->d->ca), *msg = NULL, out[41], until[16];
 	size_t len = 0;
 	int found = 0, rc = -1;
 
@@ -1042,7 +1119,12 @@ static int commit_bundle(struct pub *p)
 	if (found && len == strlen(pem) && memcmp(have, pem, len) == 0)
 		goto out;
 	date_of(ca_not_after(p->d->ca), until);
-	msg = cd_asprintf(BUNDLE_SUBJECT "%s)\n\nThe CA certificate that verifies the client "
+	msg = signing_cas(p->d->ca) > 1 ?
+	      cd_asprintf(BUNDLE_SUBJECT "%s)\n\nThe certificates of the CAs that sign client "
+			  "certificates and CRLs, the new CA %s first: servers that check client "
+			  "certificates need all of them while certificates of each are in "
+			  "use.\n", until, ca_name(p->d->ca)) :
+	      cd_asprintf(BUNDLE_SUBJECT "%s)\n\nThe CA certificate that verifies the client "
 			  "certificates and this CRL, %s: servers that check client certificates "
 			  "need it before the one they have ends.\n", until,
 			  found ? "renewed" : "for the first time");
@@ -1071,7 +1153,8 @@ static int build(struct pub *p)
 		return -1;
 	/* Numbers only grow, past any CRL this CA signed that the branch holds. */
 	p->number = next > p->above ? next : p->above + 1;
-	if ((p->plan.ready ? commit_ready(p) : commit_refresh(p)) < 0 || commit_bundle(p) < 0)
+	if (commit_retired(p) < 0 ||
+	    (p->plan.ready ? commit_ready(p) : commit_refresh(p)) < 0 || commit_bundle(p) < 0)
 		return -1;
 	/* Recorded before the push: a run killed after it never hands its numbers to
 	 * another CRL (certdesk crl, or the next attempt). */
@@ -1227,6 +1310,17 @@ static void report_outcome(struct pub *p)
 		say(p, "nothing new to publish; the published CRL is valid until %s", next);
 }
 
+static void say_line(void *ctx, const char *line)
+{
+	say(ctx, "%s", line);
+}
+
+/* The CAs whose last certificate has ended stop signing; the dry run says which would. */
+static int retire_ended(struct pub *p)
+{
+	return desk_ca_retire_ended(p->d, p->o->dry_run, say_line, p);
+}
+
 int publish_run(desk *d, const publish_opts *o, publish_result *res)
 {
 	struct pub p = {0};
@@ -1240,6 +1334,8 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 	    reload(&p) < 0)
 		goto out;
 	report_plan(&p);
+	if (o->dry_run && retire_ended(&p) < 0)
+		goto out;
 	if (o->dry_run) {
 		if (!*p.remote)
 			say(&p, "note: no CRL repository is configured yet, so publish would stop "
@@ -1252,7 +1348,7 @@ int publish_run(desk *d, const publish_opts *o, publish_result *res)
 		goto out;
 	p.shown = cd_mask_urls(p.remote);
 	/* The plan is re-read under the lock: another publish may just have finished. */
-	if (reload(&p) < 0 || publish_main(&p) < 0 || reload(&p) < 0)
+	if (retire_ended(&p) < 0 || reload(&p) < 0 || publish_main(&p) < 0 || reload(&p) < 0)
 		goto out;
 	report_outcome(&p);
 	rc = publish_pending(&p);
@@ -1311,7 +1407,7 @@ static int sign_fresh(desk *d, char **pem, size_t *len)
 	int64_t number, now;
 	int rc = -1;
 
-	if (desk_signing(d) < 0 || store_revocations_published(d->st, list_add_cb, &l) < 0 ||
+	if (desk_signing(d) < 0 || list_published(d, &l) < 0 ||
 	    store_crl_fresh_number(d->st, &number) < 0)
 		goto out;
 	/* The dates as ca_sign_crl sets them (to the second): parsing back a CRL of

@@ -21,6 +21,7 @@
 typedef struct {
 	int64_t cert_id;
 	char *user, *serial, *task; /* task NULL when unknown */
+	char *issuer;               /* ca_kid of its CA; NULL: the home's first CA */
 	int64_t not_before, not_after, revoke_at;
 	int reason;
 	int ready;

@@ -156,8 +156,17 @@ static int migration(store *st, int version)
 	static const char v6[] = "ALTER TABLE audit ADD COLUMN hash TEXT;";
 	static const char has_hash[] = "SELECT count(*) FROM pragma_table_info('audit') "
 				       "WHERE name = 'hash'";
+	static const char has_issuer[] = "SELECT count(*) FROM pragma_table_info('certs') "
+					 "WHERE name = 'issuer'";
 	int64_t hashed = 0;
 	int found;
+
+	/* 6 -> 7 (a CA rollover): which CA issued each certificate and orphan revocation,
+	 * by key identifier (ca_kid); NULL on rows from before: the CA of the home then,
+	 * filled in by the first rollover (store_issuer_fill). */
+	static const char v7[] = "ALTER TABLE certs ADD COLUMN issuer TEXT;\n"
+				 "ALTER TABLE orphan_revocations ADD COLUMN issuer TEXT;\n"
+				 "CREATE INDEX certs_issuer ON certs(issuer, not_after);";
 
 	switch (version) {
 	case 0: return exec(st, cd_schema[0].text);
@@ -166,8 +175,11 @@ static int migration(store *st, int version)
 	case 3: return exec(st, v4);
 	case 4: return exec(st, v5);
 	/* A column already there (a version number set back by hand) is chained anew. */
-	default: return one_int(st, stmt(st, has_hash), &hashed, &found) < 0 ||
+	case 5: return one_int(st, stmt(st, has_hash), &hashed, &found) < 0 ||
 			(!hashed && exec(st, v6) < 0) ? -1 : chain_existing(st);
+	/* A column already there (a version number set back by hand) is kept. */
+	default: return one_int(st, stmt(st, has_issuer), &hashed, &found) < 0 ? -1 :
+			hashed ? 0 : exec(st, v7);
 	}
 }
 
@@ -838,8 +850,8 @@ static int chain_existing(store *st)
 	t ".state, " t ".p12_path, " t ".pw_path, " t ".task, " t ".applied_via, " \
 	t ".publish_commit, " t ".not_before, " t ".not_after, " t ".issued_at, " \
 	t ".notified_at, " t ".applied_at, " t ".revoke_at, " t ".published_at, " \
-	t ".revoke_reason, " t ".revoke_forced"
-#define CERT_NCOLS 21
+	t ".revoke_reason, " t ".revoke_forced, " t ".issuer"
+#define CERT_NCOLS 22
 #define USER_COLS "u.id, u.name, u.full_name, u.email, u.phone, u.location, u.org, u.ou, u.country"
 #define USER_NCOLS 9
 #define ROW_SELECT "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
@@ -875,6 +887,7 @@ static void read_cert(sqlite3_stmt *s, int i, store_cert *c)
 	c->published_at = sqlite3_column_int64(s, i + 18);
 	c->revoke_reason = sqlite3_column_int(s, i + 19);
 	c->revoke_forced = sqlite3_column_int(s, i + 20);
+	c->issuer = col_opt_text(s, i + 21);
 }
 
 static void read_user(sqlite3_stmt *s, store_user *u)
@@ -1007,15 +1020,16 @@ static int revoked_cb(sqlite3_stmt *s, void *p)
 {
 	struct revoked_ctx *r = p;
 
-	return r->fn(r->ctx, col_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2));
+	return r->fn(r->ctx, col_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2),
+		     col_opt_text(s, 3));
 }
 
 int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
 {
-	static const char sql[] = "SELECT serial, revoke_at, revoke_reason FROM ("
-				  "SELECT serial, revoke_at, revoke_reason, published_at, 1 AS k, id "
-				  "FROM certs WHERE published_at IS NOT NULL UNION ALL "
-				  "SELECT serial, revoke_at, revoke_reason, published_at, 0, 0 "
+	static const char sql[] = "SELECT serial, revoke_at, revoke_reason, issuer FROM ("
+				  "SELECT serial, revoke_at, revoke_reason, published_at, 1 AS k, id, "
+				  "issuer FROM certs WHERE published_at IS NOT NULL UNION ALL "
+				  "SELECT serial, revoke_at, revoke_reason, published_at, 0, 0, issuer "
 				  "FROM orphan_revocations) ORDER BY published_at, k, id, serial";
 	struct revoked_ctx r = {fn, ctx};
 
@@ -1080,11 +1094,35 @@ int store_serial_known(store *st, const char *serial, int *known)
 int store_orphan_insert(store *st, const store_orphan *o)
 {
 	static const char sql[] = "INSERT INTO orphan_revocations(serial, revoke_at, "
-				  "revoke_reason, not_after, subject, why, published_at) "
-				  "VALUES (?, ?, ?, ?, ?, ?, ?)";
+				  "revoke_reason, not_after, subject, why, published_at, issuer) "
+				  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-	return run(st, sql, "add revocation", "tiintti", o->serial, o->revoke_at,
-		   (int64_t)o->reason, o->not_after, o->subject, o->why, o->published_at);
+	return run(st, sql, "add revocation", "tiinttiT", o->serial, o->revoke_at,
+		   (int64_t)o->reason, o->not_after, o->subject, o->why, o->published_at,
+		   o->issuer);
+}
+
+int store_issuer_fill(store *st, const char *kid)
+{
+	static const char certs[] = "UPDATE certs SET issuer = ? WHERE issuer IS NULL";
+	static const char orphans[] = "UPDATE orphan_revocations SET issuer = ? WHERE issuer IS NULL";
+
+	return run(st, certs, "record the issuer", "t", kid) < 0 ||
+	       run(st, orphans, "record the issuer", "t", kid) < 0 ? -1 : 0;
+}
+
+int store_issuer_last_end(store *st, const char *kid, int64_t *end)
+{
+	static const char sql[] = "SELECT max(e) FROM (SELECT max(not_after) AS e FROM certs "
+				  "WHERE issuer = ?1 AND state = 'issued' UNION ALL SELECT "
+				  "max(not_after) FROM orphan_revocations WHERE issuer = ?1)";
+	sqlite3_stmt *s = stmt(st, sql);
+	int found;
+
+	*end = 0;
+	if (s)
+		bind_text(s, 1, kid);
+	return one_int(st, s, end, &found);
 }
 
 int store_cert_pem(store *st, int64_t cert_id, char **pem)
@@ -1124,13 +1162,13 @@ int store_user_update(store *st, const store_user *u)
 int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO certs(user_id, serial, state, subject, key_type, "
-				  "not_before, not_after, issued_at, p12_path, pw_path, replaces) "
-				  "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)";
+				  "not_before, not_after, issued_at, p12_path, pw_path, replaces, "
+				  "issuer) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	static const char pem_sql[] = "INSERT INTO cert_pem(cert_id, pem) VALUES (?, ?)";
 
-	if (run(st, sql, "add certificate", "itttiiiTTn", c->user_id, c->serial, c->subject,
+	if (run(st, sql, "add certificate", "itttiiiTTnT", c->user_id, c->serial, c->subject,
 		c->key_type, c->not_before, c->not_after, c->issued_at, c->p12_path, c->pw_path,
-		c->replaces) < 0)
+		c->replaces, c->issuer) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
 	return run(st, pem_sql, "add certificate", "it", *id, c->pem);

@@ -8,7 +8,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
@@ -73,6 +73,7 @@ typedef struct {
 	int64_t not_before, not_after, issued_at, notified_at, applied_at, revoke_at,
 	        published_at;
 	int revoke_reason, revoke_forced;
+	const char *issuer; /* the issuing CA's key id (ca_kid); NULL: the home's first CA */
 } store_cert;
 
 /* A user with their current certificate and, when that one is a renewal, the
@@ -99,7 +100,8 @@ int store_certs_of(store *st, int64_t user_id, store_cert_fn fn, void *ctx);
  * replacement, id 0 when none). */
 int store_revocations_pending(store *st, store_row_fn fn, void *ctx);
 /* Every published revocation, for the CRL: the certificates' and the orphans'. */
-typedef int (*store_revoked_fn)(void *ctx, const char *serial, int64_t at, int reason);
+typedef int (*store_revoked_fn)(void *ctx, const char *serial, int64_t at, int reason,
+				const char *issuer);
 int store_revocations_published(store *st, store_revoked_fn fn, void *ctx);
 int store_cert_by_serial(store *st, const char *serial, int64_t *cert_id);
 /* The certificate's scheduled and published revocation times, 0 when none. */
@@ -115,6 +117,7 @@ typedef struct {
 	int64_t user_id, replaces;
 	const char *serial, *subject, *key_type, *pem, *p12_path, *pw_path;
 	int64_t not_before, not_after, issued_at;
+	const char *issuer; /* ca_kid of the CA that signed it */
 } store_new_cert;
 int store_cert_insert_pending(store *st, const store_new_cert *c, int64_t *id);
 int store_cert_mark_issued(store *st, int64_t cert_id, int64_t user_id);
@@ -128,8 +131,13 @@ typedef struct {
 	const char *serial, *subject, *why;
 	int64_t revoke_at, not_after, published_at; /* not_after 0: unknown */
 	int reason;
+	const char *issuer; /* the CA whose CRL lists it; NULL: the issuing one */
 } store_orphan;
 int store_orphan_insert(store *st, const store_orphan *o);
+/* A rollover: rows from before issuers were recorded are the old CA's. */
+int store_issuer_fill(store *st, const char *kid);
+/* The latest end of a certificate that CA issued (revoked ones included), 0: none. */
+int store_issuer_last_end(store *st, const char *kid, int64_t *end);
 
 /* Certificates left 'pending' by an interrupted issue; the caller removes their files. */
 typedef int (*store_pending_fn)(void *ctx, int64_t cert_id, const char *serial,

@@ -185,8 +185,13 @@ static void check_cert_pem(struct certs_ctx *x, const char *user, const store_ce
 			   cd_errmsg());
 		return;
 	}
-	if (ca_cert_signed_by(x->d->ca, pem, len) != 1)
-		snprintf(why, sizeof why, "is not signed by this CA");
+	const ca *by = ca_issuer_of(x->d->ca, pem, len), *row = ca_by_kid(x->d->ca, c->issuer);
+
+	if (!by)
+		snprintf(why, sizeof why, "is not signed by a CA of this home");
+	else if (by != row)
+		snprintf(why, sizeof why, "is signed by the CA %s, its row says %s", ca_kid(by),
+			 c->issuer ? c->issuer : "the first CA");
 	else
 		cert_mismatch(&info, c, why, sizeof why);
 	if (why[0])
@@ -328,11 +333,15 @@ struct crl_ctx {
 typedef struct {
 	ca_revoked *v;
 	size_t n, cap;
+	const ca *ca;
 } rev_set;
 
-static int keep_rev(void *ctx, const char *serial, int64_t at, int reason)
+static int keep_rev(void *ctx, const char *serial, int64_t at, int reason, const char *issuer)
 {
 	rev_set *s = ctx;
+
+	if (!ca_issuer_signs(s->ca, issuer)) /* a retired CA's: no CRL lists them any more */
+		return 0;
 
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
@@ -380,6 +389,7 @@ static void check_crl_entries(struct crl_ctx *c, ca_crl_contents *cc)
 	rev_set db = {0};
 	size_t i;
 
+	db.ca = c->d->ca;
 	if (store_revocations_published(c->d->st, keep_rev, &db) < 0) {
 		add(c->r, VERIFY_UNKNOWN, "cannot read the published revocations: %s", cd_errmsg());
 	} else {

@@ -326,7 +326,7 @@ static void test_migration(void)
 	v = sh_out("sqlite3 %s/certdesk.db 'PRAGMA user_version; SELECT count(*) FROM audit WHERE "
 		   "length(hash) = 64; SELECT count(*) FROM audit'", e.home);
 	CU_ASSERT(sscanf(v, "%d %ld %ld", &version, &hashed, &rows) == 3);
-	CU_ASSERT_EQUAL(version, 6);
+	CU_ASSERT_EQUAL(version, STORE_SCHEMA_VERSION);
 	CU_ASSERT(rows >= 6);
 	CU_ASSERT_EQUAL(hashed, rows);
 	free(v);
