@@ -500,6 +500,8 @@ static int detail_cert(void *ctx, const store_cert *c, const cycle_cert_desc *wh
 	cd_format_date(c->not_before, from);
 	cd_format_date(c->not_after, to);
 	ui_text_add(ctx, "  %s  %s..%s  %s", c->serial, from, to, what->text);
+	if (what->several_cas)
+		ui_text_add(ctx, "    issued by the CA %s", what->issuer);
 	return 0;
 }
 
