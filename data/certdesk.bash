@@ -126,7 +126,7 @@ _certdesk()
 		metrics) opts="--out" ;;
 		log) opts="--verify" ;;
 		import) opts="--config --apply" ;;
-		ca) opts="--days" ;;
+		ca) opts="--days --cn --key" ;;
 		backup) opts="--passphrase-file --check" ;;
 		restore) opts="--passphrase-file" ;;
 		esac
@@ -147,7 +147,7 @@ _certdesk()
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
 	seen | backup | restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
-	ca) ((npos == 0)) && COMPREPLY=($(compgen -W "renew" -- "$cur")) ;;
+	ca) ((npos == 0)) && COMPREPLY=($(compgen -W "renew rollover" -- "$cur")) ;;
 	esac
 }
 
