@@ -39,6 +39,8 @@ struct ca {
 	char kid[41];    /* the key identifier in hex: how rows and directories name it */
 	char *dir;       /* where its ca.crt is */
 	int retired;     /* signs nothing any more: kept to judge what it once signed */
+	unsigned char *subj_der; /* its subject as DER, to match the issuer of what it signs */
+	int subj_len;
 	struct ca *older; /* the CAs this one took over from, newest first */
 };
 
@@ -678,7 +680,9 @@ static int load_cert(ca *c, const char *dir)
 	}
 	c->name = name_field(X509_get_subject_name(c->cert), NID_commonName);
 	c->dir = cd_strdup(dir);
-	rc = set_kid(c) < 0 ? -1 : asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
+	c->subj_der = NULL;
+	c->subj_len = i2d_X509_NAME(X509_get_subject_name(c->cert), &c->subj_der);
+	rc = c->subj_len <= 0 ? ssl_err("cannot encode the CA's name") : set_kid(c) < 0 ? -1 : asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
 out:
 	free(pem);
 	free(path);
@@ -825,6 +829,7 @@ int ca_kid_of(const char *dir, char kid[41])
 	X509_free(c.cert);
 	free(c.name);
 	free(c.dir);
+	OPENSSL_free(c.subj_der);
 	return rc;
 }
 
@@ -898,6 +903,7 @@ void ca_close(ca *c)
 		EVP_PKEY_free(c->key);
 		free(c->name);
 		free(c->dir);
+		OPENSSL_free(c->subj_der);
 		crl_cache_free(c->crl_cache);
 		free(c);
 		c = o;
@@ -2153,4 +2159,210 @@ int ca_cert_signed_by(const ca *c, const char *pem, size_t len)
 
 	X509_free(x);
 	return ok;
+}
+
+/* ---- one certificate of many, read once (verify) ----
+ * A full d2i_X509 turns the subject's public key into an EVP_PKEY, which OpenSSL 3.0
+ * makes cost as much as the rest of the parse and the signature check together; verify
+ * needs only the serial, the dates, the subject and the signature. So the DER is walked
+ * with ASN1_get_object, each field is decoded on its own, and the signature is checked
+ * over the TBS bytes as they are. */
+
+typedef struct {
+	const unsigned char *tlv, *content;
+	long tlv_len, len;
+	int tag, cls, constructed;
+} der_item;
+
+/* The next TLV of [*p, *p + *left): DER only (no indefinite length), inside the bounds. */
+static int der_next(const unsigned char **p, long *left, der_item *it)
+{
+	const unsigned char *start = *p;
+	long len;
+	int r;
+
+	if (*left <= 0)
+		return -1;
+	r = ASN1_get_object(p, &len, &it->tag, &it->cls, *left);
+	if ((r & 0x80) || (r & 0x01) || len < 0 || len > *left - (long)(*p - start)) {
+		ERR_clear_error();
+		return -1;
+	}
+	it->constructed = r & V_ASN1_CONSTRUCTED;
+	it->tlv = start;
+	it->content = *p;
+	it->len = len;
+	it->tlv_len = (long)(*p - start) + len;
+	*p += len;
+	*left -= it->tlv_len;
+	return 0;
+}
+
+static int der_want(const unsigned char **p, long *left, der_item *it, int tag)
+{
+	return der_next(p, left, it) == 0 && it->cls == V_ASN1_UNIVERSAL && it->tag == tag ? 0 : -1;
+}
+
+typedef struct {
+	der_item tbs, sigalg, sig, inner_alg, serial, issuer, from, to, subject;
+} cert_der;
+
+static int cert_walk(const unsigned char *der, long len, cert_der *d)
+{
+	const unsigned char *p = der, *q;
+	long left = len, in;
+	der_item top, v;
+
+	if (der_want(&p, &left, &top, V_ASN1_SEQUENCE) < 0 || left != 0)
+		return -1;
+	p = top.content;
+	left = top.len;
+	if (der_want(&p, &left, &d->tbs, V_ASN1_SEQUENCE) < 0 ||
+	    der_want(&p, &left, &d->sigalg, V_ASN1_SEQUENCE) < 0 ||
+	    der_want(&p, &left, &d->sig, V_ASN1_BIT_STRING) < 0 || left != 0)
+		return -1;
+	q = d->tbs.content;
+	in = d->tbs.len;
+	if (der_next(&q, &in, &d->serial) < 0)
+		return -1;
+	if (d->serial.cls == V_ASN1_CONTEXT_SPECIFIC && d->serial.tag == 0 &&
+	    der_next(&q, &in, &d->serial) < 0) /* [0] version, then the serial */
+		return -1;
+	if (d->serial.cls != V_ASN1_UNIVERSAL || d->serial.tag != V_ASN1_INTEGER ||
+	    der_want(&q, &in, &d->inner_alg, V_ASN1_SEQUENCE) < 0 ||
+	    der_want(&q, &in, &d->issuer, V_ASN1_SEQUENCE) < 0 ||
+	    der_want(&q, &in, &v, V_ASN1_SEQUENCE) < 0 ||
+	    der_want(&q, &in, &d->subject, V_ASN1_SEQUENCE) < 0)
+		return -1;
+	q = v.content;
+	in = v.len;
+	if (der_next(&q, &in, &d->from) < 0 || der_next(&q, &in, &d->to) < 0 || in != 0)
+		return -1;
+	/* RFC 5280 4.1.1.2: the signature algorithm inside and outside the TBS agree. */
+	return d->inner_alg.tlv_len == d->sigalg.tlv_len &&
+	       memcmp(d->inner_alg.tlv, d->sigalg.tlv, (size_t)d->sigalg.tlv_len) == 0 ? 0 : -1;
+}
+
+static int item_time(const der_item *it, int64_t *out)
+{
+	const unsigned char *p = it->tlv;
+	ASN1_TIME *t = d2i_ASN1_TIME(NULL, &p, it->tlv_len);
+	int rc = t ? asn1_time_epoch(t, out) : -1;
+
+	ASN1_TIME_free(t);
+	ERR_clear_error();
+	return rc;
+}
+
+static int item_serial(const der_item *it, char out[80])
+{
+	const unsigned char *p = it->tlv;
+	ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, it->tlv_len);
+	int rc = ai ? serial_hex(ai, out) : -1;
+
+	ASN1_INTEGER_free(ai);
+	ERR_clear_error();
+	return rc;
+}
+
+static char *item_name(const der_item *it)
+{
+	const unsigned char *p = it->tlv;
+	X509_NAME *nm = d2i_X509_NAME(NULL, &p, it->tlv_len);
+	char *s = nm ? name_oneline(nm) : NULL;
+
+	X509_NAME_free(nm);
+	ERR_clear_error();
+	return s;
+}
+
+/* The CA of the handle whose subject the issuer field names: the same bytes, else
+ * (another encoding of the same name, an import) the same name compared as OpenSSL does. */
+static const ca *issuer_named(const ca *c, const der_item *issuer)
+{
+	const unsigned char *p = issuer->tlv;
+	X509_NAME *nm;
+	const ca *o;
+
+	for (o = c; o; o = o->older)
+		if (o->subj_len == issuer->tlv_len &&
+		    memcmp(o->subj_der, issuer->tlv, (size_t)issuer->tlv_len) == 0)
+			return o;
+	if (!(nm = d2i_X509_NAME(NULL, &p, issuer->tlv_len))) {
+		ERR_clear_error();
+		return NULL;
+	}
+	for (o = c; o && X509_NAME_cmp(nm, X509_get_subject_name(o->cert)) != 0; o = o->older)
+		;
+	X509_NAME_free(nm);
+	return o;
+}
+
+/* The signature over the TBS bytes with the CA's key, the digest from the algorithm. */
+static int der_signed(const ca *by, const cert_der *d, EVP_MD_CTX *ctx)
+{
+	const unsigned char *p = d->sigalg.tlv;
+	X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, d->sigalg.tlv_len);
+	int md_nid = NID_undef, pk_nid = NID_undef, ok = 0;
+	const EVP_MD *md;
+
+	if (alg && OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md_nid, &pk_nid) &&
+	    (md = EVP_get_digestbynid(md_nid)) && d->sig.len >= 1 && d->sig.content[0] == 0 &&
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(by->cert)) == 1)
+		ok = EVP_DigestVerify(ctx, d->sig.content + 1, (size_t)d->sig.len - 1,
+				      d->tbs.tlv, (size_t)d->tbs.tlv_len) == 1;
+	X509_ALGOR_free(alg);
+	ERR_clear_error();
+	return ok;
+}
+
+static unsigned char *pem_body(const char *pem, size_t len, long *der_len)
+{
+	BIO *b = mem_bio(pem, len);
+	unsigned char *der = NULL;
+	char *name = NULL, *header = NULL;
+
+	*der_len = 0;
+	if (!b || !PEM_read_bio(b, &name, &header, &der, der_len) ||
+	    strcmp(name, PEM_STRING_X509) != 0) {
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(b);
+	ERR_clear_error();
+	return der;
+}
+
+int ca_cert_facts_read(const ca *c, const char *pem, size_t len, ca_cert_facts *out)
+{
+	long der_len;
+	unsigned char *der = pem_body(pem, len, &der_len);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	cert_der d;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!der || !ctx || cert_walk(der, der_len, &d) < 0)
+		cd_err("not a DER certificate in PEM");
+	else if (item_serial(&d.serial, out->serial) < 0 || item_time(&d.from, &out->not_before) < 0 ||
+		 item_time(&d.to, &out->not_after) < 0 || !(out->subject = item_name(&d.subject)))
+		cd_err("unreadable serial, validity or subject");
+	else {
+		out->named = issuer_named(c, &d.issuer);
+		out->signed_ok = out->named && der_signed(out->named, &d, ctx);
+		rc = 0;
+	}
+	if (rc < 0)
+		ca_cert_facts_free(out);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return rc;
+}
+
+void ca_cert_facts_free(ca_cert_facts *f)
+{
+	free(f->subject);
+	f->subject = NULL;
 }

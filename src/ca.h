@@ -164,6 +164,20 @@ typedef struct {
 int ca_cert_parse(const char *pem, size_t len, ca_cert_info *info);
 void ca_cert_info_free(ca_cert_info *info);
 int ca_cert_signed_by(const ca *c, const char *pem, size_t len); /* 1 yes, 0 no, -1 error */
+/* What verify compares of a stored certificate, read in one pass that never decodes the
+ * subject's key (the costly part of a parse): named is the CA of c's list that its
+ * issuer names (NULL: none), signed_ok whether that CA's key made its signature. -1 with
+ * one line when it is not a readable certificate. Safe to call from several threads on
+ * one handle. */
+typedef struct {
+	char serial[80];
+	int64_t not_before, not_after;
+	char *subject;   /* one line, RFC 2253, as ca_cert_parse */
+	const ca *named;
+	int signed_ok;
+} ca_cert_facts;
+int ca_cert_facts_read(const ca *c, const char *pem, size_t len, ca_cert_facts *out);
+void ca_cert_facts_free(ca_cert_facts *f);
 int ca_crl_signed_by(const ca *c, const char *pem, size_t len);  /* 1 yes, 0 no, -1 error */
 
 /*

@@ -135,6 +135,7 @@ struct pub {
 	int have_last;         /* and its commit is known */
 	int replace;           /* the remote's CRL is not ours: commit ours even if unchanged */
 	int64_t above;         /* the highest CRL Number this CA signed found on the remote */
+	size_t taken_in;       /* revocations taken in from the branch (a restored home) */
 	rev_list list;         /* the CRL's entries: published, then this run's */
 	char tip[41];          /* the remote branch's tip, "" when it has none */
 	char head[41];         /* our new tip after the commits of this attempt */
@@ -804,6 +805,8 @@ static int take_in(struct pub *p, const hist *h)
 			rc = store_end(p->d->st, rc);
 		}
 		if (rc == 0)
+			p->taken_in += t.n;
+		if (rc == 0)
 			rc = reload(p);
 	}
 	taken_free(&t);
@@ -1084,7 +1087,7 @@ static int commit_refresh(struct pub *p)
 
 	if (!p->replace && p->have_last && (st = tip_state(p)) < 0)
 		return -1;
-	if (!p->replace && p->have_last && st == TIP_FINE &&
+	if (!p->replace && p->have_last && st == TIP_FINE && !p->taken_in &&
 	    p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
 		return 0;
 	date_of(cd_now() + p->crl_days * CD_DAY, next);
@@ -1095,7 +1098,9 @@ static int commit_refresh(struct pub *p)
 			  "because the CRL on the branch was not certdesk's" : st == TIP_LACKS ?
 			  "because it lacked revocations the home holds (imported)" :
 			  st == TIP_ROLLED ? "so that the file holds the CRL of each CA that signs "
-			  "(a new CA took over)" : p->have_last ?
+			  "(a new CA took over)" : p->taken_in ? "by this home, which took in "
+			  "revocations made after the backup it was restored from: its audit trail "
+			  "goes on from here" : p->have_last ?
 			  "because its nextUpdate is near" : "so the repository holds a CRL");
 	rc = commit_crl(p, msg);
 	if (rc == 0)

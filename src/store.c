@@ -820,6 +820,20 @@ int store_audit_chain(store *st, store_hash_fn fn, void *ctx, store_chain *out)
 	return 0;
 }
 
+static int two_ints(store *st, sqlite3_stmt *s, int64_t *a, int64_t *b, int *found);
+
+int store_audit_last_of(store *st, const char *action, int64_t *id, int64_t *at)
+{
+	static const char sql[] = "SELECT id, at FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *s = stmt(st, sql);
+	int found;
+
+	*id = *at = 0;
+	if (s)
+		bind_text(s, 1, action);
+	return two_ints(st, s, id, at, &found);
+}
+
 int store_audit_head(store *st, char head[65])
 {
 	int64_t id;

@@ -56,6 +56,8 @@ typedef int (*store_hash_fn)(void *ctx, int64_t id, const char *hash);
 int store_audit_chain(store *st, store_hash_fn fn, void *ctx, store_chain *out);
 /* The last row's hash: the chain head pushed with each CRL ("" when no row). */
 int store_audit_head(store *st, char head[65]);
+/* The latest row of that action (id and time, 0 when none). */
+int store_audit_last_of(store *st, const char *action, int64_t *id, int64_t *at);
 typedef int (*store_audit_fn)(void *ctx, int64_t at, const char *actor, const char *action,
 			      const char *user, const char *detail);
 int store_audit_each(store *st, const char *user, store_audit_fn fn, void *ctx);

@@ -19,7 +19,8 @@
 
 #include <openssl/crypto.h>
 
-static char err_line[1024];
+/* Each thread its own: verify checks certificates on several. */
+static __thread char err_line[1024];
 
 int cd_err(const char *fmt, ...)
 {

@@ -32,6 +32,7 @@ typedef struct {
 	int64_t certs;        /* certificates checked */
 	int64_t audit_rows;   /* audit rows whose hash was recomputed */
 	size_t heads;         /* Audit-Head trailers found on crl.branch */
+	size_t heads_before_restore; /* of which pushed before a restore from an older backup */
 	int64_t crl_number;   /* of the CRL checked, 0 when none was */
 } verify_report;
 

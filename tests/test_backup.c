@@ -231,6 +231,21 @@ static void test_crl_continues(void)
 		CU_ASSERT_EQUAL(r.status, 0);
 		CU_ASSERT(tl_contains(r.err, "took in the revocation of serial"));
 		CU_ASSERT(tl_contains(r.err, carol));
+		/* Its first publish re-signs the CRL, so its audit trail is anchored again. */
+		tl_free(&r);
+		v = tl_sh_out("git -C %s log -1 --format=%%B main", e.remote);
+		CU_ASSERT(tl_contains(v, "took in revocations made after the backup"));
+		CU_ASSERT(tl_contains(v, "Audit-Head: "));
+		free(v);
+	}
+	/* The head the old home pushed after the backup is not in the restored trail:
+	 * verify says so in its summary, and is clean. */
+	{
+		tl_result r = tl_cd(home2, "verify", NULL);
+
+		CU_ASSERT(tl_ok_or_report(&r, "verify of a home restored from an older backup"));
+		CU_ASSERT(tl_contains(r.out, "pushed before this home was restored from an older "
+				      "backup"));
 		tl_free(&r);
 	}
 	v = CD_OK(home2, "log");
