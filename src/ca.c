@@ -558,18 +558,19 @@ static int keep_key_ids(X509 *x, const ASN1_OCTET_STRING *ski)
 /* A self-signed CA certificate of subject (a copy is taken) and key; ski: the key
  * identifier to keep, NULL to derive it from the key. */
 static X509 *build_ca_cert(const X509_NAME *subject, const ASN1_OCTET_STRING *ski,
-			   EVP_PKEY *key, int days)
+			   const ASN1_INTEGER *keep_serial, EVP_PKEY *key, int days)
 {
 	X509 *x = X509_new();
 	X509V3_CTX ctx;
 	char serial[80];
 
 	if (!x || !X509_set_version(x, X509_VERSION_3) || !X509_set_pubkey(x, key) ||
-	    !X509_set_subject_name(x, subject) || !X509_set_issuer_name(x, subject)) {
+	    !X509_set_subject_name(x, subject) || !X509_set_issuer_name(x, subject) ||
+	    (keep_serial && !X509_set_serialNumber(x, (ASN1_INTEGER *)keep_serial))) {
 		ssl_err("cannot build the CA certificate");
 		goto err;
 	}
-	if (random_serial(x, serial) < 0 || set_validity(x, cd_now(), days) < 0)
+	if ((!keep_serial && random_serial(x, serial) < 0) || set_validity(x, cd_now(), days) < 0)
 		goto err;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	if (add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
@@ -594,7 +595,7 @@ static X509 *build_root(const char *cn, EVP_PKEY *key, int days)
 	if (!nm)
 		ssl_err("cannot build the CA certificate");
 	else if (add_name(nm, NID_commonName, "CA name", cn) == 0)
-		x = build_ca_cert(nm, NULL, key, days);
+		x = build_ca_cert(nm, NULL, NULL, key, days);
 	X509_NAME_free(nm);
 	return x;
 }
@@ -994,6 +995,18 @@ static int keep_old_cert(ca *c, const char *dir)
 	return rc;
 }
 
+/* Certificates whose AKI names the CA's serial (authorityCertSerialNumber: easy-rsa and
+ * `openssl ca` with keyid,issuer) verify only with a CA certificate of that serial; a tool
+ * that writes it there wrote it into the CA's own AKI too, which is what can be seen. */
+int ca_names_serial(const ca *c)
+{
+	AUTHORITY_KEYID *akid = X509_get_ext_d2i(c->cert, NID_authority_key_identifier, NULL, NULL);
+	int named = akid && akid->serial;
+
+	AUTHORITY_KEYID_free(akid);
+	return named;
+}
+
 int ca_renew(ca *c, const char *dir, int days)
 {
 	char *path = cd_asprintf("%s/ca.crt", dir), *pem = NULL;
@@ -1006,7 +1019,8 @@ int ca_renew(ca *c, const char *dir, int days)
 	else if (days < 1 || days > 36500)
 		cd_err("invalid CA lifetime %d days: expected 1 to 36500", days);
 	else if ((x = build_ca_cert(X509_get_subject_name(c->cert),
-				    X509_get0_subject_key_id(c->cert), c->key, days)) &&
+				    X509_get0_subject_key_id(c->cert), ca_names_serial(c) ?
+				    X509_get0_serialNumber(c->cert) : NULL, c->key, days)) &&
 		 asn1_time_epoch(X509_get0_notAfter(x), &end) == 0 && end <= c->not_after)
 		cd_err("the CA certificate is valid longer than %d days already: nothing renewed",
 		       days);

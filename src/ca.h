@@ -77,6 +77,10 @@ char *ca_cert_pem(const ca *c); /* malloc'd; NULL after cd_err() */
  * identifier, valid days from now, so that every certificate issued keeps verifying;
  * the old one stays as dir/ca-until-DATE.crt. Needs the key; refuses to shorten. */
 int ca_renew(ca *c, const char *dir, int days);
+/* 1 when the certificates this CA issued name its serial number (an imported CA whose
+ * AKIs carry authorityCertSerialNumber): ca_renew then keeps the serial, or they would
+ * no longer verify. */
+int ca_names_serial(const ca *c);
 
 typedef struct {
 	const char *user;      /* CN */

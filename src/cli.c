@@ -995,6 +995,10 @@ static int ca_renew_cmd(desk *d, const cmd_args *a)
 	       "  every certificate issued keeps verifying; give the servers the new CA "
 	       "certificate\n  before the old one ends (the old one is kept beside it)\n",
 	       d->ca_dir, end);
+	if (ca_names_serial(d->ca))
+		printf("  its serial number is kept: the certificates it issued name it in their "
+		       "authority key\n  identifier; a browser database that holds the old CA "
+		       "certificate needs it replaced\n");
 	return 0;
 }
 

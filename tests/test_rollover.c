@@ -272,6 +272,59 @@ static void test_rollover_backup(void)
 	free(kid);
 }
 
+/* An imported CA (easy-rsa's, an RSA key with its own key identifier): renewed, then
+ * rolled over; the certificates it issued before the import keep verifying throughout. */
+static void test_imported_ca(void)
+{
+	env e;
+	char *out;
+	tl_result r;
+
+	snprintf(e.base, sizeof e.base, "%s", tl_tmpdir());
+	snprintf(e.home, sizeof e.home, "%s/home", e.base);
+	snprintf(e.remote, sizeof e.remote, "%s/remote.git", e.base);
+	snprintf(e.out, sizeof e.out, "%s/out", e.base);
+	r = tl_sh("cd '%s' && mkdir -p out && git init -q --bare -b main remote.git && export "
+		  "EASYRSA_BATCH=1 EASYRSA_PKI='%s/pki' && E=/usr/share/easy-rsa/easyrsa && "
+		  "{ $E init-pki && EASYRSA_REQ_CN='Team CA' $E build-ca nopass && "
+		  "$E build-client-full alice nopass && $E build-client-full bob nopass && "
+		  "$E revoke bob && $E gen-crl; } >log 2>&1", e.base, e.base);
+	CU_ASSERT_FATAL(tl_ok_or_report(&r, "easy-rsa"));
+	tl_free(&r);
+	{
+		char pki[700];
+
+		snprintf(pki, sizeof pki, "%s/pki", e.base);
+		r = tl_cd(e.home, "import", "easyrsa", pki, "--apply", NULL);
+		CU_ASSERT_FATAL(tl_ok_or_report(&r, "import"));
+		tl_free(&r);
+	}
+	free(CD_OK(&e, "config", "crl.remote", e.remote));
+	free(CD_OK(&e, "publish"));
+	out = CD_OK(&e, "ca", "renew", "--days", "4000");
+	CU_ASSERT(tl_contains(out, "same key and name"));
+	free(out);
+	/* The certificate easy-rsa issued verifies with the renewed CA certificate. */
+	out = tl_sh_out("openssl verify -CAfile %s/ca/ca.crt %s/pki/issued/alice.crt 2>&1",
+			e.home, e.base);
+	CU_ASSERT(tl_contains(out, ": OK"));
+	free(out);
+	free(CD_OK(&e, "ca", "rollover"));
+	create_user(&e, "zed", "365");
+	free(CD_OK(&e, "publish"));
+	fetch_published(&e);
+	CU_ASSERT(accepted(&e, "alice"));
+	CU_ASSERT(!accepted(&e, "bob"));
+	CU_ASSERT(accepted(&e, "zed"));
+	out = CD_OK(&e, "list", "--format", "tsv");
+	CU_ASSERT(tl_contains(out, "alice\t") && tl_contains(out, "\tTeam CA\n"));
+	CU_ASSERT(tl_contains(out, "\tTeam CA 20"));
+	free(out);
+	r = tl_cd(e.home, "verify", NULL);
+	CU_ASSERT(tl_ok_or_report(&r, "verify after renew and rollover of an imported CA"));
+	tl_free(&r);
+}
+
 int main(void)
 {
 	static CU_TestInfo tests[] = {
@@ -279,6 +332,7 @@ int main(void)
 		{"rollover: refusals change nothing", test_rollover_refusals},
 		{"rollover: the old CA retires after its last certificate", test_rollover_retire},
 		{"rollover: backup and restore keep the old CA", test_rollover_backup},
+		{"rollover: an imported CA is renewed and rolled over", test_imported_ca},
 		CU_TEST_INFO_NULL,
 	};
 	static const tl_suite suites[] = {{"rollover", tests}, {NULL, NULL}};
