@@ -224,7 +224,7 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	rc = init_locked(&d, o, o->passphrase_file ? pass : NULL);
 out:
-	explicit_bzero(pass, sizeof pass);
+	OPENSSL_cleanse(pass, sizeof pass);
 	drop_lock(lock);
 	free_paths(&d);
 	return rc;
@@ -1675,7 +1675,7 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 
 	if (desk_writable(d, "roll the CA over") < 0 || rollover_keys(d, pass, sizeof pass, &enc) < 0 ||
 	    (lock = take_lock(d, 0)) < 0) {
-		explicit_bzero(pass, sizeof pass);
+		OPENSSL_cleanse(pass, sizeof pass);
 		return -1;
 	}
 	snprintf(old, sizeof old, "%s", ca_kid(d->ca));
@@ -1687,7 +1687,7 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	if (rc == 0)
 		rc = ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
 	free(name);
-	explicit_bzero(pass, sizeof pass);
+	OPENSSL_cleanse(pass, sizeof pass);
 	if (rc == 0)
 		rc = reopen_ca(d);
 	drop_lock(lock);

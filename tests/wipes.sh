@@ -47,6 +47,7 @@ ok "a form, which may hold a typed passphrase, when closed" wipes "ui_form_wipe|
 ok "the CA passphrase asked to load the key" wipes "load_key|ca_load_key"
 ok "the CA passphrase read from CERTDESK_PASSPHRASE_FILE" wipes "read_first_line|desk_passphrase"
 ok "the passphrase of a new CA (init)" wipes desk_init
+ok "the CA passphrase a rollover gives the new key" wipes "desk_ca_rollover|rollover_keys"
 ok "a .pw file shown in the dashboard" wipes ui_do_password
 ok "the passphrase of an imported CA key" wipes "check_key|read_source|import_run"
 finish
