@@ -59,7 +59,7 @@ TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TESTLIB   = $(BUILD)/tests/testlib.o
 BIN       = $(BUILD)/certdesk
 
-.PHONY: all build deps deps-build deb print-libgit2-soname check run-tests demo clean \
+.PHONY: all build deps deps-build deb print-libgit2-soname check run-tests demo clean bench-tools \
         install uninstall bench screenshots fuzz fuzz-deps fuzz-build fuzz-run
 # Objects are intermediate files of the test programs too: keep them.
 .SECONDARY:
@@ -164,6 +164,13 @@ demo: all
 # Figures, machine and date go into bench/README.md by hand.
 bench: all
 	@for s in bench/*.sh; do echo "== $$s"; sh $$s || exit 1; done
+
+# The benchmarks' own programs, built as the rest: the project's flags, warnings as errors.
+BENCH_BIN = $(BUILD)/bench/seen_bench $(BUILD)/bench/gen-home
+bench-tools: $(BENCH_BIN)
+$(BUILD)/bench/%: bench/%.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(CORE_OBJ) $(LDLIBS_ALL)
 
 # PNGs of the dashboard on the demo data, for the README. Not part of CI.
 screenshots: all

@@ -112,11 +112,11 @@ static char *pem_of(X509 *x)
 	return pem;
 }
 
-static int add_user(store *st, signer *s, long i, long n, long spread, int64_t now)
+static int add_user(store *st, signer *s, long i, long day_of, long n, long spread, int64_t now)
 {
 	char user[32], full[64], email[64], serial[80], *pem, *subject;
 	/* Evenly over the spread, from tomorrow on: whole days plus the hour of issue. */
-	int64_t na = now + (1 + (int64_t)i * spread / n) * CD_DAY;
+	int64_t na = now + (1 + (int64_t)day_of * spread / n) * CD_DAY;
 	int64_t uid = 0, cid = 0;
 	X509 *x;
 	int rc;
@@ -141,11 +141,35 @@ static int add_user(store *st, signer *s, long i, long n, long spread, int64_t n
 	return rc;
 }
 
+/* GEN_HOME_LAYOUT=random: the rows in no particular expiry order, as a home that grew
+ * over years stores them (a fixed shuffle, the same every run); else in expiry order,
+ * the page cache's best case. NULL for the latter. */
+static long *layout(long n)
+{
+	const char *l = getenv("GEN_HOME_LAYOUT");
+	uint64_t x = 20261202;
+	long *v, i;
+
+	if (!l || strcmp(l, "random") != 0)
+		return NULL;
+	v = cd_malloc((size_t)n * sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		long j, t;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		j = (long)(x % (uint64_t)(i + 1));
+		t = v[i], v[i] = v[j], v[j] = t;
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	signer s = {0};
 	store *st = NULL;
-	long n, spread = 365, i;
+	long n, spread = 365, i, *order;
 	int64_t now = cd_now();
 	char *db;
 
@@ -160,8 +184,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-home: %s\n", cd_errmsg());
 		return 1;
 	}
+	order = layout(n);
 	for (i = 0; i < n; i++) {
-		if (add_user(st, &s, i, n, spread, now) < 0) {
+		if (add_user(st, &s, i, order ? order[i] : i, n, spread, now) < 0) {
 			fprintf(stderr, "gen-home: %s\n", cd_errmsg());
 			store_rollback(st);
 			return 1;
@@ -182,6 +207,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "gen-home: checkpoint: %s\n", sqlite3_errmsg(db3));
 		sqlite3_close(db3);
 	}
+	free(order);
 	X509_free(s.ca_cert);
 	EVP_PKEY_free(s.ca_key);
 	EVP_PKEY_free(s.user_key);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/seen.sh: throughput of the access-log scanner (src/seen.c) that `certdesk seen`
-# uses. Builds a synthetic nginx log once (1 GB by default, kept between runs), compiles
-# bench/seen_bench.c with -O2, checks the sightings it reports and prints MB/s.
+# uses. Builds a synthetic nginx log once (1 GB by default, kept between runs), builds
+# bench/seen_bench.c with make (the project's flags), checks the sightings it reports and prints MB/s.
 #   SEEN_BENCH_DIR  where the log lives (default $TMPDIR/certdesk-bench-seen)
 #   SEEN_BENCH_MB   log size in MB (default 1024)
 #   SEEN_BENCH_RUNS timed runs, the best is reported (default 3)
@@ -90,8 +90,9 @@ os.rename(path + ".tmp", path)
 PY
 fi
 
-bin=$dir/seen_bench
-gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Isrc -o "$bin" bench/seen_bench.c src/seen.c src/util.c -lz
+# Built by make with the project's flags (-O2, warnings as errors), like certdesk itself.
+make -s build/rel/bench/seen_bench >/dev/null
+bin=$PWD/build/rel/bench/seen_bench
 cat "$log" >/dev/null # page cache: measure the scanner, not the disk
 
 LC_ALL=C sort "$log.expected" >"$dir/expected.sorted"

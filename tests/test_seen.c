@@ -234,6 +234,71 @@ static void test_glued_runs(void)
 	free(path);
 }
 
+struct count_hits {
+	int n, bad;
+};
+
+static void count_hit(void *ctx, void *tag, const char *serial, int64_t when)
+{
+	struct count_hits *c = ctx;
+
+	c->n++;
+	c->bad += tag != &tag_a;
+}
+
+/* The scanner reads whole blocks of 64 bytes by masks and walks a block byte by byte
+ * only where a long hex run may end: a serial at every offset of a line up to three
+ * blocks, of 16 to 40 digits, after text, hex runs too short to count and control
+ * bytes, is found once each; one glued to a longer run, or one digit short, never. */
+static void every_offset(void)
+{
+	static const int lens[] = {16, 17, 31, 32, 33, 40};
+	const size_t nlens = sizeof lens / sizeof *lens;
+	cd_buf b = {0};
+	seen_set *set = seen_set_new();
+	struct count_hits c = {0, 0};
+	char serial[48], *path;
+	seen_stats st;
+	int k, want = 0;
+	size_t j;
+
+	for (k = 0; k < 192; k++)
+		for (j = 0; j < nlens; j++) {
+			int i, id = k * (int)nlens + (int)j;
+
+			snprintf(serial, sizeof serial, "7%0*X", lens[j] - 1, id + 1);
+			seen_set_add(set, serial, &tag_a);
+			for (i = 0; i < k; i++) /* text, short hex runs, a tab */
+				cd_buf_printf(&b, "%c", "ghij-ABCDEF0123 \tz"[(i * 7 + id) % 18]);
+			cd_buf_printf(&b, " %s\n", serial);
+			want++;
+			/* a decoy: the same serial inside a longer run, then one digit short */
+			cd_buf_printf(&b, "%.*s 0%s\n%.*s %.*s\n", k % 64, "................................"
+				      "................................", serial, k % 50,
+				      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+				      lens[j] - 1, serial);
+		}
+	path = write_file("offsets.log", b.s, b.len);
+	CU_ASSERT_EQUAL(seen_scan(set, path, count_hit, &c, &st), 0);
+	if (c.n != want || st.skipped)
+		fprintf(stderr, "\nhits %d of %d, %llu lines skipped\n", c.n, want, (unsigned long long)st.skipped);
+	CU_ASSERT_EQUAL(c.n, want);
+	CU_ASSERT_EQUAL(c.bad, 0);
+	CU_ASSERT_EQUAL(st.skipped, 0);
+	seen_set_free(set);
+	cd_buf_free(&b);
+	free(path);
+}
+
+/* With the widest vectors the CPU has, and with SSE2 alone. */
+static void test_every_offset(void)
+{
+	every_offset();
+	setenv("CERTDESK_SEEN_ISA", "sse2", 1);
+	every_offset();
+	unsetenv("CERTDESK_SEEN_ISA");
+}
+
 /* path gzipped by gzip(1) beside it; returns the .gz path. */
 static char *write_gzip(const char *path)
 {
@@ -851,6 +916,7 @@ static CU_TestInfo seen_tests[] = {
 	{"ISO 8601 times, tabs, serial= fields", test_iso_times},
 	{"lower case and leading zero bytes", test_case_and_zeros},
 	{"serials glued inside longer hex runs", test_glued_runs},
+	{"a serial at every offset of 64-byte blocks", test_every_offset},
 	{"gzip file", test_gzip},
 	{"concatenated gzip members", test_gzip_members},
 	{"truncated gzip keeps what was read", test_gzip_truncated},
