@@ -352,34 +352,12 @@ static int hint_width(const cmd_info *c)
 	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c)) + 2;
 }
 
-#define STEPS_MAX 4
-
-/* The next steps of each stage, first in the bar: what the operator does now. */
-static const cmd_id *stage_steps(int stage)
+/* The selected row's next steps (the core's rule, cycle_next_steps); n returned. */
+static int row_steps(ui *u, cmd_id st[CYCLE_STEPS_MAX])
 {
-	static const cmd_id steps[STAGE_COUNT][STEPS_MAX] = {
-		[STAGE_EXPIRED] = {CMD_RENEW, CMD_REVOKE},
-		[STAGE_EXPIRING] = {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW},
-		[STAGE_NOTIFIED] = {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK},
-		[STAGE_RENEWED] = {CMD_APPLIED, CMD_COPY_MAIL},
-		[STAGE_APPLIED] = {CMD_PUBLISH},
-		[STAGE_REVOKED] = {CMD_CREATE},
-	};
+	const ui_row *r = ui_selected(u);
 
-	return stage >= 0 && stage < STAGE_COUNT ? steps[stage] : steps[STAGE_DONE];
-}
-
-static int next_step(ui *u, int stage, cmd_id id)
-{
-	const cmd_id *st = stage_steps(stage);
-	int i;
-
-	if (id == CMD_PUBLISH && u->data.ready > 0)
-		return 1; /* something is ready, whoever is selected */
-	for (i = 0; i < STEPS_MAX && st[i]; i++) /* CMD_INIT (0) is never a step */
-		if (st[i] == id)
-			return 1;
-	return 0;
+	return cycle_next_steps(r ? r->stage : -1, u->data.ready, st);
 }
 
 /* Which hints get the room: the selected row's next step, then search, the row's other
@@ -396,7 +374,7 @@ static int hint_rank(ui *u, const cmd_info *c)
 		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
 		return 5;
-	if (next_step(u, r ? r->stage : -1, c->id))
+	if (cycle_is_next_step(r ? r->stage : -1, u->data.ready, c->id))
 		return 1;
 	if (c->id == CMD_SEARCH)
 		return 2;
@@ -438,20 +416,17 @@ static void pick(hint_pick *p, cmd_id id)
 	p->room -= hint_width(&cmd_table[id]);
 }
 
-/* The keys of the row: its stage's next steps in their order, publish when something
- * is ready, then by rank in the table's order; returns the x after them. */
+/* The keys of the row: its next steps in their order, then by rank in the table's
+ * order; returns the x after them. */
 static int draw_row_hints(ui *u, int y, int x, int room)
 {
-	const ui_row *r = ui_selected(u);
-	const cmd_id *st = stage_steps(r ? r->stage : -1);
+	cmd_id st[CYCLE_STEPS_MAX];
 	hint_pick p = {.room = room};
-	int i, rank;
+	int i, rank, n = row_steps(u, st);
 
-	for (i = 0; i < STEPS_MAX && st[i]; i++)
+	for (i = 0; i < n; i++)
 		if (hint_rank(u, &cmd_table[st[i]]) == 1)
 			pick(&p, st[i]);
-	if (hint_rank(u, &cmd_table[CMD_PUBLISH]) == 1)
-		pick(&p, CMD_PUBLISH);
 	for (rank = 1; rank <= HINT_RANKS; rank++)
 		for (i = 0; i < CMD_COUNT; i++)
 			if (hint_rank(u, &cmd_table[i]) == rank)
