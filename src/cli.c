@@ -129,6 +129,8 @@ static void print_issued(const char *what, const char *user, const desk_issued *
 
 	cd_format_date(is->not_after, end);
 	printf("%s %s: serial %s, valid until %s\n", what, user, is->serial, end);
+	if (*is->changed)
+		printf("  changed: %s\n", is->changed);
 	if (is->crt_path) {
 		printf("  certificate: %s\n  chain:       %s\n", is->crt_path, is->chain_path);
 		printf("  the user keeps the key: send both files back (nothing in them is secret)\n");

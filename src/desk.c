@@ -687,9 +687,64 @@ static void plan_free(issue_plan *p)
 		free(*s[i]);
 }
 
-static void plan_fields(desk *d, const desk_fields *f, const store_user *old, issue_plan *p)
+char *desk_out_dir(desk *d, const store_row *r)
 {
-	const char *home = getenv("HOME");
+	const char *home = getenv("HOME"), *last = r && r->cur.p12_path ? r->cur.p12_path : "";
+	const char *slash = strrchr(last, '/');
+	char *v = NULL;
+	struct stat st;
+
+	if (slash) {
+		v = slash == last ? cd_strdup("/") : cd_asprintf("%.*s", (int)(slash - last), last);
+		if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+			return v;
+		free(v);
+		v = NULL;
+	}
+	if (conf_get(d->st, "out.dir", &v) == 0 && *v)
+		return v;
+	free(v);
+	return cd_strdup(home && *home ? home : ".");
+}
+
+int desk_changes(const store_user *u, const desk_fields *f, char *names, size_t n,
+		 char **detail)
+{
+	const struct {
+		const char *name, *was, *now;
+	} fld[] = { /* by option name */
+		{"name", u->full_name, f->full_name}, {"email", u->email, f->email},
+		{"phone", u->phone, f->phone}, {"location", u->location, f->location},
+		{"org", u->org, f->org}, {"ou", u->ou, f->ou}, {"country", u->country, f->country},
+	};
+	cd_buf b = {0};
+	size_t i, used = 0;
+	int count = 0;
+
+	if (n)
+		names[0] = '\0';
+	for (i = 0; i < sizeof fld / sizeof *fld; i++) {
+		const char *was = fld[i].was ? fld[i].was : "";
+
+		if (!fld[i].now || strcmp(was, fld[i].now) == 0)
+			continue;
+		if (used < n)
+			used += (size_t)snprintf(names + used, n - used, "%s%s", count ? ", " : "",
+						 fld[i].name);
+		cd_buf_printf(&b, "%s%s \"%s\" -> \"%s\"", count ? ", " : "", fld[i].name, was,
+			      fld[i].now);
+		count++;
+	}
+	if (detail)
+		*detail = b.s;
+	else
+		cd_buf_free(&b);
+	return count;
+}
+
+static void plan_fields(desk *d, const desk_fields *f, const store_row *prev, issue_plan *p)
+{
+	const store_user *old = prev ? &prev->u : NULL;
 
 	p->full_name = pick(d, f->full_name, old ? old->full_name : NULL, NULL);
 	p->email = pick(d, f->email, old ? old->email : NULL, NULL);
@@ -698,11 +753,7 @@ static void plan_fields(desk *d, const desk_fields *f, const store_user *old, is
 	p->org = pick(d, f->org, old ? old->org : NULL, "default.org");
 	p->ou = pick(d, f->ou, old ? old->ou : NULL, "default.ou");
 	p->country = pick(d, f->country, old ? old->country : NULL, "default.country");
-	p->out_dir = pick(d, f->out_dir, NULL, "out.dir");
-	if (!*p->out_dir) {
-		free(p->out_dir);
-		p->out_dir = cd_strdup(home && *home ? home : ".");
-	}
+	p->out_dir = f->out_dir ? cd_strdup(f->out_dir) : desk_out_dir(d, prev);
 	p->key = pick(d, f->key, NULL, "cert.key");
 	p->p12 = pick(d, f->p12, NULL, "p12.profile");
 	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
@@ -791,6 +842,8 @@ typedef struct {
 	const char *p12;      /* where the bundle goes (the certificate, for a request) */
 	ca_csr *csr;          /* NULL: a fresh key in a bundle */
 	char *key_type;       /* as recorded: "ec", "rsa"; "user-ec", "user-rsa" for a request */
+	char *changes;        /* a renewal's changed details, old and new (desk_changes) */
+	char changed[96];     /* their names */
 } issue_job;
 
 /*
@@ -838,8 +891,9 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
 							CA_REASON_SUPERSEDED, 0) < 0) ||
 	    desk_audit(d, j->renews ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
-		       "%s %s", is->serial, end, j->key_type, j->csr ? "certificate" : "bundle",
-		       j->p12) < 0 ? -1 : 0);
+		       "%s %s%s%s", is->serial, end, j->key_type, j->csr ? "certificate" : "bundle",
+		       j->p12, j->changes ? "; changed: " : "", j->changes ? j->changes : "") < 0
+		       ? -1 : 0);
 }
 
 /* Step 1: the certificate exists as 'pending', with the names of its files. */
@@ -935,6 +989,7 @@ static void note_issued(desk *d, const issue_job *j, const ca_issued *is)
 static void give_issued(const issue_job *j, ca_issued *is, char **f, desk_issued *out)
 {
 	memcpy(out->serial, is->serial, sizeof out->serial);
+	memcpy(out->changed, j->changed, sizeof out->changed);
 	out->p12_path = j->csr ? NULL : f[0];
 	out->pw_path = j->csr ? NULL : f[1];
 	out->crt_path = j->csr ? f[0] : NULL;
@@ -999,6 +1054,7 @@ static void job_free(issue_job *j)
 {
 	ca_csr_free(j->csr);
 	free(j->key_type);
+	free(j->changes);
 }
 
 void desk_issued_free(desk_issued *is)
@@ -1065,7 +1121,8 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 	} else {
 		j.replaces = r->cur.id;
 	}
-	plan_fields(d, f, &r->u, &p);
+	plan_fields(d, f, r, &p);
+	desk_changes(&r->u, f, j.changed, sizeof j.changed, &j.changes);
 	rc = job_key(&j, f) < 0 ? -1 : issue(d, &j, out);
 	job_free(&j);
 	plan_free(&p);
