@@ -457,6 +457,43 @@ int desk_signing(desk *d)
 	return 0;
 }
 
+struct log_walk {
+	store_audit_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static int log_masked(void *ctx, int64_t at, const char *actor, const char *action,
+		      const char *user, const char *detail)
+{
+	struct log_walk *w = ctx;
+	/* Stored masked since schema 3; masked here too, whatever wrote the row. */
+	char *shown = cd_mask_urls(detail);
+	int rc = w->fn(w->ctx, at, actor, action, user, shown);
+
+	free(shown);
+	w->n++;
+	return rc;
+}
+
+int desk_log(desk *d, const char *user, store_audit_fn fn, void *ctx)
+{
+	struct log_walk w = {fn, ctx, 0};
+	desk_row row;
+	int found = 0;
+
+	if ((user && cd_check_user(user) < 0) || store_audit_each(d->st, user, log_masked, &w) < 0)
+		return -1;
+	if (!user || w.n)
+		return 0;
+	if (desk_get(d, user, &row, &found) < 0)
+		return -1;
+	if (found)
+		desk_row_free(&row);
+	return found ? 0 : cd_err("no such user '%s', and nothing in the audit trail about one",
+				  user);
+}
+
 int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)
 {
 	cd_buf b = {0};
@@ -658,18 +695,40 @@ int desk_check_fields(const desk_fields *f)
 	return f->p12 ? cd_check_choice("p12 profile", CA_P12_CHOICES, f->p12) : 0;
 }
 
-/* A field given on the command line, else the old value, else a setting's default. */
-static char *pick(desk *d, const char *given, const char *old, const char *setting)
+/* The settings that give a field's default, by option name. */
+static const char *default_setting(const char *field)
 {
+	static const char *const map[][2] = {
+		{"location", "default.location"}, {"org", "default.org"}, {"ou", "default.ou"},
+		{"country", "default.country"}, {"days", "cert.days"}, {"key", "cert.key"},
+		{"p12", "p12.profile"},
+	};
+	size_t i;
+
+	for (i = 0; field && i < sizeof map / sizeof *map; i++)
+		if (strcmp(map[i][0], field) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+char *desk_field_default(desk *d, const char *field)
+{
+	const char *setting = default_setting(field);
 	char *v = NULL;
 
+	if (setting && conf_get(d->st, setting, &v) == 0)
+		return v;
+	return cd_strdup("");
+}
+
+/* A field given on the command line, else the old value, else its default. */
+static char *pick(desk *d, const char *given, const char *old, const char *field)
+{
 	if (given)
 		return cd_strdup(given);
 	if (old)
 		return cd_strdup(old);
-	if (setting && conf_get(d->st, setting, &v) == 0)
-		return v;
-	return cd_strdup("");
+	return desk_field_default(d, field);
 }
 
 typedef struct {
@@ -749,13 +808,13 @@ static void plan_fields(desk *d, const desk_fields *f, const store_row *prev, is
 	p->full_name = pick(d, f->full_name, old ? old->full_name : NULL, NULL);
 	p->email = pick(d, f->email, old ? old->email : NULL, NULL);
 	p->phone = pick(d, f->phone, old ? old->phone : NULL, NULL);
-	p->location = pick(d, f->location, old ? old->location : NULL, "default.location");
-	p->org = pick(d, f->org, old ? old->org : NULL, "default.org");
-	p->ou = pick(d, f->ou, old ? old->ou : NULL, "default.ou");
-	p->country = pick(d, f->country, old ? old->country : NULL, "default.country");
+	p->location = pick(d, f->location, old ? old->location : NULL, "location");
+	p->org = pick(d, f->org, old ? old->org : NULL, "org");
+	p->ou = pick(d, f->ou, old ? old->ou : NULL, "ou");
+	p->country = pick(d, f->country, old ? old->country : NULL, "country");
 	p->out_dir = f->out_dir ? cd_strdup(f->out_dir) : desk_out_dir(d, prev);
-	p->key = pick(d, f->key, NULL, "cert.key");
-	p->p12 = pick(d, f->p12, NULL, "p12.profile");
+	p->key = pick(d, f->key, NULL, "key");
+	p->p12 = pick(d, f->p12, NULL, "p12");
 	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
 }
 

@@ -83,6 +83,9 @@ typedef struct {
 } desk_issued;
 void desk_issued_free(desk_issued *is);
 
+/* What an empty field (option name: location, org, ou, country, days, key, p12) of
+ * create stands for: its setting's value, "" when none. malloc'd. */
+char *desk_field_default(desk *d, const char *field);
 /* Where a bundle goes when no directory is given: for a renewal (r not NULL) the
  * directory of the user's last bundle while it exists, else out.dir, else $HOME.
  * malloc'd. */
@@ -164,6 +167,11 @@ int desk_ca_renew(desk *d, int days);
 /* Sets a setting after conf_check, with its audit line (a URL's password masked there),
  * in one transaction. */
 int desk_set_setting(desk *d, const char *key, const char *value);
+
+/* The audit trail as log shows it, oldest first: every line, or (user not NULL) the
+ * user's own, a URL's password masked whatever wrote the line. A user of whom nothing
+ * is recorded and who does not exist is an error (most likely a typo). */
+int desk_log(desk *d, const char *user, store_audit_fn fn, void *ctx);
 
 /* Writes one audit line in its own transaction. */
 int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)

@@ -134,6 +134,8 @@ static char *mask(const char *s)
 		{"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"},
 		{"[0-9]{2}:[0-9]{2}:[0-9]{2}", "HH:MM:SS"},
 		{"[0-9A-F]{16,}", "SERIAL"},
+		/* The form's output directory is under the test's temporary directory. */
+		{"Output dir  [^ ]+ *", "Output dir  OUTDIR "},
 		/* What a box drawn over a line leaves of a date at its right edge: the
 		 * digits after the box's right border (kept) at the end of a line. */
 		{"[-0-9]{1,9}$", "~"},
@@ -403,8 +405,10 @@ static void test_readonly(void)
 	CU_ASSERT(!tl_contains(s, "password of alice"));
 	CU_ASSERT(!tl_contains(hints_of(s), "P password"));
 	free(s);
-	s = run(fixture(), 1, "?", 200, 50);
-	CU_ASSERT(tl_contains(s, "P       show the last issued .pw password"));
+	s = run(fixture(), 1, "?", 200, 50); /* nor in help */
+	CU_ASSERT(!tl_contains(s, "P       show the last issued .pw password"));
+	CU_ASSERT(!tl_contains(s, "[read-only"));
+	CU_ASSERT(tl_contains(s, "greyed: not available in the read-only view"));
 	free(s);
 	s = run(fixture(), 0, "P", 200, 24); /* the operator's own view shows it */
 	CU_ASSERT(tl_contains(s, "password of alice"));
@@ -607,11 +611,11 @@ static void test_search_in_pagers(void)
 	char *s = run(fixture(), 0, "?/revoke<Enter>", 80, 24);
 
 	CU_ASSERT(tl_contains(s, "help: keys"));
-	CU_ASSERT(tl_contains(s, "/revoke: line 3 of"));
+	CU_ASSERT(tl_contains(s, "/revoke: line 4 of"));
 	CU_ASSERT(!tl_contains(s, "filter: revoke"));
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
-	CU_ASSERT(tl_contains(s, "/revoke: line 31 of")); /* a stage's help line */
+	CU_ASSERT(tl_contains(s, "/revoke: line 33 of")); /* a stage's help line */
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));
@@ -802,7 +806,7 @@ static void test_create_then_password(void)
 	h = fresh_home();
 	must(tl_sh("rm -f '%s/newbie.p12' '%s/newbie.pw'", outdir, outdir));
 	s = run(h, 0, "cnewbie<Tab>New Bie<Tab>nb@example.org<Tab>+41 1 234"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	snprintf(pwpath, sizeof pwpath, "%s/newbie.pw", outdir);
 	pw = tl_read(pwpath);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
@@ -837,7 +841,7 @@ static void test_create_csr_form(void)
 		   "ec_paramgen_curve:P-256 -nodes -keyout '%s/keeper.key' -subj /CN=keeper "
 		   "-out '%s/keeper.csr' 2>&1", outdir, outdir, outdir));
 	keys = cd_asprintf("ckeeper<Tab>Kee Per<Tab>kp@example.org<Enter><Enter><Enter><Enter>"
-			   "<Enter><Enter><Enter>%s/keeper.csr<Enter>", outdir);
+			   "<Enter><Enter><Enter><Enter>%s/keeper.csr<Enter>", outdir);
 	s = run(h, 0, keys, 200, 24);
 	free(keys);
 	CU_ASSERT(tl_contains(s, "created keeper") && tl_contains(s, "keeper.crt"));
@@ -864,14 +868,14 @@ static void test_encrypted_ca(void)
 	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
 	s = run(h, 0, "clock1<Tab>Lock One<Tab>l1@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
 	CU_ASSERT(!tl_contains(s, "wrong\n"));
 	free(s);
 	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
 	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
 	s = run(h, 0, "clock2<Tab>Lock Two<Tab>l2@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created lock2"));
 	CU_ASSERT(!tl_contains(s, "open sesame"));
 	free(s);
@@ -940,7 +944,7 @@ static void test_notify_task_applied(void)
 	free(s);
 	must(tl_sh("rm -f '%s/ann.p12' '%s/ann.pw'", outdir, outdir));
 	/* renew with the details as they are */
-	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "renewed ann"));
 	free(s);
 	s = run(h, 0, "a", 80, 24);
@@ -966,11 +970,11 @@ static void test_notify_task_applied(void)
 	free(t);
 	free(s);
 	s = run(h, 0, "czed<Tab>Zed Later<Tab>zed@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created zed"));
 	free(s);
 	s = run(h, 0, "cyan<Tab>Yan Later<Tab>yan@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
 	CU_ASSERT(!tl_contains(s, "created yan") && tl_contains(s, "yan ") && tl_contains(s, "zed "));
 	free(s);
 }
@@ -991,7 +995,7 @@ static void test_selection_after_renew(void)
 	create(h, "mio", "Cid Third", "20");
 	create(h, "ned", "Dan Fourth", "200");
 	/* each run acts: the second user is lea, then mio */
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
 	CU_ASSERT(tl_contains(s, "renewed lea"));
 	CU_ASSERT(tl_contains(s, "lea moved to 4/4 (sort: expiry); keys here act on lea"));
 	CU_ASSERT_FATAL(sscanf(strstr(s, ".pw   ") ? strstr(s, ".pw   ") : "", ".pw   %899s",
@@ -1003,7 +1007,7 @@ static void test_selection_after_renew(void)
 	CU_ASSERT(tl_contains(s, pw));
 	free(pw);
 	free(s);
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "2/4  sort: expiry"));
 	CU_ASSERT(line_of(s, "ned ") < line_of(s, "lea ") && line_of(s, "lea ") < line_of(s, "mio "));
 	free(s);

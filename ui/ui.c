@@ -60,6 +60,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_COPY_MAIL: return "copy mail";
 	case CMD_PASSWORD: return "password";
 	case CMD_SEARCH: return "filter";
+	case CMD_LOG_ALL: return "whole log";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -144,7 +145,7 @@ int ui_cmd_refused(ui *u, const cmd_info *c)
 
 static long page_rows(void)
 {
-	return LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
+	return LINES - ui_head_rows() - 2 > 1 ? LINES - ui_head_rows() - 2 : 1;
 }
 
 static int act_down(ui *u)
@@ -230,15 +231,21 @@ static int act_help(ui *u)
 	char key[16];
 	int i;
 
+	for (i = 0; i < CMD_COUNT && !ui_cmd_refused(u, &cmd_table[i]); i++)
+		;
+	if (i < CMD_COUNT)
+		ui_text_add(t, "greyed: not available %s", u->d->readonly ? "in the read-only view"
+			    : "while --as-of plans");
 	for (i = 0; i < CMD_COUNT; i++) {
 		const cmd_info *c = &cmd_table[i];
-		const char *refused = !ui_cmd_refused(u, c) ? "" : u->d->readonly ?
-				      "  [read-only: not available]" : "  [--as-of plans: not available]";
 
 		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
 			continue;
+		if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
+			continue; /* a secret is not even offered where it is refused */
 		ui_key_name(c, key, sizeof key);
-		ui_text_add(t, "%-7s %s%s", key, c->help, refused);
+		ui_text_add(t, "%-7s %s", key, c->help);
+		t->grey[t->n - 1] = (unsigned char)ui_cmd_refused(u, c);
 	}
 	ui_text_add(t, "%s", "");
 	ui_text_add(t, "%s", "Stages");
@@ -269,6 +276,7 @@ static const ui_action_fn actions[CMD_COUNT] = {
 	[CMD_QUIT] = act_quit,
 	[CMD_SHOW] = ui_open_detail,
 	[CMD_LOG] = ui_open_log,
+	[CMD_LOG_ALL] = ui_open_log_all,
 	[CMD_CREATE] = ui_open_create,
 	[CMD_RENEW] = ui_open_renew,
 	[CMD_REVOKE] = ui_open_revoke,
@@ -487,16 +495,16 @@ static void draw_info(ui *u, int y)
 static void draw_side(ui *u, int x, int h, int w)
 {
 	if (ui_detail_refresh(u) < 0) {
-		ui_put(UI_HEAD_ROWS - 1, x, cd_errmsg(), w, 1);
+		ui_put(ui_head_rows() - 1, x, cd_errmsg(), w, 1);
 		return;
 	}
-	mvvline_set(UI_HEAD_ROWS - 1, x - 1, WACS_VLINE, h);
-	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1, 1);
+	mvvline_set(ui_head_rows() - 1, x - 1, WACS_VLINE, h);
+	ui_text_draw_lines(u->dlines, u->ndlines, 0, ui_head_rows() - 1, x + 1, h, w - 1, 1);
 }
 
 static void ui_draw(ui *u)
 {
-	int body = LINES - UI_HEAD_ROWS - 1;
+	int body = LINES - ui_head_rows() - 1;
 	int lw = COLS >= UI_SIDE_COLS ? (COLS * 55) / 100 : COLS;
 
 	erase();
@@ -508,7 +516,7 @@ static void ui_draw(ui *u)
 		return;
 	}
 	ui_draw_header(u);
-	ui_draw_list(u, UI_HEAD_ROWS - 1, 0, body, lw);
+	ui_draw_list(u, ui_head_rows() - 1, 0, body, lw);
 	if (lw < COLS)
 		draw_side(u, lw + 1, body, COLS - lw - 1);
 	draw_info(u, LINES - 2);
