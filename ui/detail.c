@@ -624,6 +624,7 @@ int ui_detail_refresh(ui *u)
 	u->dfull = t->full;
 	u->ndlines = t->n;
 	snprintf(u->duser, sizeof u->duser, "%s", user);
+	free(t->grey); /* the detail greys nothing */
 	free(t);
 	return 0;
 }
