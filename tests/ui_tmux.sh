@@ -191,6 +191,18 @@ wait_for mono "alice" >/dev/null
 tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
 [ $? != 0 ] && tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*[17]m"
 check $? "--no-color: no colour, urgency in bold/reverse"
+# monochrome, 15 days on: alice expired (bold, underlined), not the selection's reverse
+start monox "$BIN --home $home --no-color --as-of $(date -u -d '+15 days' +%F)"
+wait_for monox "expired" >/dev/null
+tm send-keys -t monox j
+wait_for monox "2/2  sort" >/dev/null
+esc=$(printf '\033')
+tm capture-pane -e -p -t monox > "$T/monox.ans"
+grep "^${esc}\[[0-9;]*malice\|alice" "$T/monox.ans" | grep "expired" | grep -q "${esc}\[[0-9;]*4[;m]" &&
+	! grep "alice" "$T/monox.ans" | grep "expired" | grep -q "${esc}\[[0-9;]*7[;m]" &&
+	grep "bob" "$T/monox.ans" | grep -q "${esc}\[[0-9;]*7[;m]"
+check $? "--no-color: an expired row is underlined, the selected one reversed"
+tm send-keys -t monox q
 start nocolor "env NO_COLOR=1 $BIN --home $home"
 wait_for nocolor "alice" >/dev/null
 tm capture-pane -e -p -t nocolor | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
