@@ -1140,6 +1140,14 @@ static void test_renew_change_record(void)
 	CU_ASSERT(tl_contains(log, "changed: email \"uma@example.org\" -> \"uma2@example.org\", "
 			      "location \"\" -> \"Bern\""));
 	free(log);
+	/* a detail emptied in the renew form is emptied, as --location "" does */
+	s = run(h, 0, "r<Tab><Tab><Tab><C-u><Enter><Enter><Enter><Enter><Enter><Enter><Enter>",
+		80, 24);
+	CU_ASSERT(tl_contains(s, "  changed: location\n"));
+	free(s);
+	log = tl_sh_out("'%s' --home '%s' --format tsv log uma", tl_bin(), h);
+	CU_ASSERT(tl_contains(log, "; changed: location \"Bern\" -> \"\"\n"));
+	free(log);
 }
 
 /* Enter on an open detail opens no second copy: one q is back on the list, the side

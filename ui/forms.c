@@ -336,7 +336,14 @@ static void person_fields(ui *u, ui_form *f, const store_row *r)
 	free(dir);
 }
 
-static desk_fields fields_of(ui_form *f)
+/* A new user's empty detail takes its default; a renewal's is emptied, as the command
+ * line's --location "" empties it (the form shows the current details to change). */
+static const char *detail_value(ui_form *f, const char *name, int renew)
+{
+	return renew ? fieldset_value(&f->fm, name) : opt_value(f, name);
+}
+
+static desk_fields fields_of(ui_form *f, int renew)
 {
 	desk_fields df = {0};
 	const char *days = opt_value(f, "days");
@@ -344,10 +351,10 @@ static desk_fields fields_of(ui_form *f)
 	df.full_name = fieldset_value(&f->fm, "name");
 	df.email = fieldset_value(&f->fm, "email");
 	df.phone = fieldset_value(&f->fm, "phone");
-	df.location = opt_value(f, "location");
-	df.org = opt_value(f, "org");
-	df.ou = opt_value(f, "ou");
-	df.country = opt_value(f, "country");
+	df.location = detail_value(f, "location", renew);
+	df.org = detail_value(f, "org", renew);
+	df.ou = detail_value(f, "ou", renew);
+	df.country = detail_value(f, "country", renew);
 	df.days = days ? strtol(days, NULL, 10) : 0;
 	df.csr = opt_value(f, "csr");
 	df.out_dir = opt_value(f, "out");
@@ -398,7 +405,7 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 
 static int create_submit(ui *u, ui_form *f, ui_text **view)
 {
-	desk_fields df = fields_of(f);
+	desk_fields df = fields_of(f, 0);
 	const char *user = fieldset_value(&f->fm, "user");
 	desk_issued is;
 
@@ -422,7 +429,7 @@ int ui_open_create(ui *u)
 
 static int renew_submit(ui *u, ui_form *f, ui_text **view)
 {
-	desk_fields df = fields_of(f);
+	desk_fields df = fields_of(f, 1);
 	desk_issued is;
 
 	if (desk_renew(u->d, f->user, &df, &is) < 0)
