@@ -801,6 +801,7 @@ static void test_form_prompts(void)
 	CU_ASSERT(tl_contains(s, "Phone (SMS) none: the password cannot go by SMS"));
 	CU_ASSERT(tl_contains(s, "Output dir  /")); /* out.dir, else $HOME */
 	CU_ASSERT(tl_contains(s, "An empty field takes the default greyed in it."));
+	golden("create-form-80x24", s);
 	free(s);
 	s = run(fixture(), 0, "cx<Esc>", 80, 24);
 	CU_ASSERT(tl_contains(s, "Discard the changes? Esc or y: discard"));
