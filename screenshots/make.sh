@@ -16,7 +16,10 @@ if ! /usr/bin/python3 -c 'import PIL' 2>/dev/null; then
 		exit 1
 	fi
 fi
-DEMO_NO_DASHBOARD=1 sh data/demo.sh "$BIN" demo >/dev/null
+# A demo home of its own at a short fixed path: the renew form shows its output directory.
+demo=/tmp/certdesk-demo
+rm -rf "$demo"
+DEMO_NO_DASHBOARD=1 sh data/demo.sh "$BIN" "$demo" >/dev/null
 sock=certdesk-shots-$$
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null || true' EXIT
@@ -27,7 +30,7 @@ shot() {
 	name=$1 cols=$2 rows=$3 args=$4
 	shift 4
 	tm new-session -d -s "$name" -x "$cols" -y "$rows" \
-		"env LANG=C.UTF-8 TERM=screen-256color $BIN --home demo $args"
+		"env LANG=C.UTF-8 TERM=screen-256color $BIN --home $demo $args"
 	sleep 0.6
 	for k in "$@"; do
 		tm send-keys -t "$name" "$k"
@@ -44,4 +47,4 @@ shot detail 150 36 "" j j j
 shot renew-form 100 30 "" j j j r
 shot publish 100 30 "" p
 shot read-only 100 30 "--read-only" j x
-rm -rf "$tmp"
+rm -rf "$tmp" "$demo"

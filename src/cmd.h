@@ -144,6 +144,8 @@ typedef struct {
 	_(FIRST, NULL, 'g', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "first user") \
 	_(LAST, NULL, 'G', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "last user") \
 	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \
+	_(LOG_ALL, NULL, 'L', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, \
+	  "the home's whole audit trail (log), every user's") \
 	_(HELP, NULL, '?', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "this help") \
 	_(QUIT, NULL, 'q', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "quit (also Ctrl-C)")
 

@@ -190,6 +190,43 @@ int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c
 	return 0;
 }
 
+/* What each stage asks of the operator now, first to last. */
+static const cmd_id stage_steps[STAGE_COUNT][CYCLE_STEPS_MAX - 1] = {
+	[STAGE_EXPIRED] = {CMD_RENEW, CMD_REVOKE},
+	[STAGE_EXPIRING] = {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW},
+	[STAGE_NOTIFIED] = {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK},
+	[STAGE_RENEWED] = {CMD_APPLIED, CMD_COPY_MAIL},
+	[STAGE_APPLIED] = {CMD_PUBLISH},
+	[STAGE_REVOKED] = {CMD_CREATE},
+};
+
+int cycle_next_steps(int stage, int ready, cmd_id out[CYCLE_STEPS_MAX])
+{
+	const cmd_id *st = stage >= 0 && stage < STAGE_COUNT ? stage_steps[stage] : NULL;
+	int i, n = 0, has_publish = 0;
+
+	for (i = 0; st && i < CYCLE_STEPS_MAX - 1 && st[i]; i++) {
+		has_publish |= st[i] == CMD_PUBLISH;
+		out[n++] = st[i];
+	}
+	if (ready > 0 && !has_publish) /* something is ready, whoever is selected */
+		out[n++] = CMD_PUBLISH;
+	out[n] = CMD_INIT;
+	return n;
+}
+
+int cycle_is_next_step(int stage, int ready, cmd_id c)
+{
+	cmd_id st[CYCLE_STEPS_MAX];
+	int i, n = cycle_next_steps(stage, ready, st);
+
+	for (i = 0; i < n; i++)
+		if (st[i] == c)
+			return 1;
+	return 0;
+}
+
+
 static const char *const cert_words[] = {
 #define CYCLE_CERT_WORD(id, name) name,
 	CYCLE_CERT_STATES(CYCLE_CERT_WORD)

@@ -69,6 +69,16 @@ uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window);
 int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c);
 
 /*
+ * The next steps of a stage, in the order the operator takes them (both front ends
+ * offer these first): into out, ending with CMD_INIT (never a step); publish joins them
+ * whatever the stage when ready revocations wait. stage -1: no user. Returns how many.
+ */
+#define CYCLE_STEPS_MAX 6
+int cycle_next_steps(int stage, int ready, cmd_id out[CYCLE_STEPS_MAX]);
+/* Whether c is one of them. */
+int cycle_is_next_step(int stage, int ready, cmd_id c);
+
+/*
  * What became of a certificate, in one word and a phrase, for show, the detail view
  * and JSON. repl: the certificate that replaced it (NULL when none); user: for the
  * wording of a held revocation.

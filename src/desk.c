@@ -474,6 +474,43 @@ int desk_signing(desk *d)
 	return 0;
 }
 
+struct log_walk {
+	store_audit_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static int log_masked(void *ctx, int64_t at, const char *actor, const char *action,
+		      const char *user, const char *detail)
+{
+	struct log_walk *w = ctx;
+	/* Stored masked since schema 3; masked here too, whatever wrote the row. */
+	char *shown = cd_mask_urls(detail);
+	int rc = w->fn(w->ctx, at, actor, action, user, shown);
+
+	free(shown);
+	w->n++;
+	return rc;
+}
+
+int desk_log(desk *d, const char *user, store_audit_fn fn, void *ctx)
+{
+	struct log_walk w = {fn, ctx, 0};
+	desk_row row;
+	int found = 0;
+
+	if ((user && cd_check_user(user) < 0) || store_audit_each(d->st, user, log_masked, &w) < 0)
+		return -1;
+	if (!user || w.n)
+		return 0;
+	if (desk_get(d, user, &row, &found) < 0)
+		return -1;
+	if (found)
+		desk_row_free(&row);
+	return found ? 0 : cd_err("no such user '%s', and nothing in the audit trail about one",
+				  user);
+}
+
 int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)
 {
 	cd_buf b = {0};
@@ -685,18 +722,40 @@ int desk_check_fields(const desk_fields *f)
 	return f->p12 ? cd_check_choice("p12 profile", CA_P12_CHOICES, f->p12) : 0;
 }
 
-/* A field given on the command line, else the old value, else a setting's default. */
-static char *pick(desk *d, const char *given, const char *old, const char *setting)
+/* The settings that give a field's default, by option name. */
+static const char *default_setting(const char *field)
 {
+	static const char *const map[][2] = {
+		{"location", "default.location"}, {"org", "default.org"}, {"ou", "default.ou"},
+		{"country", "default.country"}, {"days", "cert.days"}, {"key", "cert.key"},
+		{"p12", "p12.profile"},
+	};
+	size_t i;
+
+	for (i = 0; field && i < sizeof map / sizeof *map; i++)
+		if (strcmp(map[i][0], field) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+char *desk_field_default(desk *d, const char *field)
+{
+	const char *setting = default_setting(field);
 	char *v = NULL;
 
+	if (setting && conf_get(d->st, setting, &v) == 0)
+		return v;
+	return cd_strdup("");
+}
+
+/* A field given on the command line, else the old value, else its default. */
+static char *pick(desk *d, const char *given, const char *old, const char *field)
+{
 	if (given)
 		return cd_strdup(given);
 	if (old)
 		return cd_strdup(old);
-	if (setting && conf_get(d->st, setting, &v) == 0)
-		return v;
-	return cd_strdup("");
+	return desk_field_default(d, field);
 }
 
 typedef struct {
@@ -714,24 +773,75 @@ static void plan_free(issue_plan *p)
 		free(*s[i]);
 }
 
-static void plan_fields(desk *d, const desk_fields *f, const store_user *old, issue_plan *p)
+char *desk_out_dir(desk *d, const store_row *r)
 {
-	const char *home = getenv("HOME");
+	const char *home = getenv("HOME"), *last = r && r->cur.p12_path ? r->cur.p12_path : "";
+	const char *slash = strrchr(last, '/');
+	char *v = NULL;
+	struct stat st;
+
+	if (slash) {
+		v = slash == last ? cd_strdup("/") : cd_asprintf("%.*s", (int)(slash - last), last);
+		if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+			return v;
+		free(v);
+		v = NULL;
+	}
+	if (conf_get(d->st, "out.dir", &v) == 0 && *v)
+		return v;
+	free(v);
+	return cd_strdup(home && *home ? home : ".");
+}
+
+int desk_changes(const store_user *u, const desk_fields *f, char *names, size_t n,
+		 char **detail)
+{
+	const struct {
+		const char *name, *was, *now;
+	} fld[] = { /* by option name */
+		{"name", u->full_name, f->full_name}, {"email", u->email, f->email},
+		{"phone", u->phone, f->phone}, {"location", u->location, f->location},
+		{"org", u->org, f->org}, {"ou", u->ou, f->ou}, {"country", u->country, f->country},
+	};
+	cd_buf b = {0};
+	size_t i, used = 0;
+	int count = 0;
+
+	if (n)
+		names[0] = '\0';
+	for (i = 0; i < sizeof fld / sizeof *fld; i++) {
+		const char *was = fld[i].was ? fld[i].was : "";
+
+		if (!fld[i].now || strcmp(was, fld[i].now) == 0)
+			continue;
+		if (used < n)
+			used += (size_t)snprintf(names + used, n - used, "%s%s", count ? ", " : "",
+						 fld[i].name);
+		cd_buf_printf(&b, "%s%s \"%s\" -> \"%s\"", count ? ", " : "", fld[i].name, was,
+			      fld[i].now);
+		count++;
+	}
+	if (detail)
+		*detail = b.s;
+	else
+		cd_buf_free(&b);
+	return count;
+}
+
+static void plan_fields(desk *d, const desk_fields *f, const store_row *prev, issue_plan *p)
+{
+	const store_user *old = prev ? &prev->u : NULL;
 
 	p->full_name = pick(d, f->full_name, old ? old->full_name : NULL, NULL);
 	p->email = pick(d, f->email, old ? old->email : NULL, NULL);
 	p->phone = pick(d, f->phone, old ? old->phone : NULL, NULL);
-	p->location = pick(d, f->location, old ? old->location : NULL, "default.location");
-	p->org = pick(d, f->org, old ? old->org : NULL, "default.org");
-	p->ou = pick(d, f->ou, old ? old->ou : NULL, "default.ou");
-	p->country = pick(d, f->country, old ? old->country : NULL, "default.country");
-	p->out_dir = pick(d, f->out_dir, NULL, "out.dir");
-	if (!*p->out_dir) {
-		free(p->out_dir);
-		p->out_dir = cd_strdup(home && *home ? home : ".");
-	}
-	p->key = pick(d, f->key, NULL, "cert.key");
-	p->p12 = pick(d, f->p12, NULL, "p12.profile");
+	p->location = pick(d, f->location, old ? old->location : NULL, "location");
+	p->org = pick(d, f->org, old ? old->org : NULL, "org");
+	p->ou = pick(d, f->ou, old ? old->ou : NULL, "ou");
+	p->country = pick(d, f->country, old ? old->country : NULL, "country");
+	p->out_dir = f->out_dir ? cd_strdup(f->out_dir) : desk_out_dir(d, prev);
+	p->key = pick(d, f->key, NULL, "key");
+	p->p12 = pick(d, f->p12, NULL, "p12");
 	p->days = f->days ? f->days : conf_get_int(d->st, "cert.days");
 }
 
@@ -818,6 +928,8 @@ typedef struct {
 	const char *p12;      /* where the bundle goes (the certificate, for a request) */
 	ca_csr *csr;          /* NULL: a fresh key in a bundle */
 	char *key_type;       /* as recorded: "ec", "rsa"; "user-ec", "user-rsa" for a request */
+	char *changes;        /* a renewal's changed details, old and new (desk_changes) */
+	char changed[96];     /* their names */
 } issue_job;
 
 /*
@@ -865,8 +977,9 @@ static int record_issue(desk *d, const issue_job *j, int64_t cert_id, int64_t us
 	    (j->supersede && store_cert_schedule_revoke(d->st, j->supersede, now,
 							CA_REASON_SUPERSEDED, 0) < 0) ||
 	    desk_audit(d, j->renews ? "renew" : "create", j->user, "serial %s, expires %s, %s key, "
-		       "%s %s", is->serial, end, j->key_type, j->csr ? "certificate" : "bundle",
-		       j->p12) < 0 ? -1 : 0);
+		       "%s %s%s%s", is->serial, end, j->key_type, j->csr ? "certificate" : "bundle",
+		       j->p12, j->changes ? "; changed: " : "", j->changes ? j->changes : "") < 0
+		       ? -1 : 0);
 }
 
 /* Step 1: the certificate exists as 'pending', with the names of its files. */
@@ -962,6 +1075,7 @@ static void note_issued(desk *d, const issue_job *j, const ca_issued *is)
 static void give_issued(const issue_job *j, ca_issued *is, char **f, desk_issued *out)
 {
 	memcpy(out->serial, is->serial, sizeof out->serial);
+	memcpy(out->changed, j->changed, sizeof out->changed);
 	out->p12_path = j->csr ? NULL : f[0];
 	out->pw_path = j->csr ? NULL : f[1];
 	out->crt_path = j->csr ? f[0] : NULL;
@@ -1026,6 +1140,7 @@ static void job_free(issue_job *j)
 {
 	ca_csr_free(j->csr);
 	free(j->key_type);
+	free(j->changes);
 }
 
 void desk_issued_free(desk_issued *is)
@@ -1092,7 +1207,8 @@ int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out
 	} else {
 		j.replaces = r->cur.id;
 	}
-	plan_fields(d, f, &r->u, &p);
+	plan_fields(d, f, r, &p);
+	desk_changes(&r->u, f, j.changed, sizeof j.changed, &j.changes);
 	rc = job_key(&j, f) < 0 ? -1 : issue(d, &j, out);
 	job_free(&j);
 	plan_free(&p);

@@ -75,11 +75,27 @@ int desk_check_fields(const desk_fields *f);
  * (crt_path, chain_path); the other two are NULL. */
 typedef struct {
 	char serial[80];
+	char changed[96]; /* a renewal's changed details by option name, "email, location";
+			   * "" when none (desk_changes) */
 	char *p12_path, *pw_path, *phone;
 	char *crt_path, *chain_path;
 	int64_t not_after;
 } desk_issued;
 void desk_issued_free(desk_issued *is);
+
+/* What an empty field (option name: location, org, ou, country, days, key, p12) of
+ * create stands for: its setting's value, "" when none. malloc'd. */
+char *desk_field_default(desk *d, const char *field);
+/* Where a bundle goes when no directory is given: for a renewal (r not NULL) the
+ * directory of the user's last bundle while it exists, else out.dir, else $HOME.
+ * malloc'd. */
+char *desk_out_dir(desk *d, const store_row *r);
+/* What a renewal with f changes of u's details: the option names ("email, location")
+ * into names, and, when detail is not NULL, old and new values as the audit trail
+ * records them ("email \"a@x\" -> \"b@x\""; malloc'd, NULL when nothing changes).
+ * Returns how many details change. */
+int desk_changes(const store_user *u, const desk_fields *f, char *names, size_t n,
+		 char **detail);
 
 int desk_create(desk *d, const char *user, const desk_fields *f, desk_issued *out);
 int desk_renew(desk *d, const char *user, const desk_fields *f, desk_issued *out);
@@ -159,6 +175,11 @@ int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *li
 /* Sets a setting after conf_check, with its audit line (a URL's password masked there),
  * in one transaction. */
 int desk_set_setting(desk *d, const char *key, const char *value);
+
+/* The audit trail as log shows it, oldest first: every line, or (user not NULL) the
+ * user's own, a URL's password masked whatever wrote the line. A user of whom nothing
+ * is recorded and who does not exist is an error (most likely a typo). */
+int desk_log(desk *d, const char *user, store_audit_fn fn, void *ctx);
 
 /* Writes one audit line in its own transaction. */
 int desk_audit(desk *d, const char *action, const char *user, const char *fmt, ...)

@@ -1188,6 +1188,11 @@ static int record(struct pub *p)
 			continue;
 		rc = store_revocation_published(p->d->st, p->plan.items[i].cert_id, now,
 						p->commit_of[i]);
+		/* A line of the user's own, so their log shows it. */
+		if (rc == 0)
+			rc = desk_audit(p->d, "publish", p->plan.items[i].user, "serial %s in CRL "
+					"%lld, commit %.12s", p->plan.items[i].serial,
+					(long long)info.number, p->commit_of[i]);
 		n++;
 	}
 	if (rc == 0)

@@ -395,6 +395,40 @@ static void test_fieldset_navigation(void)
 	CU_ASSERT_EQUAL(fieldset_key(&fm, field_key_from_wch(OK, 27)), FIELDSET_CANCEL);
 }
 
+/* Esc drops a form at once until a field changed; then it asks once, Esc or y
+ * discards, any other key keeps the form (and is no edit). A prefill is no change. */
+static void test_fieldset_ask_cancel(void)
+{
+	field fields[F_N];
+	fieldset fm;
+
+	renew_fields(fields);
+	fieldset_setup(&fm, fields, F_N);
+	fm.ask_cancel = 1;
+	CU_ASSERT_EQUAL(fieldset_set(&fm, "name", "José Müller"), 0);
+	CU_ASSERT(!fieldset_changed(&fm));
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_CANCEL); /* nothing typed */
+	fieldset_key(&fm, 'x');
+	CU_ASSERT(fieldset_changed(&fm));
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_ASK);
+	CU_ASSERT(fm.asking);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 'n'), FIELDSET_CONTINUE); /* keep editing */
+	CU_ASSERT(!fm.asking);
+	CU_ASSERT_STRING_EQUAL(fieldset_value(&fm, "name"), "José Müllerx"); /* 'n' typed nothing */
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_ASK); /* asks again */
+	CU_ASSERT_EQUAL(fieldset_key(&fm, field_key_from_wch(OK, 27)), FIELDSET_CANCEL);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_ASK);
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 'y'), FIELDSET_CANCEL);
+	/* typed back to what it was: no change, no question */
+	fieldset_key(&fm, KEY_BACKSPACE);
+	CU_ASSERT(!fieldset_changed(&fm));
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_CANCEL);
+	/* without ask_cancel (a passphrase dialog) Esc cancels at once */
+	fieldset_setup(&fm, fields, F_N);
+	fieldset_key(&fm, 'z');
+	CU_ASSERT_EQUAL(fieldset_key(&fm, 27), FIELDSET_CANCEL);
+}
+
 /* Types into the focused field through the form, as the dashboard does. */
 static void fieldset_type(fieldset *fm, const char *s)
 {
@@ -491,6 +525,7 @@ int main(void)
 	static CU_TestInfo fieldset_tests[] = {
 		{"prefill", test_fieldset_prefill},
 		{"navigation", test_fieldset_navigation},
+		{"Esc asks once when fields changed", test_fieldset_ask_cancel},
 		{"submit and validation", test_fieldset_submit},
 		{"read-only and empty forms", test_fieldset_all_readonly},
 		CU_TEST_INFO_NULL,

@@ -134,6 +134,8 @@ static char *mask(const char *s)
 		{"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"},
 		{"[0-9]{2}:[0-9]{2}:[0-9]{2}", "HH:MM:SS"},
 		{"[0-9A-F]{16,}", "SERIAL"},
+		/* The form's output directory is under the test's temporary directory. */
+		{"Output dir  [^ ]+ *", "Output dir  OUTDIR "},
 		/* What a box drawn over a line leaves of a date at its right edge: the
 		 * digits after the box's right border (kept) at the end of a line. */
 		{"[-0-9]{1,9}$", "~"},
@@ -403,8 +405,10 @@ static void test_readonly(void)
 	CU_ASSERT(!tl_contains(s, "password of alice"));
 	CU_ASSERT(!tl_contains(hints_of(s), "P password"));
 	free(s);
-	s = run(fixture(), 1, "?", 200, 50);
-	CU_ASSERT(tl_contains(s, "P       show the last issued .pw password"));
+	s = run(fixture(), 1, "?", 200, 50); /* nor in help */
+	CU_ASSERT(!tl_contains(s, "P       show the last issued .pw password"));
+	CU_ASSERT(!tl_contains(s, "[read-only"));
+	CU_ASSERT(tl_contains(s, "greyed: not available in the read-only view"));
 	free(s);
 	s = run(fixture(), 0, "P", 200, 24); /* the operator's own view shows it */
 	CU_ASSERT(tl_contains(s, "password of alice"));
@@ -607,11 +611,11 @@ static void test_search_in_pagers(void)
 	char *s = run(fixture(), 0, "?/revoke<Enter>", 80, 24);
 
 	CU_ASSERT(tl_contains(s, "help: keys"));
-	CU_ASSERT(tl_contains(s, "/revoke: line 3 of"));
+	CU_ASSERT(tl_contains(s, "/revoke: line 4 of"));
 	CU_ASSERT(!tl_contains(s, "filter: revoke"));
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
-	CU_ASSERT(tl_contains(s, "/revoke: line 31 of")); /* a stage's help line */
+	CU_ASSERT(tl_contains(s, "/revoke: line 33 of")); /* a stage's help line */
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));
@@ -733,6 +737,107 @@ static void test_form_errors(void)
 	free(s);
 }
 
+/* The next steps of each stage are the core's (cycle_next_steps); publish joins them
+ * whatever the stage when revocations are ready, once. */
+static void test_next_steps_core(void)
+{
+	static const struct {
+		int stage, ready;
+		cmd_id want[CYCLE_STEPS_MAX];
+	} cases[] = {
+		{STAGE_EXPIRING, 0, {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW}},
+		{STAGE_NOTIFIED, 0, {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK}},
+		{STAGE_RENEWED, 0, {CMD_APPLIED, CMD_COPY_MAIL}},
+		{STAGE_RENEWED, 2, {CMD_APPLIED, CMD_COPY_MAIL, CMD_PUBLISH}},
+		{STAGE_APPLIED, 1, {CMD_PUBLISH}},
+		{STAGE_EXPIRED, 0, {CMD_RENEW, CMD_REVOKE}},
+		{STAGE_REVOKED, 0, {CMD_CREATE}},
+		{STAGE_ACTIVE, 0, {CMD_INIT}},
+		{STAGE_DONE, 1, {CMD_PUBLISH}},
+		{-1, 0, {CMD_INIT}}, /* no user selected */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		cmd_id got[CYCLE_STEPS_MAX];
+		int n = cycle_next_steps(cases[i].stage, cases[i].ready, got), k;
+
+		for (k = 0; k < n; k++)
+			CU_ASSERT_EQUAL(got[k], cases[i].want[k]);
+		CU_ASSERT_EQUAL(got[n], CMD_INIT);
+		CU_ASSERT_EQUAL(cases[i].want[n], CMD_INIT);
+		CU_ASSERT(!cycle_is_next_step(cases[i].stage, cases[i].ready, CMD_SORT));
+	}
+	CU_ASSERT(cycle_is_next_step(STAGE_ACTIVE, 1, CMD_PUBLISH));
+	CU_ASSERT(!cycle_is_next_step(STAGE_ACTIVE, 0, CMD_PUBLISH));
+}
+
+/* 60x15: the counts and the CRL share a line, whole words only; ten rows of users. */
+static void test_small_screen(void)
+{
+	char *s = run(fixture(), 0, "", 60, 15);
+
+	golden("first-60x15", s);
+	CU_ASSERT_EQUAL(line_of(s, "USER "), 2);
+	CU_ASSERT(tl_contains(s, "CRL: none  ready 1  held 1"));
+	free(s);
+	s = run(fixture(), 0, "", 40, 15); /* narrower: stages give way, cut whole */
+	CU_ASSERT(tl_contains(s, "expired 1  \u2026"));
+	CU_ASSERT(!tl_contains(s, "expiring"));
+	free(s);
+	s = run(fixture(), 0, "", 80, 24); /* a tall terminal keeps both lines */
+	CU_ASSERT(tl_contains(s, "\nCRL: never published  ready 1  held 1\n"));
+	free(s);
+}
+
+/* The form's prompts: greyed defaults, the phone's warning, the output directory, and
+ * Esc that asks once when something was typed. */
+static void test_form_prompts(void)
+{
+	char *s = run(fixture(), 0, "c", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "Days        default: 365"));
+	CU_ASSERT(tl_contains(s, "Location    no default"));
+	CU_ASSERT(tl_contains(s, "Phone (SMS) none: the password cannot go by SMS"));
+	CU_ASSERT(tl_contains(s, "Output dir  /")); /* out.dir, else $HOME */
+	CU_ASSERT(tl_contains(s, "An empty field takes the default greyed in it."));
+	golden("create-form-80x24", s);
+	free(s);
+	s = run(fixture(), 0, "cx<Esc>", 80, 24);
+	CU_ASSERT(tl_contains(s, "Discard the changes? Esc or y: discard"));
+	CU_ASSERT(tl_contains(s, "Esc/y discard the changes"));
+	CU_ASSERT(tl_contains(s, "User        x")); /* still open, as typed */
+	free(s);
+	s = run(fixture(), 0, "cx<Esc>n", 80, 24); /* keeps editing: n is no text */
+	CU_ASSERT(tl_contains(s, "User        x ") && !tl_contains(s, "Discard"));
+	free(s);
+	s = run(fixture(), 0, "cx<Esc><Esc>", 80, 24);
+	CU_ASSERT(tl_contains(s, "cancelled") && !tl_contains(s, "create a user's"));
+	free(s);
+	s = run(fixture(), 0, "c<Esc>", 80, 24); /* nothing typed: no question */
+	CU_ASSERT(tl_contains(s, "cancelled"));
+	free(s);
+	s = run(fixture(), 0, "/bob<Enter>r<Tab>x<Backspace><Esc>", 80, 24); /* typed back */
+	CU_ASSERT(tl_contains(s, "cancelled"));
+	free(s);
+}
+
+/* L: the whole trail, everyone's, as log shows it; l: the user's. */
+static void test_whole_log(void)
+{
+	char *s = run(fixture(), 0, "L", 200, 50);
+
+	CU_ASSERT(tl_contains(s, "audit log: the whole home"));
+	CU_ASSERT(tl_contains(s, "create   alice"));
+	CU_ASSERT(tl_contains(s, "renew    dave"));
+	CU_ASSERT(tl_contains(s, "revoke   frank"));
+	free(s);
+	s = run(fixture(), 0, "l", 200, 50);
+	CU_ASSERT(tl_contains(s, "audit log of alice  (L: every user's)"));
+	CU_ASSERT(!tl_contains(s, "dave"));
+	free(s);
+}
+
 /* Ctrl-C inside a form quits the dashboard like everywhere else. */
 static void test_ctrl_c_in_form(void)
 {
@@ -802,7 +907,7 @@ static void test_create_then_password(void)
 	h = fresh_home();
 	must(tl_sh("rm -f '%s/newbie.p12' '%s/newbie.pw'", outdir, outdir));
 	s = run(h, 0, "cnewbie<Tab>New Bie<Tab>nb@example.org<Tab>+41 1 234"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	snprintf(pwpath, sizeof pwpath, "%s/newbie.pw", outdir);
 	pw = tl_read(pwpath);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
@@ -837,7 +942,7 @@ static void test_create_csr_form(void)
 		   "ec_paramgen_curve:P-256 -nodes -keyout '%s/keeper.key' -subj /CN=keeper "
 		   "-out '%s/keeper.csr' 2>&1", outdir, outdir, outdir));
 	keys = cd_asprintf("ckeeper<Tab>Kee Per<Tab>kp@example.org<Enter><Enter><Enter><Enter>"
-			   "<Enter><Enter><Enter>%s/keeper.csr<Enter>", outdir);
+			   "<Enter><Enter><Enter><Enter>%s/keeper.csr<Enter>", outdir);
 	s = run(h, 0, keys, 200, 24);
 	free(keys);
 	CU_ASSERT(tl_contains(s, "created keeper") && tl_contains(s, "keeper.crt"));
@@ -864,14 +969,14 @@ static void test_encrypted_ca(void)
 	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
 	s = run(h, 0, "clock1<Tab>Lock One<Tab>l1@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
 	CU_ASSERT(!tl_contains(s, "wrong\n"));
 	free(s);
 	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
 	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
 	s = run(h, 0, "clock2<Tab>Lock Two<Tab>l2@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created lock2"));
 	CU_ASSERT(!tl_contains(s, "open sesame"));
 	free(s);
@@ -940,7 +1045,7 @@ static void test_notify_task_applied(void)
 	free(s);
 	must(tl_sh("rm -f '%s/ann.p12' '%s/ann.pw'", outdir, outdir));
 	/* renew with the details as they are */
-	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+	s = run(h, 0, "r<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "renewed ann"));
 	free(s);
 	s = run(h, 0, "a", 80, 24);
@@ -966,11 +1071,11 @@ static void test_notify_task_applied(void)
 	free(t);
 	free(s);
 	s = run(h, 0, "czed<Tab>Zed Later<Tab>zed@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>", 80, 24);
 	CU_ASSERT(tl_contains(s, "created zed"));
 	free(s);
 	s = run(h, 0, "cyan<Tab>Yan Later<Tab>yan@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Esc>", 80, 24);
 	CU_ASSERT(!tl_contains(s, "created yan") && tl_contains(s, "yan ") && tl_contains(s, "zed "));
 	free(s);
 }
@@ -991,7 +1096,7 @@ static void test_selection_after_renew(void)
 	create(h, "mio", "Cid Third", "20");
 	create(h, "ned", "Dan Fourth", "200");
 	/* each run acts: the second user is lea, then mio */
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>P", 200, 24);
 	CU_ASSERT(tl_contains(s, "renewed lea"));
 	CU_ASSERT(tl_contains(s, "lea moved to 4/4 (sort: expiry); keys here act on lea"));
 	CU_ASSERT_FATAL(sscanf(strstr(s, ".pw   ") ? strstr(s, ".pw   ") : "", ".pw   %899s",
@@ -1003,10 +1108,47 @@ static void test_selection_after_renew(void)
 	CU_ASSERT(tl_contains(s, pw));
 	free(pw);
 	free(s);
-	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
+	s = run(h, 0, "jr<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "2/4  sort: expiry"));
 	CU_ASSERT(line_of(s, "ned ") < line_of(s, "lea ") && line_of(s, "lea ") < line_of(s, "mio "));
 	free(s);
+}
+
+/* A renewal through the form that changes the email says so, and the audit trail has
+ * the old and the new value; the files go where the last bundle went, not out.dir. */
+static void test_renew_change_record(void)
+{
+	const char *h;
+	char other[900], *s, *log;
+
+	fixture();
+	h = fresh_home();
+	must(tl_sh("rm -f '%s'/uma.*", outdir));
+	create(h, "uma", "Uma Change", "9");
+	snprintf(other, sizeof other, "%s/elsewhere", tl_tmpdir());
+	must(tl_sh("mkdir -p '%s'", other));
+	must(tl_cd(h, "config", "out.dir", other, NULL));
+	s = run(h, 0, "r", 80, 24);
+	CU_ASSERT(tl_contains(s, "Output dir  ") && tl_contains(s, outdir));
+	free(s);
+	s = run(h, 0, "r<Tab><C-u>uma2@example.org<Tab><Tab>Bern<Enter><Enter><Enter><Enter>"
+		"<Enter><Enter><Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "renewed uma"));
+	CU_ASSERT(tl_contains(s, "  changed: email, location"));
+	CU_ASSERT(tl_contains(s, outdir) && !tl_contains(s, other));
+	free(s);
+	log = tl_sh_out("'%s' --home '%s' --format tsv log uma", tl_bin(), h);
+	CU_ASSERT(tl_contains(log, "changed: email \"uma@example.org\" -> \"uma2@example.org\", "
+			      "location \"\" -> \"Bern\""));
+	free(log);
+	/* a detail emptied in the renew form is emptied, as --location "" does */
+	s = run(h, 0, "r<Tab><Tab><Tab><C-u><Enter><Enter><Enter><Enter><Enter><Enter><Enter>",
+		80, 24);
+	CU_ASSERT(tl_contains(s, "  changed: location\n"));
+	free(s);
+	log = tl_sh_out("'%s' --home '%s' --format tsv log uma", tl_bin(), h);
+	CU_ASSERT(tl_contains(log, "; changed: location \"Bern\" -> \"\"\n"));
+	free(log);
 }
 
 /* Enter on an open detail opens no second copy: one q is back on the list, the side
@@ -1199,6 +1341,16 @@ static void setup_env(void)
 }
 
 /* The tests that open forms and act: on the clock. */
+static void clock_form_prompts(void)
+{
+	ON_THE_CLOCK(test_form_prompts());
+}
+
+static void clock_renew_change_record(void)
+{
+	ON_THE_CLOCK(test_renew_change_record());
+}
+
 static void clock_help(void)
 {
 	ON_THE_CLOCK(test_help());
@@ -1305,6 +1457,10 @@ static CU_TestInfo screen_tests[] = {
 	{"the end closes every open screen once", clock_end_with_screens_open},
 	{"the stack runs the close hook on every pop and replace", test_stack_close_hooks},
 	{"every dashboard command has a handler", test_every_key_handled},
+	{"the next steps of a stage come from the core", test_next_steps_core},
+	{"60x15: counts and CRL on one line, cut whole", test_small_screen},
+	{"form prompts: defaults greyed, phone warned, output dir, Esc asks", clock_form_prompts},
+	{"L opens the whole audit trail", test_whole_log},
 	CU_TEST_INFO_NULL,
 };
 
@@ -1315,6 +1471,8 @@ static CU_TestInfo action_tests[] = {
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
 	{"the selection keeps its place after a renewal", clock_selection_after_renew},
 	{"create through the form with a request file", clock_create_csr_form},
+	{"a renewal through the form says what changed; the audit has both",
+	 clock_renew_change_record},
 	CU_TEST_INFO_NULL,
 };
 

@@ -138,7 +138,7 @@ tm send-keys -t main / r e v o k e Enter
 wait_for main "/revoke: line 3 of" && wait_for main "help: keys"
 check $? "/ in help searches the help, not the list"
 tm send-keys -t main n
-wait_for main "/revoke: line 31 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
+wait_for main "/revoke: line 32 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
 check $? "n in help goes to the next match"
 tm capture-pane -p -t main | tail -1 | grep -q "^q/? back  j/k scroll  / search"
 check $? "help shows its own keys in the bar"
@@ -191,6 +191,18 @@ wait_for mono "alice" >/dev/null
 tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
 [ $? != 0 ] && tm capture-pane -e -p -t mono | grep -q "$(printf '\033')\[[0-9;]*[17]m"
 check $? "--no-color: no colour, urgency in bold/reverse"
+# monochrome, 15 days on: alice expired (bold, underlined), not the selection's reverse
+start monox "$BIN --home $home --no-color --as-of $(date -u -d '+15 days' +%F)"
+wait_for monox "expired" >/dev/null
+tm send-keys -t monox j
+wait_for monox "2/2  sort" >/dev/null
+esc=$(printf '\033')
+tm capture-pane -e -p -t monox > "$T/monox.ans"
+grep "^${esc}\[[0-9;]*malice\|alice" "$T/monox.ans" | grep "expired" | grep -q "${esc}\[[0-9;]*4[;m]" &&
+	! grep "alice" "$T/monox.ans" | grep "expired" | grep -q "${esc}\[[0-9;]*7[;m]" &&
+	grep "bob" "$T/monox.ans" | grep -q "${esc}\[[0-9;]*7[;m]"
+check $? "--no-color: an expired row is underlined, the selected one reversed"
+tm send-keys -t monox q
 start nocolor "env NO_COLOR=1 $BIN --home $home"
 wait_for nocolor "alice" >/dev/null
 tm capture-pane -e -p -t nocolor | grep -q "$(printf '\033')\[[0-9;]*3[1-7]m"
@@ -216,11 +228,35 @@ tm resize-window -t form -x 60 -y 12
 wait_for form "Esc cancel" && wait_for form "$(printf '\342\224\224')"
 check $? "resized to 60x12 inside the form: the whole box, keys included"
 tm resize-window -t form -x 80 -y 24
-wait_for form "Empty location/org/unit"; check $? "back to 80x24: the form with its notes"
+wait_for form "An empty field takes the default"; check $? "back to 80x24: the form with its notes"
+tm capture-pane -p -t form | grep -q "Days        default: 365" &&
+	tm capture-pane -p -t form | grep -q "Phone (SMS) none: the password cannot go by SMS" &&
+	tm capture-pane -p -t form | grep -q "Output dir  /"
+check $? "the form greys the defaults in, warns of no phone, shows the output directory"
+tm send-keys -t form x Escape
+wait_for form "Discard the changes? Esc or y: discard"
+check $? "Esc after typing asks before it drops the form"
+tm send-keys -t form n
+wait_gone form "Discard the changes" && wait_for form "create a user's certificate"
+check $? "any other key keeps the form"
+tm send-keys -t form Escape Escape
+wait_for form "cancelled" && wait_gone form "create a user's certificate"
+check $? "Esc twice drops it"
+tm send-keys -t form c
+wait_for form "create a user's certificate" >/dev/null
 tm send-keys -t form C-c
 wait_dead form
 [ "$(tm display -p -t form '#{pane_dead} #{alternate_on}')" = "1 0" ]
 check $? "Ctrl-C inside a form quits and restores the terminal"
+
+# -- 60x15: the counts and the CRL share a line; the list gets the rows
+start small "$BIN --home $home"
+tm resize-window -t small -x 60 -y 15
+wait_for small "alice" >/dev/null
+[ "$(tm capture-pane -p -t small | sed -n 3p | cut -c1-5)" = "USER " ] &&
+	tm capture-pane -p -t small | sed -n 2p | grep -q "notified 1  active 1  *CRL: none  ready 0  held 0"
+{ r=$?; [ $r = 0 ] || tm capture-pane -p -t small | sed "s/^/  | /"; check $r "60x15: two header lines, then the column titles"; }
+tm send-keys -t small q
 
 # -- a failed action shows its error and the dashboard stays up
 tm send-keys -t main g a
@@ -260,11 +296,17 @@ start renew "$BIN --home $home"
 wait_for renew "alice" >/dev/null
 tm send-keys -t renew r
 wait_for renew "renew alice" >/dev/null
-tm send-keys -t renew Enter Enter Enter Enter Enter Enter Enter Enter Enter
+tm send-keys -t renew Tab C-u alice2@example.org Tab Tab Bern Enter Enter Enter Enter Enter Enter Enter
 wait_for renew "alice moved to 2/2 (sort: expiry)"; check $? "the renewal says where alice went"
+wait_for renew "changed: email, location"; check $? "the renewal says what changed"
+"$BIN" --home "$home" log alice | grep -q 'changed: email "alice@example.org" -> "alice2@example.org", location "" -> "Bern"'
+check $? "the audit trail has the old and the new values"
 tm send-keys -t renew q
 wait_for renew "1/2  sort: expiry"; check $? "the selection stays in its place after a renewal"
-tm send-keys -t renew q
+tm send-keys -t renew L
+wait_for renew "audit log: the whole home" && wait_for renew "create   bob"
+check $? "L opens the whole audit trail, every user's"
+tm send-keys -t renew q q
 
 # -- the read-only view as a teammate's Unix account
 RO_NAME=cdro$$
@@ -283,7 +325,14 @@ else
 	wait_for ro "alice" >/dev/null; check $? "the teammate sees the list"
 	tm send-keys -t ro r
 	wait_for ro "read-only view: 'renew' changes the home"; check $? "renew refused at dispatch"
-	tm send-keys -t ro Enter
+	tm send-keys -t ro '?'
+	wait_for ro "greyed: not available in the read-only view" >/dev/null
+	tm capture-pane -e -p -t ro > "$T/ro-help.ans"
+	grep "issue a client" "$T/ro-help.ans" | grep -q "$(printf '\033')\[[0-9;]*2m" &&
+		! tm capture-pane -p -t ro | grep -q "read-only: not available" &&
+		! tm capture-pane -p -t ro | grep -q "^ *P  *show the last"
+	check $? "read-only help: refused keys greyed, no P, no appended words"
+	tm send-keys -t ro q Enter
 	wait_for ro "Bob Later"; check $? "the detail works read-only"
 	tm send-keys -t ro q q
 	n=0

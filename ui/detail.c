@@ -25,8 +25,10 @@ void ui_text_add_raw(ui_text *t, const char *s)
 		t->cap = t->cap ? t->cap * 2 : 32;
 		t->lines = cd_realloc(t->lines, t->cap * sizeof *t->lines);
 		t->full = cd_realloc(t->full, t->cap * sizeof *t->full);
+		t->grey = cd_realloc(t->grey, t->cap * sizeof *t->grey);
 	}
 	t->full[t->n] = NULL;
+	t->grey[t->n] = 0;
 	t->lines[t->n++] = cd_sanitize(s);
 }
 
@@ -129,6 +131,7 @@ static void text_free(ui_text *t)
 {
 	free_lines(t->lines, t->n);
 	free_lines(t->full, t->n);
+	free(t->grey);
 	free(t);
 }
 
@@ -170,11 +173,21 @@ static size_t fit_words(const char *s, int w, int link)
 size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
 			  int clip_links)
 {
+	return ui_text_draw_greyed(lines, NULL, n, scroll, y, x, h, w, clip_links);
+}
+
+size_t ui_text_draw_greyed(char **lines, const unsigned char *grey, size_t n, size_t scroll,
+			   int y, int x, int h, int w, int clip_links)
+{
 	size_t i, row = 0;
 	int drawn = 0;
+	attr_t was = getattrs(stdscr);
 
 	for (i = 0; i < n; i++) {
 		const char *s = lines[i];
+
+		if (grey)
+			attrset(grey[i] ? ui_attr(UI_DIM) : was);
 
 		if (clip_links && is_link(s) && cd_text_width(s) > w && w > 1) {
 			if (row++ >= scroll && drawn < h) {
@@ -202,12 +215,14 @@ size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, i
 			} while (*s);
 		}
 	}
+	if (grey)
+		attrset(was);
 	return row;
 }
 
-static void text_draw_page(ui *u, ui_text *t, char **lines, size_t n)
+static void text_draw_page(ui *u, ui_text *t, char **lines, const unsigned char *grey, size_t n)
 {
-	int y = UI_HEAD_ROWS - 1, h = LINES - UI_HEAD_ROWS - 1, i;
+	int y = ui_head_rows() - 1, h = LINES - ui_head_rows() - 1, i;
 	size_t rows;
 
 	for (i = 0; i < h; i++)
@@ -219,7 +234,7 @@ static void text_draw_page(ui *u, ui_text *t, char **lines, size_t n)
 	attrset(ui_attr(UI_TITLE));
 	ui_put(y, 0, t->title, COLS, 1);
 	attrset(A_NORMAL);
-	ui_text_draw_lines(lines, n, t->scroll, y + 1, 1, h - 2, COLS - 2, 0);
+	ui_text_draw_greyed(lines, grey, n, t->scroll, y + 1, 1, h - 2, COLS - 2, 0);
 	attrset(A_BOLD);
 	ui_put(y + h - 1, 0, t->footer[0] ? t->footer : "q: back  j/k: scroll", COLS, 1);
 	attrset(A_NORMAL);
@@ -243,6 +258,7 @@ static void text_draw(ui *u, void *st)
 {
 	ui_text *t = st;
 	char **lines = t->lines, **full = t->full, **shown;
+	const unsigned char *grey = t->grey;
 	size_t n = t->n;
 
 	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
@@ -250,10 +266,11 @@ static void text_draw(ui *u, void *st)
 	if (t->detail && ui_detail_refresh(u) == 0) {
 		lines = u->dlines;
 		full = u->dfull;
+		grey = NULL;
 		n = u->ndlines;
 	}
 	shown = shown_lines(u, lines, full, n);
-	text_draw_page(u, t, shown, n);
+	text_draw_page(u, t, shown, grey, n);
 	if (shown != lines)
 		free(shown);
 }
@@ -389,7 +406,7 @@ static int text_yes_key(ui *u, ui_text *t, int key)
 static int text_key(ui *u, void *st, int key)
 {
 	ui_text *t = st;
-	long page = LINES - UI_HEAD_ROWS - 3;
+	long page = LINES - ui_head_rows() - 3;
 
 	if (key == KEY_RESIZE)
 		return key;
@@ -609,6 +626,7 @@ int ui_detail_refresh(ui *u)
 	u->dfull = t->full;
 	u->ndlines = t->n;
 	snprintf(u->duser, sizeof u->duser, "%s", user);
+	free(t->grey); /* the detail greys nothing */
 	free(t);
 	return 0;
 }
@@ -640,20 +658,46 @@ static int log_line(void *ctx, int64_t at, const char *actor, const char *action
 	return 0;
 }
 
-int ui_open_log(ui *u)
+/* The whole trail names each line's user, as log does. */
+static int log_line_all(void *ctx, int64_t at, const char *actor, const char *action,
+			const char *user, const char *detail)
 {
-	const ui_row *r = ui_selected(u);
+	char when[32];
+
+	cd_format_time(at, when);
+	ui_text_add(ctx, "%s  %-8s %-8s %-12s %s", when, actor, action, user ? user : "", detail);
+	return 0;
+}
+
+/* What certdesk log [USER] shows (desk_log), in a pager. */
+static int open_log(ui *u, const char *user)
+{
 	char title[160];
 	ui_text *t;
 
-	snprintf(title, sizeof title, "audit log of %s", ui_str(u, r->user));
+	if (user)
+		snprintf(title, sizeof title, "audit log of %s  (L: every user's)", user);
+	else
+		snprintf(title, sizeof title, "audit log: the whole home");
 	t = ui_text_new(title);
-	if (store_audit_each(u->d->st, ui_str(u, r->user), log_line, t) < 0) {
+	if (desk_log(u->d, user, user ? log_line : log_line_all, t) < 0) {
 		text_free(t);
 		return -1;
 	}
 	if (t->n == 0)
 		ui_text_add(t, "%s", "(nothing recorded)");
+	if (!user)
+		t->scroll = SIZE_MAX / 2; /* the newest lines in view: the draw clamps it */
 	ui_text_push(u, t);
 	return 0;
+}
+
+int ui_open_log(ui *u)
+{
+	return open_log(u, ui_str(u, ui_selected(u)->user));
+}
+
+int ui_open_log_all(ui *u)
+{
+	return open_log(u, NULL);
 }

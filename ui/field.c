@@ -388,12 +388,32 @@ void fieldset_setup(fieldset *fm, field *fields, size_t nfields)
 	fm->fields = fields;
 	fm->nfields = nfields;
 	fm->focus = 0;
+	fm->ask_cancel = fm->asking = 0; /* the caller turns asking on */
+	for (i = 0; i < nfields; i++)
+		memcpy(fields[i].orig, fields[i].buf, sizeof fields[i].orig);
 	for (i = 0; i < nfields; i++) {
 		if (editable(&fields[i])) {
 			fm->focus = i;
 			break;
 		}
 	}
+}
+
+int fieldset_changed(const fieldset *fm)
+{
+	size_t i;
+
+	for (i = 0; i < fm->nfields; i++)
+		if (strcmp(fm->fields[i].buf, fm->fields[i].orig) != 0)
+			return 1;
+	return 0;
+}
+
+/* The answer to "discard the changes?": Esc or y discards, anything else keeps them. */
+static enum fieldset_result fieldset_answer(fieldset *fm, int key)
+{
+	fm->asking = 0;
+	return key == 27 || key == 'y' || key == 'Y' ? FIELDSET_CANCEL : FIELDSET_CONTINUE;
 }
 
 field *fieldset_focused(fieldset *fm)
@@ -460,9 +480,14 @@ static enum fieldset_result fieldset_submit(fieldset *fm)
 enum fieldset_result fieldset_key(fieldset *fm, int key)
 {
 	key = key_plain(key);
+	if (fm->asking)
+		return fieldset_answer(fm, key);
 	switch (key) {
 	case 27:
-		return FIELDSET_CANCEL;
+		if (!fm->ask_cancel || !fieldset_changed(fm))
+			return FIELDSET_CANCEL;
+		fm->asking = 1;
+		return FIELDSET_ASK;
 	case FIELD_CTRL('X'):
 		return fieldset_submit(fm);
 	case '\n': case '\r': case KEY_ENTER:
@@ -495,5 +520,8 @@ int fieldset_set(fieldset *fm, const char *name, const char *value)
 
 	if (!f)
 		return cd_err("form has no field '%s'", name);
-	return field_set(f, value);
+	if (field_set(f, value) < 0)
+		return -1;
+	memcpy(f->orig, f->buf, sizeof f->orig); /* a prefill is no change */
+	return 0;
 }

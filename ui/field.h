@@ -13,6 +13,7 @@ enum {
 	FIELD_REQUIRED = 1 << 0,
 	FIELD_SECRET = 1 << 1,   /* shown as one '*' per character */
 	FIELD_READONLY = 1 << 2, /* cursor moves, text does not change */
+	FIELD_WARN_EMPTY = 1 << 3, /* empty is allowed, but its placeholder is a warning */
 };
 
 /*
@@ -46,6 +47,10 @@ typedef struct field {
 	size_t len;
 	size_t cursor; /* byte offset */
 	size_t scroll; /* byte offset of the first visible character */
+	/* Shown greyed while the field is empty: what an empty value stands for (a
+	 * default), or a warning.  NULL: nothing. */
+	const char *placeholder;
+	char orig[FIELD_CAP + 1]; /* the text as the form opened (fieldset_setup, _set) */
 } field;
 
 /* Replaces the text (cursor at the end): -1 when too long, not UTF-8, or with controls. */
@@ -70,21 +75,29 @@ enum fieldset_result {
 	FIELDSET_SUBMIT,   /* every field is valid */
 	FIELDSET_CANCEL,   /* Esc */
 	FIELDSET_INVALID,  /* submit refused: focus is on the first invalid field, see cd_errmsg() */
+	FIELDSET_ASK,      /* Esc with fields changed (ask_cancel): the caller asks whether to
+			    * discard them; Esc or y then cancels, any other key keeps editing */
 };
 
 typedef struct fieldset {
 	field *fields; /* owned by the caller */
 	size_t nfields;
 	size_t focus;
+	int ask_cancel; /* Esc after a change asks first (FIELDSET_ASK) */
+	int asking;     /* that question is open: the next key answers it */
 } fieldset;
 
-/* Points fm at fields and focuses the first editable one. */
+/* Points fm at fields, takes their text as it opened and focuses the first editable
+ * one; ask_cancel is off. */
 void fieldset_setup(fieldset *fm, field *fields, size_t nfields);
 field *fieldset_focused(fieldset *fm);
 field *fieldset_find(fieldset *fm, const char *name);
 /* Tab/Down/Enter next, Shift-Tab/Up previous, Enter on the last field or Ctrl-X
- * submits, Esc cancels; any other key goes to the focused field. */
+ * submits, Esc cancels (or asks first, see FIELDSET_ASK); any other key goes to the
+ * focused field. */
 enum fieldset_result fieldset_key(fieldset *fm, int key);
+/* Whether any field's text differs from what it was when the form opened. */
+int fieldset_changed(const fieldset *fm);
 /* Checks every field, moving focus to the first invalid one: 0 or -1 with cd_err(). */
 int fieldset_validate(fieldset *fm);
 const char *fieldset_value(fieldset *fm, const char *name); /* NULL for an unknown name */

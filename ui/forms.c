@@ -23,6 +23,7 @@ struct ui_form {
 	 * it open with the error. */
 	int (*submit)(ui *u, ui_form *f, ui_text **view);
 	char user[128];
+	char placeholder[FORM_MAX][96]; /* what the fields' placeholders point to */
 	int reason, now_forced;
 	int modal, result; /* a modal form (the passphrase) ends with result 1 or -1 */
 	int busy;          /* its action runs: hidden, so a passphrase dialog shows alone */
@@ -102,13 +103,27 @@ static const char *ui_form_keys_hint(int w)
 	return hints[i];
 }
 
+/* A field's text, or greyed while it is empty its placeholder: what empty stands for. */
+static void ui_form_draw_field(field *fl, int y, int x, int w, int *col)
+{
+	char view[FIELD_CAP * 4 + 8];
+
+	field_view(fl, w, view, sizeof view, col);
+	attrset(A_UNDERLINE | ((fl->flags & FIELD_READONLY) ? A_DIM : 0));
+	ui_put(y, x, view, w, 1);
+	if (!fl->len && fl->placeholder) {
+		attrset(A_UNDERLINE | ui_attr((fl->flags & FIELD_WARN_EMPTY) ? UI_WINDOW : UI_DIM));
+		ui_put(y, x, fl->placeholder, w, 0);
+	}
+	attrset(A_NORMAL);
+}
+
 static void ui_form_draw(ui *u, void *st)
 {
 	ui_form *f = st;
 	int w = COLS - 4 < 76 ? COLS - 4 : 76, notes = 0, h, y, x, i, fx = 14, ccol = 0, cy = -1;
 	int errs = ui_form_err_rows(f, w - 4), shown = (int)f->fm.nfields;
 	size_t first;
-	char view[FIELD_CAP * 4 + 8];
 
 	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS || f->busy)
 		return;
@@ -132,10 +147,7 @@ static void ui_form_draw(ui *u, void *st)
 
 		attrset(first + (size_t)i == f->fm.focus ? A_BOLD : A_NORMAL);
 		ui_put(row, x + 2, fl->label, fx - 3, 1);
-		attrset(A_UNDERLINE | ((fl->flags & FIELD_READONLY) ? A_DIM : 0));
-		field_view(fl, w - fx - 2, view, sizeof view, &col);
-		ui_put(row, x + fx, view, w - fx - 2, 1);
-		attrset(A_NORMAL);
+		ui_form_draw_field(fl, row, x + fx, w - fx - 2, &col);
 		if (first + (size_t)i == f->fm.focus) {
 			cy = row;
 			ccol = x + fx + col;
@@ -188,6 +200,10 @@ static int ui_form_keyh(ui *u, void *st, int key)
 		else
 			return ui_form_submit(u, f);
 		break;
+	case FIELDSET_ASK:
+		snprintf(f->err, sizeof f->err, "Discard the changes? Esc or y: discard; any other "
+			 "key: keep editing");
+		break;
 	case FIELDSET_CANCEL:
 		if (f->modal) {
 			f->result = -1;
@@ -207,23 +223,33 @@ static int ui_form_keyh(ui *u, void *st, int key)
 
 static const char *ui_form_bar(ui *u, void *st, int *more)
 {
+	ui_form *f = st;
+
 	*more = 0;
-	return "Tab next  S-Tab back  ^X submit  Esc cancel";
+	return f->fm.asking ? "Esc/y discard the changes  any other key keep editing"
+			    : "Tab next  S-Tab back  ^X submit  Esc cancel";
 }
 
 static const ui_screen_ops ui_form_ops = {"form", ui_form_draw, ui_form_keyh, ui_form_close,
 					  ui_form_bar};
 
-static int ui_form_open(ui *u, ui_form *f)
+/* Esc asks before it drops what was typed, except in a modal dialog (a passphrase). */
+static void ui_form_setup(ui_form *f)
 {
 	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
+	f->fm.ask_cancel = !f->modal;
+}
+
+static int ui_form_open(ui *u, ui_form *f)
+{
+	ui_form_setup(f);
 	return screen_push(u, &ui_form_ops, f);
 }
 
 /* In place of the top screen: the menu that led to the form. */
 static void ui_form_replace(ui *u, ui_form *f)
 {
-	fieldset_setup(&f->fm, f->fields, f->fm.nfields);
+	ui_form_setup(f);
 	screen_replace(u, &ui_form_ops, f);
 }
 
@@ -274,20 +300,50 @@ static int check_country(const char *v)
 	return !*v ? 0 : cd_check_country(v);
 }
 
-static void person_fields(ui_form *f, const store_user *p)
+/* Greyed in the empty field: the default it stands for (the core's), or "none". */
+static void placeholder_default(ui *u, ui_form *f, field *fl)
 {
-	ui_form_add(f, "name", "Name", FIELD_REQUIRED, NULL, p ? p->full_name : NULL);
-	ui_form_add(f, "email", "Email", FIELD_REQUIRED, cd_check_email, p ? p->email : NULL);
-	ui_form_add(f, "phone", "Phone (SMS)", 0, NULL, p ? p->phone : NULL);
-	ui_form_add(f, "location", "Location", 0, NULL, p ? p->location : NULL);
-	ui_form_add(f, "org", "Org", 0, NULL, p ? p->org : NULL);
-	ui_form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
-	ui_form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
-	ui_form_add(f, "days", "Days", 0, check_days, NULL);
-	ui_form_add(f, "csr", "CSR file", 0, NULL, NULL);
+	char *v = desk_field_default(u->d, fl->name);
+	char *ph = f->placeholder[fl - f->fields];
+
+	snprintf(ph, sizeof f->placeholder[0], "%s%s", *v ? "default: " : "no default", v);
+	fl->placeholder = ph;
+	free(v);
 }
 
-static desk_fields fields_of(ui_form *f)
+/* The person's details; p NULL for a new user, whose empty fields take the defaults.
+ * A renewal keeps a detail left as it was, so only its days have a default. */
+static void person_fields(ui *u, ui_form *f, const store_row *r)
+{
+	const store_user *p = r ? &r->u : NULL;
+	char *dir = desk_out_dir(u->d, r);
+	field *fl, *deflt[4];
+	size_t i;
+
+	ui_form_add(f, "name", "Name", FIELD_REQUIRED, NULL, p ? p->full_name : NULL);
+	ui_form_add(f, "email", "Email", FIELD_REQUIRED, cd_check_email, p ? p->email : NULL);
+	fl = ui_form_add(f, "phone", "Phone (SMS)", FIELD_WARN_EMPTY, NULL, p ? p->phone : NULL);
+	fl->placeholder = "none: the password cannot go by SMS";
+	deflt[0] = ui_form_add(f, "location", "Location", 0, NULL, p ? p->location : NULL);
+	deflt[1] = ui_form_add(f, "org", "Org", 0, NULL, p ? p->org : NULL);
+	deflt[2] = ui_form_add(f, "ou", "Unit", 0, NULL, p ? p->ou : NULL);
+	deflt[3] = ui_form_add(f, "country", "Country", 0, check_country, p ? p->country : NULL);
+	placeholder_default(u, f, ui_form_add(f, "days", "Days", 0, check_days, NULL));
+	for (i = 0; !p && i < sizeof deflt / sizeof *deflt; i++)
+		placeholder_default(u, f, deflt[i]);
+	ui_form_add(f, "out", "Output dir", FIELD_REQUIRED, NULL, dir);
+	ui_form_add(f, "csr", "CSR file", 0, NULL, NULL);
+	free(dir);
+}
+
+/* A new user's empty detail takes its default; a renewal's is emptied, as the command
+ * line's --location "" empties it (the form shows the current details to change). */
+static const char *detail_value(ui_form *f, const char *name, int renew)
+{
+	return renew ? fieldset_value(&f->fm, name) : opt_value(f, name);
+}
+
+static desk_fields fields_of(ui_form *f, int renew)
 {
 	desk_fields df = {0};
 	const char *days = opt_value(f, "days");
@@ -295,12 +351,13 @@ static desk_fields fields_of(ui_form *f)
 	df.full_name = fieldset_value(&f->fm, "name");
 	df.email = fieldset_value(&f->fm, "email");
 	df.phone = fieldset_value(&f->fm, "phone");
-	df.location = opt_value(f, "location");
-	df.org = opt_value(f, "org");
-	df.ou = opt_value(f, "ou");
-	df.country = opt_value(f, "country");
+	df.location = detail_value(f, "location", renew);
+	df.org = detail_value(f, "org", renew);
+	df.ou = detail_value(f, "ou", renew);
+	df.country = detail_value(f, "country", renew);
 	df.days = days ? strtol(days, NULL, 10) : 0;
 	df.csr = opt_value(f, "csr");
+	df.out_dir = opt_value(f, "out");
 	return df;
 }
 
@@ -314,6 +371,8 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 	snprintf(title, sizeof title, "%s %s", verb, user);
 	t = ui_text_new(title);
 	ui_text_add(t, "%s %s: serial %s, expires %s", verb, user, is->serial, end);
+	if (*is->changed)
+		ui_text_add(t, "  changed: %s", is->changed);
 	if (is->crt_path) {
 		ui_text_add(t, "  .crt   %s", is->crt_path);
 		ui_text_add(t, "  chain  %s", is->chain_path);
@@ -322,8 +381,11 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 	} else {
 		ui_text_add(t, "  .p12  %s", is->p12_path);
 		ui_text_add(t, "  .pw   %s", is->pw_path);
-		ui_text_add(t, "  send the password by SMS to: %s",
-			    is->phone && *is->phone ? is->phone : "(no phone on record)");
+		if (is->phone && *is->phone)
+			ui_text_add(t, "  send the password by SMS to: %s", is->phone);
+		else
+			ui_text_add(t, "%s", "  no phone number on record: send the password by "
+				    "another channel");
 		ui_text_add(t, "%s", "  press P to show the password (it is never shown unasked)");
 		snprintf(u->last_pw, sizeof u->last_pw, "%s", is->pw_path);
 	}
@@ -343,7 +405,7 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 
 static int create_submit(ui *u, ui_form *f, ui_text **view)
 {
-	desk_fields df = fields_of(f);
+	desk_fields df = fields_of(f, 0);
 	const char *user = fieldset_value(&f->fm, "user");
 	desk_issued is;
 
@@ -358,16 +420,16 @@ int ui_open_create(ui *u)
 {
 	ui_form *f = ui_form_new("create a user's certificate", NULL);
 
-	snprintf(f->note[0], sizeof f->note[0], "Empty location/org/unit/country/days: the defaults.");
+	snprintf(f->note[0], sizeof f->note[0], "An empty field takes the default greyed in it.");
 	ui_form_add(f, "user", "User", FIELD_REQUIRED, cd_check_user, NULL);
-	person_fields(f, NULL);
+	person_fields(u, f, NULL);
 	f->submit = create_submit;
 	return ui_form_open(u, f);
 }
 
 static int renew_submit(ui *u, ui_form *f, ui_text **view)
 {
-	desk_fields df = fields_of(f);
+	desk_fields df = fields_of(f, 1);
 	desk_issued is;
 
 	if (desk_renew(u->d, f->user, &df, &is) < 0)
@@ -390,7 +452,7 @@ int ui_open_renew(ui *u)
 	f = ui_form_new(title, user);
 	snprintf(f->note[0], sizeof f->note[0], "The current details, filled in: change what changed.");
 	ui_form_add(f, "user", "User", FIELD_READONLY, NULL, user);
-	person_fields(f, &row.r.u);
+	person_fields(u, f, &row.r);
 	desk_row_free(&row);
 	f->submit = renew_submit;
 	return ui_form_open(u, f);

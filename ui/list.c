@@ -243,56 +243,114 @@ const char *ui_filter_name(int f)
 	       cycle_stage_name((cycle_stage)f);
 }
 
-static void header_counts(ui *u, int y, int w)
+int ui_head_rows(void)
 {
-	char line[512];
-	size_t off = 0;
-	int s;
-
-	if (u->loading) {
-		snprintf(line, sizeof line, "counting %zu users...", u->data.total);
-		ui_put(y, 0, line, w, 1);
-		return;
-	}
-	/* Empty stages are left out: eight counts do not fit 80 columns. */
-	for (s = 0; s < STAGE_COUNT && off < sizeof line; s++)
-		if (u->data.counts[s])
-			off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %zu",
-						off ? "  " : "", cycle_stage_name((cycle_stage)s),
-						u->data.counts[s]);
-	if (!off)
-		snprintf(line, sizeof line, "no users");
-	ui_put(y, 0, line, w, 1);
+	return LINES < UI_SHORT_ROWS ? UI_HEAD_ROWS - 1 : UI_HEAD_ROWS;
 }
 
-static void header_crl(ui *u, int y, int w)
+static int more_counts(const ui *u, int from)
+{
+	for (; from < STAGE_COUNT; from++)
+		if (u->data.counts[from])
+			return 1;
+	return 0;
+}
+
+/* The stages' counts that fit w whole, in the stages' order (what needs action first);
+ * those left out end in an ellipsis. Empty stages are left out: eight do not fit 80. */
+static void counts_line(const ui *u, char *line, size_t size, int w)
+{
+	char item[64];
+	size_t off = 0;
+	int s, iw;
+
+	line[0] = '\0';
+	for (s = 0; s < STAGE_COUNT; s++) {
+		if (!u->data.counts[s])
+			continue;
+		iw = snprintf(item, sizeof item, "%s%s %zu", off ? "  " : "",
+			      cycle_stage_name((cycle_stage)s), u->data.counts[s]);
+		/* Room for "  …" after it unless it is the last. */
+		if (cd_text_width(line) + iw + (more_counts(u, s + 1) ? 3 : 0) > w) {
+			snprintf(line + off, size - off, "%s\u2026", off ? "  " : "");
+			return;
+		}
+		off += (size_t)snprintf(line + off, size - off, "%s", item);
+	}
+	if (!off)
+		snprintf(line, size, "no users");
+}
+
+/* The CRL, or the alarm that expirecheck would mail (*alarm: its role, else 0); short
+ * says it in as few words ("CRL #4 30d  ready 0  held 1"). */
+static void crl_line(const ui *u, char *line, size_t size, int short_form, int *alarm)
 {
 	const ui_data *dt = &u->data;
-	char line[256], next[16];
-	int64_t days;
+	char next[16];
+	int64_t days = cd_days_until(dt->crl_next, u->d->now);
+	size_t off = 0;
+	int i;
 
-	if (!dt->crl_found) {
-		snprintf(line, sizeof line, "CRL: never published  ready %d  held %d",
+	*alarm = 0;
+	if (dt->health.n) {
+		for (i = 0; i < dt->health.n && off < size; i++)
+			off += (size_t)snprintf(line + off, size - off, "%s%s", i ? "; " : "",
+						dt->health.items[i].msg);
+		*alarm = dt->health.worst > 1 ? UI_EXPIRED : UI_WINDOW;
+		return;
+	}
+	cd_format_date(dt->crl_next, next);
+	if (!dt->crl_found)
+		snprintf(line, size, "CRL: %s  ready %d  held %d",
+			 short_form ? "none" : "never published", dt->ready, dt->held);
+	else if (short_form)
+		snprintf(line, size, "CRL #%lld %s%lldd  ready %d  held %d",
+			 (long long)dt->crl_number, days < 0 ? "EXPIRED " : "", (long long)days,
 			 dt->ready, dt->held);
-	} else {
-		cd_format_date(dt->crl_next, next);
-		days = cd_days_until(dt->crl_next, u->d->now);
-		snprintf(line, sizeof line, "CRL #%lld: next update %s (%s%lld days)  ready %d  held %d",
+	else
+		snprintf(line, size, "CRL #%lld: next update %s (%s%lld days)  ready %d  held %d",
 			 (long long)dt->crl_number, next, days < 0 ? "EXPIRED " : "",
 			 (long long)days, dt->ready, dt->held);
-	}
-	/* What expirecheck would mail takes the line, in the alarm's colour. */
-	if (dt->health.n) {
-		size_t off = 0;
-		int i;
+}
 
-		for (i = 0; i < dt->health.n && off < sizeof line; i++)
-			off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", i ? "; " : "",
-						dt->health.items[i].msg);
-		attrset(ui_attr(dt->health.worst > 1 ? UI_EXPIRED : UI_WINDOW) | A_BOLD);
-	}
-	ui_put(y, 0, line, w, 1);
+static void put_crl(const char *line, int alarm, int y, int x, int w)
+{
+	if (alarm)
+		attrset(ui_attr((enum ui_role)alarm) | A_BOLD);
+	ui_put(y, x, line, w, 1);
 	attrset(A_NORMAL);
+}
+
+/* A tall terminal: the counts, then the CRL. A short one: an alarm alone, else the
+ * counts with the CRL's short form at the right, the counts giving way first. */
+static void header_state(ui *u, int y, int w)
+{
+	char counts[512], crl[512];
+	int alarm, cw;
+
+	if (u->loading) {
+		snprintf(counts, sizeof counts, "counting %zu users...", u->data.total);
+		ui_put(y, 0, counts, w, 1);
+	}
+	crl_line(u, crl, sizeof crl, LINES < UI_SHORT_ROWS, &alarm);
+	if (LINES >= UI_SHORT_ROWS) {
+		if (!u->loading) {
+			counts_line(u, counts, sizeof counts, w);
+			ui_put(y, 0, counts, w, 1);
+		}
+		put_crl(crl, alarm, y + 1, 0, w);
+		return;
+	}
+	if (alarm) {
+		put_crl(crl, alarm, y, 0, w);
+		return;
+	}
+	cw = cd_text_width(crl);
+	if (!u->loading) {
+		counts_line(u, counts, sizeof counts, w - cw - 2);
+		ui_put(y, 0, counts, w, 1);
+	}
+	put_crl(crl, 0, y, w - cw > 0 ? w - cw : 0, w);
 }
 
 void ui_draw_header(ui *u)
@@ -312,8 +370,7 @@ void ui_draw_header(ui *u)
 	if (*badge)
 		mvaddstr(0, w - (int)strlen(badge), badge);
 	attrset(A_NORMAL);
-	header_counts(u, 1, w);
-	header_crl(u, 2, w);
+	header_state(u, 1, w);
 }
 
 /* Column widths for a list w columns wide: the name takes what the others leave. */

@@ -60,6 +60,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_COPY_MAIL: return "copy mail";
 	case CMD_PASSWORD: return "password";
 	case CMD_SEARCH: return "filter";
+	case CMD_LOG_ALL: return "whole log";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -144,7 +145,7 @@ int ui_cmd_refused(ui *u, const cmd_info *c)
 
 static long page_rows(void)
 {
-	return LINES - UI_HEAD_ROWS - 2 > 1 ? LINES - UI_HEAD_ROWS - 2 : 1;
+	return LINES - ui_head_rows() - 2 > 1 ? LINES - ui_head_rows() - 2 : 1;
 }
 
 static int act_down(ui *u)
@@ -230,15 +231,21 @@ static int act_help(ui *u)
 	char key[16];
 	int i;
 
+	for (i = 0; i < CMD_COUNT && !ui_cmd_refused(u, &cmd_table[i]); i++)
+		;
+	if (i < CMD_COUNT)
+		ui_text_add(t, "greyed: not available %s", u->d->readonly ? "in the read-only view"
+			    : "while --as-of plans");
 	for (i = 0; i < CMD_COUNT; i++) {
 		const cmd_info *c = &cmd_table[i];
-		const char *refused = !ui_cmd_refused(u, c) ? "" : u->d->readonly ?
-				      "  [read-only: not available]" : "  [--as-of plans: not available]";
 
 		if (c->flags & CMD_CLI || (!c->key && c->id != CMD_PAGE_DOWN && c->id != CMD_PAGE_UP))
 			continue;
+		if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
+			continue; /* a secret is not even offered where it is refused */
 		ui_key_name(c, key, sizeof key);
-		ui_text_add(t, "%-7s %s%s", key, c->help, refused);
+		ui_text_add(t, "%-7s %s", key, c->help);
+		t->grey[t->n - 1] = (unsigned char)ui_cmd_refused(u, c);
 	}
 	ui_text_add(t, "%s", "");
 	ui_text_add(t, "%s", "Stages");
@@ -269,6 +276,7 @@ static const ui_action_fn actions[CMD_COUNT] = {
 	[CMD_QUIT] = act_quit,
 	[CMD_SHOW] = ui_open_detail,
 	[CMD_LOG] = ui_open_log,
+	[CMD_LOG_ALL] = ui_open_log_all,
 	[CMD_CREATE] = ui_open_create,
 	[CMD_RENEW] = ui_open_renew,
 	[CMD_REVOKE] = ui_open_revoke,
@@ -352,34 +360,12 @@ static int hint_width(const cmd_info *c)
 	return cd_text_width(key) + 1 + cd_text_width(ui_cmd_label(c)) + 2;
 }
 
-#define STEPS_MAX 4
-
-/* The next steps of each stage, first in the bar: what the operator does now. */
-static const cmd_id *stage_steps(int stage)
+/* The selected row's next steps (the core's rule, cycle_next_steps); n returned. */
+static int row_steps(ui *u, cmd_id st[CYCLE_STEPS_MAX])
 {
-	static const cmd_id steps[STAGE_COUNT][STEPS_MAX] = {
-		[STAGE_EXPIRED] = {CMD_RENEW, CMD_REVOKE},
-		[STAGE_EXPIRING] = {CMD_NOTIFY, CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW},
-		[STAGE_NOTIFIED] = {CMD_COPY_TASK, CMD_COPY_MAIL, CMD_RENEW, CMD_TASK},
-		[STAGE_RENEWED] = {CMD_APPLIED, CMD_COPY_MAIL},
-		[STAGE_APPLIED] = {CMD_PUBLISH},
-		[STAGE_REVOKED] = {CMD_CREATE},
-	};
+	const ui_row *r = ui_selected(u);
 
-	return stage >= 0 && stage < STAGE_COUNT ? steps[stage] : steps[STAGE_DONE];
-}
-
-static int next_step(ui *u, int stage, cmd_id id)
-{
-	const cmd_id *st = stage_steps(stage);
-	int i;
-
-	if (id == CMD_PUBLISH && u->data.ready > 0)
-		return 1; /* something is ready, whoever is selected */
-	for (i = 0; i < STEPS_MAX && st[i]; i++) /* CMD_INIT (0) is never a step */
-		if (st[i] == id)
-			return 1;
-	return 0;
+	return cycle_next_steps(r ? r->stage : -1, u->data.ready, st);
 }
 
 /* Which hints get the room: the selected row's next step, then search, the row's other
@@ -396,7 +382,7 @@ static int hint_rank(ui *u, const cmd_info *c)
 		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
 		return 5;
-	if (next_step(u, r ? r->stage : -1, c->id))
+	if (cycle_is_next_step(r ? r->stage : -1, u->data.ready, c->id))
 		return 1;
 	if (c->id == CMD_SEARCH)
 		return 2;
@@ -438,20 +424,17 @@ static void pick(hint_pick *p, cmd_id id)
 	p->room -= hint_width(&cmd_table[id]);
 }
 
-/* The keys of the row: its stage's next steps in their order, publish when something
- * is ready, then by rank in the table's order; returns the x after them. */
+/* The keys of the row: its next steps in their order, then by rank in the table's
+ * order; returns the x after them. */
 static int draw_row_hints(ui *u, int y, int x, int room)
 {
-	const ui_row *r = ui_selected(u);
-	const cmd_id *st = stage_steps(r ? r->stage : -1);
+	cmd_id st[CYCLE_STEPS_MAX];
 	hint_pick p = {.room = room};
-	int i, rank;
+	int i, rank, n = row_steps(u, st);
 
-	for (i = 0; i < STEPS_MAX && st[i]; i++)
+	for (i = 0; i < n; i++)
 		if (hint_rank(u, &cmd_table[st[i]]) == 1)
 			pick(&p, st[i]);
-	if (hint_rank(u, &cmd_table[CMD_PUBLISH]) == 1)
-		pick(&p, CMD_PUBLISH);
 	for (rank = 1; rank <= HINT_RANKS; rank++)
 		for (i = 0; i < CMD_COUNT; i++)
 			if (hint_rank(u, &cmd_table[i]) == rank)
@@ -512,16 +495,16 @@ static void draw_info(ui *u, int y)
 static void draw_side(ui *u, int x, int h, int w)
 {
 	if (ui_detail_refresh(u) < 0) {
-		ui_put(UI_HEAD_ROWS - 1, x, cd_errmsg(), w, 1);
+		ui_put(ui_head_rows() - 1, x, cd_errmsg(), w, 1);
 		return;
 	}
-	mvvline_set(UI_HEAD_ROWS - 1, x - 1, WACS_VLINE, h);
-	ui_text_draw_lines(u->dlines, u->ndlines, 0, UI_HEAD_ROWS - 1, x + 1, h, w - 1, 1);
+	mvvline_set(ui_head_rows() - 1, x - 1, WACS_VLINE, h);
+	ui_text_draw_lines(u->dlines, u->ndlines, 0, ui_head_rows() - 1, x + 1, h, w - 1, 1);
 }
 
 static void ui_draw(ui *u)
 {
-	int body = LINES - UI_HEAD_ROWS - 1;
+	int body = LINES - ui_head_rows() - 1;
 	int lw = COLS >= UI_SIDE_COLS ? (COLS * 55) / 100 : COLS;
 
 	erase();
@@ -533,7 +516,7 @@ static void ui_draw(ui *u)
 		return;
 	}
 	ui_draw_header(u);
-	ui_draw_list(u, UI_HEAD_ROWS - 1, 0, body, lw);
+	ui_draw_list(u, ui_head_rows() - 1, 0, body, lw);
 	if (lw < COLS)
 		draw_side(u, lw + 1, body, COLS - lw - 1);
 	draw_info(u, LINES - 2);

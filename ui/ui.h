@@ -50,6 +50,9 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
 #define UI_MIN_ROWS 10
 #define UI_SIDE_COLS 120 /* from this width the detail is a side pane */
 #define UI_HEAD_ROWS 4   /* three header lines and the column titles */
+#define UI_SHORT_ROWS 20 /* below this height the counts and the CRL share a line */
+/* The rows above the list: UI_HEAD_ROWS, one fewer on a short terminal. */
+int ui_head_rows(void);
 #define UI_KEY_INTR 3    /* Ctrl-C, read as a key in raw mode */
 
 /* One user in the list: what the list shows, in one compact array (strings are
@@ -147,6 +150,7 @@ struct ui_text {
 	char title[160];
 	char **lines;
 	char **full;                   /* per line: the whole link it sums up, or NULL */
+	unsigned char *grey;           /* per line: drawn greyed (a key not available here) */
 	size_t n, cap;
 	size_t scroll;
 	char footer[160];
@@ -171,10 +175,14 @@ void ui_text_replace(ui *u, ui_text *t); /* in place of the top screen */
  * Returns the rows all the lines take (h 0 counts without drawing). */
 size_t ui_text_draw_lines(char **lines, size_t n, size_t scroll, int y, int x, int h, int w,
 			  int clip_links);
+/* The same, each line greyed where grey[i] is set (grey NULL: as drawn so far). */
+size_t ui_text_draw_greyed(char **lines, const unsigned char *grey, size_t n, size_t scroll,
+			   int y, int x, int h, int w, int clip_links);
 int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
+int ui_open_log_all(ui *u);       /* every user's, from the end */
 const char *ui_result_user(ui *u); /* the user of the result on top, or NULL */
 /* A one-line prompt and its field on the status line, the cursor in it. */
 void ui_draw_prompt(const char *prompt, field *f);
