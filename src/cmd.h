@@ -111,8 +111,8 @@ typedef struct {
 	  "list, read or set settings") \
 	_(LOG, "log", 'l', CMD_ROW, CMD_OPTS(CMD_FLAG("verify")), CMD_POS("[USER]", 0, 1), \
 	  "the audit trail") \
-	_(VERIFY, "verify", 0, CMD_CLI, CMD_NO_OPTS, CMD_NO_POS, \
-	  "check the whole home; exit 0 when all is well, else 1 warning, 2 critical, 3 unknown") \
+	_(VERIFY, "verify", 'V', 0, CMD_NO_OPTS, CMD_NO_POS, \
+	  "check the whole home: database, CA, CRL, audit (Nagios exit codes)") \
 	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \
 	  CMD_OPTS(CMD_TEXT("config", "FILE"), CMD_FLAG("apply")), \
 	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \

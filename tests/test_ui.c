@@ -606,6 +606,19 @@ static void test_bar_per_stage_and_view(void)
 
 /* In help and the other pagers, / searches the pager and n goes to the next match
  * (less, tig); the list behind does not move.  Esc on the list clears a filter. */
+/* V: verify's report in a pager, as the command line prints it. */
+static void test_verify_key(void)
+{
+	char *s = run(fixture(), 0, "V", 80, 24);
+
+	CU_ASSERT(tl_contains(s, "verify: OK"));
+	CU_ASSERT(tl_contains(s, "OK: the database, "));
+	free(s);
+	s = run(fixture(), 1, "V", 80, 24); /* read-only: the key checks are named as skipped */
+	CU_ASSERT(tl_contains(s, "verify: SKIPPED") || tl_contains(s, "SKIPPED: the CA key checks"));
+	free(s);
+}
+
 static void test_search_in_pagers(void)
 {
 	char *s = run(fixture(), 0, "?/revoke<Enter>", 80, 24);
@@ -615,7 +628,7 @@ static void test_search_in_pagers(void)
 	CU_ASSERT(!tl_contains(s, "filter: revoke"));
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
-	CU_ASSERT(tl_contains(s, "/revoke: line 33 of")); /* a stage's help line */
+	CU_ASSERT(tl_contains(s, "/revoke: line 34 of")); /* a stage's help line */
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));
@@ -1445,6 +1458,7 @@ static CU_TestInfo screen_tests[] = {
 	{"keys that do not apply are refused at the key", clock_refused_at_the_key},
 	{"unknown keys say so; F1 help; the question is y/N", clock_unknown_keys_and_defaults},
 	{"/ and n search help and pagers; Esc clears the list's filter", test_search_in_pagers},
+	{"V shows verify's report", test_verify_key},
 	{"the bar: the stage's next step first; each view its own keys",
 	 clock_bar_per_stage_and_view},
 	{"pagers stop at the end; G goes there", test_text_scroll},

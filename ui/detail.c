@@ -9,6 +9,7 @@
 #include <wchar.h>
 
 #include "ui.h"
+#include "verify.h"
 
 ui_text *ui_text_new(const char *title)
 {
@@ -700,4 +701,27 @@ int ui_open_log(ui *u)
 int ui_open_log_all(ui *u)
 {
 	return open_log(u, NULL);
+}
+
+/* verify's report as the command line prints it: a line per problem, or what was checked. */
+int ui_open_verify(ui *u)
+{
+	verify_report r;
+	char line[400], title[64];
+	ui_text *t;
+	size_t i;
+
+	if (verify_run(u->d, &r) < 0)
+		return -1;
+	snprintf(title, sizeof title, "verify: %s", verify_level_word(r.worst));
+	t = ui_text_new(title);
+	for (i = 0; i < r.n; i++)
+		ui_text_add(t, "%s: %s", verify_level_word(r.v[i].level), r.v[i].msg);
+	if (r.worst == VERIFY_OK) {
+		verify_summary(&r, line, sizeof line);
+		ui_text_add(t, "OK: %s", line);
+	}
+	verify_report_free(&r);
+	ui_text_push(u, t);
+	return 0;
 }

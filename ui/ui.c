@@ -61,6 +61,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_PASSWORD: return "password";
 	case CMD_SEARCH: return "filter";
 	case CMD_LOG_ALL: return "whole log";
+	case CMD_VERIFY: return "verify";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -277,6 +278,7 @@ static const ui_action_fn actions[CMD_COUNT] = {
 	[CMD_SHOW] = ui_open_detail,
 	[CMD_LOG] = ui_open_log,
 	[CMD_LOG_ALL] = ui_open_log_all,
+	[CMD_VERIFY] = ui_open_verify,
 	[CMD_CREATE] = ui_open_create,
 	[CMD_RENEW] = ui_open_renew,
 	[CMD_REVOKE] = ui_open_revoke,
@@ -381,15 +383,17 @@ static int hint_rank(ui *u, const cmd_info *c)
 	if ((c->flags & CMD_SECRET) && ui_cmd_refused(u, c))
 		return 0; /* a secret is not even offered where it is refused */
 	if (ui_cmd_refused(u, c))
-		return 5;
+		return 6;
 	if (cycle_is_next_step(r ? r->stage : -1, u->data.ready, c->id))
 		return 1;
 	if (c->id == CMD_SEARCH)
 		return 2;
+	if (c->id == CMD_VERIFY) /* the whole home's check: now and then, not at each row */
+		return 5;
 	return (c->flags & CMD_ROW) ? 3 : 4;
 }
 
-#define HINT_RANKS 5
+#define HINT_RANKS 6
 
 /* A view's own keys ("KEY label" items apart by two blanks), while they fit before
  * stop; returns the x after them. */

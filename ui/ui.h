@@ -182,7 +182,8 @@ int ui_detail_refresh(ui *u);       /* u->dlines for the selected user */
 void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
-int ui_open_log_all(ui *u);       /* every user's, from the end */
+int ui_open_log_all(ui *u);
+int ui_open_verify(ui *u);   /* verify's report in a pager */       /* every user's, from the end */
 const char *ui_result_user(ui *u); /* the user of the result on top, or NULL */
 /* A one-line prompt and its field on the status line, the cursor in it. */
 void ui_draw_prompt(const char *prompt, field *f);
