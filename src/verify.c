@@ -151,6 +151,29 @@ static void check_key(desk *d, verify_report *r)
 	free(path);
 }
 
+/* The keys of the CAs a rollover left signing their CRLs: 0600 too (their match with
+ * their certificates is checked where the issuing key's is, which loads them all). */
+static void check_older_keys(desk *d, verify_report *r)
+{
+	const ca *o;
+
+	for (o = ca_older(d->ca); o && !d->readonly; o = ca_older(o)) {
+		char *path;
+		struct stat sb;
+
+		if (ca_is_retired(o))
+			continue;
+		path = cd_asprintf("%s/prev/%s/ca.key", d->ca_dir, ca_kid(o));
+		if (lstat(path, &sb) < 0)
+			add(r, VERIFY_CRITICAL, "the key of the CA %s, which still signs its CRL: %s: %s",
+			    ca_name(o), path, strerror(errno));
+		else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+			add(r, VERIFY_CRITICAL, "the CA key %s has mode %04o, not 0600: others may read "
+			    "it; chmod 600 it", path, (unsigned)(sb.st_mode & 07777));
+		free(path);
+	}
+}
+
 /* ---- certificates and their files ---- */
 
 /* Certificates are judged in batches, the signatures on every core: 100,000 of them
@@ -691,6 +714,7 @@ int verify_run(desk *d, verify_report *r)
 	memset(r, 0, sizeof *r);
 	check_database(d, r);
 	check_key(d, r);
+	check_older_keys(d, r);
 	check_certs(d, r);
 	check_audit(d, r, &known);
 	check_published(d, r, &known);

@@ -166,6 +166,17 @@ static void test_rollover_publish(void)
 	out = CD_OK(&e, "verify");
 	CU_ASSERT(tl_contains(out, "OK"));
 	free(out);
+	/* The old CA's key, which still signs, is checked like the issuing one. */
+	snprintf(path, sizeof path, "%s/ca/prev/%s/ca.key", e.home, kid);
+	free(tl_sh_out("chmod 644 %s", path));
+	{
+		tl_result r = tl_cd(e.home, "verify", NULL);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT(tl_contains(r.out, "has mode 0644, not 0600"));
+		tl_free(&r);
+	}
+	free(tl_sh_out("chmod 600 %s", path));
 	out = CD_OK(&e, "log");
 	CU_ASSERT(tl_contains(out, "ca-rollover"));
 	free(out);
