@@ -1056,8 +1056,10 @@ static int commit_retired(struct pub *p)
 	const ca *o;
 	int rc, st;
 
-	if (!p->have_last || (st = tip_state(p)) != TIP_RETIRED)
-		return p->have_last && st < 0 ? -1 : 0;
+	if (!p->have_last)
+		return 0;
+	if ((st = tip_state(p)) != TIP_RETIRED)
+		return st < 0 ? -1 : 0;
 	for (o = ca_older(p->d->ca); o; o = ca_older(o))
 		if (ca_is_retired(o))
 			cd_buf_printf(&b, "%s%s", b.s ? ", " : "", ca_name(o));

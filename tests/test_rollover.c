@@ -14,15 +14,7 @@ typedef struct {
 	char base[512], home[600], remote[600], out[600];
 } env;
 
-#define CD_OK(e, ...) cd_ok(tl_cd((e)->home, __VA_ARGS__, NULL), #__VA_ARGS__)
-static char *cd_ok(tl_result r, const char *what)
-{
-	if (r.status != 0)
-		fprintf(stderr, "\ncertdesk %s: exit %d: %s\n", what, r.status, r.err);
-	CU_ASSERT_EQUAL(r.status, 0);
-	free(r.err);
-	return r.out;
-}
+#define CD_OK(e, ...) tl_cd_ok((e)->home, TL_ARGS(__VA_ARGS__))
 
 static void env_new(env *e)
 {
