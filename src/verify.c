@@ -530,8 +530,11 @@ static void check_crl_entries(struct crl_ctx *c, ca_crl_contents *cc)
 	if (store_revocations_published(c->d->st, keep_rev, &db) < 0) {
 		add(c->r, VERIFY_UNKNOWN, "cannot read the published revocations: %s", cd_errmsg());
 	} else {
-		qsort(db.v, db.n, sizeof *db.v, rev_cmp);
-		qsort(cc->v, cc->n, sizeof *cc->v, rev_cmp);
+		/* qsort of no entries: a NULL array (every revocation was a retired CA's) */
+		if (db.n)
+			qsort(db.v, db.n, sizeof *db.v, rev_cmp);
+		if (cc->n)
+			qsort(cc->v, cc->n, sizeof *cc->v, rev_cmp);
 		compare_entries(c, db.v, db.n, cc->v, cc->n);
 	}
 	for (i = 0; i < db.n; i++)
