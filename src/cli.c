@@ -1061,6 +1061,7 @@ static const struct {
 	[CMD_RESTORE] = {cli_restore, 1},
 	[CMD_METRICS] = {cli_metrics, 1},
 	[CMD_VERIFY] = {cli_verify, 3},
+	[CMD_PROBE] = {cli_probe, 3},
 };
 
 cli_handler *cli_handler_of(cmd_id id)
@@ -1076,8 +1077,8 @@ int cli_run(const cmd_info *ci, cli_ctx *c)
 
 	if (!verbs[ci->id].run)
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
-	if (c->fmt == OUT_NAGIOS && ci->id != CMD_EXPIRECHECK)
-		return cd_err("--format nagios is for expirecheck alone (%s: text, tsv or json)",
+	if (c->fmt == OUT_NAGIOS && ci->id != CMD_EXPIRECHECK && ci->id != CMD_PROBE)
+		return cd_err("--format nagios is for expirecheck and probe (%s: text, tsv or json)",
 			      ci->verb), cli_fail(), verbs[ci->id].refused;
 	if (cmd_parse(ci, c->argc, c->argv, &a) < 0)
 		return cli_fail(), verbs[ci->id].refused;
