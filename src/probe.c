@@ -131,6 +131,8 @@ int probe_target_parse(const char *s, size_t len, probe_target *t)
 		return cd_err("target '%.80s': a plain TLS target has no path", t->text);
 	if (len && *s != '/')
 		return cd_err("target '%.80s': after the host, :port or /path", t->text);
+	if (!t->https)
+		return 0;
 	return parse_path(len ? s : "/", len ? len : 1, t);
 }
 
@@ -342,7 +344,7 @@ static void http_exchange(const probe_target *t, SSL *ssl, struct conn *c, probe
 static void tls_listen(SSL *ssl, struct conn *c, probe_conn *out)
 {
 	char buf[256];
-	int64_t soon = now_ms() + 1500;
+	int64_t soon = now_ms() + 1000;
 	int st;
 
 	if (soon < c->deadline)
