@@ -14,6 +14,7 @@
 #include "desk.h"
 #include "links.h"
 #include "metrics.h"
+#include "probe.h"
 #include "publish.h"
 #include "seen.h"
 #include "util.h"
@@ -691,6 +692,21 @@ static int check_nagios(desk *d, const struct check_ctx *k, const publish_alarms
 	return level;
 }
 
+/* The last probe, when targets are configured and it found something (a server out of
+ * reach is a warning here: the home was checked). */
+static int check_probe(desk *d, out_format fmt, int *worst)
+{
+	char line[1024];
+	int level = probe_health(d, line, sizeof line);
+
+	if (level > 0) {
+		fprintf(fmt == OUT_TEXT ? stdout : stderr, "%s\n", line);
+		level = level == 3 ? 1 : level;
+		*worst = level > *worst ? level : *worst;
+	}
+	return level < 0 ? -1 : 0;
+}
+
 /* Exit codes: 0 nothing due, 1 a warning, 2 critical, 3 an error (Nagios's codes);
  * --cron keeps 3 alone, so that a reminder is no failed job. */
 static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
@@ -718,6 +734,8 @@ static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */
 	if (rc == 0 && (rc = publish_health(&d, &h)) == 0 && c->fmt != OUT_NAGIOS)
 		cli_print_alarms(&h, c->fmt == OUT_TEXT ? stdout : stderr, "");
+	if (rc == 0 && c->fmt != OUT_NAGIOS)
+		rc = check_probe(&d, c->fmt, &k.worst);
 	if (c->fmt == OUT_NAGIOS) {
 		level = check_nagios(&d, &k, &h, rc);
 		desk_close(&d);

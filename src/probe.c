@@ -619,14 +619,16 @@ int probe_worst(int worst, int level)
 static int record(desk *d, probe_report *r)
 {
 	size_t i, cur = 0;
+	int64_t run = 0;
 	int rc;
 
 	if (store_begin(d->st) < 0)
 		return -1;
-	for (i = 0, rc = 0; i < r->n && rc == 0; i++) {
+	rc = store_probe_next_run(d->st, &run);
+	for (i = 0; i < r->n && rc == 0; i++) {
 		cur += strcmp(r->v[i].state, "current") == 0;
-		rc = store_probe_add(d->st, r->at, r->v[i].target.text, r->v[i].state,
-				     r->v[i].behind, r->v[i].detail);
+		rc = store_probe_add(d->st, run, r->at, r->v[i].target.text, r->v[i].state,
+				     r->v[i].level, r->v[i].behind, r->v[i].detail);
 	}
 	if (rc == 0)
 		rc = desk_audit(d, "probe", NULL, "%zu/%zu target%s current, exit %d", cur, r->n,
@@ -725,7 +727,7 @@ static const char *const states[] = {"current", "stale", "refusing", "unreachabl
 				     "unchecked", NULL};
 
 static int last_row(void *ctx, int64_t at, const char *target, const char *state,
-		    int64_t behind, const char *detail)
+		    int64_t level, int64_t behind, const char *detail)
 {
 	probe_report *r = ctx;
 	probe_result *x;
@@ -742,8 +744,7 @@ static int last_row(void *ctx, int64_t at, const char *target, const char *state
 	for (i = 0; states[i]; i++)
 		if (strcmp(states[i], state) == 0)
 			x->state = states[i];
-	x->level = !strcmp(x->state, "current") ? 0 : !strcmp(x->state, "unreachable") ? 3 :
-		   !strcmp(x->state, "stale") ? (strstr(detail, "within probe.grace") ? 0 : 1) : 2;
+	x->level = level < 0 || level > 3 ? 3 : (int)level;
 	r->worst = probe_worst(r->worst, x->level);
 	return 0;
 }
@@ -774,4 +775,38 @@ void probe_summary(const probe_report *r, char *out, size_t size)
 		snprintf(out, size, "%zu/%zu current", cur, r->n);
 	else
 		snprintf(out, size, "%s", "");
+}
+
+int probe_health(desk *d, char *line, size_t size)
+{
+	probe_target *v = NULL;
+	probe_report r;
+	char *list = NULL, sum[64], when[16];
+	size_t n = 0, i, at;
+	int level;
+
+	line[0] = '\0';
+	if (conf_get(d->st, "probe.targets", &list) < 0)
+		return -1;
+	level = probe_targets_split(list, &v, &n);
+	free(list);
+	free(v);
+	if (level < 0 || !n)
+		return level < 0 ? -1 : 0;
+	if (probe_last(d, &r) < 0)
+		return -1;
+	if (!r.n) {
+		snprintf(line, size, "servers: no probe recorded yet: run 'certdesk probe'");
+		return 1;
+	}
+	probe_summary(&r, sum, sizeof sum);
+	cd_format_date(r.at, when);
+	at = (size_t)snprintf(line, size, "servers: %s (probed %s)", sum, when);
+	for (i = 0; i < r.n && at < size; i++)
+		if (r.v[i].level)
+			at += (size_t)snprintf(line + at, size - at, "; %s %s: %s", r.v[i].target.text,
+					       r.v[i].state, r.v[i].detail);
+	level = r.worst;
+	probe_report_free(&r);
+	return level;
 }

@@ -75,6 +75,9 @@ int probe_last(desk *d, probe_report *r);
 void probe_report_free(probe_report *r);
 /* "3/3 current" for the header; "" when no target is configured. */
 void probe_summary(const probe_report *r, char *out, size_t size);
+/* For expirecheck and the metrics' Nagios line: the last recorded probe as one line and its
+ * level; "" and 0 when no target is configured (then nothing is said). -1 on error. */
+int probe_health(desk *d, char *line, size_t size);
 /* The exit code a set of levels gives (see probe_report.worst). */
 int probe_worst(int worst, int level);
 

@@ -185,9 +185,11 @@ static int migration(store *st, int version)
 		");\n"
 		"CREATE TABLE IF NOT EXISTS probe_results (\n"
 		"	id      INTEGER PRIMARY KEY,\n"
+		"	run     INTEGER NOT NULL,         -- one per probe, growing\n"
 		"	run_at  INTEGER NOT NULL,\n"
 		"	target  TEXT NOT NULL,\n"
 		"	state   TEXT NOT NULL,\n"
+		"	level   INTEGER NOT NULL,         -- 0 ok, 1 warning, 2 critical, 3 unknown\n"
 		"	behind  INTEGER NOT NULL DEFAULT 0,\n"
 		"	detail  TEXT NOT NULL DEFAULT ''\n"
 		");";
@@ -1607,13 +1609,22 @@ int store_canary_put(store *st, const store_canary *k)
 		   k->dropped_at);
 }
 
-int store_probe_add(store *st, int64_t run_at, const char *target, const char *state,
-		    int64_t behind, const char *detail)
+int store_probe_next_run(store *st, int64_t *n)
 {
-	static const char sql[] = "INSERT INTO probe_results(run_at, target, state, behind, "
-				  "detail) VALUES (?, ?, ?, ?, ?)";
+	static const char sql[] = "SELECT coalesce(max(run), 0) + 1 FROM probe_results";
+	int found;
 
-	return run(st, sql, "record a probe", "ittit", run_at, target, state, behind, detail);
+	return one_int(st, stmt(st, sql), n, &found);
+}
+
+int store_probe_add(store *st, int64_t n, int64_t run_at, const char *target,
+		    const char *state, int64_t level, int64_t behind, const char *detail)
+{
+	static const char sql[] = "INSERT INTO probe_results(run, run_at, target, state, level, "
+				  "behind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+	return run(st, sql, "record a probe", "iittiit", n, run_at, target, state, level, behind,
+		   detail);
 }
 
 static int probe_row(sqlite3_stmt *s, void *ctx)
@@ -1621,14 +1632,14 @@ static int probe_row(sqlite3_stmt *s, void *ctx)
 	struct { store_probe_fn fn; void *ctx; } *c = ctx;
 
 	return c->fn(c->ctx, sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
-		     sqlite3_column_int64(s, 3), col_text(s, 4));
+		     sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4), col_text(s, 5));
 }
 
 int store_probe_last(store *st, store_probe_fn fn, void *ctx)
 {
-	static const char sql[] = "SELECT run_at, target, state, behind, detail FROM "
-				  "probe_results WHERE run_at = (SELECT max(run_at) FROM "
-				  "probe_results) ORDER BY id";
+	static const char sql[] = "SELECT run_at, target, state, level, behind, detail FROM "
+				  "probe_results WHERE run = (SELECT max(run) FROM probe_results) "
+				  "ORDER BY id";
 	struct { store_probe_fn fn; void *ctx; } c = {fn, ctx};
 
 	return each(st, stmt(st, sql), probe_row, &c);

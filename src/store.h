@@ -206,11 +206,14 @@ typedef struct {
 typedef int (*store_canary_fn)(void *ctx, const store_canary *k);
 int store_canaries(store *st, store_canary_fn fn, void *ctx);
 int store_canary_put(store *st, const store_canary *k);
-/* Probe results: one row per target and run; store_probe_last gives the latest run's. */
-int store_probe_add(store *st, int64_t run_at, const char *target, const char *state,
-		    int64_t behind, const char *detail);
+/* Probe results: one row per target and run (numbered from 1: store_probe_next_run, in
+ * the transaction that adds them); store_probe_last gives the latest run's. */
+int store_probe_next_run(store *st, int64_t *n);
+int store_probe_add(store *st, int64_t n, int64_t run_at, const char *target,
+		    const char *state, int64_t level, int64_t behind, const char *detail);
 typedef int (*store_probe_fn)(void *ctx, int64_t run_at, const char *target,
-			      const char *state, int64_t behind, const char *detail);
+			      const char *state, int64_t level, int64_t behind,
+			      const char *detail);
 int store_probe_last(store *st, store_probe_fn fn, void *ctx);
 
 #endif

@@ -383,7 +383,7 @@ static void test_probe_states(void)
 {
 	env e;
 	server s;
-	char *crl1, *cafile, *bad;
+	char *crl1, *cafile, *bad, *metrics, *text, target[160];
 	tl_result r;
 	int closed;
 
@@ -447,10 +447,36 @@ static void test_probe_states(void)
 	CU_ASSERT(tl_contains(r.out, "\tunreachable\t"));
 	tl_free(&r);
 	/* Each run recorded, with an audit line. */
-	CU_ASSERT_EQUAL(count_of(&e, "SELECT count(DISTINCT run_at || target) FROM probe_results") >= 2, 1);
+	CU_ASSERT(count_of(&e, "SELECT count(DISTINCT run) FROM probe_results") == 7);
+	CU_ASSERT(count_of(&e, "SELECT count(*) FROM probe_results WHERE level = 2") >= 2);
 	r = tl_cd(e.home, "log", NULL);
 	CU_ASSERT(tl_contains(r.out, "probe"));
 	tl_free(&r);
+	/* With a target configured, expirecheck and the metrics report the last probe. */
+	snprintf(target, sizeof target, "127.0.0.1:%d", closed);
+	CD_OK(&e, "config", "probe.targets", target);
+	r = tl_cd(e.home, "expirecheck", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	if (r.status != 1)
+		fprintf(stderr, "expirecheck: %d %s%s\n", r.status, r.out, r.err);
+	CU_ASSERT(tl_contains(r.out, "servers: 0/2 current") && tl_contains(r.out, "unreachable"));
+	tl_free(&r);
+	r = tl_cd(e.home, "--format", "nagios", "expirecheck", NULL);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(tl_contains(r.out, "CERTDESK WARNING - ") && tl_contains(r.out, "; servers: 0/2"));
+	tl_free(&r);
+	metrics = cd_asprintf("%s/metrics.prom", e.base);
+	CD_OK(&e, "metrics", "--out", metrics);
+	r = tl_sh("promtool check metrics < '%s' 2>&1", metrics);
+	CU_ASSERT_EQUAL(r.status, 0);
+	if (r.status)
+		fprintf(stderr, "promtool: %s\n", r.out);
+	tl_free(&r);
+	text = tl_read(metrics);
+	snprintf(target, sizeof target, "certdesk_probe_level{target=\"127.0.0.1:%d\","
+		 "state=\"unreachable\"} 3\n", closed);
+	CU_ASSERT(tl_contains(text, target));
+	free(text), free(metrics);
 	free(crl1), free(cafile), free(bad);
 }
 
