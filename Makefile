@@ -20,7 +20,8 @@ BUILD_DEB_PKGS = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev li
             zlib1g-dev
 DEB_TOOL_PKGS  = build-essential dpkg-dev debhelper fakeroot
 TEST_DEB_PKGS  = libcunit1-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime \
-            $(DEB_TOOL_PKGS) lintian systemd man-db adduser prometheus
+            $(DEB_TOOL_PKGS) lintian systemd man-db adduser prometheus \
+            nginx-light apache2 curl
 DEB_PKGS  = $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 
 CC       ?= cc
