@@ -584,7 +584,7 @@ static void judge_stale(desk *d, probe_result *r, int64_t pushed)
 		set_state(r, "stale", 0, "at least %d CRL%s behind (the newest pushed %s, "
 			  "%lld h ago)", -r->behind, r->behind == -1 ? "" : "s", when,
 			  (long long)(age / 3600));
-	r->level = age > limit ? 2 : age > grace ? 1 : 0;
+	r->level = age >= limit ? 2 : age >= grace ? 1 : 0;
 	if (!r->level)
 		strncat(r->detail, ": within probe.grace_hours, deployment may be on its way",
 			sizeof r->detail - strlen(r->detail) - 1);
