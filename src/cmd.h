@@ -149,6 +149,8 @@ typedef struct {
 	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \
 	_(LOG_ALL, NULL, 'L', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, \
 	  "the home's whole audit trail (log), every user's") \
+	_(SERVERS, NULL, 'S', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, \
+	  "the servers' state as the last certdesk probe found it") \
 	_(HELP, NULL, '?', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "this help") \
 	_(QUIT, NULL, 'q', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "quit (also Ctrl-C)")
 

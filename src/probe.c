@@ -777,6 +777,25 @@ void probe_summary(const probe_report *r, char *out, size_t size)
 		snprintf(out, size, "%s", "");
 }
 
+int probe_header(desk *d, char *out, size_t size, int *level)
+{
+	char line[64];
+	probe_report r;
+	int rc = probe_health(d, line, sizeof line);
+
+	out[0] = '\0';
+	*level = 0;
+	if (rc <= 0 && !line[0])
+		return rc < 0 ? -1 : 0;
+	if (probe_last(d, &r) < 0)
+		return -1;
+	probe_summary(&r, line, sizeof line);
+	snprintf(out, size, "servers: %s", r.n ? line : "not probed yet");
+	*level = r.n ? r.worst : 1;
+	probe_report_free(&r);
+	return 0;
+}
+
 int probe_health(desk *d, char *line, size_t size)
 {
 	probe_target *v = NULL;

@@ -78,6 +78,9 @@ void probe_summary(const probe_report *r, char *out, size_t size);
 /* For expirecheck and the metrics' Nagios line: the last recorded probe as one line and its
  * level; "" and 0 when no target is configured (then nothing is said). -1 on error. */
 int probe_health(desk *d, char *line, size_t size);
+/* The dashboard's header: "servers: 3/3 current" (or "servers: not probed yet", level 1);
+ * "" and level 0 when no target is configured. */
+int probe_header(desk *d, char *out, size_t size, int *level);
 /* The exit code a set of levels gives (see probe_report.worst). */
 int probe_worst(int worst, int level);
 

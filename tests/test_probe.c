@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "desk.h"
 #include "probe.h"
 #include "testlib.h"
+#include "ui.h"
 #include "util.h"
 
 typedef struct {
@@ -480,6 +482,53 @@ static void test_probe_states(void)
 	free(crl1), free(cafile), free(bad);
 }
 
+static char *dashboard(env *e, const int *keys, size_t n)
+{
+	ui_opts o = {1, 1, 0};
+	char *screen = NULL;
+	desk d;
+
+	CU_ASSERT_FATAL(desk_open(&d, e->home, DESK_READONLY) == 0);
+	CU_ASSERT(ui_run_script(&d, &o, keys, n, 120, 30, &screen) == 0);
+	CU_ASSERT_EQUAL(d.signing, 0);
+	desk_close(&d);
+	return screen ? screen : cd_strdup("");
+}
+
+/* The header says how many servers are current once targets are configured; S shows the
+ * last probe, in the read-only view too, without running one. */
+static void test_dashboard(void)
+{
+	static const int none[] = {UI_KEY_TICK}, servers[] = {'S'};
+	env e;
+	char *s, target[64];
+	int port = free_port();
+
+	env_new(&e, 1);
+	s = dashboard(&e, none, 1);
+	CU_ASSERT(tl_contains(s, "CRL #") && !tl_contains(s, "servers:"));
+	free(s);
+	snprintf(target, sizeof target, "127.0.0.1:%d", port);
+	CD_OK(&e, "config", "probe.targets", target);
+	s = dashboard(&e, none, 1);
+	CU_ASSERT(tl_contains(s, "servers: not probed yet"));
+	free(s);
+	{
+		tl_result r = tl_cd(e.home, "probe", NULL);
+
+		CU_ASSERT_EQUAL(r.status, 3);
+		tl_free(&r);
+	}
+	s = dashboard(&e, none, 1);
+	CU_ASSERT(tl_contains(s, "servers: 0/1 current"));
+	free(s);
+	s = dashboard(&e, servers, 1);
+	CU_ASSERT(tl_contains(s, "servers: probed") && tl_contains(s, target) &&
+		  tl_contains(s, "unreachable"));
+	free(s);
+	CU_ASSERT_EQUAL(count_of(&e, "SELECT count(*) FROM probe_results"), 1);
+}
+
 int main(void)
 {
 	static CU_TestInfo targets[] = {
@@ -497,6 +546,7 @@ int main(void)
 	};
 	static CU_TestInfo probes[] = {
 		{"current, stale, refusing, unreachable against s_server", test_probe_states},
+		{"the dashboard's header and S, read-only", test_dashboard},
 		CU_TEST_INFO_NULL,
 	};
 	static const tl_suite suites[] = {
