@@ -486,9 +486,14 @@ static int creds_load(desk *d, creds *c)
 		if (!k->revoked_at || k->dropped_at)
 			continue;
 		c->k[c->n] = k;
-		if (cred_load(d, k, &c->v[c->n]) < 0)
+		/* An older one without its files (a home restored from a backup) only tells
+		 * less about how far behind a server is; the newest is needed. */
+		if (cred_load(d, k, &c->v[c->n]) < 0 && c->n == 1)
 			return -1;
-		c->n++;
+		if (c->v[c->n].cert && c->v[c->n].key)
+			c->n++;
+		else
+			cred_free(&c->v[c->n]);
 	}
 	return 0;
 }

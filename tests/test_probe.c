@@ -482,6 +482,21 @@ static void test_probe_states(void)
 	free(crl1), free(cafile), free(bad);
 }
 
+/* Migration 8 again on its own tables (the version set back by hand) keeps them. */
+static void test_migration_again(void)
+{
+	env e;
+	char *v;
+
+	env_new(&e, 1);
+	free(sql(&e, "PRAGMA user_version = 7"));
+	CD_OK(&e, "list");
+	v = sql(&e, "PRAGMA user_version");
+	CU_ASSERT_STRING_EQUAL(v, "8\n");
+	free(v);
+	CU_ASSERT_EQUAL(count_of(&e, "SELECT count(*) FROM canaries"), 2);
+}
+
 static char *dashboard(env *e, const int *keys, size_t n)
 {
 	ui_opts o = {1, 1, 0};
@@ -542,6 +557,7 @@ int main(void)
 		{"a failed push leaves database and files as they were", test_push_fails},
 		{"killed after the push: the next publish adopts the canaries", test_killed_after_push},
 		{"killed before the push: the next publish removes them", test_killed_before_push},
+		{"migration 8 run again keeps the canaries", test_migration_again},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo probes[] = {
