@@ -252,13 +252,15 @@ int canary_known(const canary_run *r, const char *serial)
 }
 
 /* Files without a row are left by a run killed before its push: its recovery adopted
- * those its CRL held, so what remains was never published. */
+ * those its CRL held, so what remains was never published. A canary left out of the
+ * CRLs (expired) is no use any more either. */
 static int clean_leftovers(desk *d, const canary_list *l)
 {
 	size_t i;
 
-	for (i = l->rows; i < l->n; i++)
-		remove_files(d, l->v[i].serial);
+	for (i = 0; i < l->n; i++)
+		if (i >= l->rows || l->v[i].dropped_at)
+			remove_files(d, l->v[i].serial);
 	return 0;
 }
 

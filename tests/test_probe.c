@@ -482,6 +482,37 @@ static void test_probe_states(void)
 	free(crl1), free(cafile), free(bad);
 }
 
+/* A revoked canary past its end leaves the next CRL, and its files go. */
+static void test_expired_drop_out(void)
+{
+	env e;
+	char *s, *old, *path;
+	tl_result r;
+
+	env_new(&e, 1);
+	old = newest_revoked(&e);
+	/* Its end moved into the past (the row is what publish judges by). */
+	free(sql(&e, "UPDATE canaries SET not_after = strftime('%s','now') - 60 WHERE revoked_at "
+		 "IS NOT NULL"));
+	CD_OK(&e, "revoke", "bob", "--now");
+	CD_OK(&e, "publish");
+	s = crl_serials(&e);
+	CU_ASSERT(!tl_contains(s, old));
+	CU_ASSERT_EQUAL(tl_count_lines(s), 2); /* bob, and the control before */
+	free(s);
+	CU_ASSERT_EQUAL(count_of(&e, "SELECT count(*) FROM canaries WHERE dropped_at IS NOT NULL"),
+			1);
+	r = tl_cd(e.home, "verify", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	/* The next publish removes its files. */
+	CD_OK(&e, "publish");
+	path = cd_asprintf("%s/ca/canary/%s.key", e.home, old);
+	CU_ASSERT_EQUAL(tl_mode(path), -1);
+	free(path);
+	free(old);
+}
+
 /* Migration 8 again on its own tables (the version set back by hand) keeps them. */
 static void test_migration_again(void)
 {
@@ -557,6 +588,7 @@ int main(void)
 		{"a failed push leaves database and files as they were", test_push_fails},
 		{"killed after the push: the next publish adopts the canaries", test_killed_after_push},
 		{"killed before the push: the next publish removes them", test_killed_before_push},
+		{"an expired canary leaves the CRL, then its files go", test_expired_drop_out},
 		{"migration 8 run again keeps the canaries", test_migration_again},
 		CU_TEST_INFO_NULL,
 	};
