@@ -513,6 +513,32 @@ static void test_expired_drop_out(void)
 	free(old);
 }
 
+/* A backup holds the canaries: the restored home probes on at once. */
+static void test_backup_restore(void)
+{
+	env e;
+	char *pass, *file, *home2, *ctl, *path;
+	tl_result r;
+
+	env_new(&e, 1);
+	pass = cd_asprintf("%s/pass", e.base);
+	file = cd_asprintf("%s/home.backup", e.base);
+	home2 = cd_asprintf("%s/home2", e.base);
+	free(sh_out("echo 'a long backup passphrase' > '%s'", pass));
+	CD_OK(&e, "backup", file, "--passphrase-file", pass);
+	r = tl_cd(home2, "restore", file, "--passphrase-file", pass, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	tl_free(&r);
+	ctl = control_serial(&e);
+	path = cd_asprintf("%s/ca/canary/%s.key", home2, ctl);
+	CU_ASSERT_EQUAL(tl_mode(path), 0600);
+	free(path);
+	path = cd_asprintf("%s/ca/canary/%s.crt", home2, ctl);
+	CU_ASSERT(tl_mode(path) >= 0 && (tl_mode(path) & 077) == 0);
+	free(path);
+	free(ctl), free(pass), free(file), free(home2);
+}
+
 /* Migration 8 again on its own tables (the version set back by hand) keeps them. */
 static void test_migration_again(void)
 {
@@ -590,6 +616,7 @@ int main(void)
 		{"killed before the push: the next publish removes them", test_killed_before_push},
 		{"an expired canary leaves the CRL, then its files go", test_expired_drop_out},
 		{"migration 8 run again keeps the canaries", test_migration_again},
+		{"a backup and its restore keep the canaries", test_backup_restore},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo probes[] = {
