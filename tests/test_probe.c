@@ -344,19 +344,23 @@ typedef struct {
 	int port, pid;
 } server;
 
-/* s_server checking client certificates on cafile and the CRL file crl (-www: HTTP). */
+/* s_server checking client certificates on cafile and the CRL file crl (-www: HTTP);
+ * cafile NULL: asking for none. */
 static server server_start(env *e, const char *cafile, const char *crl)
 {
 	server s = {free_port(), 0};
 	char *pid;
 	int i;
 
+	char *check = cafile ? cd_asprintf("-Verify 1 -verify_return_error -CAfile '%s' -CRL '%s' "
+					   "-crl_check", cafile, crl) : cd_strdup("");
+
 	pid = sh_out("cd '%s' && { [ -f srv.key ] || openssl req -x509 -newkey ec -pkeyopt "
 		     "ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.crt -subj /CN=localhost "
 		     "-days 30 2>/dev/null; } && { openssl s_server -quiet -accept 127.0.0.1:%d "
-		     "-cert srv.crt -key srv.key -Verify 1 -verify_return_error -CAfile '%s' -CRL "
-		     "'%s' -crl_check -www </dev/null >/dev/null 2>&1 & echo $!; }", e->base, s.port,
-		     cafile, crl);
+		     "-cert srv.crt -key srv.key %s -www </dev/null >/dev/null 2>&1 & echo $!; }",
+		     e->base, s.port, check);
+	free(check);
 	s.pid = atoi(pid);
 	free(pid);
 	for (i = 0; i < 100 && !port_open(s.port); i++)
@@ -442,6 +446,13 @@ static void test_probe_states(void)
 	CU_ASSERT(tl_contains(r.out, "refusing every client certificate"));
 	tl_free(&r);
 	server_stop(&s);
+	/* No certificate asked for: anyone gets in, critical. */
+	s = server_start(&e, NULL, NULL);
+	r = probe(&e, "tsv", s.port);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT(tl_contains(r.out, "\tunchecked\t"));
+	tl_free(&r);
+	server_stop(&s);
 	/* A closed port: unreachable (UNKNOWN), quickly. */
 	closed = free_port();
 	r = probe(&e, "tsv", closed);
@@ -449,8 +460,8 @@ static void test_probe_states(void)
 	CU_ASSERT(tl_contains(r.out, "\tunreachable\t"));
 	tl_free(&r);
 	/* Each run recorded, with an audit line. */
-	CU_ASSERT(count_of(&e, "SELECT count(DISTINCT run) FROM probe_results") == 7);
-	CU_ASSERT(count_of(&e, "SELECT count(*) FROM probe_results WHERE level = 2") >= 2);
+	CU_ASSERT(count_of(&e, "SELECT count(DISTINCT run) FROM probe_results") == 8);
+	CU_ASSERT(count_of(&e, "SELECT count(*) FROM probe_results WHERE level = 2") >= 4);
 	r = tl_cd(e.home, "log", NULL);
 	CU_ASSERT(tl_contains(r.out, "probe"));
 	tl_free(&r);
