@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -696,10 +697,14 @@ static void probe_all(desk *d, const creds *cr, probe_report *r, int timeout_ms)
 
 int probe_run(desk *d, const char *const *targets, size_t n, int timeout, probe_report *r)
 {
+	struct sigaction ign, old;
 	probe_target *tv = NULL;
 	size_t nt = 0, i;
 	creds cr;
 	int rc;
+
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
 
 	memset(r, 0, sizeof *r);
 	memset(&cr, 0, sizeof cr);
@@ -716,7 +721,11 @@ int probe_run(desk *d, const char *const *targets, size_t n, int timeout, probe_
 		r->v[i].target = tv[i];
 	r->n = nt;
 	r->at = cd_now();
+	/* A server that closes as the request goes out must not kill the run (EPIPE is an
+	 * answer): SIGPIPE is ignored while the connections last, as clip.c does. */
+	sigaction(SIGPIPE, &ign, &old);
 	probe_all(d, &cr, r, (timeout ? timeout : (int)conf_get_int(d->st, "probe.timeout")) * 1000);
+	sigaction(SIGPIPE, &old, NULL);
 	creds_free(&cr);
 	free(tv);
 	if ((rc = record(d, r)) < 0)
