@@ -204,6 +204,12 @@ static void test_canaries_rotate(void)
 	s = tl_cd_ok(e.home, TL_ARGS("log"));
 	CU_ASSERT(tl_contains(s, "canary serial"));
 	free(s);
+	/* verify judges the canaries' keys as it judges the CA's. */
+	free(sh_out("chmod 644 '%s/ca/canary/%s.key'", e.home, ctl2));
+	r = tl_cd(e.home, "verify", NULL);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT(tl_contains(r.out, "the canary key") && tl_contains(r.out, "not 0600"));
+	tl_free(&r);
 	free(ctl), free(rev), free(ctl2), free(rev2);
 }
 
