@@ -287,8 +287,18 @@ static void tls_why(char *why, size_t size, const char *what, int step)
 /* nginx answers a refused client certificate with a 400 page that names it. */
 static int nginx_refusal(const char *resp)
 {
-	return strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 400", 4) == 0 &&
+	return strlen(resp) >= 12 && strncmp(resp, "HTTP/1.", 7) == 0 &&
+	       strncmp(resp + 8, " 400", 4) == 0 &&
 	       (strstr(resp, "SSL certificate error") || strstr(resp, "No required SSL certificate"));
+}
+
+/* Enough of an HTTP answer to judge it: the headers, and for a 400 the page that may
+ * name the certificate (a server keeping the connection open costs no timeout). */
+static int answer_complete(const char *buf)
+{
+	if (!strstr(buf, "\r\n\r\n"))
+		return 0;
+	return strlen(buf) < 12 || strncmp(buf + 8, " 400", 4) != 0 || strstr(buf, "</html>");
 }
 
 /* Reads what the server says (at most size-1 bytes): >0 read, else a tls_step code. */
@@ -302,7 +312,7 @@ static int read_answer(SSL *ssl, struct conn *c, char *buf, size_t size)
 		if (rc > 0) {
 			have += (size_t)rc;
 			buf[have] = '\0';
-			if (strstr(buf, "\r\n\r\n") && have > 200)
+			if (answer_complete(buf))
 				break;
 			continue;
 		}
