@@ -4,7 +4,9 @@
 # are current after a reload with the newest CRL, stale (one CRL behind) while they run
 # the one before, refusing everyone with an expired CRL or a wrong CA bundle; a closed
 # port is unreachable; 20 targets (18 server blocks of one nginx, 2 closed ports) are
-# probed in a few seconds. Each server is started once and reloaded. Ends with
+# probed in a few seconds. The man page's ways to keep the canaries from anything real
+# (nginx's map, Apache's Require expr) give them 403 while users pass and the probe
+# still says current. Each server is started once and reloaded. Ends with
 # "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
@@ -17,7 +19,7 @@ if ! srv_have; then
 	exit 1
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/certdesk-probe.XXXXXX") || exit 1
-trap 'srv_stop "$T/nginx" 2>/dev/null; srv_stop "$T/apache" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'srv_stop "$T/nginx" 2>/dev/null; srv_stop "$T/apache" 2>/dev/null; srv_stop "$T/deny" 2>/dev/null; srv_stop "$T/deny-apache" 2>/dev/null; rm -rf "$T"' EXIT
 home=$T/home
 cd_() { "$bin" --home "$home" "$@"; }
 
@@ -130,5 +132,68 @@ ms=$(((end - start) / 1000000))
 echo "# 20 targets probed in $ms ms"
 ok "20 targets: 18 current" sh -c "[ \$(grep -c '	current	' '$T/out') = 18 ]"
 ok "20 targets in less than 5 s" [ "$ms" -lt 5000 ]
+# The man page's way to keep the canaries from anything real: nginx's map on the
+# subject, a 403 for them alone; TLS still judges them, so the probe still tells.
+d=$T/deny
+mkdir -p "$d/run" && srv_cert "$d"
+dport=$(srv_port)
+cat >"$d/nginx.conf" <<CONF
+pid $d/run/nginx.pid;
+error_log $d/error.log info;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $d/run/body;
+	proxy_temp_path $d/run/proxy;
+	fastcgi_temp_path $d/run/fastcgi;
+	uwsgi_temp_path $d/run/uwsgi;
+	scgi_temp_path $d/run/scgi;
+	map \$ssl_client_s_dn \$certdesk_probe {
+		default 0;
+		"~(^|,)CN=certdesk-probe(,|\$)" 1;
+	}
+	server {
+		listen 127.0.0.1:$dport ssl;
+		ssl_certificate $d/server.crt;
+		ssl_certificate_key $d/server.key;
+		ssl_client_certificate $T/bundle.pem;
+		ssl_crl $T/crl.pem;
+		ssl_verify_client on;
+		if (\$certdesk_probe) { return 403; }
+		location / { return 200 "ok\n"; }
+	}
+}
+CONF
+# srv_stop and srv_get find it by its args file, as servers.lib's own servers.
+printf '%s\n' nginx "$T/bundle.pem" "$T/crl.pem" "$dport" >"$d/args"
+SRV_DIRS="$SRV_DIRS $d"
+cd_ create carol --name Carol --email carol@example.org --out "$T" >/dev/null
+openssl pkcs12 -in "$T/carol.p12" -passin "file:$T/carol.pw" -nodes -out "$T/carol.pem" 2>/dev/null
+fetch
+ok "nginx with the map starts" sh -c "nginx -q -e '$d/error.log' -p '$d' -c '$d/nginx.conf' && . tests/servers.lib && srv_wait $dport"
+ctl=$(sqlite3 "$home/certdesk.db" "SELECT serial FROM canaries WHERE revoked_at IS NULL ORDER BY id DESC LIMIT 1")
+ok "the map: the control canary gets 403" [ "$(srv_get "$dport" "$home/ca/canary/$ctl.crt" "$home/ca/canary/$ctl.key")" = 403 ]
+ok "the map: a user gets 200" [ "$(srv_get "$dport" "$T/carol.pem" "$T/carol.pem")" = 200 ]
+ok "the map: the probe still says current" probe 0 "https://127.0.0.1:$dport/"
+ok "the map: current" state "https://127.0.0.1:$dport/" current
+srv_stop "$d"
+
+# Apache: Require expr on the subject's CN (servers.lib's configuration, its redirect
+# left out so that the authorization is what answers).
+a=$T/deny-apache
+mkdir -p "$a/run" && srv_cert "$a"
+adport=$(srv_port)
+{
+	srv_apache_conf "$a" "$T/bundle.pem" "$T/crl.pem" "$adport" | grep -v '^Redirect '
+	printf '<Location "/">\n\tRequire expr "%%{SSL_CLIENT_S_DN_CN} != '"'"'certdesk-probe'"'"'"\n</Location>\n'
+} >"$a/apache.conf"
+printf '%s\n' apache "$T/bundle.pem" "$T/crl.pem" "$adport" >"$a/args"
+SRV_DIRS="$SRV_DIRS $a"
+ok "Apache with Require expr starts" sh -c "/usr/sbin/apache2 -f '$a/apache.conf' -k start 2>>'$a/error.log' && . tests/servers.lib && srv_wait $adport"
+ok "Require expr: the control canary gets 403" [ "$(srv_get "$adport" "$home/ca/canary/$ctl.crt" "$home/ca/canary/$ctl.key")" = 403 ]
+ok "Require expr: a user is let through (404: nothing served)" [ "$(srv_get "$adport" "$T/carol.pem" "$T/carol.pem")" = 404 ]
+ok "Require expr: the probe still says current" probe 0 "https://127.0.0.1:$adport/"
+srv_stop "$a"
 ok "each probe recorded, with an audit line" sh -c "'$bin' --home '$home' log | grep -c 'probe' | grep -qv '^0$'"
 finish
