@@ -269,7 +269,6 @@ int canary_prepare(desk *d, canary_run *r, int64_t refresh)
 	canary_list l;
 	const store_canary *ctl;
 	int64_t now = cd_now();
-	int rc = -1;
 
 	if (r->prepared || !canary_active(d))
 		return 0;
@@ -280,33 +279,42 @@ int canary_prepare(desk *d, canary_run *r, int64_t refresh)
 	r->due = !ctl || !canary_newest_revoked(&l) || ctl->not_after - now <= refresh;
 	if (ctl)
 		r->revoke = *ctl;
-	else if (issue(d, &r->revoke) < 0)
-		goto out;
 	r->revoke_fresh = !ctl;
-	r->revoke.revoked_at = now;
+	r->at = now;
+	r->prepared = 1;
+	canary_list_free(&l);
+	return 0;
+}
+
+/* Only a run that signs a CRL writes canary files: one with nothing to publish does
+ * not need the disk. */
+int canary_issue(desk *d, canary_run *r)
+{
+	if (!r->prepared || r->issued)
+		return 0;
+	if (r->revoke_fresh && issue(d, &r->revoke) < 0)
+		return -1;
+	r->revoke.revoked_at = r->at;
 	if (issue(d, &r->control) < 0) {
 		if (r->revoke_fresh)
 			remove_files(d, r->revoke.serial);
-		goto out;
+		return -1;
 	}
-	r->prepared = 1;
+	r->issued = 1;
 	serials_add(r, r->control.serial);
 	if (r->revoke_fresh)
 		serials_add(r, r->revoke.serial);
-	rc = 0;
-out:
-	canary_list_free(&l);
-	return rc;
+	return 0;
 }
 
 void canary_discard(desk *d, canary_run *r)
 {
-	if (!r->prepared)
+	if (!r->issued)
 		return;
 	remove_files(d, r->control.serial);
 	if (r->revoke_fresh)
 		remove_files(d, r->revoke.serial);
-	r->prepared = 0;
+	r->issued = 0;
 }
 
 void canary_run_free(canary_run *r)

@@ -44,11 +44,17 @@ typedef struct {
 	int due;               /* a CRL must be signed for them (none yet, control ending) */
 	store_canary revoke;   /* revoked in this run's CRL: the control, or a fresh one */
 	store_canary control;  /* the next control, fresh */
-	int revoke_fresh;
+	int revoke_fresh;      /* no control yet: revoke is issued with the control */
+	int issued;            /* canary_issue wrote the new files */
+	int64_t at;            /* the revocation's time */
 	char **serials;        /* every canary serial known, sorted (recovery, take-in) */
 	size_t n_serials;
 } canary_run;
+/* Chooses (once per run, no file written): the control to revoke, whether a CRL is due
+ * for the canaries. canary_issue, before the first CRL of the run is signed, writes the
+ * new control (and a canary to revoke when there was no control). */
 int canary_prepare(desk *d, canary_run *r, int64_t refresh);
+int canary_issue(desk *d, canary_run *r);
 /* Removes the files this run issued (its push failed, or it signed no CRL). */
 void canary_discard(desk *d, canary_run *r);
 void canary_run_free(canary_run *r);

@@ -1029,6 +1029,10 @@ static int commit_crl(struct pub *p, const char *message)
 		return -1;
 	/* This run's CRLs revoke the current control: the newest revoked canary marks them. */
 	if (p->canary.prepared && !p->canary_in) {
+		if (canary_issue(p->d, &p->canary) < 0) {
+			free(msg);
+			return -1;
+		}
 		list_add(&p->list, p->canary.revoke.serial, p->canary.revoke.revoked_at,
 			 CANARY_REASON, p->canary.revoke.issuer[0] ? p->canary.revoke.issuer : NULL);
 		p->canary_in = 1;
