@@ -46,7 +46,7 @@ OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,und
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libgit2 is loaded with dlopen() by the commands that publish (src/git2dl.c), not linked.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null) -ldl
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null) -ldl -pthread
 LIBGIT2_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui -I$(BUILD)/gen $(PKG_CFLAGS) \
              $(if $(LIBGIT2_SONAME),-DCD_LIBGIT2_SONAME='"$(LIBGIT2_SONAME)"') $(CPPFLAGS) $(CFLAGS)

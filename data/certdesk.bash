@@ -50,7 +50,7 @@ _certdesk()
 {
 	local cur prev cmd i npos words cword
 	local commands="init create renew revoke notify task applied seen publish crl list
-		show expirecheck metrics config log import ca backup restore verify"
+		show expirecheck metrics config log import ca backup restore verify probe"
 	local globals="--home --as-of --format --read-only --no-color --expirecheck --help
 		--version"
 	local fields="--name --email --phone --location --org --ou --country --days --key
@@ -58,7 +58,8 @@ _certdesk()
 	local settings="window.days cert.days cert.key p12.profile out.dir default.org
 		default.ou default.location default.country phab.url phab.form phab.projects
 		phab.subscribers crl.days crl.refresh_days ca.warn_days crl.remote crl.branch crl.path crl.bundle_path
-		audit.syslog seen.field notify.overdue_days apply.overdue_days"
+		audit.syslog seen.field notify.overdue_days apply.overdue_days probe.targets
+		probe.enabled probe.canary_days probe.grace_hours probe.limit_hours probe.timeout"
 
 	COMPREPLY=()
 	_certdesk_words
@@ -85,7 +86,7 @@ _certdesk()
 			cessationOfOperation" -- "$cur"))
 		return ;;
 	--as-of | --cn | --days | --name | --email | --phone | --location | --org | --ou | \
-	--country | --task | --crl-remote)
+	--country | --task | --crl-remote | --timeout)
 		return ;;
 	esac
 
@@ -97,7 +98,7 @@ _certdesk()
 		case ${words[i]} in
 		--home | --as-of | --format | --out | --passphrase-file | --config | --reason | \
 		--cn | --days | --name | --email | --phone | --location | --org | --ou | \
-		--country | --task | --crl-remote | --key | --p12 | --csr) ((i++)) ;;
+		--country | --task | --crl-remote | --key | --p12 | --csr | --timeout) ((i++)) ;;
 		-*) ;;
 		*) [[ -z $cmd ]] && cmd=${words[i]} || ((npos++)) ;;
 		esac
@@ -129,6 +130,7 @@ _certdesk()
 		ca) opts="--days --cn --key" ;;
 		backup) opts="--passphrase-file --check" ;;
 		restore) opts="--passphrase-file" ;;
+		probe) opts="--timeout" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
 		return

@@ -118,6 +118,8 @@ static int member_name_ok(const char *name)
 		snprintf(id, sizeof id, "%.*s", (int)(slash - kid), kid);
 		return ca_kid_valid(id) && plain_name(slash + 1);
 	}
+	if (strncmp(name, "ca/canary/", 10) == 0) /* the probe's canaries: SERIAL.crt, .key */
+		return plain_name(name + 10);
 	if (strncmp(name, "ca/", 3) == 0)
 		return plain_name(name + 3);
 	if (strncmp(name, "templates/", 10) == 0)
@@ -565,6 +567,16 @@ static char *source_of(const desk *d)
 	return s;
 }
 
+/* The canary certificates (canary.h), when probing made some: a restored home probes on. */
+static int add_canaries(archive *a, desk *d)
+{
+	char *dir = cd_asprintf("%s/ca/canary", d->home);
+	int rc = cd_path_exists(dir) ? add_dir(a, d->home, "ca/canary") : 0;
+
+	free(dir);
+	return rc;
+}
+
 static int gather(archive *a, desk *d)
 {
 	member *man;
@@ -572,7 +584,8 @@ static int gather(archive *a, desk *d)
 	add_member(a, BACKUP_MANIFEST, 0644);
 	if (store_schema_version(d->st, &a->schema) < 0 || add_database(a, d) < 0 ||
 	    add_dir(a, d->home, "ca") < 0 || add_older_cas(a, d->home, "ca/prev") < 0 ||
-	    add_older_cas(a, d->home, "ca/retired") < 0 || add_dir(a, d->home, "templates") < 0)
+	    add_older_cas(a, d->home, "ca/retired") < 0 || add_dir(a, d->home, "templates") < 0 ||
+	    add_canaries(a, d) < 0)
 		return -1;
 	if (!archive_find(a, "ca/ca.crt") || !archive_find(a, "ca/ca.key"))
 		return cd_err("%s/ca lacks ca.crt or ca.key: nothing to back up", d->home);
@@ -697,7 +710,8 @@ static int write_members(const archive *a, const char *stage)
 			   0600 : a->v[i].mode & 0755;
 
 		if (strncmp(a->v[i].name, "ca/prev/", 8) == 0 ||
-		    strncmp(a->v[i].name, "ca/retired/", 11) == 0) {
+		    strncmp(a->v[i].name, "ca/retired/", 11) == 0 ||
+		    strncmp(a->v[i].name, "ca/canary/", 10) == 0) {
 			char *sub = cd_strdup(path);
 
 			*strrchr(sub, '/') = '\0';

@@ -14,6 +14,7 @@
 #include "desk.h"
 #include "links.h"
 #include "metrics.h"
+#include "probe.h"
 #include "publish.h"
 #include "seen.h"
 #include "util.h"
@@ -691,6 +692,21 @@ static int check_nagios(desk *d, const struct check_ctx *k, const publish_alarms
 	return level;
 }
 
+/* The last probe, when targets are configured and it found something (a server out of
+ * reach is a warning here: the home was checked). */
+static int check_probe(desk *d, out_format fmt, int *worst)
+{
+	char line[1024];
+	int level = probe_health(d, line, sizeof line);
+
+	if (level > 0) {
+		fprintf(fmt == OUT_TEXT ? stdout : stderr, "%s\n", line);
+		level = level == 3 ? 1 : level;
+		*worst = level > *worst ? level : *worst;
+	}
+	return level < 0 ? -1 : 0;
+}
+
 /* Exit codes: 0 nothing due, 1 a warning, 2 critical, 3 an error (Nagios's codes);
  * --cron keeps 3 alone, so that a reminder is no failed job. */
 static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
@@ -718,6 +734,8 @@ static int cmd_expirecheck(cli_ctx *c, const cmd_args *a)
 	/* The CRL and the CA can lock everyone out at once: judged on d.now too. */
 	if (rc == 0 && (rc = publish_health(&d, &h)) == 0 && c->fmt != OUT_NAGIOS)
 		cli_print_alarms(&h, c->fmt == OUT_TEXT ? stdout : stderr, "");
+	if (rc == 0 && c->fmt != OUT_NAGIOS)
+		rc = check_probe(&d, c->fmt, &k.worst);
 	if (c->fmt == OUT_NAGIOS) {
 		level = check_nagios(&d, &k, &h, rc);
 		desk_close(&d);
@@ -1061,6 +1079,7 @@ static const struct {
 	[CMD_RESTORE] = {cli_restore, 1},
 	[CMD_METRICS] = {cli_metrics, 1},
 	[CMD_VERIFY] = {cli_verify, 3},
+	[CMD_PROBE] = {cli_probe, 3},
 };
 
 cli_handler *cli_handler_of(cmd_id id)
@@ -1076,8 +1095,8 @@ int cli_run(const cmd_info *ci, cli_ctx *c)
 
 	if (!verbs[ci->id].run)
 		return cd_err("'%s' is a dashboard key, not a command", ci->help), cli_fail();
-	if (c->fmt == OUT_NAGIOS && ci->id != CMD_EXPIRECHECK)
-		return cd_err("--format nagios is for expirecheck alone (%s: text, tsv or json)",
+	if (c->fmt == OUT_NAGIOS && ci->id != CMD_EXPIRECHECK && ci->id != CMD_PROBE)
+		return cd_err("--format nagios is for expirecheck and probe (%s: text, tsv or json)",
 			      ci->verb), cli_fail(), verbs[ci->id].refused;
 	if (cmd_parse(ci, c->argc, c->argv, &a) < 0)
 		return cli_fail(), verbs[ci->id].refused;

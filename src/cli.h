@@ -38,6 +38,7 @@ int cli_backup(cli_ctx *c, const cmd_args *a);
 int cli_restore(cli_ctx *c, const cmd_args *a);
 int cli_metrics(cli_ctx *c, const cmd_args *a);
 int cli_verify(cli_ctx *c, const cmd_args *a);
+int cli_probe(cli_ctx *c, const cmd_args *a);
 /* The function of command id, NULL for a dashboard key (the table's test reads it). */
 cli_handler *cli_handler_of(cmd_id id);
 

@@ -113,6 +113,9 @@ typedef struct {
 	  "the audit trail") \
 	_(VERIFY, "verify", 'V', 0, CMD_NO_OPTS, CMD_NO_POS, \
 	  "check the whole home: database, CA, CRL, audit (Nagios exit codes)") \
+	_(PROBE, "probe", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("timeout", "S", 1, 300)), \
+	  CMD_POS("[TARGET...]", 0, CMD_POS_MAX), \
+	  "check with canary certificates that the servers enforce the newest CRL") \
 	_(IMPORT, "import", 0, CMD_WRITES | CMD_APPLY | CMD_CLI, \
 	  CMD_OPTS(CMD_TEXT("config", "FILE"), CMD_FLAG("apply")), \
 	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \
@@ -146,6 +149,8 @@ typedef struct {
 	_(RELOAD, NULL, 'R', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "reload from the database") \
 	_(LOG_ALL, NULL, 'L', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, \
 	  "the home's whole audit trail (log), every user's") \
+	_(SERVERS, NULL, 'S', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, \
+	  "the servers' state as the last certdesk probe found it") \
 	_(HELP, NULL, '?', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "this help") \
 	_(QUIT, NULL, 'q', CMD_UI, CMD_NO_OPTS, CMD_NO_POS, "quit (also Ctrl-C)")
 

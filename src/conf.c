@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "ca.h"
+#include "probe.h"
 #include "seen.h"
 #include "util.h"
 
@@ -48,6 +49,18 @@ const conf_def conf_table[] = {
 	{"seen.field", "", "logfield", 0, 0, NULL,
 	 "where access logs hold the client certificate's serial (a key or a field number); "
 	 "empty: a key ending in serial, else the last field"},
+	{"probe.targets", "", "targets", 0, 0, NULL,
+	 "servers certdesk probe checks, comma-separated: https://host[:port][/path] or "
+	 "host:port (plain TLS); set: canaries go into each CRL"},
+	{"probe.enabled", "off", "enum", 0, 0, "off|on",
+	 "canaries in each CRL although probe.targets is empty (targets given to probe)"},
+	{"probe.canary_days", "0", "int", 0, 366, NULL,
+	 "validity of a canary certificate, in days; 0: crl.days + 4"},
+	{"probe.grace_hours", "4", "int", 0, 8760, NULL,
+	 "hours after a push during which a server on the previous CRL is not yet late"},
+	{"probe.limit_hours", "48", "int", 1, 87600, NULL,
+	 "hours after a push past which a server on an older CRL is critical"},
+	{"probe.timeout", "5", "int", 1, 300, NULL, "seconds each probe connection may take"},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -155,6 +168,8 @@ int conf_check(const char *key, const char *v)
 		return cd_err("%s: %s", key, cd_errmsg());
 	if (strcmp(d->kind, "url") == 0)
 		return check_url(key, v);
+	if (strcmp(d->kind, "targets") == 0)
+		return probe_targets_check(v);
 	if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0)
 		return check_repo_path(d, v);
 	if (strcmp(d->kind, "dir") == 0 && *v && v[0] != '/')

@@ -1,5 +1,6 @@
 /* metrics.c: Prometheus text exposition and the Nagios line. See metrics.h. */
 #include "metrics.h"
+#include "probe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +103,41 @@ static int revocation_lines(desk *d, cd_buf *out)
 	return 0;
 }
 
+static int probe_state_line(void *ctx, int64_t at, const char *target, const char *state,
+			    int64_t level, int64_t behind, const char *detail)
+{
+	cd_buf *out = ctx;
+
+	cd_buf_puts(out, "certdesk_probe_level{target=");
+	metrics_label(out, target);
+	cd_buf_puts(out, ",state=");
+	metrics_label(out, state);
+	cd_buf_printf(out, "} %lld\n", (long long)level);
+	return 0;
+}
+
+/* The last probe (certdesk probe), per target: its state as a label, its level
+ * (0 current, 1 stale past the grace time, 2 critical, 3 unreachable) as the value. */
+static int probe_lines(desk *d, cd_buf *out)
+{
+	probe_report r;
+	size_t n;
+
+	if (probe_last(d, &r) < 0)
+		return -1;
+	if (r.n) {
+		family(out, "certdesk_probe_timestamp_seconds", "when certdesk probe last ran, Unix "
+		       "time");
+		cd_buf_printf(out, "certdesk_probe_timestamp_seconds %lld\n", (long long)r.at);
+		family(out, "certdesk_probe_level", "per server of the last probe: 0 the newest CRL "
+		       "in force, 1 stale past probe.grace_hours, 2 refusing everyone or not "
+		       "checking or stale past probe.limit_hours, 3 unreachable");
+	}
+	n = r.n;
+	probe_report_free(&r);
+	return n ? store_probe_last(d->st, probe_state_line, out) : 0;
+}
+
 static void stage_lines(cd_buf *out, const size_t *stages)
 {
 	int s;
@@ -121,7 +157,7 @@ int metrics_text(desk *d, cd_buf *out)
 	if (crl_lines(d, out) < 0)
 		return -1;
 	ca_lines(d, out);
-	if (revocation_lines(d, out) < 0)
+	if (revocation_lines(d, out) < 0 || probe_lines(d, out) < 0)
 		return -1;
 	/* The users' lines are gathered apart: the stage counts come before them. */
 	p.out = &users;
@@ -185,6 +221,7 @@ static void nagios_days(cd_buf *text, const char *label, int64_t when, int64_t n
 int metrics_nagios(desk *d, const metrics_due *due, const publish_alarms *h, cd_buf *text)
 {
 	publish_state ps;
+	char line[1024];
 	int level = due->due[STAGE_EXPIRED] ? 2 : 0, i;
 
 	if (publish_state_get(d, &ps) < 0)
@@ -196,6 +233,13 @@ int metrics_nagios(desk *d, const metrics_due *due, const publish_alarms *h, cd_
 	nagios_counts(due, text);
 	for (i = 0; i < h->n; i++)
 		cd_buf_printf(text, "; %s", h->items[i].msg);
+	if ((i = probe_health(d, line, sizeof line)) < 0)
+		return -1;
+	if (line[0])
+		cd_buf_printf(text, "; %s", line);
+	/* A server out of reach is no failed check of the home: a warning here. */
+	if ((i == 3 ? 1 : i) > level)
+		level = i == 3 ? 1 : i;
 	cd_buf_printf(text, " | expiring=%zu notified=%zu expired=%zu held=%zu ready=%zu",
 		      due->due[STAGE_EXPIRING], due->due[STAGE_NOTIFIED], due->due[STAGE_EXPIRED],
 		      ps.held, ps.ready);

@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "canary.h"
 #include "conf.h"
 #include "crlrepo.h"
 #include "util.h"
@@ -144,6 +145,9 @@ struct pub {
 	int64_t number;        /* the next CRL Number */
 	size_t commits;
 	size_t crls;           /* of which sign a CRL (the others: the CA bundle) */
+	canary_run canary;     /* this run's canaries (canary.h) */
+	int canary_in;         /* the revoked canary is in this attempt's list */
+	int pushed;            /* crl.branch took this run's commits */
 };
 
 static void say(struct pub *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -230,11 +234,38 @@ static int list_published(desk *d, rev_list *l)
 	return store_revocations_published(d->st, list_add_cb, &ll);
 }
 
+/* An expired canary leaves the CRL on its own: its end is past, like a retired CA's. */
+static int list_drop_expired(struct pub *p)
+{
+	canary_list l;
+	size_t i, j, k;
+	int64_t now = cd_now();
+
+	if (canary_list_get(p->d, &l) < 0)
+		return -1;
+	for (i = 0; i < l.rows; i++) {
+		if (!l.v[i].revoked_at || l.v[i].dropped_at || l.v[i].not_after > now)
+			continue;
+		for (j = k = 0; j < p->list.n; j++) {
+			if (strcmp(p->list.v[j].serial, l.v[i].serial) == 0) {
+				free((char *)p->list.v[j].serial);
+				free((char *)p->list.v[j].issuer);
+			} else {
+				p->list.v[k++] = p->list.v[j];
+			}
+		}
+		p->list.n = k;
+	}
+	canary_list_free(&l);
+	return 0;
+}
+
 /* The list of published revocations, as the database has them now. */
 static int list_load(struct pub *p)
 {
 	list_reset(&p->list);
-	return list_published(p->d, &p->list);
+	p->canary_in = 0;
+	return list_published(p->d, &p->list) < 0 ? -1 : list_drop_expired(p);
 }
 
 static void why_words(const publish_item *it, char *out, size_t size)
@@ -300,6 +331,10 @@ static int pub_setup(struct pub *p)
 
 static void pub_free(struct pub *p)
 {
+	/* Issued for a CRL that did not go out: the next control is the same again. */
+	if (!p->pushed || !p->crls)
+		canary_discard(p->d, &p->canary);
+	canary_run_free(&p->canary);
 	crlrepo_close(p->repo);
 	publish_plan_free(&p->plan);
 	list_reset(&p->list);
@@ -388,6 +423,7 @@ typedef struct {
 	int reason;
 	publish_item *item; /* the scheduled revocation; NULL for a published one */
 	int in_base;        /* published, or found published by an interrupted run */
+	int canary;         /* one of certdesk's canaries: canary_settle judges it */
 } known_rev;
 
 typedef struct {
@@ -404,23 +440,28 @@ static void known_build(struct pub *p, known_set *k)
 {
 	size_t i;
 
-	k->v = cd_malloc((p->list.n + p->plan.n + 1) * sizeof *k->v);
+	k->v = cd_malloc((p->list.n + p->plan.n + p->canary.n_serials + 1) * sizeof *k->v);
 	k->n = 0;
+	/* Canaries are no revocation of the team's: any of them may be in a CRL of ours
+	 * or not (an interrupted run rotated them, or dropped expired ones). */
+	for (i = 0; i < p->canary.n_serials; i++)
+		k->v[k->n++] = (known_rev){p->canary.serials[i], 0, 0, NULL, 0, 1};
 	for (i = 0; i < p->list.n; i++)
-		k->v[k->n++] = (known_rev){p->list.v[i].serial, p->list.v[i].revoked_at,
-					   p->list.v[i].reason, NULL, 1};
-	k->base = k->n;
+		if (!canary_known(&p->canary, p->list.v[i].serial))
+			k->v[k->n++] = (known_rev){p->list.v[i].serial, p->list.v[i].revoked_at,
+						   p->list.v[i].reason, NULL, 1, 0};
+	k->base = k->n - p->canary.n_serials;
 	for (i = 0; i < p->plan.n; i++) {
 		publish_item *it = &p->plan.items[i];
 
-		k->v[k->n++] = (known_rev){it->serial, it->revoke_at, it->reason, it, 0};
+		k->v[k->n++] = (known_rev){it->serial, it->revoke_at, it->reason, it, 0, 0};
 	}
 	qsort(k->v, k->n, sizeof *k->v, known_cmp);
 }
 
 static known_rev *known_find(known_set *k, const char *serial)
 {
-	known_rev key = {serial, 0, 0, NULL, 0};
+	known_rev key = {serial, 0, 0, NULL, 0, 0};
 
 	return bsearch(&key, k->v, k->n, sizeof *k->v, known_cmp);
 }
@@ -444,7 +485,7 @@ typedef struct {
 /* Would certdesk's next CRL (published and ready revocations) keep this entry? */
 static int entry_kept(const known_rev *r)
 {
-	return r && (r->in_base || r->item->ready);
+	return r && (r->canary || r->in_base || r->item->ready);
 }
 
 static void judge_entries(known_set *k, const ca_crl_contents *cc, int64_t floor,
@@ -460,10 +501,11 @@ static void judge_entries(known_set *k, const ca_crl_contents *cc, int64_t floor
 
 		if (!entry_kept(r) && !dropped)
 			dropped = cc->v[i].serial;
-		exact &= r && r->at == cc->v[i].revoked_at && r->reason == cc->v[i].reason;
+		exact &= r && (r->canary || (r->at == cc->v[i].revoked_at &&
+					     r->reason == cc->v[i].reason));
 		if (r && r->in_base)
 			hits++;
-		else if (r)
+		else if (r && !r->canary)
 			v->added[v->n_added++] = r;
 	}
 	/* Ours only when it revokes nothing the next CRL would not: a held revocation in it
@@ -573,6 +615,20 @@ static int walk_changes(struct pub *p, const hist *h, struct recovery *rv)
 	return rc;
 }
 
+/* The canaries as the CRL of commit id holds them (an interrupted run's, adopted). */
+static int settle_at(struct pub *p, const char *id, int64_t now)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int found = 0, rc;
+
+	rc = crlrepo_read(p->repo, id, p->path, &pem, &len, &found);
+	if (rc == 0 && found)
+		rc = canary_settle(p->d, pem, len, now);
+	free(pem);
+	return rc;
+}
+
 static int record_recovery(struct pub *p, const struct recovery *rv)
 {
 	int64_t now = cd_now(), next = 0;
@@ -592,6 +648,8 @@ static int record_recovery(struct pub *p, const struct recovery *rv)
 	for (i = 0; i < rv->n && rc == 0; i++)
 		rc = store_revocation_published(p->d->st, rv->items[i]->cert_id, now,
 						rv->commits[i]);
+	if (rc == 0 && crl)
+		rc = settle_at(p, rv->ours, now);
 	if (rc == 0 && rv->n == 0)
 		rc = desk_audit(p->d, "publish", NULL, "recorded CRL %lld found on %s",
 				(long long)rv->ours_info.number, p->branch);
@@ -642,6 +700,8 @@ static int reload(struct pub *p)
 		return -1;
 	p->last_found = found;
 	p->have_last = found && p->last.commit_id[0];
+	if (canary_load_serials(p->d, &p->canary) < 0)
+		return -1;
 	free(p->commit_of);
 	p->commit_of = cd_malloc((p->plan.n + 1) * sizeof *p->commit_of);
 	return 0;
@@ -829,7 +889,7 @@ static int all_published(struct pub *p, const ca_crl_contents *cc)
 
 	known_build(p, &k);
 	for (i = 0; i < cc->n && all; i++)
-		all = (r = known_find(&k, cc->v[i].serial)) && r->in_base;
+		all = (r = known_find(&k, cc->v[i].serial)) && (r->in_base || r->canary);
 	free(k.v);
 	return all;
 }
@@ -967,6 +1027,16 @@ static int commit_crl(struct pub *p, const char *message)
 
 	if (!(msg = with_audit_head(p, message)))
 		return -1;
+	/* This run's CRLs revoke the current control: the newest revoked canary marks them. */
+	if (p->canary.prepared && !p->canary_in) {
+		if (canary_issue(p->d, &p->canary) < 0) {
+			free(msg);
+			return -1;
+		}
+		list_add(&p->list, p->canary.revoke.serial, p->canary.revoke.revoked_at,
+			 CANARY_REASON, p->canary.revoke.issuer[0] ? p->canary.revoke.issuer : NULL);
+		p->canary_in = 1;
+	}
 	if (ca_sign_crl(p->d->ca, p->list.v, p->list.n, p->number, (int)p->crl_days, &pem) < 0) {
 		free(msg);
 		return -1;
@@ -1090,6 +1160,7 @@ static int commit_refresh(struct pub *p)
 	if (!p->replace && p->have_last && (st = tip_state(p)) < 0)
 		return -1;
 	if (!p->replace && p->have_last && st == TIP_FINE && !p->taken_in &&
+	    !(p->canary.prepared && p->canary.due) &&
 	    p->last.next_update - cd_now() > p->refresh_days * CD_DAY)
 		return 0;
 	date_of(cd_now() + p->crl_days * CD_DAY, next);
@@ -1102,7 +1173,9 @@ static int commit_refresh(struct pub *p)
 			  st == TIP_ROLLED ? "so that the file holds the CRL of each CA that signs "
 			  "(a new CA took over)" : p->taken_in ? "by this home, which took in "
 			  "revocations made after the backup it was restored from: its audit trail "
-			  "goes on from here" : p->have_last ?
+			  "goes on from here" : p->have_last && p->canary.due &&
+			  p->last.next_update - cd_now() > p->refresh_days * CD_DAY ?
+			  "so that a revoked canary marks it for certdesk probe" : p->have_last ?
 			  "because its nextUpdate is near" : "so the repository holds a CRL");
 	rc = commit_crl(p, msg);
 	if (rc == 0)
@@ -1185,6 +1258,8 @@ static int record(struct pub *p)
 		return -1;
 	rc = store_crl_record(p->d->st, info.number, info.this_update, info.next_update, p->head,
 			      now);
+	if (rc == 0)
+		rc = canary_settle(p->d, p->last_pem, strlen(p->last_pem), now);
 	for (i = 0; i < p->plan.n && rc == 0; i++) {
 		if (!p->plan.items[i].ready)
 			continue;
@@ -1215,7 +1290,8 @@ static int publish_main(struct pub *p)
 
 	for (attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
 		if (crlrepo_fetch(p->repo, p->branch, &exists, p->tip) < 0 ||
-		    check_history(p, exists) < 0 || build(p) < 0)
+		    check_history(p, exists) < 0 ||
+		    canary_prepare(p->d, &p->canary, p->refresh_days * CD_DAY) < 0 || build(p) < 0)
 			return -1;
 		if (!p->commits)
 			return 0;
@@ -1228,6 +1304,7 @@ static int publish_main(struct pub *p)
 		return cd_err("%s: gave up after %d attempts", cd_errmsg(), PUSH_ATTEMPTS);
 	if (rc < 0)
 		return -1;
+	p->pushed = 1;
 	say(p, "pushed %zu commit%s to %s of %s (now %.12s)", p->commits,
 	    p->commits == 1 ? "" : "s", p->branch, p->shown, p->head);
 	if (record(p) < 0)

@@ -15,7 +15,7 @@
 #include "embed.h"
 #include "util.h"
 
-#define STMT_CACHE 64
+#define STMT_CACHE 80
 
 struct store {
 	sqlite3 *db;
@@ -168,6 +168,32 @@ static int migration(store *st, int version)
 				 "ALTER TABLE orphan_revocations ADD COLUMN issuer TEXT;\n"
 				 "CREATE INDEX certs_issuer ON certs(issuer, not_after);";
 
+	/* 7 -> 8 (canaries and probes): certdesk's own client certificates, one valid and
+	 * the newer ones revoked, that tell from outside which CRL a server enforces, and
+	 * what each probe found. IF NOT EXISTS: a version set back by hand keeps them. */
+	static const char v8[] =
+		"CREATE TABLE IF NOT EXISTS canaries (\n"
+		"	id          INTEGER PRIMARY KEY,  -- issue order\n"
+		"	serial      TEXT NOT NULL UNIQUE,\n"
+		"	issuer      TEXT,\n"
+		"	not_before  INTEGER NOT NULL,\n"
+		"	not_after   INTEGER NOT NULL,\n"
+		"	revoked_at  INTEGER,              -- NULL: a control\n"
+		"	crl_number  INTEGER,              -- the first CRL that revokes it\n"
+		"	pushed_at   INTEGER,\n"
+		"	dropped_at  INTEGER               -- left out of the CRLs once expired\n"
+		");\n"
+		"CREATE TABLE IF NOT EXISTS probe_results (\n"
+		"	id      INTEGER PRIMARY KEY,\n"
+		"	run     INTEGER NOT NULL,         -- one per probe, growing\n"
+		"	run_at  INTEGER NOT NULL,\n"
+		"	target  TEXT NOT NULL,\n"
+		"	state   TEXT NOT NULL,\n"
+		"	level   INTEGER NOT NULL,         -- 0 ok, 1 warning, 2 critical, 3 unknown\n"
+		"	behind  INTEGER NOT NULL DEFAULT 0,\n"
+		"	detail  TEXT NOT NULL DEFAULT ''\n"
+		");";
+
 	switch (version) {
 	case 0: return exec(st, cd_schema[0].text);
 	case 1: return exec(st, v2);
@@ -178,8 +204,9 @@ static int migration(store *st, int version)
 	case 5: return one_int(st, stmt(st, has_hash), &hashed, &found) < 0 ||
 			(!hashed && exec(st, v6) < 0) ? -1 : chain_existing(st);
 	/* A column already there (a version number set back by hand) is kept. */
-	default: return one_int(st, stmt(st, has_issuer), &hashed, &found) < 0 ? -1 :
+	case 6: return one_int(st, stmt(st, has_issuer), &hashed, &found) < 0 ? -1 :
 			hashed ? 0 : exec(st, v7);
+	default: return exec(st, v8);
 	}
 }
 
@@ -1044,7 +1071,9 @@ int store_revocations_published(store *st, store_revoked_fn fn, void *ctx)
 				  "SELECT serial, revoke_at, revoke_reason, published_at, 1 AS k, id, "
 				  "issuer FROM certs WHERE published_at IS NOT NULL UNION ALL "
 				  "SELECT serial, revoke_at, revoke_reason, published_at, 0, 0, issuer "
-				  "FROM orphan_revocations) ORDER BY published_at, k, id, serial";
+				  "FROM orphan_revocations UNION ALL SELECT serial, revoked_at, 4, "
+				  "pushed_at, 2, id, issuer FROM canaries WHERE revoked_at IS NOT NULL "
+				  "AND dropped_at IS NULL) ORDER BY published_at, k, id, serial";
 	struct revoked_ctx r = {fn, ctx};
 
 	return each(st, stmt(st, sql), revoked_cb, &r);
@@ -1538,4 +1567,80 @@ int store_certs_all(store *st, store_cert_pem_fn fn, void *ctx)
 	struct pem_ctx c = {fn, ctx};
 
 	return each(st, stmt(st, sql), pem_row, &c);
+}
+
+/* ---- canaries and probe results ---- */
+
+static int canary_row(sqlite3_stmt *s, void *ctx)
+{
+	struct { store_canary_fn fn; void *ctx; } *c = ctx;
+	store_canary k = {0};
+
+	snprintf(k.serial, sizeof k.serial, "%s", col_text(s, 0));
+	snprintf(k.issuer, sizeof k.issuer, "%s", col_text(s, 1));
+	k.not_before = sqlite3_column_int64(s, 2);
+	k.not_after = sqlite3_column_int64(s, 3);
+	k.revoked_at = sqlite3_column_int64(s, 4);
+	k.crl_number = sqlite3_column_int64(s, 5);
+	k.pushed_at = sqlite3_column_int64(s, 6);
+	k.dropped_at = sqlite3_column_int64(s, 7);
+	return c->fn(c->ctx, &k);
+}
+
+int store_canaries(store *st, store_canary_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT serial, issuer, not_before, not_after, revoked_at, "
+				  "crl_number, pushed_at, dropped_at FROM canaries ORDER BY "
+				  "revoked_at IS NOT NULL, crl_number DESC, id DESC";
+	struct { store_canary_fn fn; void *ctx; } c = {fn, ctx};
+
+	return each(st, stmt(st, sql), canary_row, &c);
+}
+
+int store_canary_put(store *st, const store_canary *k)
+{
+	static const char sql[] = "INSERT INTO canaries(serial, issuer, not_before, not_after, "
+				  "revoked_at, crl_number, pushed_at, dropped_at) VALUES (?1, ?2, ?3, "
+				  "?4, ?5, ?6, ?7, ?8) ON CONFLICT(serial) DO UPDATE SET revoked_at = "
+				  "?5, crl_number = ?6, pushed_at = ?7, dropped_at = ?8";
+
+	return run(st, sql, "record a canary", "tTiinnnn", k->serial, k->issuer[0] ? k->issuer :
+		   NULL, k->not_before, k->not_after, k->revoked_at, k->crl_number, k->pushed_at,
+		   k->dropped_at);
+}
+
+int store_probe_next_run(store *st, int64_t *n)
+{
+	static const char sql[] = "SELECT coalesce(max(run), 0) + 1 FROM probe_results";
+	int found;
+
+	return one_int(st, stmt(st, sql), n, &found);
+}
+
+int store_probe_add(store *st, int64_t n, int64_t run_at, const char *target,
+		    const char *state, int64_t level, int64_t behind, const char *detail)
+{
+	static const char sql[] = "INSERT INTO probe_results(run, run_at, target, state, level, "
+				  "behind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+	return run(st, sql, "record a probe", "iittiit", n, run_at, target, state, level, behind,
+		   detail);
+}
+
+static int probe_row(sqlite3_stmt *s, void *ctx)
+{
+	struct { store_probe_fn fn; void *ctx; } *c = ctx;
+
+	return c->fn(c->ctx, sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
+		     sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4), col_text(s, 5));
+}
+
+int store_probe_last(store *st, store_probe_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT run_at, target, state, level, behind, detail FROM "
+				  "probe_results WHERE run = (SELECT max(run) FROM probe_results) "
+				  "ORDER BY id";
+	struct { store_probe_fn fn; void *ctx; } c = {fn, ctx};
+
+	return each(st, stmt(st, sql), probe_row, &c);
 }

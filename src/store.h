@@ -8,7 +8,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Opens path: read-only opens never write; writable ones migrate the schema. Only
  * STORE_CREATE creates the file and its schema (init, a new home by import): without
@@ -194,5 +194,26 @@ int store_revocation_taken_in(store *st, int64_t cert_id, int64_t revoke_at, int
 			      int64_t published_at, const char *commit);
 /* The user holding a certificate (*user NULL when none), malloc'd. */
 int store_user_of_cert(store *st, int64_t cert_id, char **user);
+
+/* Canaries (see canary.h): the controls newest first, then the revoked ones by CRL, newest
+ * first. store_canary_put inserts or updates one. */
+typedef struct {
+	char serial[80], issuer[41]; /* issuer "" for NULL */
+	int64_t not_before, not_after;
+	int64_t revoked_at;          /* 0: not revoked (a control) */
+	int64_t crl_number, pushed_at, dropped_at;
+} store_canary;
+typedef int (*store_canary_fn)(void *ctx, const store_canary *k);
+int store_canaries(store *st, store_canary_fn fn, void *ctx);
+int store_canary_put(store *st, const store_canary *k);
+/* Probe results: one row per target and run (numbered from 1: store_probe_next_run, in
+ * the transaction that adds them); store_probe_last gives the latest run's. */
+int store_probe_next_run(store *st, int64_t *n);
+int store_probe_add(store *st, int64_t n, int64_t run_at, const char *target,
+		    const char *state, int64_t level, int64_t behind, const char *detail);
+typedef int (*store_probe_fn)(void *ctx, int64_t run_at, const char *target,
+			      const char *state, int64_t level, int64_t behind,
+			      const char *detail);
+int store_probe_last(store *st, store_probe_fn fn, void *ctx);
 
 #endif

@@ -295,6 +295,10 @@ int cd_check_user(const char *u)
 
 	if (n == 0 || n > 64)
 		return cd_err("invalid user name '%.70s': 1 to 64 characters", u);
+	/* The canaries' CN (canary.h): a user of that name would pass for certdesk's probe. */
+	if (strcmp(u, "certdesk-probe") == 0)
+		return cd_err("the user name 'certdesk-probe' is reserved for certdesk's canary "
+			      "certificates");
 	if (!(islower((unsigned char)u[0]) || u[0] == '_'))
 		goto bad;
 	for (i = 1; i < n; i++) {

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "canary.h"
 #include "conf.h"
 #include "crlrepo.h"
 #include "publish.h"
@@ -172,6 +173,28 @@ static void check_older_keys(desk *d, verify_report *r)
 			    "it; chmod 600 it", path, (unsigned)(sb.st_mode & 07777));
 		free(path);
 	}
+}
+
+/* The canaries' keys (canary.h) are credentials the servers accept: 0600 like the CA's. */
+static void check_canary_keys(desk *d, verify_report *r)
+{
+	canary_list l;
+	struct stat sb;
+	size_t i;
+
+	if (canary_list_get(d, &l) < 0) {
+		add(r, VERIFY_UNKNOWN, "cannot read the canaries: %s", cd_errmsg());
+		return;
+	}
+	for (i = 0; i < l.n; i++) {
+		char *path = canary_path(d, l.v[i].serial, "key");
+
+		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+			add(r, VERIFY_CRITICAL, "the canary key %s has mode %04o, not 0600: a server "
+			    "accepts it; chmod 600 it", path, (unsigned)(sb.st_mode & 07777));
+		free(path);
+	}
+	canary_list_free(&l);
 }
 
 /* ---- certificates and their files ---- */
@@ -718,6 +741,7 @@ int verify_run(desk *d, verify_report *r)
 	check_database(d, r);
 	check_key(d, r);
 	check_older_keys(d, r);
+	check_canary_keys(d, r);
 	check_certs(d, r);
 	check_audit(d, r, &known);
 	check_published(d, r, &known);

@@ -4,7 +4,8 @@
 # side) go on a small tmpfs, filled up with a filler file.  Each of create, renew,
 # revoke, publish and crl --out is then tried with 0 bytes free, then 4K, 8K and so on
 # until it succeeds, so that the disk fills up at every point of its work in turn; the
-# first publish of a home, which clones the CRL repository, is swept the same way.
+# first publish of a home, which clones the CRL repository, is swept the same way
+# (ENOSPC_PROBE=1: in homes that rotate canary certificates at each publish).
 # After each try the filler is removed and:
 #   - a failure was one line on stderr (besides warnings of what was repaired) and an
 #     exit status below 128;
@@ -60,6 +61,7 @@ current_serial() {
 new_home() {
 	git init -q --bare "$remote" &&
 		cdk init --cn "ENOSPC Test CA" --crl-remote "$remote" >/dev/null &&
+		{ [ -z "${ENOSPC_PROBE:-}" ] || cdk config probe.enabled on >/dev/null; } &&
 		new_user "$1" >/dev/null && cdk revoke "$1" >/dev/null
 }
 
@@ -130,7 +132,9 @@ published_serials() {
 		openssl crl -in "$T/crl.pem" -noout -text | sed -n 's/^ *Serial Number: *//p' |
 			sort >"$T/crl.serials"
 	fi
-	q "SELECT serial FROM certs WHERE published_at IS NOT NULL" | sort >"$T/db.serials"
+	# With ENOSPC_PROBE=1, the canaries' revocations are published ones too.
+	q "SELECT serial FROM certs WHERE published_at IS NOT NULL UNION ALL SELECT serial FROM
+	   canaries WHERE revoked_at IS NOT NULL AND dropped_at IS NULL" | sort >"$T/db.serials"
 }
 
 # ---- what each command must have done: all of it (exit 0) or nothing ----

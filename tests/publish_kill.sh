@@ -1,7 +1,8 @@
 #!/bin/sh
 # kill -9 at random points of `certdesk publish`: a home with about 200 ready revocations
 # (and some held ones) against a local bare repository, killed at least $PUBLISH_KILLS
-# times (30 by default; about 25 s, in the sanitizer build too): after a random delay,
+# times (30 by default; about 25 s, in the sanitizer build too; PUBLISH_KILL_PROBE=1: with
+# canary certificates, probe.enabled on): after a random delay,
 # right after the remote's main branch moved (and a little later), and while a publish
 # that has no clone yet creates it. Every run that was not killed must succeed, and
 # after one more publish the remote's CRL is what the database says is published, CRL
@@ -26,6 +27,7 @@ setup() {
 		git init -q --bare -b main "$remote" &&
 		cd_ init --cn "Kill CA" >/dev/null &&
 		cd_ config crl.remote "$remote" >/dev/null || return 1
+	if [ -n "${PUBLISH_KILL_PROBE:-}" ]; then cd_ config probe.enabled on >/dev/null || return 1; fi
 	i=1
 	while [ $i -le 200 ]; do
 		cd_ create "u$i" --name "User $i" --email "u$i@example.org" --out "$T/out" \
@@ -111,12 +113,17 @@ git -C "$remote" show main:crl.pem >"$T/crl.pem"
 crl_serials() { openssl crl -in "$1" -noout -text | sed -n 's/^ *Serial Number: //p' | sort; }
 crl_serials "$T/crl.pem" >"$T/remote.serials"
 db "SELECT serial FROM certs WHERE published_at IS NOT NULL" | sort >"$T/db.serials"
+# The canaries' revocations, kept apart (they are in the CRL with probing configured).
+db "SELECT serial FROM canaries WHERE revoked_at IS NOT NULL AND dropped_at IS NULL" 2>/dev/null |
+	sort >"$T/canary.serials"
+comm -23 "$T/remote.serials" "$T/canary.serials" >"$T/users.serials"
 db "SELECT c.serial FROM certs c JOIN users u ON u.id = c.user_id WHERE c.revoke_at IS NOT NULL
 	AND CAST(substr(u.name, 2) AS INTEGER) > 10" | sort >"$T/ready.serials"
 
 ok "openssl verifies the remote's CRL with the CA certificate" sh -c \
 	"openssl crl -in '$T/crl.pem' -CAfile '$home/ca/ca.crt' -noout -verify 2>&1 | grep -q 'verify OK'"
-ok "the remote's CRL is what the database says is published" cmp "$T/remote.serials" "$T/db.serials"
+ok "the remote's CRL is what the database says is published" cmp "$T/users.serials" "$T/db.serials"
+ok "verify agrees" "$bin" --home "$home" verify
 ok "every ready revocation is published (190)" sh -c \
 	"test \$(wc -l <'$T/db.serials') -eq 190 && cmp '$T/db.serials' '$T/ready.serials'"
 ok "the database's last CRL is the remote's tip" test \
@@ -156,6 +163,15 @@ held_listed() {
 	return 0
 }
 ok "the held revocations are listed for review, not revoked" held_listed
+canary_files() {
+	for f in "$home"/ca/canary/*.crt; do
+		[ -e "$f" ] || continue
+		s=$(basename "$f" .crt)
+		[ "$(db "SELECT count(*) FROM canaries WHERE serial = '$s'")" = 1 ] || return 1
+	done
+	return 0
+}
+ok "no canary file without its row" canary_files
 ok "no lock file is left in the clone" test -z "$(find "$home/crl.git" -name '*.lock')"
 
 # A home's first publish killed right after its push, before it recorded anything, then

@@ -356,7 +356,7 @@ static void test_old_audit_rows_masked(void)
 	before = db_query(home, "SELECT id, at, actor, action, user FROM audit ORDER BY id");
 	free(tl_cd_ok(home, ARGS("list")));
 	v = db_query(home, "PRAGMA user_version");
-	CU_ASSERT_STRING_EQUAL(v, "7\n");
+	CU_ASSERT_STRING_EQUAL(v, "8\n");
 	free(v);
 	v = db_query(home, "SELECT detail FROM audit WHERE at < 10 ORDER BY id");
 	CU_ASSERT_STRING_EQUAL(v, "crl.remote = " SHOWN "\nphab.url = https://***@phab.example.org\n"

@@ -769,7 +769,7 @@ static void test_schema_2_migrated(void)
 	r = sh_ok("list", tl_cd(home, "list", NULL));
 	tl_free(&r);
 	r = tl_sh("sqlite3 '%s' 'PRAGMA user_version; SELECT count(*) FROM orphan_revocations'", db);
-	CU_ASSERT_STRING_EQUAL(r.out, "7\n0\n");
+	CU_ASSERT_STRING_EQUAL(r.out, "8\n0\n");
 	tl_free(&r);
 	free(db);
 	free(home);

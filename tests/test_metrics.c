@@ -352,11 +352,11 @@ static void test_cron_and_refusals(void)
 	CU_ASSERT_EQUAL(r.status, 3);
 	CU_ASSERT_EQUAL(tl_count_lines(r.err), 1);
 	tl_free(&r);
-	tl_refused(e.home, e.out, "--format nagios is for expirecheck alone",
+	tl_refused(e.home, e.out, "--format nagios is for expirecheck and probe",
 		   TL_ARGS("--format", "nagios", "list"));
-	tl_refused(e.home, e.out, "--format nagios is for expirecheck alone",
+	tl_refused(e.home, e.out, "--format nagios is for expirecheck and probe",
 		   TL_ARGS("--format", "nagios", "log"));
-	tl_refused(e.home, e.out, "--format nagios is for expirecheck alone",
+	tl_refused(e.home, e.out, "--format nagios is for expirecheck and probe",
 		   TL_ARGS("--format", "nagios", "metrics"));
 }
 

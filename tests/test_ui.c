@@ -628,7 +628,7 @@ static void test_search_in_pagers(void)
 	CU_ASSERT(!tl_contains(s, "filter: revoke"));
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>n", 80, 24);
-	CU_ASSERT(tl_contains(s, "/revoke: line 34 of")); /* a stage's help line */
+	CU_ASSERT(tl_contains(s, "/revoke: line 35 of")); /* a stage's help line */
 	free(s);
 	s = run(fixture(), 0, "?/revoke<Enter>q", 80, 24);
 	CU_ASSERT(tl_contains(s, "1/8  sort: expiry  stage: all\n"));

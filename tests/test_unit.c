@@ -517,8 +517,8 @@ static void test_store_fresh_schema(void)
 	free(out);
 	out = sq(path, "SELECT group_concat(name, \",\") FROM (SELECT name FROM sqlite_master "
 		 "WHERE type = \"table\" ORDER BY name)");
-	CU_ASSERT_STRING_EQUAL(out, "audit,cert_pem,certs,crl_reserved,crls,orphan_revocations,settings,"
-				    "users\n");
+	CU_ASSERT_STRING_EQUAL(out, "audit,canaries,cert_pem,certs,crl_reserved,crls,orphan_revocations,"
+				    "probe_results,settings,users\n");
 	free(out);
 	/* Opening again keeps the version and the data. */
 	CU_ASSERT_FATAL(store_open(path, 0, &st) == 0);

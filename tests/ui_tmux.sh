@@ -138,7 +138,7 @@ tm send-keys -t main / r e v o k e Enter
 wait_for main "/revoke: line 3 of" && wait_for main "help: keys"
 check $? "/ in help searches the help, not the list"
 tm send-keys -t main n
-wait_for main "/revoke: line 33 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
+wait_for main "/revoke: line 34 of" && ! tm capture-pane -p -t main | grep -q "notify alice"
 check $? "n in help goes to the next match"
 tm capture-pane -p -t main | tail -1 | grep -q "^q/? back  j/k scroll  / search"
 check $? "help shows its own keys in the bar"

@@ -9,6 +9,7 @@
 #include <wchar.h>
 
 #include "ui.h"
+#include "probe.h"
 #include "verify.h"
 
 ui_text *ui_text_new(const char *title)
@@ -722,6 +723,32 @@ int ui_open_verify(ui *u)
 		ui_text_add(t, "OK: %s", line);
 	}
 	verify_report_free(&r);
+	ui_text_push(u, t);
+	return 0;
+}
+
+/* The last recorded probe, a line per server: the read-only view shows it too, and never
+ * runs a probe (that reads the canaries' keys). */
+int ui_open_servers(ui *u)
+{
+	probe_report r;
+	char when[16], title[96];
+	ui_text *t;
+	size_t i;
+
+	if (probe_last(u->d, &r) < 0)
+		return -1;
+	cd_format_date(r.at, when);
+	if (r.n)
+		snprintf(title, sizeof title, "servers: probed %s", when);
+	else
+		snprintf(title, sizeof title, "servers");
+	t = ui_text_new(title);
+	for (i = 0; i < r.n; i++)
+		ui_text_add(t, "%s  %s  %s", r.v[i].target.text, r.v[i].state, r.v[i].detail);
+	if (!r.n)
+		ui_text_add(t, "no probe recorded yet: run 'certdesk probe' (probe.targets)");
+	probe_report_free(&r);
 	ui_text_push(u, t);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe.h"
 #include "publish.h"
 #include "ui.h"
 
@@ -97,6 +98,8 @@ static int load_into(ui *u, ui_data *dt, size_t limit)
 	dt->crl_next = ps.next_update;
 	dt->ready = (int)ps.ready;
 	dt->held = (int)ps.held;
+	if (probe_header(u->d, dt->servers, sizeof dt->servers, &dt->servers_level) < 0)
+		return -1;
 	return publish_health(u->d, &dt->health);
 }
 
@@ -311,6 +314,12 @@ static void crl_line(const ui *u, char *line, size_t size, int short_form, int *
 		snprintf(line, size, "CRL #%lld: next update %s (%s%lld days)  ready %d  held %d",
 			 (long long)dt->crl_number, next, days < 0 ? "EXPIRED " : "",
 			 (long long)days, dt->ready, dt->held);
+	/* Whether the servers enforce it (certdesk probe), when targets are configured. */
+	if (dt->servers[0]) {
+		off = strlen(line);
+		snprintf(line + off, size - off, "  %s", dt->servers);
+		*alarm = dt->servers_level == 2 ? UI_EXPIRED : dt->servers_level ? UI_WINDOW : 0;
+	}
 }
 
 static void put_crl(const char *line, int alarm, int y, int x, int w)

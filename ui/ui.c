@@ -62,6 +62,7 @@ const char *ui_cmd_label(const cmd_info *c)
 	case CMD_SEARCH: return "filter";
 	case CMD_LOG_ALL: return "whole log";
 	case CMD_VERIFY: return "verify";
+	case CMD_SERVERS: return "servers";
 	case CMD_STAGE: return "stage";
 	case CMD_HELP: return "help";
 	case CMD_QUIT: return "quit";
@@ -279,6 +280,7 @@ static const ui_action_fn actions[CMD_COUNT] = {
 	[CMD_LOG] = ui_open_log,
 	[CMD_LOG_ALL] = ui_open_log_all,
 	[CMD_VERIFY] = ui_open_verify,
+	[CMD_SERVERS] = ui_open_servers,
 	[CMD_CREATE] = ui_open_create,
 	[CMD_RENEW] = ui_open_renew,
 	[CMD_REVOKE] = ui_open_revoke,
@@ -390,6 +392,8 @@ static int hint_rank(ui *u, const cmd_info *c)
 		return 2;
 	if (c->id == CMD_VERIFY) /* the whole home's check: now and then, not at each row */
 		return 5;
+	if (c->id == CMD_SERVERS) /* offered where probe.targets are configured */
+		return u->data.servers[0] ? 5 : 0;
 	return (c->flags & CMD_ROW) ? 3 : 4;
 }
 

@@ -80,6 +80,8 @@ typedef struct {
 	int crl_found;
 	int64_t crl_next, crl_number;
 	publish_alarms health;     /* the CRL's and the CA's, as expirecheck words them */
+	char servers[64];          /* "servers: 3/3 current"; "" without probe.targets */
+	int servers_level;         /* of the last probe (probe.h) */
 	char *ca_name;
 } ui_data;
 
@@ -183,7 +185,8 @@ void ui_detail_free(ui *u);
 int ui_open_detail(ui *u);           /* at most one detail is open */
 int ui_open_log(ui *u);
 int ui_open_log_all(ui *u);
-int ui_open_verify(ui *u);   /* verify's report in a pager */       /* every user's, from the end */
+int ui_open_verify(ui *u);
+int ui_open_servers(ui *u);  /* the last probe's report in a pager */   /* verify's report in a pager */       /* every user's, from the end */
 const char *ui_result_user(ui *u); /* the user of the result on top, or NULL */
 /* A one-line prompt and its field on the status line, the cursor in it. */
 void ui_draw_prompt(const char *prompt, field *f);
