@@ -47,6 +47,20 @@ typedef struct ca ca; /* the CA certificate, and its key when opened for signing
  */
 int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase);
 
+/* The CA key on a token: dir/ca.crt, self-signed by key (an engine's), and the marker
+ * dir/ca.p11 in place of a key file. */
+typedef struct evp_pkey_st EVP_PKEY;
+int ca_init_key(const char *dir, const char *cn, EVP_PKEY *key, int days);
+/* The key identifier of a CA certificate of that key: the token's CKA_ID for it. */
+int ca_pubkey_id(EVP_PKEY *key, unsigned char id[20]);
+/* Gives the CA of the handle whose key id is kid that key (a reference is taken),
+ * after checking it matches the certificate. */
+int ca_use_key(ca *c, const char *kid, EVP_PKEY *key);
+EVP_PKEY *ca_key(const ca *c); /* NULL when not loaded */
+int ca_signs(const ca *c);     /* 0 for a retired CA */
+/* As ca_rollover, the new CA's key being key (on the token). */
+int ca_rollover_key(const ca *c, const char *dir, const char *cn, EVP_PKEY *key, int days);
+
 /* 1 if dir/ca.key is passphrase-protected, 0 if not, -1 on error (as ca_load_key). */
 int ca_key_encrypted(const char *dir);
 
