@@ -226,6 +226,9 @@ int ca_retire(const char *dir, const char *kid);
 /* The handle's view of that: the CA kid of c's list is retired (its key dropped). */
 void ca_note_retired(ca *c, const char *dir, const char *kid);
 
+/* Overwrites a key file with zeros, then unlinks it (never through a symbolic link). */
+int ca_destroy_key(const char *path);
+
 /* Random password of n characters (n < size) from an alphabet without look-alikes. */
 int ca_password(char *out, size_t size, size_t n);
 

@@ -63,6 +63,11 @@ static int destroy_key(const char *path)
 	return 0;
 }
 
+int ca_destroy_key(const char *path)
+{
+	return destroy_key(path);
+}
+
 /* Removes dir and the files in it (a staging or a stale directory of ours). */
 static int remove_dir(const char *dir)
 {

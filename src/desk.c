@@ -117,6 +117,16 @@ static void drop_lock(int fd)
 		close(fd);
 }
 
+int desk_lock(desk *d)
+{
+	return take_lock(d, 0);
+}
+
+void desk_unlock(int fd)
+{
+	drop_lock(fd);
+}
+
 struct recover {
 	desk *d;
 	int64_t ids[64];
@@ -150,7 +160,7 @@ static int init_refuse(desk *d)
  * (under the lock, so no init is using it). */
 static int stage_clear(const char *stage)
 {
-	static const char *const names[] = {"ca.key", "ca.crt"};
+	static const char *const names[] = {"ca.key", "ca.crt", "ca.p11"};
 	size_t i;
 
 	for (i = 0; i < sizeof names / sizeof *names; i++) {
@@ -174,6 +184,9 @@ static int init_store(desk *d, const desk_init_opts *o)
 		goto out;
 	rc = store_end(st, (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
 					     store_setting_set(st, "crl.remote", o->crl_remote) < 0)) ||
+			   (o->pkcs11_uri && store_setting_set(st, "ca.pkcs11_uri", o->pkcs11_uri) < 0) ||
+			   (o->pkcs11_module &&
+			    store_setting_set(st, "ca.pkcs11_module", o->pkcs11_module) < 0) ||
 			   store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 ? -1 : 0);
 out:
 	store_close(st);
@@ -192,7 +205,9 @@ static int init_locked(desk *d, const desk_init_opts *o, const char *pass)
 
 	if (stage_clear(stage) < 0 || cd_mkdir_p(stage, 0755) < 0)
 		goto out;
-	if (ca_init(stage, o->cn, o->key, o->days, pass) < 0 ||
+	if ((o->pkcs11_uri ? desk_token_init(stage, o->cn, o->key, o->days, o->pkcs11_uri,
+					     o->pkcs11_module, pass, o->done, DESK_DONE_MAX) :
+	     ca_init(stage, o->cn, o->key, o->days, pass)) < 0 ||
 	    desk_write_templates(d->tmpl_dir) < 0 || init_store(d, o) < 0)
 		goto out;
 	if (rename(stage, d->ca_dir) < 0) {
@@ -220,9 +235,14 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
 		goto out;
+	/* The token and its PIN are checked before the home is made. */
+	if (o->pkcs11_uri && ((!o->passphrase_file &&
+			       desk_token_pin(o->ask, o->ask_ctx, NULL, pass, sizeof pass) < 0) ||
+			      desk_token_check(o->pkcs11_uri, o->pkcs11_module, pass) < 0))
+		goto out;
 	if (init_refuse(&d) < 0 || cd_mkdir_p(home, 0755) < 0 || (lock = take_lock(&d, 0)) < 0)
 		goto out;
-	rc = init_locked(&d, o, o->passphrase_file ? pass : NULL);
+	rc = init_locked(&d, o, o->passphrase_file || o->pkcs11_uri ? pass : NULL);
 out:
 	OPENSSL_cleanse(pass, sizeof pass);
 	drop_lock(lock);
@@ -454,12 +474,21 @@ static void desk_note(desk *d, const char *line)
 
 int desk_signing(desk *d)
 {
-	int upgraded = 0;
+	char *uri = NULL, *module = NULL;
+	int upgraded = 0, rc;
 
 	if (d->signing)
 		return 0;
 	if (d->readonly)
 		return cd_err("read-only: this view never opens the CA key");
+	if ((rc = desk_token_of(d, &uri, &module)) != 0) {
+		free(uri);
+		free(module);
+		if (rc < 0 || desk_token_signing(d) < 0)
+			return -1;
+		d->signing = 1;
+		return 0;
+	}
 	if (ca_load_key(d->ca, d->ca_dir, signing_pass, d, &upgraded) < 0)
 		return -1;
 	if (upgraded > 0)
@@ -1762,6 +1791,8 @@ static int reopen_ca(desk *d)
 /* The new key gets the old one's passphrase (asked once), or none as the old one. */
 static int rollover_keys(desk *d, char *pass, size_t size, int *enc)
 {
+	if (d->token)
+		return desk_signing(d);
 	if ((*enc = ca_key_encrypted(d->ca_dir)) < 0)
 		return -1;
 	if (*enc && desk_passphrase(d->ask, d->ask_ctx, pass, size) < 0)
@@ -1789,6 +1820,12 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	char pass[1024] = "", old[41], *oldname, *name;
 	int enc = 0, lock, rc;
 
+	char *uri = NULL, *module = NULL;
+
+	if ((d->token = desk_token_of(d, &uri, &module)) < 0)
+		return -1;
+	free(uri);
+	free(module);
 	if (desk_writable(d, "roll the CA over") < 0 || rollover_keys(d, pass, sizeof pass, &enc) < 0 ||
 	    (lock = take_lock(d, 0)) < 0) {
 		OPENSSL_cleanse(pass, sizeof pass);
@@ -1801,7 +1838,8 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	rc = store_begin(d->st) < 0 ? -1 : store_end(d->st, store_issuer_fill(d->st, old));
 	name = cn && *cn ? cd_strdup(cn) : next_ca_name(oldname, d->now);
 	if (rc == 0)
-		rc = ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
+		rc = d->token ? desk_token_rollover(d, name, kt, days) :
+			      ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
 	free(name);
 	OPENSSL_cleanse(pass, sizeof pass);
 	if (rc == 0)
