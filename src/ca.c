@@ -955,6 +955,11 @@ int ca_use_key(ca *c, const char *kid, EVP_PKEY *key)
 	return cd_err("no CA of this home has the key id %s", kid);
 }
 
+int ca_pubkey_is(const ca *c, EVP_PKEY *pub)
+{
+	return EVP_PKEY_eq(X509_get0_pubkey(c->cert), pub) == 1;
+}
+
 EVP_PKEY *ca_key(const ca *c)
 {
 	return c->key;

@@ -192,6 +192,9 @@ int desk_token_rollover(desk *d, const char *cn, ca_key_type kt, int days);
  * files; each step said through fn. */
 int desk_move_to_token(desk *d, const char *uri, const char *module, const char *pin_file,
 		       void (*fn)(void *ctx, const char *line), void *ctx);
+/* verify: every signing CA's key on the token (public key read without the PIN) matches
+ * its certificate, and no key file is left: the number of problems, each said by fn. */
+int desk_token_verify(desk *d, void (*fn)(void *ctx, const char *line), void *ctx);
 /* The issue lock (-1 after cd_err()), and its release (of -1: nothing). */
 int desk_lock(desk *d);
 void desk_unlock(int fd);

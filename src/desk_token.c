@@ -414,3 +414,45 @@ out:
 	free(rec);
 	return rc;
 }
+
+/* ---- verify ---- */
+
+/* Each signing CA's public key, read from the token (no PIN: public objects), against its
+ * certificate; a key file left beside the token key. Problems said through fn. */
+int desk_token_verify(desk *d, void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	char *uri = NULL, *module = NULL, *left = cd_asprintf("%s/ca.key", d->ca_dir);
+	token_uri u;
+	token *t = NULL;
+	const ca *o;
+	int bad = 0;
+
+	if (desk_token_of(d, &uri, &module) <= 0 || token_uri_parse(uri, &u) < 0 ||
+	    token_open(module, &u, NULL, &t) < 0) {
+		fn(ctx, cd_errmsg());
+		bad = 1;
+	}
+	for (o = d->ca; o && t; o = ca_older(o)) {
+		unsigned char id[20];
+		size_t n = 0;
+		EVP_PKEY *pub = NULL;
+
+		if (!ca_signs(o))
+			continue;
+		if (kid_bytes(ca_kid(o), id, &n) < 0 || token_pubkey(t, NULL, id, n, &pub, NULL, NULL) < 0)
+			say(d, fn, ctx, "the key of CA %s (id %s) on the token: %s", ca_name(o),
+			    ca_kid(o), cd_errmsg()), bad++;
+		else if (!ca_pubkey_is(o, pub))
+			say(d, fn, ctx, "the token key of id %s does not match the certificate of CA %s",
+			    ca_kid(o), ca_name(o)), bad++;
+		EVP_PKEY_free(pub);
+	}
+	if (cd_path_exists(left))
+		say(d, fn, ctx, "%s is left beside the token key: run certdesk ca move-to-token "
+		    "again to destroy it", left), bad++;
+	token_close(t);
+	free(left);
+	free(uri);
+	free(module);
+	return bad;
+}
