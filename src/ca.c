@@ -960,7 +960,7 @@ int ca_pubkey_is(const ca *c, EVP_PKEY *pub)
 	return EVP_PKEY_eq(X509_get0_pubkey(c->cert), pub) == 1;
 }
 
-EVP_PKEY *ca_key(const ca *c)
+EVP_PKEY *ca_signing_key(const ca *c)
 {
 	return c->key;
 }

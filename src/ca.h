@@ -56,7 +56,7 @@ int ca_pubkey_id(EVP_PKEY *key, unsigned char id[20]);
 /* Gives the CA of the handle whose key id is kid that key (a reference is taken),
  * after checking it matches the certificate. */
 int ca_use_key(ca *c, const char *kid, EVP_PKEY *key);
-EVP_PKEY *ca_key(const ca *c); /* NULL when not loaded */
+EVP_PKEY *ca_signing_key(const ca *c); /* NULL when not loaded */
 int ca_pubkey_is(const ca *c, EVP_PKEY *pub); /* 1: the certificate's public key */
 int ca_signs(const ca *c);     /* 0 for a retired CA */
 /* As ca_rollover, the new CA's key being key (on the token). */

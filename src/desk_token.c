@@ -323,7 +323,7 @@ static int import_keys(desk *d, token *t, const token_uri *u, void (*fn)(void *,
 		k.id.len = n;
 		k.id.set = 1;
 		if ((have = token_count_keys(t, &k)) < 0 ||
-		    (!have && token_import(t, ca_key(o), label, id, n) < 0))
+		    (!have && token_import(t, ca_signing_key(o), label, id, n) < 0))
 			return -1;
 		say(d, fn, ctx, have ? "the key of CA %s (%s) is on the token already, id %s" :
 		    "imported the key of CA %s (%s) onto the token as object %s, id %s (sensitive, "

@@ -176,6 +176,18 @@ ok "the old CA's CRL still lists bob" sh -c 'openssl crl -in "$1" -noout -text |
 	grep -q "$2"' _ "$T/crl2.pem" "$(openssl x509 -in "$T/bob.crt" -noout -serial | cut -d= -f2)"
 ok "verify checks both token keys" cd_ verify
 
+# ---- backup: the key stays on the token ----
+echo "a backup passphrase" >"$T/bpass"
+ok "backup says the key is on the token" sh -c '"$@" | grep -q "CA key: *on the token pkcs11:token=certdesk"' \
+	_ "$bin" --home "$home" backup "$T/home.cdb" --passphrase-file "$T/bpass"
+ok "backup --check reports it" sh -c '"$@" | grep -q "not in the backup (it cannot leave the token)"' \
+	_ "$bin" --home "$home" backup --check "$T/home.cdb" --passphrase-file "$T/bpass"
+ok "a restored home signs with the token" sh -c '"$1" --home "$2" restore "$3" --passphrase-file "$4" \
+	>/dev/null 2>&1 && "$1" --home "$2" create hal --name Hal --email hal@example.org --out "$5" \
+	>/dev/null && openssl pkcs12 -in "$5/hal.p12" -passin "file:$5/hal.pw" -nokeys -clcerts \
+	2>/dev/null | openssl verify -CAfile "$2/ca/ca.crt"' _ \
+	"$bin" "$T/restored" "$T/home.cdb" "$T/bpass" "$T/p"
+
 # ---- list starts without the token parts (LeakSanitizer cannot run under ptrace) ----
 if command -v strace >/dev/null; then
 	ok "list loads neither the engine nor a PKCS#11 module" sh -c '
