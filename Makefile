@@ -21,6 +21,7 @@ BUILD_DEB_PKGS = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev li
 DEB_TOOL_PKGS  = build-essential dpkg-dev debhelper fakeroot
 TEST_DEB_PKGS  = libcunit1-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime \
             $(DEB_TOOL_PKGS) lintian systemd man-db adduser prometheus \
+            nginx-light apache2 curl \
             softhsm2 opensc libengine-pkcs11-openssl p11-kit
 DEB_PKGS  = $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 
