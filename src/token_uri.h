@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define TOKEN_URI_MAX 1024  /* characters of a URI */
+#define TOKEN_URI_MAX 8192  /* characters of a URI: every attribute at its longest, encoded */
 #define TOKEN_ATTR_MAX 256  /* bytes of one decoded value */
 
 typedef struct {

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (token_uri_parse(s, &u) == 0) {
 		FUZZ_CHECK(strncmp(s, "pkcs11:", 7) == 0 && !strchr(s, '?'));
-		FUZZ_CHECK(!strstr(s, "pin-value"));
+		FUZZ_CHECK(!strstr(s, ";pin-value=") && strncmp(s, "pkcs11:pin-value=", 17) != 0);
 		FUZZ_CHECK(u.token.set || u.serial.set || u.slot_id.set);
 		FUZZ_CHECK(u.token.len <= TOKEN_ATTR_MAX && u.object.len <= TOKEN_ATTR_MAX &&
 			   u.id.len <= TOKEN_ATTR_MAX);
