@@ -59,6 +59,8 @@ int ca_use_key(ca *c, const char *kid, EVP_PKEY *key);
 EVP_PKEY *ca_signing_key(const ca *c); /* NULL when not loaded */
 int ca_pubkey_is(const ca *c, EVP_PKEY *pub); /* 1: the certificate's public key */
 int ca_signs(const ca *c);     /* 0 for a retired CA */
+/* 0 when no CA of c's list is named cn, else -1 with the refusal (a rollover's check). */
+int ca_name_free(const ca *c, const char *cn);
 /* As ca_rollover, the new CA's key being key (on the token). */
 int ca_rollover_key(const ca *c, const char *dir, const char *cn, EVP_PKEY *key, int days);
 

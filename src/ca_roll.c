@@ -224,7 +224,7 @@ int ca_recover(const char *dir, char *done, size_t size)
 }
 
 /* No two CAs of a home share a name: CRLs and certificates name their issuer by it. */
-static int name_free(const ca *c, const char *cn)
+int ca_name_free(const ca *c, const char *cn)
 {
 	for (; c; c = ca_older(c))
 		if (strcmp(ca_name(c), cn) == 0)
@@ -239,7 +239,7 @@ static int rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt
 	char *next = path_in(dir, "next");
 	int rc = -1;
 
-	if (name_free(c, cn) < 0)
+	if (ca_name_free(c, cn) < 0)
 		goto out;
 	if (cd_path_exists(next)) {
 		cd_err("%s exists: an interrupted rollover; run any certdesk command to finish it",

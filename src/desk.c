@@ -1791,8 +1791,8 @@ static int reopen_ca(desk *d)
 /* The new key gets the old one's passphrase (asked once), or none as the old one. */
 static int rollover_keys(desk *d, char *pass, size_t size, int *enc)
 {
-	if (d->token)
-		return desk_signing(d);
+	if (d->token) /* desk_token_rollover checks the token and its PIN itself */
+		return 0;
 	if ((*enc = ca_key_encrypted(d->ca_dir)) < 0)
 		return -1;
 	if (*enc && desk_passphrase(d->ask, d->ask_ctx, pass, size) < 0)

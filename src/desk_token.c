@@ -243,7 +243,9 @@ int desk_token_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	size_t n = 0;
 	int rc = -1;
 
-	if (desk_token_of(d, &uri, &module) <= 0 || token_uri_parse(uri, &u) < 0 ||
+	/* Checked before a key is made on the token for it. */
+	if (ca_name_free(d->ca, cn) < 0 || desk_token_of(d, &uri, &module) <= 0 ||
+	    token_uri_parse(uri, &u) < 0 ||
 	    desk_token_pin(d->ask, d->ask_ctx, NULL, pin, sizeof pin) < 0)
 		goto out;
 	/* A new label, and no id: the URI's own names the old key. */

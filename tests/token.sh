@@ -159,6 +159,10 @@ ok "ca rollover generates the new key on the token" sh -c '"$@" >"'"$T"'/roll.ou
 ok "still no CA key file after the rollover" sh -c '[ -z "$(find "$1" -name "*.key")" ]' _ "$home"
 ok "the token holds both CA keys" sh -c '[ "$(pkcs11-tool --module "$1" --token-label certdesk \
 	--login --pin 4711 -O --type privkey 2>/dev/null | grep -c "^Private Key Object")" -eq 2 ]' _ "$mod"
+ok "a rollover to a name already taken is refused before a key is made" sh -c '
+	! "$1" --home "$2" ca rollover --cn "Token CA" 2>/dev/null &&
+	[ "$(pkcs11-tool --module "$3" --token-label certdesk --login --pin 4711 -O --type privkey \
+		2>/dev/null | grep -c "^Private Key Object")" -eq 2 ]' _ "$bin" "$home" "$mod"
 newlabel=$(sed -n 's/.*as object \(ca-[^,]*\),.*/\1/p' "$T/roll.out" | head -1)
 ok "the new token key is sensitive and not extractable" sensitive_not_extractable "$newlabel"
 ok "create after the rollover" cd_ create dee --name Dee --email dee@example.org --out "$T"
