@@ -1033,7 +1033,7 @@ static int ca_rollover_cmd(desk *d, const cmd_args *a)
 
 static void say_step(void *ctx, const char *line)
 {
-	printf("  %s\n", line);
+	printf("%s\n", line);
 }
 
 static int ca_move_cmd(cli_ctx *c, const cmd_args *a)
@@ -1049,7 +1049,6 @@ static int ca_move_cmd(cli_ctx *c, const cmd_args *a)
 			      "rollover"), cli_fail();
 	if (cli_open_desk(c, &d, 0) < 0)
 		return cli_fail();
-	printf("moving the CA key onto the token %s\n", a->pos[1]);
 	rc = desk_move_to_token(&d, a->pos[1], cmd_arg(a, "pkcs11-module"),
 				cmd_arg(a, "passphrase-file"), say_step, NULL);
 	desk_close(&d);
