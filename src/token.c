@@ -192,15 +192,17 @@ int token_generate(token *t, ca_key_type kt, const char *label, const unsigned c
 	static const unsigned char e[] = {1, 0, 1};
 	struct ck_mechanism m = {kt == CA_KEY_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN,
 				 NULL, 0};
-	struct ck_attribute pub[6] = {
+	struct ck_attribute pub[8] = {
 		ATTR_B(CKA_TOKEN, yes), ATTR_B(CKA_VERIFY, yes), ATTR(CKA_LABEL, label, strlen(label)),
-		ATTR(CKA_ID, id, idlen)};
+		ATTR(CKA_ID, id, idlen), ATTR_B(CKA_ENCRYPT, no), ATTR_B(CKA_WRAP, no)};
+	/* A CA key signs, and does nothing else. */
 	struct ck_attribute priv[] = {
 		ATTR_B(CKA_TOKEN, yes), ATTR_B(CKA_PRIVATE, yes), ATTR_B(CKA_SENSITIVE, yes),
-		ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes),
+		ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes), ATTR_B(CKA_DECRYPT, no),
+		ATTR_B(CKA_UNWRAP, no), ATTR_B(CKA_DERIVE, no),
 		ATTR(CKA_LABEL, label, strlen(label)), ATTR(CKA_ID, id, idlen)};
 	ck_object_handle_t hpub, hpriv;
-	unsigned long np = 4;
+	unsigned long np = 6;
 	ck_rv_t rv;
 
 	if (kt == CA_KEY_RSA) {
@@ -268,21 +270,22 @@ static int import_ec(token *t, EVP_PKEY *key, struct ck_attribute *common, unsig
 	der[1] = (unsigned char)plen;
 	memcpy(der + 2, point, plen);
 	{
-		struct ck_attribute priv[12] = {
+		struct ck_attribute priv[16] = {
 			ATTR_B(CKA_CLASS, cpriv), ATTR_B(CKA_KEY_TYPE, kt),
 			ATTR(CKA_EC_PARAMS, params, psize), ATTR(CKA_VALUE, d, dlen),
 			ATTR_B(CKA_PRIVATE, yes), ATTR_B(CKA_SENSITIVE, yes),
-			ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes)};
-		struct ck_attribute pub[8] = {
+			ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes), ATTR_B(CKA_DECRYPT, no),
+			ATTR_B(CKA_UNWRAP, no), ATTR_B(CKA_DERIVE, no)};
+		struct ck_attribute pub[10] = {
 			ATTR_B(CKA_CLASS, cpub), ATTR_B(CKA_KEY_TYPE, kt),
 			ATTR(CKA_EC_PARAMS, params, psize), ATTR(CKA_EC_POINT, der, plen + 2),
-			ATTR_B(CKA_VERIFY, yes)};
+			ATTR_B(CKA_VERIFY, yes), ATTR_B(CKA_ENCRYPT, no), ATTR_B(CKA_WRAP, no)};
 
-		memcpy(priv + 8, common, nc * sizeof *common);
-		memcpy(pub + 5, common, nc * sizeof *common);
-		rc = create(t, priv, 8 + nc, "private key");
+		memcpy(priv + 11, common, nc * sizeof *common);
+		memcpy(pub + 7, common, nc * sizeof *common);
+		rc = create(t, priv, 11 + nc, "private key");
 		if (rc == 0)
-			rc = create(t, pub, 5 + nc, "public key");
+			rc = create(t, pub, 7 + nc, "public key");
 	}
 	OPENSSL_secure_clear_free(d, dlen);
 	return rc;
@@ -301,26 +304,28 @@ static int import_rsa(token *t, EVP_PKEY *key, struct ck_attribute *common, unsi
 		CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT};
 	unsigned char *v[8] = {NULL};
 	size_t len[8] = {0}, i;
-	struct ck_attribute priv[20] = {
+	struct ck_attribute priv[24] = {
 		ATTR_B(CKA_CLASS, cpriv), ATTR_B(CKA_KEY_TYPE, kt), ATTR_B(CKA_PRIVATE, yes),
-		ATTR_B(CKA_SENSITIVE, yes), ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes)};
-	struct ck_attribute pub[10] = {
-		ATTR_B(CKA_CLASS, cpub), ATTR_B(CKA_KEY_TYPE, kt), ATTR_B(CKA_VERIFY, yes)};
+		ATTR_B(CKA_SENSITIVE, yes), ATTR_B(CKA_EXTRACTABLE, no), ATTR_B(CKA_SIGN, yes),
+		ATTR_B(CKA_DECRYPT, no), ATTR_B(CKA_UNWRAP, no), ATTR_B(CKA_DERIVE, no)};
+	struct ck_attribute pub[12] = {
+		ATTR_B(CKA_CLASS, cpub), ATTR_B(CKA_KEY_TYPE, kt), ATTR_B(CKA_VERIFY, yes),
+		ATTR_B(CKA_ENCRYPT, no), ATTR_B(CKA_WRAP, no)};
 	int rc = 0;
 
 	for (i = 0; i < 8 && rc == 0; i++) {
 		if (!(v[i] = bn_param(key, names[i], 0, &len[i])))
 			rc = cd_err("cannot read the CA key (RSA %s)", names[i]);
-		priv[6 + i] = (struct ck_attribute)ATTR(types[i], v[i], len[i]);
+		priv[9 + i] = (struct ck_attribute)ATTR(types[i], v[i], len[i]);
 	}
 	if (rc == 0) {
-		pub[3] = priv[6];
-		pub[4] = priv[7];
-		memcpy(priv + 14, common, nc * sizeof *common);
-		memcpy(pub + 5, common, nc * sizeof *common);
-		rc = create(t, priv, 14 + nc, "private key");
+		pub[5] = priv[9];   /* modulus */
+		pub[6] = priv[10];  /* public exponent */
+		memcpy(priv + 17, common, nc * sizeof *common);
+		memcpy(pub + 7, common, nc * sizeof *common);
+		rc = create(t, priv, 17 + nc, "private key");
 		if (rc == 0)
-			rc = create(t, pub, 5 + nc, "public key");
+			rc = create(t, pub, 7 + nc, "public key");
 	}
 	for (i = 0; i < 8; i++)
 		OPENSSL_secure_clear_free(v[i], len[i]);

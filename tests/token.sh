@@ -238,6 +238,29 @@ ok "a second move-to-token is refused kindly" sh -c '"$@" | grep -q "on the toke
 	"$bin" --home "$fhome" ca move-to-token 'pkcs11:token=other;object=moved'
 ok "verify on the moved home" fd_ verify
 
+# ---- RSA: generated on the token, and moved onto it ----
+unset CERTDESK_PASSPHRASE_FILE
+ok "init --pkcs11 --key rsa" "$bin" --home "$T/rhome" init --key rsa --pkcs11 \
+	'pkcs11:token=other;object=rsa' --pkcs11-module "$mod" --passphrase-file "$T/pin"
+"$bin" --home "$T/rfile" init --key rsa >/dev/null
+ok "move-to-token of an RSA key" "$bin" --home "$T/rfile" ca move-to-token \
+	'pkcs11:token=other;object=rsamoved' --pkcs11-module "$mod" --passphrase-file "$T/pin"
+export CERTDESK_PASSPHRASE_FILE="$T/pin"
+for h in rhome rfile; do
+	mkdir -p "$T/$h.out"
+	ok "$h: create through the RSA token key" "$bin" --home "$T/$h" create ida --name Ida \
+		--email ida@example.org --out "$T/$h.out"
+	p12_cert "$T/$h.out/ida" "$T/$h.ida.crt"
+	ok "$h: the certificate verifies" verify_cert "$T/$h/ca/ca.crt" "$T/$h.ida.crt"
+	ok "$h: its CRL verifies" sh -c '"$1" --home "$2" crl --out "$3" &&
+		openssl crl -in "$3" -CAfile "$2/ca/ca.crt" -noout -verify 2>&1 | grep -q "verify OK"' _ \
+		"$bin" "$T/$h" "$T/$h.crl"
+done
+ok "the token keys only sign (3 keys)" sh -c 'u=$(pkcs11-tool --module "$1" --token-label other \
+	--login --pin 4711 -O --type privkey 2>/dev/null | grep "Usage:") &&
+	[ "$(printf "%s\n" "$u" | wc -l)" -ge 3 ] && ! printf "%s\n" "$u" | grep -vqx " *Usage: *sign"' \
+	_ "$mod"
+
 # ---- through p11-kit's proxy, the default module ----
 if [ -e /usr/share/p11-kit/modules/softhsm2.module ]; then
 	phome=$T/phome
