@@ -1860,7 +1860,11 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *line), void *ctx)
 {
 	const ca *o;
-	int n = 0, rc = 0;
+	char *uri = NULL, *module = NULL;
+	int n = 0, rc = 0, on_token = desk_token_of(d, &uri, &module) > 0;
+
+	free(uri);
+	free(module);
 
 	for (o = ca_older(d->ca); o && rc == 0; o = ca_older(o)) {
 		int64_t end = 0;
@@ -1872,8 +1876,10 @@ int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *li
 		cd_format_date(end, day);
 		line = cd_asprintf("%s the CA %s (key %s): the last certificate it issued ended "
 				   "%s%s", dry ? "would retire" : "retired", ca_name(o), ca_kid(o),
-				   end ? day : "(it issued none)", dry ? "" : "; its key is destroyed and "
-				   "its CRL leaves the file");
+				   end ? day : "(it issued none)", dry ? "" : on_token ?
+				   "; its CRL leaves the file, and its key stays on the token (id "
+				   "= its key identifier: delete it there)" :
+				   "; its key is destroyed and its CRL leaves the file");
 		if (!dry && (rc = ca_retire(d->ca_dir, ca_kid(o))) == 0) {
 			ca_note_retired(d->ca, d->ca_dir, ca_kid(o));
 			rc = desk_audit(d, "ca-retire", NULL, "%s", line);
