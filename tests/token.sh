@@ -141,6 +141,12 @@ CERTDESK_PASSPHRASE_FILE=$T/pin
 cd_ config ca.pkcs11_module /nonexistent/p11.so >/dev/null
 ok "a missing module: create refused, home unchanged" unchanged_after cd_ create cy --name Cy \
 	--email cy@example.org --out "$T"
+ro_verify() {
+	"$bin" --home "$home" --read-only verify >"$T/ro.out" 2>&1
+	grep -q "read-only view never opens the CA key" "$T/ro.out" &&
+		! grep -qi "pkcs11\|module\|PIN" "$T/ro.out" || { cat "$T/ro.out"; return 1; }
+}
+ok "the read-only view never touches the token (verify, with the module gone)" ro_verify
 cd_ config ca.pkcs11_module "$mod" >/dev/null
 cd_ config ca.pkcs11_uri "pkcs11:token=missing;object=ca" >/dev/null
 ok "a missing token: create refused, home unchanged" unchanged_after cd_ create cy --name Cy \
