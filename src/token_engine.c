@@ -64,6 +64,9 @@ int token_engine_key(const char *module, const char *uri, const char *pin, EVP_P
 	if (!ENGINE_ctrl_cmd_string(engine, "PIN", pin, 0))
 		return engine_fail("the PKCS#11 engine does not take the PIN");
 	*out = ENGINE_load_private_key(engine, uri, NULL, NULL);
+	/* The engine keeps a copy of the PIN, which it wipes when given another: logged in
+	 * now, it needs it no more. */
+	ENGINE_ctrl_cmd_string(engine, "PIN", "", 0);
 	if (!*out)
 		return engine_fail("the token key cannot be used");
 	return 0;
