@@ -999,6 +999,52 @@ static void test_encrypted_ca(void)
 	tl_free(&r);
 }
 
+/* A CA key on a PKCS#11 token (a SoftHSM2 token made here): the dashboard asks for the
+ * PIN in the same dialog, a wrong PIN is an error in the status bar with nothing issued,
+ * and the right one signs. */
+static void test_token_ca(void)
+{
+	const char *mod = "/usr/lib/softhsm/libsofthsm2.so";
+	char h[700], dir[800], conf[900], pin[900], pwpath[1000];
+	char *s;
+	tl_result r;
+
+	if (!cd_path_exists(mod)) {
+		printf("\n  skipped: %s is missing (apt-get install softhsm2)\n", mod);
+		return;
+	}
+	snprintf(h, sizeof h, "%s/tok", tl_tmpdir());
+	snprintf(dir, sizeof dir, "%s.softhsm", h);
+	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
+	snprintf(pin, sizeof pin, "%s/pin", dir);
+	must(tl_sh("mkdir -p '%s/tokens' && printf 'directories.tokendir = %s/tokens\\n"
+		   "objectstore.backend = file\\n' > '%s' && printf '2468\\n' > '%s' && "
+		   "SOFTHSM2_CONF='%s' softhsm2-util --init-token --free --label uitok --pin 2468 "
+		   "--so-pin 1357 >/dev/null", dir, dir, conf, pin, conf));
+	setenv("SOFTHSM2_CONF", conf, 1);
+	must(tl_cd(h, "init", "--pkcs11", "pkcs11:token=uitok;object=ca", "--pkcs11-module", mod,
+		   "--passphrase-file", pin, NULL));
+	must(tl_cd(h, "config", "out.dir", outdir, NULL));
+	must(tl_sh("rm -f '%s'/tok1.* '%s'/tok2.*", outdir, outdir));
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	s = run(h, 0, "ctok1<Tab>Tok One<Tab>t1@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>1111<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "wrong PIN for token 'uitok'"));
+	free(s);
+	snprintf(pwpath, sizeof pwpath, "%s/tok1.pw", outdir);
+	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
+	s = run(h, 0, "ctok2<Tab>Tok Two<Tab>t2@example.org"
+		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>2468<Enter>", 80, 24);
+	CU_ASSERT(tl_contains(s, "created tok2"));
+	CU_ASSERT(!tl_contains(s, "2468"));
+	free(s);
+	r = tl_sh("openssl pkcs12 -in '%s/tok2.p12' -passin 'file:%s/tok2.pw' -nokeys 2>&1 | "
+		  "openssl verify -CAfile '%s/ca/ca.crt'", outdir, outdir, h);
+	CU_ASSERT(tl_contains(r.out, "OK"));
+	tl_free(&r);
+	unsetenv("SOFTHSM2_CONF");
+}
+
 static void test_revoke_confirm(void)
 {
 	const char *h = action_home;
@@ -1399,6 +1445,11 @@ static void clock_encrypted_ca(void)
 	ON_THE_CLOCK(test_encrypted_ca());
 }
 
+static void clock_token_ca(void)
+{
+	ON_THE_CLOCK(test_token_ca());
+}
+
 static void clock_revoke_confirm(void)
 {
 	ON_THE_CLOCK(test_revoke_confirm());
@@ -1481,6 +1532,7 @@ static CU_TestInfo screen_tests[] = {
 static CU_TestInfo action_tests[] = {
 	{"create through the form; password on P only", clock_create_then_password},
 	{"a passphrase-protected CA key asked in a dialog", clock_encrypted_ca},
+	{"a CA key on a token: its PIN asked in the dialog", clock_token_ca},
 	{"revoke needs the user name typed", clock_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
 	{"the selection keeps its place after a renewal", clock_selection_after_renew},
