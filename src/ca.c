@@ -613,6 +613,16 @@ static int init_check(const char *cn, int days, const char *pass)
 	return 0;
 }
 
+/* The CA certificate, written after its key (or a token key's marker) first: a key
+ * without its certificate would block the next attempt, so it goes when this fails. */
+static int write_cert_after(const char *cpath, const char *pem, const char *first)
+{
+	if (cd_write_file(cpath, pem, strlen(pem), 0644) == 0)
+		return 0;
+	unlink(first);
+	return -1;
+}
+
 int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase)
 {
 	char *kpath = cd_asprintf("%s/ca.key", dir), *cpath = cd_asprintf("%s/ca.crt", dir);
@@ -628,12 +638,8 @@ int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const cha
 	if (init_check(cn, days, passphrase) < 0 || cd_mkdir_p(dir, 0700) < 0 ||
 	    !(key = gen_key(kt)) || !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
 		goto out;
-	if (write_key(kpath, key, passphrase, 0) < 0)
+	if (write_key(kpath, key, passphrase, 0) < 0 || write_cert_after(cpath, pem, kpath) < 0)
 		goto out;
-	if (cd_write_file(cpath, pem, strlen(pem), 0644) < 0) {
-		unlink(kpath); /* a key without its certificate would block the next attempt */
-		goto out;
-	}
 	rc = 0;
 out:
 	free(pem);
@@ -672,12 +678,8 @@ int ca_init_key(const char *dir, const char *cn, EVP_PKEY *key, int days)
 	    !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
 		goto out;
 	/* The marker stands for the key file a rollover's recovery looks for (ca_roll.c). */
-	if (cd_write_file(mark, "", 0, 0644) < 0)
+	if (cd_write_file(mark, "", 0, 0644) < 0 || write_cert_after(cpath, pem, mark) < 0)
 		goto out;
-	if (cd_write_file(cpath, pem, strlen(pem), 0644) < 0) {
-		unlink(mark);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(pem);

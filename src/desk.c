@@ -440,16 +440,22 @@ void desk_close(desk *d)
 	memset(d, 0, sizeof *d);
 }
 
-int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
+int desk_secret(desk_ask_fn ask, void *ctx, const char *prompt, const char *none, char *buf,
+		size_t size)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
 
 	if (file && *file)
 		return read_first_line(file, buf, size);
-	if (ask && ask(ctx, "CA passphrase: ", buf, size) == 0)
+	if (ask && ask(ctx, prompt, buf, size) == 0)
 		return 0;
-	return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
-		      "run from a terminal");
+	return cd_err("%s: set CERTDESK_PASSPHRASE_FILE or run from a terminal", none);
+}
+
+int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
+{
+	return desk_secret(ask, ctx, "CA passphrase: ", "the CA key is passphrase-protected", buf,
+			   size);
 }
 
 int desk_passphrase_file(const char *path, char *buf, size_t size)

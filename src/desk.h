@@ -58,6 +58,9 @@ void desk_close(desk *d);
 int desk_signing(desk *d);
 /* The CA passphrase: the first line of $CERTDESK_PASSPHRASE_FILE, else asked. */
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size);
+/* The same with the prompt, and what the refusal says is missing without either. */
+int desk_secret(desk_ask_fn ask, void *ctx, const char *prompt, const char *none, char *buf,
+		size_t size);
 /* The first line of path (1 to size-1 bytes), as init and backup read a passphrase. */
 int desk_passphrase_file(const char *path, char *buf, size_t size);
 /* Judges stages as of day (--as-of): from then on the desk plans and refuses writes. */

@@ -44,16 +44,11 @@ int desk_token_of(desk *d, char **uri, char **module)
 
 int desk_token_pin(desk_ask_fn ask, void *ctx, const char *file, char *pin, size_t size)
 {
-	const char *env = getenv("CERTDESK_PASSPHRASE_FILE");
-
 	if (file)
 		return desk_passphrase_file(file, pin, size);
-	if (env && *env)
-		return desk_passphrase_file(env, pin, size);
-	if (ask && ask(ctx, "PIN of the CA's token: ", pin, size) == 0)
-		return 0;
-	return cd_err("the CA key is on a token: its PIN comes from CERTDESK_PASSPHRASE_FILE or "
-		      "a terminal");
+	/* ui_ask knows the PIN by its prompt's word "PIN". */
+	return desk_secret(ask, ctx, "PIN of the CA's token: ", "the CA key is on a token", pin,
+			   size);
 }
 
 static int kid_bytes(const char *kid, unsigned char id[20], size_t *n)
