@@ -186,6 +186,26 @@ ok "the old CA's CRL still lists bob" sh -c 'openssl crl -in "$1" -noout -text |
 	grep -q "$2"' _ "$T/crl2.pem" "$(openssl x509 -in "$T/bob.crt" -noout -serial | cut -d= -f2)"
 ok "verify checks both token keys" cd_ verify
 
+# ---- kill -9 during a rollover on the token: the next command finishes or undoes it ----
+rand() { echo $(($(od -An -N4 -tu4 /dev/urandom) % $1)); }
+khome=$T/khome
+"$bin" --home "$khome" init --cn "Kill CA" --pkcs11 'pkcs11:token=other;object=kill' \
+	--pkcs11-module "$mod" --passphrase-file "$T/pin" >/dev/null
+kills=0
+for i in 1 2 3 4 5 6 7 8; do
+	"$bin" --home "$khome" ca rollover --cn "Kill CA $i" >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$(rand 6)$(rand 10)"
+	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	wait $pid 2>/dev/null
+	"$bin" --home "$khome" list >/dev/null 2>&1
+	[ ! -e "$khome/ca/next" ] && "$bin" --home "$khome" verify >/dev/null 2>&1 ||
+		{ echo "not consistent after kill $i"; kills=-100; break; }
+done
+ok "consistent after $kills kills during token rollovers (verify checks each CA's token key)" \
+	test "$kills" -ge 0
+ok "the killed home still signs" "$bin" --home "$khome" crl --out "$T/kcrl.pem"
+
 # ---- backup: the key stays on the token ----
 echo "a backup passphrase" >"$T/bpass"
 ok "backup says the key is on the token" sh -c '"$@" | grep -q "CA key: *on the token pkcs11:token=certdesk"' \
