@@ -2,8 +2,10 @@
 #include "ca.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -31,7 +33,11 @@
 #define CA_SERIAL_BYTES 16
 
 struct ca {
-	X509 *cert;
+	X509 *cert;      /* NULL until needed: see x509_of */
+	char *pem;       /* ca.crt as read */
+	size_t pem_len;
+	int unusable;    /* its full parse failed: nothing is signed or checked with it */
+	int64_t not_before;
 	EVP_PKEY *key;   /* NULL unless opened for signing */
 	char *name;
 	int64_t not_after;
@@ -47,6 +53,7 @@ struct ca {
 struct crl_cache;
 static void crl_cache_free(struct crl_cache *cc);
 static void insert_older(ca *c, ca *o);
+static int peek_ca(ca *c);
 
 /* ---- small helpers ---- */
 
@@ -708,31 +715,69 @@ static int set_kid(ca *c)
 	return 0;
 }
 
-static int load_cert(ca *c, const char *dir)
+/* What OpenSSL's full parse of the CA certificate gives, when peek_ca cannot tell. */
+static int full_cert(ca *c, const char *path)
 {
-	char *path = cd_asprintf("%s/ca.crt", dir), *pem = NULL;
-	size_t len;
-	int rc = -1;
-
-	if (cd_read_file(path, &pem, &len) < 0)
-		goto out;
-	if (!(c->cert = pem_to_x509(pem, len))) {
-		cd_err("cannot parse the CA certificate %s", path);
-		goto out;
-	}
-	if (X509_check_ca(c->cert) < 1) {
-		cd_err("%s is not a CA certificate", path);
-		goto out;
-	}
+	if (!(c->cert = pem_to_x509(c->pem, c->pem_len)))
+		return cd_err("cannot parse the CA certificate %s", path);
+	if (X509_check_ca(c->cert) < 1)
+		return cd_err("%s is not a CA certificate", path);
 	c->name = name_field(X509_get_subject_name(c->cert), NID_commonName);
-	c->dir = cd_strdup(dir);
 	c->subj_der = NULL;
 	c->subj_len = i2d_X509_NAME(X509_get_subject_name(c->cert), &c->subj_der);
-	rc = c->subj_len <= 0 ? ssl_err("cannot encode the CA's name") : set_kid(c) < 0 ? -1 : asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
-out:
-	free(pem);
+	return c->subj_len <= 0 ? ssl_err("cannot encode the CA's name") :
+	       set_kid(c) < 0 ? -1 :
+	       asn1_time_epoch(X509_get0_notBefore(c->cert), &c->not_before) < 0 ? -1 :
+	       asn1_time_epoch(X509_get0_notAfter(c->cert), &c->not_after);
+}
+
+/* A command that signs and checks nothing (list, show, the dashboard) needs only the
+ * CA's name, key id and dates: read from the DER (peek_ca), they cost a small part of
+ * the full parse, which decodes the key through OpenSSL's providers and was half the
+ * start-up of such a command. The certificate itself is parsed on first use. */
+static int load_cert(ca *c, const char *dir)
+{
+	char *path = cd_asprintf("%s/ca.crt", dir);
+	int rc = -1;
+
+	c->dir = cd_strdup(dir);
+	if (cd_read_file(path, &c->pem, &c->pem_len) == 0) {
+		rc = peek_ca(c);
+		if (rc < 0)
+			cd_err("cannot parse the CA certificate %s", path);
+		else if (rc > 0)
+			rc = full_cert(c, path);
+	}
 	free(path);
 	return rc;
+}
+
+static pthread_mutex_t cert_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The certificate, parsed the first time it is needed (by any thread: verify checks
+ * signatures on all cores). The handle stays const to its users: this only fills a
+ * cache. NULL, with a message, when OpenSSL cannot parse what peek_ca read. */
+static X509 *x509_of(const ca *c)
+{
+	ca *w = (ca *)c;
+	X509 *x;
+
+	pthread_mutex_lock(&cert_lock);
+	if (!w->cert && w->pem && !w->unusable) {
+		w->cert = pem_to_x509(w->pem, w->pem_len);
+		/* What the walk could not judge (a malformed or repeated extension) */
+		if (w->cert && X509_check_ca(w->cert) < 1) {
+			X509_free(w->cert);
+			w->cert = NULL;
+		}
+		w->unusable = !w->cert;
+	}
+	x = w->cert;
+	pthread_mutex_unlock(&cert_lock);
+	if (!x)
+		cd_err("%s/ca.crt cannot be used: OpenSSL does not read it as a CA certificate",
+		       c->dir);
+	return x;
 }
 
 static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, const char *pass)
@@ -756,7 +801,7 @@ static int use_key(ca *c, const char *dir, const char *path, const char *pem, si
 {
 	if (!(c->key = parse_key(path, pem, len, pass)))
 		return -1;
-	if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) == 1)
+	if (EVP_PKEY_eq(X509_get0_pubkey(x509_of(c)), c->key) == 1)
 		return 0;
 	EVP_PKEY_free(c->key);
 	c->key = NULL;
@@ -848,10 +893,7 @@ static int load_older_in(ca *c, const char *dir, const char *sub, int retired)
 
 static int64_t not_before_of(const ca *c)
 {
-	int64_t t = 0;
-
-	asn1_time_epoch(X509_get0_notBefore(c->cert), &t);
-	return t;
+	return c->not_before;
 }
 
 static void insert_older(ca *c, ca *o)
@@ -873,6 +915,7 @@ int ca_kid_of(const char *dir, char kid[41])
 	rc = load_cert(&c, dir);
 	snprintf(kid, 41, "%s", c.kid);
 	X509_free(c.cert);
+	free(c.pem);
 	free(c.name);
 	free(c.dir);
 	OPENSSL_free(c.subj_der);
@@ -945,7 +988,9 @@ int ca_use_key(ca *c, const char *kid, EVP_PKEY *key)
 	for (; c; c = c->older) {
 		if (strcmp(c->kid, kid) != 0)
 			continue;
-		if (EVP_PKEY_eq(X509_get0_pubkey(c->cert), key) != 1)
+		if (!x509_of(c))
+			return -1;
+		if (EVP_PKEY_eq(X509_get0_pubkey(x509_of(c)), key) != 1)
 			return cd_err("the token key does not match the certificate of CA %s (key %s)",
 				      c->name, c->kid);
 		if (!EVP_PKEY_up_ref(key))
@@ -959,7 +1004,9 @@ int ca_use_key(ca *c, const char *kid, EVP_PKEY *key)
 
 int ca_pubkey_is(const ca *c, EVP_PKEY *pub)
 {
-	return EVP_PKEY_eq(X509_get0_pubkey(c->cert), pub) == 1;
+	X509 *x = x509_of(c);
+
+	return x && EVP_PKEY_eq(X509_get0_pubkey(x), pub) == 1;
 }
 
 EVP_PKEY *ca_signing_key(const ca *c)
@@ -978,6 +1025,7 @@ void ca_close(ca *c)
 		ca *o = c->older;
 
 		X509_free(c->cert);
+		free(c->pem);
 		EVP_PKEY_free(c->key);
 		free(c->name);
 		free(c->dir);
@@ -1030,7 +1078,8 @@ char *ca_bundle_pem(const ca *c)
 	cd_buf b = {0};
 
 	for (; c; c = c->older) {
-		char *pem = c->retired ? NULL : x509_pem(c->cert);
+		X509 *x = c->retired ? NULL : x509_of(c);
+		char *pem = x ? x509_pem(x) : NULL;
 
 		if (pem)
 			cd_buf_printf(&b, "%s", pem);
@@ -1051,7 +1100,9 @@ int64_t ca_not_after(const ca *c)
 
 char *ca_cert_pem(const ca *c)
 {
-	return x509_pem(c->cert);
+	X509 *x = x509_of(c);
+
+	return x ? x509_pem(x) : NULL;
 }
 
 /* ---- renew ---- */
@@ -1059,7 +1110,7 @@ char *ca_cert_pem(const ca *c)
 /* The certificate being replaced stays beside it, under the day it ended. */
 static int keep_old_cert(ca *c, const char *dir)
 {
-	char end[16], *path, *pem = x509_pem(c->cert);
+	char end[16], *path, *pem = x509_pem(x509_of(c));
 	int rc = pem ? 0 : -1;
 
 	cd_format_date(c->not_after, end);
@@ -1077,7 +1128,8 @@ static int keep_old_cert(ca *c, const char *dir)
  * that writes it there wrote it into the CA's own AKI too, which is what can be seen. */
 int ca_names_serial(const ca *c)
 {
-	AUTHORITY_KEYID *akid = X509_get_ext_d2i(c->cert, NID_authority_key_identifier, NULL, NULL);
+	X509 *x = x509_of(c);
+	AUTHORITY_KEYID *akid = x ? X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL) : NULL;
 	int named = akid && akid->serial;
 
 	AUTHORITY_KEYID_free(akid);
@@ -1091,7 +1143,7 @@ int ca_renew(ca *c, const char *dir, int days)
 	int64_t end = 0;
 	int rc = -1;
 
-	if (!c->key)
+	if (!c->key || !c->cert)
 		cd_err("the CA key is not loaded");
 	else if (days < 1 || days > 36500)
 		cd_err("invalid CA lifetime %d days: expected 1 to 36500", days);
@@ -1106,6 +1158,10 @@ int ca_renew(ca *c, const char *dir, int days)
 		X509_free(c->cert);
 		c->cert = x;
 		c->not_after = end;
+		asn1_time_epoch(X509_get0_notBefore(x), &c->not_before);
+		free(c->pem);
+		c->pem_len = strlen(pem);
+		c->pem = cd_strdup(pem);
 		x = NULL;
 		rc = 0;
 	}
@@ -1181,7 +1237,7 @@ static int add_san_email(X509 *x, const char *email)
 
 static int add_client_exts(ca *c, X509 *x, const char *email)
 {
-	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
+	ASN1_OCTET_STRING *caid = ca_key_id(x509_of(c));
 	X509V3_CTX ctx;
 	int rc = -1;
 
@@ -1201,7 +1257,7 @@ static int add_client_exts(ca *c, X509 *x, const char *email)
  * every listing showed the later date. */
 static int cap_validity(ca *c, X509 *x, int *capped)
 {
-	const ASN1_TIME *end = X509_get0_notAfter(c->cert);
+	const ASN1_TIME *end = X509_get0_notAfter(x509_of(c));
 
 	*capped = ASN1_TIME_compare(X509_get0_notAfter(x), end) > 0;
 	if (*capped && !X509_set1_notAfter(x, end))
@@ -1243,7 +1299,7 @@ static PKCS12 *make_p12(ca *c, X509 *x, EVP_PKEY *key, const char *name, const c
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	PKCS12 *p12 = NULL;
 
-	if (chain && sk_X509_push(chain, c->cert) > 0)
+	if (chain && sk_X509_push(chain, x509_of(c)) > 0)
 		p12 = PKCS12_create(pw, name, key, x, chain, nid, nid, CA_P12_ITER, -1, 0);
 	if (p12 && !PKCS12_set_mac(p12, pw, -1, NULL, 0, CA_P12_ITER,
 				   compat ? EVP_sha1() : EVP_sha256())) {
@@ -1750,7 +1806,7 @@ static int crl_exts(ca *c, int64_t number, cd_buf *b)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	ASN1_INTEGER *num = ASN1_INTEGER_new();
-	ASN1_OCTET_STRING *caid = ca_key_id(c->cert);
+	ASN1_OCTET_STRING *caid = ca_key_id(x509_of(c));
 	AUTHORITY_KEYID *akid = caid ? aki_new(caid) : NULL;
 	unsigned char *der = NULL;
 	int n = -1;
@@ -1854,7 +1910,7 @@ static int crl_tbs(ca *c, const unsigned char *alg, size_t alglen,
 
 	cd_buf_add(&body, v2, sizeof v2);
 	cd_buf_add(&body, alg, alglen);
-	k = i2d_X509_NAME(X509_get_subject_name(c->cert), &der);
+	k = i2d_X509_NAME(X509_get_subject_name(x509_of(c)), &der);
 	rc = der_take(&body, der, k);
 	if (rc == 0)
 		rc = crl_times(days, &body);
@@ -2058,8 +2114,9 @@ int ca_crl_parse(const char *pem, size_t len, ca_crl_info *info)
 /* Issued by this CA's name and signed with its key. */
 static int crl_ours(const ca *c, X509_CRL *crl)
 {
-	int ok = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) == 0 &&
-		 X509_CRL_verify(crl, X509_get0_pubkey(c->cert)) == 1;
+	X509 *x = x509_of(c);
+	int ok = x && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(x)) == 0 &&
+		 X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1;
 
 	ERR_clear_error();
 	return ok;
@@ -2256,8 +2313,9 @@ int ca_crl_signed_by(const ca *c, const char *pem, size_t len)
 
 static int cert_by(const ca *c, X509 *x)
 {
-	int ok = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(c->cert)) == 0 &&
-		 X509_verify(x, X509_get0_pubkey(c->cert)) == 1;
+	X509 *by = x509_of(c);
+	int ok = by && X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(by)) == 0 &&
+		 X509_verify(x, X509_get0_pubkey(by)) == 1;
 
 	ERR_clear_error();
 	return ok;
@@ -2326,6 +2384,8 @@ static int der_want(const unsigned char **p, long *left, der_item *it, int tag)
 
 typedef struct {
 	der_item tbs, sigalg, sig, inner_alg, serial, issuer, from, to, subject;
+	const unsigned char *rest; /* the TBS after the subject: its key, the extensions */
+	long rest_len;
 } cert_der;
 
 static int cert_walk(const unsigned char *der, long len, cert_der *d)
@@ -2355,6 +2415,8 @@ static int cert_walk(const unsigned char *der, long len, cert_der *d)
 	    der_want(&q, &in, &v, V_ASN1_SEQUENCE) < 0 ||
 	    der_want(&q, &in, &d->subject, V_ASN1_SEQUENCE) < 0)
 		return -1;
+	d->rest = q;
+	d->rest_len = in;
 	q = v.content;
 	in = v.len;
 	if (der_next(&q, &in, &d->from) < 0 || der_next(&q, &in, &d->to) < 0 || in != 0)
@@ -2364,6 +2426,8 @@ static int cert_walk(const unsigned char *der, long len, cert_der *d)
 	       memcmp(d->inner_alg.tlv, d->sigalg.tlv, (size_t)d->sigalg.tlv_len) == 0 ? 0 : -1;
 }
 
+/* (Errors are cleared only when there are some: the first use of the error queue costs
+ * OpenSSL's initialisation, which start-up spares when nothing fails; see load_cert.) */
 static int item_time(const der_item *it, int64_t *out)
 {
 	const unsigned char *p = it->tlv;
@@ -2371,7 +2435,8 @@ static int item_time(const der_item *it, int64_t *out)
 	int rc = t ? asn1_time_epoch(t, out) : -1;
 
 	ASN1_TIME_free(t);
-	ERR_clear_error();
+	if (rc < 0)
+		ERR_clear_error();
 	return rc;
 }
 
@@ -2413,7 +2478,8 @@ static const ca *issuer_named(const ca *c, const der_item *issuer)
 		ERR_clear_error();
 		return NULL;
 	}
-	for (o = c; o && X509_NAME_cmp(nm, X509_get_subject_name(o->cert)) != 0; o = o->older)
+	for (o = c; o && (!x509_of(o) || X509_NAME_cmp(nm, X509_get_subject_name(x509_of(o))) != 0);
+	     o = o->older)
 		;
 	X509_NAME_free(nm);
 	return o;
@@ -2429,7 +2495,7 @@ static int der_signed(const ca *by, const cert_der *d, EVP_MD_CTX *ctx)
 
 	if (alg && OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md_nid, &pk_nid) &&
 	    (md = EVP_get_digestbynid(md_nid)) && d->sig.len >= 1 && d->sig.content[0] == 0 &&
-	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(by->cert)) == 1)
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(x509_of(by))) == 1)
 		ok = EVP_DigestVerify(ctx, d->sig.content + 1, (size_t)d->sig.len - 1,
 				      d->tbs.tlv, (size_t)d->tbs.tlv_len) == 1;
 	X509_ALGOR_free(alg);
@@ -2454,6 +2520,181 @@ static unsigned char *pem_body(const char *pem, size_t len, long *der_len)
 	BIO_free(b);
 	ERR_clear_error();
 	return der;
+}
+
+/* What a CA certificate's extensions say of it, as far as start-up needs to know. */
+struct ca_exts {
+	const unsigned char *ski; /* the subjectKeyIdentifier's bytes */
+	long ski_len;
+	int is_ca, ku_ok;         /* basicConstraints cA; no keyUsage, or keyCertSign in it */
+};
+
+static const unsigned char oid_ski[] = {0x55, 0x1d, 0x0e}, oid_ku[] = {0x55, 0x1d, 0x0f},
+			   oid_bc[] = {0x55, 0x1d, 0x13};
+
+static int oid_is(const der_item *oid, const unsigned char *want, size_t n)
+{
+	return oid->len == (long)n && memcmp(oid->content, want, n) == 0;
+}
+
+/* One extension's value (the OCTET STRING's content). */
+static int ext_judge(struct ca_exts *e, const der_item *oid, const der_item *val)
+{
+	const unsigned char *p = val->content;
+	long left = val->len;
+	der_item in, first;
+
+	if (oid_is(oid, oid_ski, sizeof oid_ski)) {
+		if (der_want(&p, &left, &in, V_ASN1_OCTET_STRING) < 0 || left != 0)
+			return -1;
+		e->ski = in.content;
+		e->ski_len = in.len;
+	} else if (oid_is(oid, oid_bc, sizeof oid_bc)) {
+		if (der_want(&p, &left, &in, V_ASN1_SEQUENCE) < 0 || left != 0)
+			return -1;
+		p = in.content;
+		left = in.len;
+		e->is_ca = left > 0 && der_next(&p, &left, &first) == 0 &&
+			   first.cls == V_ASN1_UNIVERSAL && first.tag == V_ASN1_BOOLEAN &&
+			   first.len == 1 && first.content[0] == 0xff;
+	} else if (oid_is(oid, oid_ku, sizeof oid_ku)) {
+		if (der_want(&p, &left, &in, V_ASN1_BIT_STRING) < 0 || left != 0)
+			return -1;
+		e->ku_ok = in.len >= 2 && (in.content[1] & 0x04); /* bit 5, keyCertSign */
+	}
+	return 0;
+}
+
+/* The extensions after the subject's key: -1 when there are none or they do not read. */
+static int exts_walk(const cert_der *d, struct ca_exts *e)
+{
+	const unsigned char *p = d->rest, *x;
+	long left = d->rest_len, xl;
+	der_item it, ext, oid, val;
+
+	e->ku_ok = 1;
+	if (der_want(&p, &left, &it, V_ASN1_SEQUENCE) < 0) /* subjectPublicKeyInfo */
+		return -1;
+	do /* [1] and [2], the unique identifiers, may come before [3] */
+		if (der_next(&p, &left, &it) < 0 || it.cls != V_ASN1_CONTEXT_SPECIFIC)
+			return -1;
+	while (it.tag != 3);
+	p = it.content;
+	left = it.len;
+	if (der_want(&p, &left, &it, V_ASN1_SEQUENCE) < 0 || left != 0)
+		return -1;
+	p = it.content;
+	left = it.len;
+	while (left > 0) {
+		if (der_want(&p, &left, &ext, V_ASN1_SEQUENCE) < 0)
+			return -1;
+		x = ext.content;
+		xl = ext.len;
+		if (der_want(&x, &xl, &oid, V_ASN1_OBJECT) < 0 || der_next(&x, &xl, &val) < 0 ||
+		    (val.cls == V_ASN1_UNIVERSAL && val.tag == V_ASN1_BOOLEAN &&
+		     der_next(&x, &xl, &val) < 0) ||
+		    val.cls != V_ASN1_UNIVERSAL || val.tag != V_ASN1_OCTET_STRING || xl != 0 ||
+		    ext_judge(e, &oid, &val) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* See load_cert: 0 when the DER alone tells the name, key id, dates and that it is a
+ * CA (basicConstraints cA, and keyCertSign if it has a keyUsage); 1 when only the full
+ * parse can tell (no key identifier in it, a version 1 certificate...); -1 when it is
+ * not a certificate. */
+/* The DER of a file holding one PEM certificate and nothing else, decoded without a
+ * BIO (whose first use starts OpenSSL's library context): NULL for anything else, which
+ * the full parse then reads. */
+static unsigned char *pem_one_cert(const char *pem, size_t len, long *der_len)
+{
+	static const char head[] = "-----BEGIN CERTIFICATE-----", tail[] = "-----END CERTIFICATE-----";
+	const char *p = pem + strspn(pem, " \t\r\n"), *end;
+	unsigned char *b64, *der;
+	size_t n = 0, pad = 0;
+	int got;
+
+	if (strlen(pem) != len || strncmp(p, head, sizeof head - 1) != 0 ||
+	    !(end = strstr(p, tail)) || end[sizeof tail - 1 + strspn(end + sizeof tail - 1, "\r\n")])
+		return NULL;
+	b64 = cd_malloc((size_t)(end - p) + 1);
+	for (p += sizeof head - 1; p < end; p++)
+		if (isalnum((unsigned char)*p) || *p == '+' || *p == '/' || *p == '=')
+			b64[n++] = (unsigned char)*p;
+		else if (!strchr(" \t\r\n", *p))
+			break;
+	while (pad < n && pad < 2 && b64[n - 1 - pad] == '=')
+		pad++;
+	der = p == end && n % 4 == 0 && n > 0 ? cd_malloc(n / 4 * 3) : NULL;
+	got = der ? EVP_DecodeBlock(der, b64, (int)n) : -1;
+	free(b64);
+	if (got < (int)pad) {
+		free(der);
+		return NULL;
+	}
+	*der_len = got - (long)pad;
+	return der;
+}
+
+/* The subject's last commonName (as name_field takes it) when it is a string type that
+ * is UTF-8 as it stands; NULL otherwise (a BMPString...: the full parse converts it).
+ * Walked by hand: decoding a name looks its OIDs up, and that starts OpenSSL's
+ * configuration, the larger part of what this spares. */
+static char *peek_cn(const der_item *subject)
+{
+	static const unsigned char oid_cn[] = {0x55, 0x04, 0x03};
+	const unsigned char *p = subject->content, *q, *r;
+	long left = subject->len, in, rl;
+	der_item set, atv, oid, val, last = {0};
+
+	while (left > 0) {
+		if (der_want(&p, &left, &set, V_ASN1_SET) < 0)
+			return NULL;
+		for (q = set.content, in = set.len; in > 0;) {
+			if (der_want(&q, &in, &atv, V_ASN1_SEQUENCE) < 0)
+				return NULL;
+			r = atv.content;
+			rl = atv.len;
+			if (der_want(&r, &rl, &oid, V_ASN1_OBJECT) < 0 || der_next(&r, &rl, &val) < 0 ||
+			    rl != 0)
+				return NULL;
+			if (oid_is(&oid, oid_cn, sizeof oid_cn))
+				last = val;
+		}
+	}
+	if (!last.content)
+		return cd_strdup("");
+	if (last.cls != V_ASN1_UNIVERSAL || (last.tag != V_ASN1_UTF8STRING &&
+	    last.tag != V_ASN1_PRINTABLESTRING && last.tag != V_ASN1_IA5STRING) ||
+	    memchr(last.content, 0, (size_t)last.len))
+		return NULL;
+	return cd_strndup((const char *)last.content, (size_t)last.len);
+}
+
+static int peek_ca(ca *c)
+{
+	long der_len;
+	unsigned char *der = pem_one_cert(c->pem, c->pem_len, &der_len);
+	struct ca_exts e = {0};
+	cert_der d;
+	int i, rc = 1;
+
+	if (!der)
+		return 1;
+	if (cert_walk(der, der_len, &d) < 0)
+		rc = -1;
+	else if (exts_walk(&d, &e) == 0 && e.is_ca && e.ku_ok && e.ski_len > 0 &&
+		 item_time(&d.from, &c->not_before) == 0 && item_time(&d.to, &c->not_after) == 0 &&
+		 (c->name = peek_cn(&d.subject))) {
+		c->subj_len = (int)d.subject.tlv_len;
+		c->subj_der = OPENSSL_memdup(d.subject.tlv, (size_t)d.subject.tlv_len);
+		for (i = 0; i < e.ski_len && i < 20; i++)
+			snprintf(c->kid + 2 * i, 3, "%02X", e.ski[i]);
+		rc = c->subj_der ? 0 : -1;
+	}
+	free(der);
+	return rc;
 }
 
 int ca_cert_facts_read(const ca *c, const char *pem, size_t len, ca_cert_facts *out)

@@ -284,6 +284,43 @@ static void test_encrypted_key(void)
 	ca_close(c);
 }
 
+/* Start-up reads the CA certificate's name, key id and dates from the DER alone; what
+ * that walk cannot judge goes to OpenSSL's full parse, and a certificate OpenSSL does
+ * not accept as a CA opens (to be listed) but signs and checks nothing. */
+static void test_open_lazy(void)
+{
+	char *dir = cd_asprintf("%s/lazy", tl_tmpdir()), *out, *pem;
+	ca *c;
+
+	/* No subjectKeyIdentifier: the key id comes from the full parse (SHA-1 of the key). */
+	out = tl_sh_out("mkdir -p %s && openssl req -x509 -newkey ec -pkeyopt "
+			"ec_paramgen_curve:P-256 -nodes -keyout %s/ca.key -subj '/CN=No SKI CA' "
+			"-addext basicConstraints=critical,CA:TRUE -addext subjectKeyIdentifier=none "
+			"-days 30 -out %s/ca.crt 2>&1 && openssl x509 -in %s/ca.crt -noout -pubkey | "
+			"openssl pkey -pubin -outform der | tail -c 65 | openssl sha1 -r | cut -c1-40 | "
+			"tr a-f A-F", dir, dir, dir, dir);
+	CU_ASSERT_EQUAL_FATAL(ca_open(dir, 0, NULL, &c), 0);
+	CU_ASSERT_STRING_EQUAL(ca_name(c), "No SKI CA");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, ca_kid(c)));
+	ca_close(c);
+	free(out);
+
+	/* Two authorityKeyIdentifier extensions: the walk calls it a CA, OpenSSL does not. */
+	out = tl_sh_out("{ echo '-----BEGIN CERTIFICATE-----' && base64 "
+			"tests/fuzz/crashes/ca_peek/repeated-aki && echo '-----END CERTIFICATE-----'; } "
+			"> %s/ca.crt && echo ok", dir);
+	CU_ASSERT_STRING_EQUAL(out, "ok\n");
+	CU_ASSERT_EQUAL_FATAL(ca_open(dir, 0, NULL, &c), 0);
+	pem = ca_cert_pem(c);
+	CU_ASSERT_PTR_NULL(pem);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cd_errmsg(), "does not read it as a CA certificate"));
+	CU_ASSERT_EQUAL(ca_cert_signed_by(c, "x", 1), -1);
+	free(pem);
+	ca_close(c);
+	free(out);
+	free(dir);
+}
+
 static void test_key_mismatch(void)
 {
 	const char *a = ec_dir(), *b = rsa_dir(), *mix = tl_tmpdir();
@@ -775,6 +812,7 @@ int main(void)
 		{"re-init refuses", test_init_refuses},
 		{"passphrase-protected key", test_encrypted_key},
 		{"key that does not match", test_key_mismatch},
+		{"lazy parse of the certificate", test_open_lazy},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo issuing[] = {
