@@ -17,11 +17,12 @@ UNITS     = $(wildcard data/systemd/*.service data/systemd/*.timer)
 PKGS      = ncursesw openssl sqlite3 libgit2 zlib
 # What `make` needs, and what `make check` adds (tests/deb.sh builds and lints the package).
 BUILD_DEB_PKGS = gcc make pkg-config libncurses-dev libssl-dev libsqlite3-dev libgit2-dev \
-            zlib1g-dev
+            zlib1g-dev libp11-kit-dev
 DEB_TOOL_PKGS  = build-essential dpkg-dev debhelper fakeroot
 TEST_DEB_PKGS  = libcunit1-dev openssl git tmux python3 easy-rsa mandoc sqlite3 faketime \
             $(DEB_TOOL_PKGS) lintian systemd man-db adduser prometheus \
-            nginx-light apache2 curl
+            nginx-light apache2 curl \
+            softhsm2 opensc libengine-pkcs11-openssl p11-kit
 DEB_PKGS  = $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 
 CC       ?= cc
@@ -51,6 +52,13 @@ LIBGIT2_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libgit2 2>
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -Isrc -Iui -I$(BUILD)/gen $(PKG_CFLAGS) \
              $(if $(LIBGIT2_SONAME),-DCD_LIBGIT2_SONAME='"$(LIBGIT2_SONAME)"') $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(OPT) $(PKG_LIBS) $(LDFLAGS)
+# The CA key on a token (src/token*.c): the PKCS#11 header of p11-kit, its proxy module
+# and libp11's engine directory, found where this system keeps them (both dlopen()ed).
+P11_PROXY  := $(shell pkg-config --variable=proxy_module p11-kit-1 2>/dev/null)
+ENGINES_DIR := $(shell pkg-config --variable=enginesdir libcrypto 2>/dev/null)
+CFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
+              $(if $(P11_PROXY),-DCD_P11_PROXY='"$(P11_PROXY)"') \
+              $(if $(ENGINES_DIR),-DCD_ENGINES_DIR='"$(ENGINES_DIR)"')
 
 CORE_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
 CORE_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC)) $(BUILD)/gen/embed.o

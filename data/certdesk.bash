@@ -73,9 +73,10 @@ _certdesk()
 	fi
 
 	case $prev in
-	--home | --out | --passphrase-file | --config | --csr)
+	--home | --out | --passphrase-file | --config | --csr | --pkcs11-module)
 		COMPREPLY=($(compgen -d -- "$cur"))
-		[[ $prev == --passphrase-file || $prev == --config || $prev == --csr ]] &&
+		[[ $prev == --passphrase-file || $prev == --config || $prev == --csr ||
+			$prev == --pkcs11-module ]] &&
 			COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--format) COMPREPLY=($(compgen -W "text tsv json nagios" -- "$cur")); return ;;
@@ -86,7 +87,7 @@ _certdesk()
 			cessationOfOperation" -- "$cur"))
 		return ;;
 	--as-of | --cn | --days | --name | --email | --phone | --location | --org | --ou | \
-	--country | --task | --crl-remote | --timeout)
+	--country | --task | --crl-remote | --pkcs11 | --timeout)
 		return ;;
 	esac
 
@@ -98,7 +99,8 @@ _certdesk()
 		case ${words[i]} in
 		--home | --as-of | --format | --out | --passphrase-file | --config | --reason | \
 		--cn | --days | --name | --email | --phone | --location | --org | --ou | \
-		--country | --task | --crl-remote | --key | --p12 | --csr | --timeout) ((i++)) ;;
+		--country | --task | --crl-remote | --key | --p12 | --csr | --pkcs11 | \
+		--pkcs11-module | --timeout) ((i++)) ;;
 		-*) ;;
 		*) [[ -z $cmd ]] && cmd=${words[i]} || ((npos++)) ;;
 		esac
@@ -116,7 +118,7 @@ _certdesk()
 	if [[ $cur == -* ]]; then
 		local opts=
 		case $cmd in
-		init) opts="--cn --key --days --passphrase-file --crl-remote" ;;
+		init) opts="--cn --key --days --passphrase-file --crl-remote --pkcs11 --pkcs11-module" ;;
 		create | renew) opts=$fields ;;
 		revoke) opts="--reason --now" ;;
 		notify) opts="--task --due" ;;
@@ -127,7 +129,7 @@ _certdesk()
 		metrics) opts="--out" ;;
 		log) opts="--verify" ;;
 		import) opts="--config --apply" ;;
-		ca) opts="--days --cn --key" ;;
+		ca) opts="--days --cn --key --passphrase-file --pkcs11-module" ;;
 		backup) opts="--passphrase-file --check" ;;
 		restore) opts="--passphrase-file" ;;
 		probe) opts="--timeout" ;;
@@ -149,7 +151,12 @@ _certdesk()
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
 	seen | backup | restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
-	ca) ((npos == 0)) && COMPREPLY=($(compgen -W "renew rollover" -- "$cur")) ;;
+	ca)
+		if ((npos == 0)); then
+			COMPREPLY=($(compgen -W "renew rollover move-to-token" -- "$cur"))
+		elif ((npos == 1)) && [[ ${words[cword - 1]} == move-to-token ]]; then
+			COMPREPLY=($(compgen -W "pkcs11:token=" -- "$cur"))
+		fi ;;
 	esac
 }
 

@@ -48,6 +48,7 @@ void backup_info_free(backup_info *info)
 {
 	free(info->source);
 	free(info->ca_subject);
+	free(info->token_uri);
 	memset(info, 0, sizeof *info);
 }
 
@@ -290,9 +291,9 @@ static int manifest_verify(archive *a, const char *file)
 	free(text);
 	if (!ok)
 		return cd_err("%s is damaged: its content does not match its manifest", file);
-	if (!archive_find(a, "certdesk.db") || !archive_find(a, "ca/ca.crt") ||
-	    !archive_find(a, "ca/ca.key"))
-		return cd_err("%s lacks the database, the CA certificate or the CA key", file);
+	/* The CA key may be on a token: info_fill asks the database (ca.pkcs11_uri). */
+	if (!archive_find(a, "certdesk.db") || !archive_find(a, "ca/ca.crt"))
+		return cd_err("%s lacks the database or the CA certificate", file);
 	return 0;
 }
 
@@ -429,7 +430,7 @@ static int info_fill(const archive *a, const char *file, backup_info *info)
 	info->ca_subject = cd_strdup(ci.subject);
 	info->ca_not_after = ci.not_after;
 	ca_cert_info_free(&ci);
-	info->key_encrypted = key_encrypted(key);
+	info->key_encrypted = key && key_encrypted(key);
 	info->taken = a->taken;
 	info->source = cd_strdup(a->source);
 	info->schema = a->schema;
@@ -440,7 +441,14 @@ static int info_fill(const archive *a, const char *file, backup_info *info)
 		return -1;
 	}
 	rc = store_count(st, "users", &info->users) < 0 || store_count(st, "certs", &info->certs) < 0 ||
-	     store_crl_last(st, &last, &found) < 0 ? -1 : 0;
+	     store_crl_last(st, &last, &found) < 0 ||
+	     store_setting_get(st, "ca.pkcs11_uri", &info->token_uri) < 0 ? -1 : 0;
+	if (rc == 0 && info->token_uri && !*info->token_uri) {
+		free(info->token_uri);
+		info->token_uri = NULL;
+	}
+	if (rc == 0 && !key && !info->token_uri)
+		rc = cd_err("%s lacks the CA key (and the CA's key is on no token)", file);
 	info->crl_number = found ? last.number : 0;
 	store_close(st);
 	return rc;
@@ -567,6 +575,17 @@ static char *source_of(const desk *d)
 	return s;
 }
 
+/* A CA key on a token cannot be backed up: it never leaves the token. */
+static int on_token(desk *d)
+{
+	char *uri = NULL, *module = NULL;
+	int on = desk_token_of(d, &uri, &module) > 0;
+
+	free(uri);
+	free(module);
+	return on;
+}
+
 /* The canary certificates (canary.h), when probing made some: a restored home probes on. */
 static int add_canaries(archive *a, desk *d)
 {
@@ -587,7 +606,7 @@ static int gather(archive *a, desk *d)
 	    add_older_cas(a, d->home, "ca/retired") < 0 || add_dir(a, d->home, "templates") < 0 ||
 	    add_canaries(a, d) < 0)
 		return -1;
-	if (!archive_find(a, "ca/ca.crt") || !archive_find(a, "ca/ca.key"))
+	if (!archive_find(a, "ca/ca.crt") || (!archive_find(a, "ca/ca.key") && !on_token(d)))
 		return cd_err("%s/ca lacks ca.crt or ca.key: nothing to back up", d->home);
 	a->taken = cd_now();
 	a->source = source_of(d);
@@ -732,12 +751,16 @@ static int write_members(const archive *a, const char *stage)
 static int check_key(const backup_restore_opts *o, const backup_info *info, const char *stage)
 {
 	char *dir = cd_asprintf("%s/ca", stage);
-	int with_key = !info->key_encrypted || o->ca_pass;
+	/* A key on a token is checked by verify and at the first signing, with the PIN. */
+	int with_key = !info->token_uri && (!info->key_encrypted || o->ca_pass);
 	ca *c = NULL;
 	int rc = ca_open(dir, with_key, info->key_encrypted ? o->ca_pass : NULL, &c);
 
 	if (rc < 0)
 		cd_err("%s: %s", o->file, cd_errmsg());
+	else if (info->token_uri && o->note)
+		o->note(o->ctx, "the CA key is on the token named by ca.pkcs11_uri: the restored "
+			"home signs with it when the token is present");
 	else if (!with_key && o->note)
 		o->note(o->ctx, "the CA key is passphrase-protected: it is checked against the "
 			"certificate at its first signing (or set CERTDESK_PASSPHRASE_FILE)");

@@ -26,6 +26,7 @@ typedef struct {
 	char *ca_subject;    /* RFC 2253 */
 	int64_t ca_not_after;
 	int key_encrypted;   /* the CA key is passphrase-protected */
+	char *token_uri;     /* the CA key is on this token (not in the backup); NULL: a file */
 	int schema;          /* the database's schema version when taken */
 	int64_t users, certs;
 	int64_t crl_number;  /* the last CRL Number published, 0 when none */

@@ -620,6 +620,16 @@ static int init_check(const char *cn, int days, const char *pass)
 	return 0;
 }
 
+/* The CA certificate, written after its key (or a token key's marker) first: a key
+ * without its certificate would block the next attempt, so it goes when this fails. */
+static int write_cert_after(const char *cpath, const char *pem, const char *first)
+{
+	if (cd_write_file(cpath, pem, strlen(pem), 0644) == 0)
+		return 0;
+	unlink(first);
+	return -1;
+}
+
 int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase)
 {
 	char *kpath = cd_asprintf("%s/ca.key", dir), *cpath = cd_asprintf("%s/ca.crt", dir);
@@ -635,12 +645,8 @@ int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const cha
 	if (init_check(cn, days, passphrase) < 0 || cd_mkdir_p(dir, 0700) < 0 ||
 	    !(key = gen_key(kt)) || !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
 		goto out;
-	if (write_key(kpath, key, passphrase, 0) < 0)
+	if (write_key(kpath, key, passphrase, 0) < 0 || write_cert_after(cpath, pem, kpath) < 0)
 		goto out;
-	if (cd_write_file(cpath, pem, strlen(pem), 0644) < 0) {
-		unlink(kpath); /* a key without its certificate would block the next attempt */
-		goto out;
-	}
 	rc = 0;
 out:
 	free(pem);
@@ -648,6 +654,45 @@ out:
 	EVP_PKEY_free(key);
 	free(kpath);
 	free(cpath);
+	return rc;
+}
+
+/* The key identifier a certificate of key would get (RFC 5280 method 1, as key_id):
+ * how the token names the key (CKA_ID), known before any certificate exists. */
+int ca_pubkey_id(EVP_PKEY *key, unsigned char id[20])
+{
+	X509 *x = X509_new();
+	unsigned int n = 0;
+	int ok = x && X509_set_pubkey(x, key) && X509_pubkey_digest(x, EVP_sha1(), id, &n) &&
+		 n == 20;
+
+	X509_free(x);
+	return ok ? 0 : ssl_err("cannot compute the key identifier");
+}
+
+int ca_init_key(const char *dir, const char *cn, EVP_PKEY *key, int days)
+{
+	char *cpath = cd_asprintf("%s/ca.crt", dir), *mark = cd_asprintf("%s/ca.p11", dir);
+	char *pem = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+
+	if (cd_path_exists(cpath)) {
+		cd_err("a CA already exists in %s; not replacing it", dir);
+		goto out;
+	}
+	if (init_check(cn, days, NULL) < 0 || cd_mkdir_p(dir, 0700) < 0 ||
+	    !(x = build_root(cn, key, days)) || !(pem = x509_pem(x)))
+		goto out;
+	/* The marker stands for the key file a rollover's recovery looks for (ca_roll.c). */
+	if (cd_write_file(mark, "", 0, 0644) < 0 || write_cert_after(cpath, pem, mark) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(pem);
+	X509_free(x);
+	free(cpath);
+	free(mark);
 	return rc;
 }
 
@@ -936,6 +981,42 @@ int ca_load_key(ca *c, const char *dir, ca_pass_fn ask, void *ctx, int *upgraded
 			rc = load_key(o, o->dir, ask ? pass_once : NULL, &po, NULL);
 	OPENSSL_cleanse(po.pass, sizeof po.pass);
 	return rc;
+}
+
+int ca_use_key(ca *c, const char *kid, EVP_PKEY *key)
+{
+	for (; c; c = c->older) {
+		if (strcmp(c->kid, kid) != 0)
+			continue;
+		if (!x509_of(c))
+			return -1;
+		if (EVP_PKEY_eq(X509_get0_pubkey(x509_of(c)), key) != 1)
+			return cd_err("the token key does not match the certificate of CA %s (key %s)",
+				      c->name, c->kid);
+		if (!EVP_PKEY_up_ref(key))
+			return ssl_err("cannot use the token key");
+		EVP_PKEY_free(c->key);
+		c->key = key;
+		return 0;
+	}
+	return cd_err("no CA of this home has the key id %s", kid);
+}
+
+int ca_pubkey_is(const ca *c, EVP_PKEY *pub)
+{
+	X509 *x = x509_of(c);
+
+	return x && EVP_PKEY_eq(X509_get0_pubkey(x), pub) == 1;
+}
+
+EVP_PKEY *ca_signing_key(const ca *c)
+{
+	return c->key;
+}
+
+int ca_signs(const ca *c)
+{
+	return !c->retired;
 }
 
 void ca_close(ca *c)
@@ -1767,6 +1848,30 @@ static int crl_times(int days, cd_buf *b)
 	return rc;
 }
 
+/* SHA-256 with the key's algorithm, DER-encoded: RSA with NULL parameters, ECDSA
+ * without (RFC 5754). */
+static int legacy_sig_alg(EVP_PKEY *key, unsigned char *alg, size_t size, size_t *alglen)
+{
+	int nid = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? NID_ecdsa_with_SHA256 :
+		  EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? NID_sha256WithRSAEncryption : 0;
+	X509_ALGOR *a = nid ? X509_ALGOR_new() : NULL;
+	unsigned char *der = NULL;
+	int n = -1;
+
+	if (a && X509_ALGOR_set0(a, OBJ_nid2obj(nid), nid == NID_ecdsa_with_SHA256 ?
+				 V_ASN1_UNDEF : V_ASN1_NULL, NULL))
+		n = i2d_X509_ALGOR(a, &der);
+	X509_ALGOR_free(a);
+	if (n <= 0 || (size_t)n > size) {
+		OPENSSL_free(der);
+		return ssl_err("cannot name the CRL's signature algorithm");
+	}
+	memcpy(alg, der, (size_t)n);
+	*alglen = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
 /* The signing context, and the AlgorithmIdentifier its signatures go with. */
 static EVP_MD_CTX *crl_sign_init(ca *c, unsigned char *alg, size_t size, size_t *alglen)
 {
@@ -1777,13 +1882,19 @@ static EVP_MD_CTX *crl_sign_init(ca *c, unsigned char *alg, size_t size, size_t 
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, alg,
 						      size);
 	params[1] = OSSL_PARAM_construct_end();
-	if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, c->key) != 1 ||
-	    !EVP_PKEY_CTX_get_params(pctx, params) || !OSSL_PARAM_modified(&params[0])) {
+	if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, c->key) != 1) {
 		EVP_MD_CTX_free(ctx);
 		ssl_err("cannot prepare to sign the CRL");
 		return NULL;
 	}
-	*alglen = params[0].return_size;
+	/* A key of an engine (a token) has no provider to say its AlgorithmIdentifier. */
+	if (EVP_PKEY_CTX_get_params(pctx, params) && OSSL_PARAM_modified(&params[0]))
+		*alglen = params[0].return_size;
+	else if (legacy_sig_alg(c->key, alg, size, alglen) < 0) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	ERR_clear_error();
 	return ctx;
 }
 

@@ -47,6 +47,23 @@ typedef struct ca ca; /* the CA certificate, and its key when opened for signing
  */
 int ca_init(const char *dir, const char *cn, ca_key_type kt, int days, const char *passphrase);
 
+/* The CA key on a token: dir/ca.crt, self-signed by key (an engine's), and the marker
+ * dir/ca.p11 in place of a key file. */
+typedef struct evp_pkey_st EVP_PKEY;
+int ca_init_key(const char *dir, const char *cn, EVP_PKEY *key, int days);
+/* The key identifier of a CA certificate of that key: the token's CKA_ID for it. */
+int ca_pubkey_id(EVP_PKEY *key, unsigned char id[20]);
+/* Gives the CA of the handle whose key id is kid that key (a reference is taken),
+ * after checking it matches the certificate. */
+int ca_use_key(ca *c, const char *kid, EVP_PKEY *key);
+EVP_PKEY *ca_signing_key(const ca *c); /* NULL when not loaded */
+int ca_pubkey_is(const ca *c, EVP_PKEY *pub); /* 1: the certificate's public key */
+int ca_signs(const ca *c);     /* 0 for a retired CA */
+/* 0 when no CA of c's list is named cn, else -1 with the refusal (a rollover's check). */
+int ca_name_free(const ca *c, const char *cn);
+/* As ca_rollover, the new CA's key being key (on the token). */
+int ca_rollover_key(const ca *c, const char *dir, const char *cn, EVP_PKEY *key, int days);
+
 /* 1 if dir/ca.key is passphrase-protected, 0 if not, -1 on error (as ca_load_key). */
 int ca_key_encrypted(const char *dir);
 
@@ -211,6 +228,9 @@ int ca_recover(const char *dir, char *done, size_t size);
 int ca_retire(const char *dir, const char *kid);
 /* The handle's view of that: the CA kid of c's list is retired (its key dropped). */
 void ca_note_retired(ca *c, const char *dir, const char *kid);
+
+/* Overwrites a key file with zeros, then unlinks it (never through a symbolic link). */
+int ca_destroy_key(const char *path);
 
 /* Random password of n characters (n < size) from an alphabet without look-alikes. */
 int ca_password(char *out, size_t size, size_t n);

@@ -63,6 +63,11 @@ static int destroy_key(const char *path)
 	return 0;
 }
 
+int ca_destroy_key(const char *path)
+{
+	return destroy_key(path);
+}
+
 /* Removes dir and the files in it (a staging or a stale directory of ours). */
 static int remove_dir(const char *dir)
 {
@@ -102,7 +107,8 @@ static int keep_old(const char *dir, const char *kid)
 	char *top = path_in(dir, "prev"), *keep = cd_asprintf("%s/prev/%s", dir, kid);
 	char *crt = path_in(dir, "ca.crt"), *key = path_in(dir, "ca.key");
 	char *kcrt = path_in(keep, "ca.crt"), *kkey = path_in(keep, "ca.key");
-	int rc = cd_mkdir_p(keep, 0700) < 0 || link_one(key, kkey) < 0 ||
+	/* A CA whose key is on a token has no key file to keep. */
+	int rc = cd_mkdir_p(keep, 0700) < 0 || (cd_path_exists(key) && link_one(key, kkey) < 0) ||
 		 link_one(crt, kcrt) < 0 || fsync_path(keep) < 0 || fsync_path(top) < 0 ? -1 : 0;
 
 	free(top);
@@ -126,10 +132,13 @@ static int finish_switch(const char *dir, const char *next)
 {
 	char *nkey = path_in(next, "ca.key"), *ncrt = path_in(next, "ca.crt");
 	char *key = path_in(dir, "ca.key"), *crt = path_in(dir, "ca.crt");
+	char *nmark = path_in(next, "ca.p11");
 	int rc = 0;
 
 	if (cd_path_exists(nkey))
 		rc = move(nkey, key);
+	else if (unlink(nmark) < 0 && errno != ENOENT) /* a token key: only its marker */
+		rc = cd_err("cannot remove %s: %s", nmark, strerror(errno));
 	if (rc == 0 && cd_path_exists(ncrt))
 		rc = move(ncrt, crt);
 	if (rc == 0)
@@ -138,6 +147,7 @@ static int finish_switch(const char *dir, const char *next)
 	free(ncrt);
 	free(key);
 	free(crt);
+	free(nmark);
 	return rc;
 }
 
@@ -189,8 +199,9 @@ static void retired_keys(const char *dir)
 int ca_recover(const char *dir, char *done, size_t size)
 {
 	char *next = path_in(dir, "next"), *nkey = path_in(next, "ca.key");
-	char *ncrt = path_in(next, "ca.crt");
-	int rc = 0, key = cd_path_exists(nkey), crt = cd_path_exists(ncrt);
+	char *ncrt = path_in(next, "ca.crt"), *nmark = path_in(next, "ca.p11");
+	int rc = 0, crt = cd_path_exists(ncrt);
+	int key = cd_path_exists(nkey) || cd_path_exists(nmark); /* a token key's marker */
 
 	*done = '\0';
 	retired_keys(dir);
@@ -208,11 +219,12 @@ int ca_recover(const char *dir, char *done, size_t size)
 	free(next);
 	free(nkey);
 	free(ncrt);
+	free(nmark);
 	return rc;
 }
 
 /* No two CAs of a home share a name: CRLs and certificates name their issuer by it. */
-static int name_free(const ca *c, const char *cn)
+int ca_name_free(const ca *c, const char *cn)
 {
 	for (; c; c = ca_older(c))
 		if (strcmp(ca_name(c), cn) == 0)
@@ -221,20 +233,20 @@ static int name_free(const ca *c, const char *cn)
 	return 0;
 }
 
-int ca_rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt, int days,
-		const char *passphrase)
+static int rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt, int days,
+		    const char *passphrase, EVP_PKEY *key)
 {
 	char *next = path_in(dir, "next");
 	int rc = -1;
 
-	if (name_free(c, cn) < 0)
+	if (ca_name_free(c, cn) < 0)
 		goto out;
 	if (cd_path_exists(next)) {
 		cd_err("%s exists: an interrupted rollover; run any certdesk command to finish it",
 		       next);
 		goto out;
 	}
-	if (ca_init(next, cn, kt, days, passphrase) < 0) {
+	if ((key ? ca_init_key(next, cn, key, days) : ca_init(next, cn, kt, days, passphrase)) < 0) {
 		remove_dir(next);
 		goto out;
 	}
@@ -244,6 +256,17 @@ int ca_rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt, in
 out:
 	free(next);
 	return rc;
+}
+
+int ca_rollover(const ca *c, const char *dir, const char *cn, ca_key_type kt, int days,
+		const char *passphrase)
+{
+	return rollover(c, dir, cn, kt, days, passphrase, NULL);
+}
+
+int ca_rollover_key(const ca *c, const char *dir, const char *cn, EVP_PKEY *key, int days)
+{
+	return rollover(c, dir, cn, CA_KEY_EC, days, NULL, key);
 }
 
 int ca_retire(const char *dir, const char *kid)

@@ -81,6 +81,7 @@ static int user_verb(cli_ctx *c, const cmd_args *a, desk *d)
 static int cmd_init(cli_ctx *c, const cmd_args *a)
 {
 	desk_init_opts io = {"certdesk CA", CA_KEY_EC, 3650, NULL, NULL};
+	char done[DESK_DONE_MAX] = "";
 	const char *v;
 
 	if ((v = cmd_arg(a, "cn")) && (cd_check_field("CA name", v) < 0 || !*v))
@@ -92,12 +93,27 @@ static int cmd_init(cli_ctx *c, const cmd_args *a)
 	io.days = (int)cmd_num(a, "days", io.days);
 	io.passphrase_file = cmd_arg(a, "passphrase-file");
 	io.crl_remote = cmd_arg(a, "crl-remote");
+	io.pkcs11_uri = cmd_arg(a, "pkcs11");
+	io.pkcs11_module = cmd_arg(a, "pkcs11-module");
+	io.ask = cli_ask_tty;
+	io.done = done;
+	if (io.pkcs11_module && !io.pkcs11_uri)
+		return cd_err("--pkcs11-module goes with --pkcs11 URI"), cli_fail();
+	if (io.pkcs11_module && conf_check("ca.pkcs11_module", io.pkcs11_module) < 0)
+		return cli_fail();
 	if (desk_init(c->home, &io) < 0)
 		return cli_fail();
-	printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
-	       "%s/ca/ca.key (mode 0600%s)\n", c->home, c->home, c->home,
-	       io.passphrase_file ? ", passphrase-protected" : "");
-	if (io.passphrase_file)
+	if (io.pkcs11_uri)
+		printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
+		       "on the token %s\n  (%s; no key file)\n", c->home, c->home, io.pkcs11_uri,
+		       done);
+	else
+		printf("created certdesk home %s\n  CA certificate: %s/ca/ca.crt\n  CA key:         "
+		       "%s/ca/ca.key (mode 0600%s)\n", c->home, c->home, c->home,
+		       io.passphrase_file ? ", passphrase-protected" : "");
+	if (io.pkcs11_uri)
+		printf("  signing commands read the PIN from $CERTDESK_PASSPHRASE_FILE or ask for it\n");
+	else if (io.passphrase_file)
 		printf("  cron and scripts read the passphrase from $CERTDESK_PASSPHRASE_FILE\n");
 	if (!io.crl_remote)
 		printf("  no CRL repository yet: certdesk config crl.remote URL\n");
@@ -1033,15 +1049,47 @@ static int ca_rollover_cmd(desk *d, const cmd_args *a)
 	return 0;
 }
 
+static void say_step(void *ctx, const char *line)
+{
+	printf("%s\n", line);
+}
+
+static int ca_move_cmd(cli_ctx *c, const cmd_args *a)
+{
+	desk d;
+	int rc;
+
+	if (a->npos != 2)
+		return cd_err("ca move-to-token needs the token's URI: ca move-to-token "
+			      "pkcs11:token=LABEL;object=ca"), cli_fail();
+	if (cmd_arg(a, "cn") || cmd_arg(a, "key") || cmd_arg(a, "days"))
+		return cd_err("ca move-to-token keeps the CA: --cn, --key and --days are for ca "
+			      "rollover"), cli_fail();
+	if (cli_open_desk(c, &d, 0) < 0)
+		return cli_fail();
+	rc = desk_move_to_token(&d, a->pos[1], cmd_arg(a, "pkcs11-module"),
+				cmd_arg(a, "passphrase-file"), say_step, NULL);
+	desk_close(&d);
+	return rc < 0 ? cli_fail() : 0;
+}
+
 static int cmd_ca(cli_ctx *c, const cmd_args *a)
 {
 	int roll = strcmp(a->pos[0], "rollover") == 0;
 	desk d;
 	int rc;
 
+	if (strcmp(a->pos[0], "move-to-token") == 0)
+		return ca_move_cmd(c, a);
 	if (!roll && strcmp(a->pos[0], "renew") != 0)
-		return cd_err("%s: unknown action '%.20s': expected renew or rollover", a->cmd->verb,
-			      a->pos[0]), cli_fail();
+		return cd_err("%s: unknown action '%.20s': expected renew, rollover or "
+			      "move-to-token", a->cmd->verb, a->pos[0]), cli_fail();
+	if (a->npos > 1)
+		return cd_err("ca %s takes no URI: that is for ca move-to-token", a->pos[0]),
+		       cli_fail();
+	if (cmd_arg(a, "passphrase-file") || cmd_arg(a, "pkcs11-module"))
+		return cd_err("--passphrase-file and --pkcs11-module are for ca move-to-token "
+			      "(signing reads CERTDESK_PASSPHRASE_FILE)"), cli_fail();
 	if (!roll && (cmd_arg(a, "cn") || cmd_arg(a, "key")))
 		return cd_err("ca renew keeps the CA's name and key: --cn and --key are for ca "
 			      "rollover"), cli_fail();

@@ -38,6 +38,10 @@ static void print_info(const char *file, const backup_info *in)
 	printf("  taken:           %s from %s\n", taken, in->source);
 	printf("  CA:              %s, valid until %s%s\n", in->ca_subject, until,
 	       in->key_encrypted ? " (key passphrase-protected)" : "");
+	if (in->token_uri)
+		printf("  CA key:          on the token %s: not in the backup (it cannot leave "
+		       "the token);\n                   a restored home signs with that token\n",
+		       in->token_uri);
 	printf("  users:           %lld\n  certificates:    %lld\n", (long long)in->users,
 	       (long long)in->certs);
 	printf("  schema version:  %d\n", in->schema);

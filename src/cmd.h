@@ -73,8 +73,9 @@ typedef struct {
 	_(INIT, "init", 0, CMD_WRITES | CMD_NOHOME | CMD_CLI, \
 	  CMD_OPTS(CMD_TEXT("cn", "NAME"), CMD_CHOICE("key", "KEY", CMD_CHOICES(CA_KEY_CHOICES)), \
 		   CMD_INT("days", "N", 1, 36500), CMD_TEXT("passphrase-file", "F"), \
-		   CMD_TEXT("crl-remote", "URL")), CMD_NO_POS, \
-	  "create the home and a new CA") \
+		   CMD_TEXT("crl-remote", "URL"), CMD_TEXT("pkcs11", "URI"), \
+		   CMD_TEXT("pkcs11-module", "PATH")), CMD_NO_POS, \
+	  "create the home and a new CA (--pkcs11: its key on a PKCS#11 token)") \
 	_(CREATE, "create", 'c', CMD_WRITES, CMD_OPTS(CMD_FIELD_OPTS(1)), CMD_POS("USER", 1, 1), \
 	  "issue a client certificate for a new user") \
 	_(RENEW, "renew", 'r', CMD_WRITES | CMD_ROW, CMD_OPTS(CMD_FIELD_OPTS(0)), \
@@ -121,10 +122,11 @@ typedef struct {
 	  CMD_POS("openssl-ca|easyrsa DIR", 2, 2), \
 	  "import an existing CA (dry run unless --apply)") \
 	_(CA, "ca", 0, CMD_WRITES | CMD_CLI, CMD_OPTS(CMD_INT("days", "N", 1, 36500), \
-	  CMD_TEXT("cn", "NAME"), CMD_CHOICE("key", "TYPE", CMD_CHOICES(CA_KEY_CHOICES))), \
-	  CMD_POS("renew|rollover", 1, 1), \
+	  CMD_TEXT("cn", "NAME"), CMD_CHOICE("key", "TYPE", CMD_CHOICES(CA_KEY_CHOICES)), \
+	  CMD_TEXT("passphrase-file", "F"), CMD_TEXT("pkcs11-module", "PATH")), \
+	  CMD_POS("renew|rollover|move-to-token URI", 1, 2), \
 	  "renew the CA certificate (same key and name), or roll over to a new CA key and " \
-	  "name; valid N days from now (3650)") \
+	  "name; valid N days from now (3650); or move the CA key onto a PKCS#11 token") \
 	_(BACKUP, "backup", 0, CMD_CLI, \
 	  CMD_OPTS(CMD_TEXT("passphrase-file", "F"), CMD_FLAG("check")), CMD_POS("FILE", 1, 1), \
 	  "write an encrypted backup of the home (or --check one)") \

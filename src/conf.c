@@ -8,6 +8,7 @@
 #include "ca.h"
 #include "probe.h"
 #include "seen.h"
+#include "token_uri.h"
 #include "util.h"
 
 const conf_def conf_table[] = {
@@ -38,6 +39,12 @@ const conf_def conf_table[] = {
 	 "re-sign the CRL when its nextUpdate is this close"},
 	{"ca.warn_days", "548", "int", 1, 36500, NULL,
 	 "warn this many days before the CA certificate expires (a renewal cycle takes a year)"},
+	{"ca.pkcs11_uri", "", "pkcs11", 0, 0, NULL,
+	 "the PKCS#11 token holding the CA key (RFC 7512 URI, no PIN); empty: the key file "
+	 "ca/ca.key (set by init --pkcs11 and ca move-to-token)"},
+	{"ca.pkcs11_module", "", "module", 0, 0, NULL,
+	 "the PKCS#11 module of that token; empty: p11-kit's proxy, which loads what the host "
+	 "has configured"},
 	{"crl.remote", "", "url", 0, 0, NULL,
 	 "the team's git repository holding the CRL (path or URL); empty: not published"},
 	{"crl.branch", "main", "branch", 0, 0, NULL, "branch the CRL is published on"},
@@ -150,6 +157,7 @@ char *conf_shown(const char *key, const char *value)
 int conf_check(const char *key, const char *v)
 {
 	const conf_def *d = conf_find(key);
+	token_uri u;
 	long n;
 
 	if (!d)
@@ -172,6 +180,10 @@ int conf_check(const char *key, const char *v)
 		return probe_targets_check(v);
 	if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0)
 		return check_repo_path(d, v);
+	if (strcmp(d->kind, "pkcs11") == 0 && *v && token_uri_parse(v, &u) < 0)
+		return cd_err("%s: %s", key, cd_errmsg());
+	if (strcmp(d->kind, "module") == 0 && *v && v[0] != '/')
+		return cd_err("%s: '%.80s' must be an absolute path of a PKCS#11 module", key, v);
 	if (strcmp(d->kind, "dir") == 0 && *v && v[0] != '/')
 		return cd_err("%s: '%.80s' must be an absolute directory path", key, v);
 	return 0;

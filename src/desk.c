@@ -117,6 +117,16 @@ static void drop_lock(int fd)
 		close(fd);
 }
 
+int desk_lock(desk *d)
+{
+	return take_lock(d, 0);
+}
+
+void desk_unlock(int fd)
+{
+	drop_lock(fd);
+}
+
 struct recover {
 	desk *d;
 	int64_t ids[64];
@@ -150,7 +160,7 @@ static int init_refuse(desk *d)
  * (under the lock, so no init is using it). */
 static int stage_clear(const char *stage)
 {
-	static const char *const names[] = {"ca.key", "ca.crt"};
+	static const char *const names[] = {"ca.key", "ca.crt", "ca.p11"};
 	size_t i;
 
 	for (i = 0; i < sizeof names / sizeof *names; i++) {
@@ -174,6 +184,9 @@ static int init_store(desk *d, const desk_init_opts *o)
 		goto out;
 	rc = store_end(st, (o->crl_remote && (conf_check("crl.remote", o->crl_remote) < 0 ||
 					     store_setting_set(st, "crl.remote", o->crl_remote) < 0)) ||
+			   (o->pkcs11_uri && store_setting_set(st, "ca.pkcs11_uri", o->pkcs11_uri) < 0) ||
+			   (o->pkcs11_module &&
+			    store_setting_set(st, "ca.pkcs11_module", o->pkcs11_module) < 0) ||
 			   store_audit(st, cd_now(), cd_operator(), "init", NULL, o->cn) < 0 ? -1 : 0);
 out:
 	store_close(st);
@@ -192,7 +205,9 @@ static int init_locked(desk *d, const desk_init_opts *o, const char *pass)
 
 	if (stage_clear(stage) < 0 || cd_mkdir_p(stage, 0755) < 0)
 		goto out;
-	if (ca_init(stage, o->cn, o->key, o->days, pass) < 0 ||
+	if ((o->pkcs11_uri ? desk_token_init(stage, o->cn, o->key, o->days, o->pkcs11_uri,
+					     o->pkcs11_module, pass, o->done, DESK_DONE_MAX) :
+	     ca_init(stage, o->cn, o->key, o->days, pass)) < 0 ||
 	    desk_write_templates(d->tmpl_dir) < 0 || init_store(d, o) < 0)
 		goto out;
 	if (rename(stage, d->ca_dir) < 0) {
@@ -220,9 +235,14 @@ int desk_init(const char *home, const desk_init_opts *o)
 		goto out;
 	if (o->passphrase_file && read_first_line(o->passphrase_file, pass, sizeof pass) < 0)
 		goto out;
+	/* The token and its PIN are checked before the home is made. */
+	if (o->pkcs11_uri && ((!o->passphrase_file &&
+			       desk_token_pin(o->ask, o->ask_ctx, NULL, pass, sizeof pass) < 0) ||
+			      desk_token_check(o->pkcs11_uri, o->pkcs11_module, pass) < 0))
+		goto out;
 	if (init_refuse(&d) < 0 || cd_mkdir_p(home, 0755) < 0 || (lock = take_lock(&d, 0)) < 0)
 		goto out;
-	rc = init_locked(&d, o, o->passphrase_file ? pass : NULL);
+	rc = init_locked(&d, o, o->passphrase_file || o->pkcs11_uri ? pass : NULL);
 out:
 	OPENSSL_cleanse(pass, sizeof pass);
 	drop_lock(lock);
@@ -420,16 +440,22 @@ void desk_close(desk *d)
 	memset(d, 0, sizeof *d);
 }
 
-int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
+int desk_secret(desk_ask_fn ask, void *ctx, const char *prompt, const char *none, char *buf,
+		size_t size)
 {
 	const char *file = getenv("CERTDESK_PASSPHRASE_FILE");
 
 	if (file && *file)
 		return read_first_line(file, buf, size);
-	if (ask && ask(ctx, "CA passphrase: ", buf, size) == 0)
+	if (ask && ask(ctx, prompt, buf, size) == 0)
 		return 0;
-	return cd_err("the CA key is passphrase-protected: set CERTDESK_PASSPHRASE_FILE or "
-		      "run from a terminal");
+	return cd_err("%s: set CERTDESK_PASSPHRASE_FILE or run from a terminal", none);
+}
+
+int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size)
+{
+	return desk_secret(ask, ctx, "CA passphrase: ", "the CA key is passphrase-protected", buf,
+			   size);
 }
 
 int desk_passphrase_file(const char *path, char *buf, size_t size)
@@ -454,12 +480,21 @@ static void desk_note(desk *d, const char *line)
 
 int desk_signing(desk *d)
 {
-	int upgraded = 0;
+	char *uri = NULL, *module = NULL;
+	int upgraded = 0, rc;
 
 	if (d->signing)
 		return 0;
 	if (d->readonly)
 		return cd_err("read-only: this view never opens the CA key");
+	if ((rc = desk_token_of(d, &uri, &module)) != 0) {
+		free(uri);
+		free(module);
+		if (rc < 0 || desk_token_signing(d) < 0)
+			return -1;
+		d->signing = 1;
+		return 0;
+	}
 	if (ca_load_key(d->ca, d->ca_dir, signing_pass, d, &upgraded) < 0)
 		return -1;
 	if (upgraded > 0)
@@ -1762,6 +1797,8 @@ static int reopen_ca(desk *d)
 /* The new key gets the old one's passphrase (asked once), or none as the old one. */
 static int rollover_keys(desk *d, char *pass, size_t size, int *enc)
 {
+	if (d->token) /* desk_token_rollover checks the token and its PIN itself */
+		return 0;
 	if ((*enc = ca_key_encrypted(d->ca_dir)) < 0)
 		return -1;
 	if (*enc && desk_passphrase(d->ask, d->ask_ctx, pass, size) < 0)
@@ -1789,6 +1826,12 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	char pass[1024] = "", old[41], *oldname, *name;
 	int enc = 0, lock, rc;
 
+	char *uri = NULL, *module = NULL;
+
+	if ((d->token = desk_token_of(d, &uri, &module)) < 0)
+		return -1;
+	free(uri);
+	free(module);
 	if (desk_writable(d, "roll the CA over") < 0 || rollover_keys(d, pass, sizeof pass, &enc) < 0 ||
 	    (lock = take_lock(d, 0)) < 0) {
 		OPENSSL_cleanse(pass, sizeof pass);
@@ -1801,7 +1844,8 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 	rc = store_begin(d->st) < 0 ? -1 : store_end(d->st, store_issuer_fill(d->st, old));
 	name = cn && *cn ? cd_strdup(cn) : next_ca_name(oldname, d->now);
 	if (rc == 0)
-		rc = ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
+		rc = d->token ? desk_token_rollover(d, name, kt, days) :
+			      ca_rollover(d->ca, d->ca_dir, name, kt, days, enc ? pass : NULL);
 	free(name);
 	OPENSSL_cleanse(pass, sizeof pass);
 	if (rc == 0)
@@ -1822,7 +1866,11 @@ int desk_ca_rollover(desk *d, const char *cn, ca_key_type kt, int days)
 int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *line), void *ctx)
 {
 	const ca *o;
-	int n = 0, rc = 0;
+	char *uri = NULL, *module = NULL;
+	int n = 0, rc = 0, on_token = desk_token_of(d, &uri, &module) > 0;
+
+	free(uri);
+	free(module);
 
 	for (o = ca_older(d->ca); o && rc == 0; o = ca_older(o)) {
 		int64_t end = 0;
@@ -1834,8 +1882,10 @@ int desk_ca_retire_ended(desk *d, int dry, void (*say)(void *ctx, const char *li
 		cd_format_date(end, day);
 		line = cd_asprintf("%s the CA %s (key %s): the last certificate it issued ended "
 				   "%s%s", dry ? "would retire" : "retired", ca_name(o), ca_kid(o),
-				   end ? day : "(it issued none)", dry ? "" : "; its key is destroyed and "
-				   "its CRL leaves the file");
+				   end ? day : "(it issued none)", dry ? "" : on_token ?
+				   "; its CRL leaves the file, and its key stays on the token (id "
+				   "= its key identifier: delete it there)" :
+				   "; its key is destroyed and its CRL leaves the file");
 		if (!dry && (rc = ca_retire(d->ca_dir, ca_kid(o))) == 0) {
 			ca_note_retired(d->ca, d->ca_dir, ca_kid(o));
 			rc = desk_audit(d, "ca-retire", NULL, "%s", line);

@@ -18,6 +18,7 @@ typedef struct {
 	ca *ca;             /* certificate only, until desk_signing() loads the key */
 	int readonly;
 	int signing;        /* the CA key is loaded */
+	int token;          /* the CA keys are on a PKCS#11 token (set by what needs to know) */
 	int64_t now;        /* the day stages are judged on: --as-of, else the clock */
 	int64_t as_of;      /* --as-of's day (0: none): a plan, so nothing is written */
 	int64_t window;     /* warning window, seconds */
@@ -32,12 +33,19 @@ typedef struct {
 /* --home, else $CERTDESK_HOME, else ~/.local/share/certdesk. Returns malloc'd. */
 char *desk_home_path(const char *given);
 
+#define DESK_DONE_MAX 256
 typedef struct {
 	const char *cn;
 	ca_key_type key;
 	int days;
 	const char *passphrase_file; /* NULL: the CA key is not encrypted */
 	const char *crl_remote;      /* NULL: not set */
+	/* The CA key on a token: its pkcs11: URI (NULL: a key file), the module (NULL: p11-kit's
+	 * proxy); the PIN from passphrase_file, else as desk_token_pin asks with ask. */
+	const char *pkcs11_uri, *pkcs11_module;
+	desk_ask_fn ask;
+	void *ask_ctx;
+	char *done;                  /* NULL or DESK_DONE_MAX bytes: what init --pkcs11 did */
 } desk_init_opts;
 int desk_init(const char *home, const desk_init_opts *o);
 /* Writes the default templates into dir (created if missing), keeping existing files. */
@@ -50,6 +58,9 @@ void desk_close(desk *d);
 int desk_signing(desk *d);
 /* The CA passphrase: the first line of $CERTDESK_PASSPHRASE_FILE, else asked. */
 int desk_passphrase(desk_ask_fn ask, void *ctx, char *buf, size_t size);
+/* The same with the prompt, and what the refusal says is missing without either. */
+int desk_secret(desk_ask_fn ask, void *ctx, const char *prompt, const char *none, char *buf,
+		size_t size);
 /* The first line of path (1 to size-1 bytes), as init and backup read a passphrase. */
 int desk_passphrase_file(const char *path, char *buf, size_t size);
 /* Judges stages as of day (--as-of): from then on the desk plans and refuses writes. */
@@ -162,6 +173,34 @@ void desk_row_free(desk_row *r);
 /* Loads one user. *found = 0 when none. */
 int desk_get(desk *d, const char *user, desk_row *out, int *found);
 int desk_get_existing(desk *d, const char *user, desk_row *out); /* error when unknown */
+
+/* The CA key on a PKCS#11 token (desk_token.c). 1 when the home's is (ca.pkcs11_uri set),
+ * with the URI and the module (the proxy when unset) malloc'd; 0 when not; -1. */
+int desk_token_of(desk *d, char **uri, char **module);
+/* The PIN: from file, else $CERTDESK_PASSPHRASE_FILE, else asked. */
+int desk_token_pin(desk_ask_fn ask, void *ctx, const char *file, char *pin, size_t size);
+/* Module, token and PIN, checked: one line for each that is wrong. */
+int desk_token_check(const char *uri, const char *module, const char *pin);
+/* Loads every signing CA's key from the token (desk_signing does, for a token home). */
+int desk_token_signing(desk *d);
+/* init --pkcs11: the CA of stage with a key generated on the token (or the one the URI
+ * names there); done says which. */
+int desk_token_init(const char *stage, const char *cn, ca_key_type kt, int days,
+		    const char *uri, const char *module, const char *pin, char *done, size_t size);
+/* ca rollover on a token home: the new key generated on the same token, under a new
+ * label; ca.pkcs11_uri then names it. */
+int desk_token_rollover(desk *d, const char *cn, ca_key_type kt, int days);
+/* ca move-to-token: imports every file key still signing onto the token, signs a test CRL
+ * with the token key and checks it, records the setting, and only then destroys the key
+ * files; each step said through fn. */
+int desk_move_to_token(desk *d, const char *uri, const char *module, const char *pin_file,
+		       void (*fn)(void *ctx, const char *line), void *ctx);
+/* verify: every signing CA's key on the token (public key read without the PIN) matches
+ * its certificate, and no key file is left: the number of problems, each said by fn. */
+int desk_token_verify(desk *d, void (*fn)(void *ctx, const char *line), void *ctx);
+/* The issue lock (-1 after cd_err()), and its release (of -1: nothing). */
+int desk_lock(desk *d);
+void desk_unlock(int fd);
 
 /* Renews the CA certificate (ca_renew) under the issue lock, with its audit line. */
 int desk_ca_renew(desk *d, int days);

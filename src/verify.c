@@ -134,6 +134,11 @@ static void check_key_match(desk *d, verify_report *r)
 	OPENSSL_cleanse(pass, sizeof pass);
 }
 
+static void token_line(void *ctx, const char *line)
+{
+	add(ctx, VERIFY_CRITICAL, "%s", line);
+}
+
 static void check_key(desk *d, verify_report *r)
 {
 	char *path = cd_asprintf("%s/ca.key", d->ca_dir);
@@ -142,6 +147,8 @@ static void check_key(desk *d, verify_report *r)
 	if (d->readonly)
 		add(r, VERIFY_SKIPPED, "the CA key checks (mode, match with the certificate): the "
 		    "read-only view never opens the CA key");
+	else if (d->token)
+		desk_token_verify(d, token_line, r);
 	else if (lstat(path, &sb) < 0)
 		add(r, VERIFY_CRITICAL, "the CA key %s: %s", path, strerror(errno));
 	else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
@@ -158,7 +165,7 @@ static void check_older_keys(desk *d, verify_report *r)
 {
 	const ca *o;
 
-	for (o = ca_older(d->ca); o && !d->readonly; o = ca_older(o)) {
+	for (o = ca_older(d->ca); o && !d->readonly && !d->token; o = ca_older(o)) {
 		char *path;
 		struct stat sb;
 
@@ -312,8 +319,11 @@ static void judge_batch(struct certs_ctx *x)
 static void check_file(struct certs_ctx *x, const char *user, const char *path)
 {
 	struct stat sb;
+	size_t n = path ? strlen(path) : 0;
 
-	if (!path || !*path)
+	/* A request's certificate (USER.crt, recorded where a bundle would be) holds no
+	 * secret: the user keeps the key. 0644 is its mode. */
+	if (!n || (n > 4 && strcmp(path + n - 4, ".crt") == 0))
 		return;
 	if (lstat(path, &sb) < 0) {
 		if (errno != ENOENT)
@@ -739,6 +749,13 @@ int verify_run(desk *d, verify_report *r)
 
 	memset(r, 0, sizeof *r);
 	check_database(d, r);
+	if (!d->readonly) {
+		char *uri = NULL, *module = NULL;
+
+		d->token = desk_token_of(d, &uri, &module) > 0;
+		free(uri);
+		free(module);
+	}
 	check_key(d, r);
 	check_older_keys(d, r);
 	check_canary_keys(d, r);

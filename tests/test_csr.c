@@ -120,6 +120,12 @@ static void test_ec_request(void)
 	CU_ASSERT(tl_contains(r.out, "user-ec"));
 	tl_free(&r);
 	refused(home, out, "password", ARGS("password", "alice"));
+	/* The certificate is 0644 and no secret: verify does not take it for one. */
+	CU_ASSERT(tl_mode(crt) == 0644);
+	r = cdv(home, ARGS("verify"));
+	CU_ASSERT(r.status == 0);
+	CU_ASSERT(!tl_contains(r.out, "alice.crt") && !tl_contains(r.out, "secret"));
+	tl_free(&r);
 	free(subj);
 	free(ext);
 	free(crt);

@@ -188,7 +188,8 @@ static void test_rollover_refusals(void)
 	tl_refused(e.home, e.out, "--as-of only judges",
 		   TL_ARGS("--as-of", "2030-01-01", "ca", "rollover"));
 	tl_refused(e.home, e.out, "invalid", TL_ARGS("ca", "rollover", "--days", "0"));
-	tl_refused(e.home, e.out, "expected renew or rollover", TL_ARGS("ca", "rotate"));
+	tl_refused(e.home, e.out, "expected renew, rollover or move-to-token",
+		   TL_ARGS("ca", "rotate"));
 }
 
 /* The old CA signs until its last certificate has ended, then retires in a commit that

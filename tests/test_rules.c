@@ -496,7 +496,7 @@ static void test_ca_renew(void)
 	tl_refused(h, o, "--as-of only judges", ARGS("--as-of", "2030-01-01", "ca", "renew"));
 	tl_refused(h, o, "read-only", ARGS("--read-only", "ca", "renew"));
 	tl_refused(h, o, "valid longer than 30 days", ARGS("ca", "renew", "--days", "30"));
-	tl_refused(h, o, "expected renew or rollover", ARGS("ca", "rotate"));
+	tl_refused(h, o, "expected renew, rollover or move-to-token", ARGS("ca", "rotate"));
 	s = tl_cd_ok(h, ARGS("ca", "renew", "--days", "800"));
 	CU_ASSERT(tl_contains(s, "same key and name"));
 	free(s);

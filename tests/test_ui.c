@@ -966,13 +966,41 @@ static void test_create_csr_form(void)
 	tl_free(&r);
 }
 
+/* Creates user through the form, answering the CA key's dialog with secret, never
+ * echoed: with refusal, that line in the status bar and nothing issued; else a bundle
+ * that verifies with the CA certificate of home h. */
+static void dialog_create(const char *h, const char *user, const char *secret,
+			  const char *refusal)
+{
+	char *keys = cd_asprintf("c%s<Tab>User %s<Tab>%s@example.org<Enter><Enter><Enter><Enter>"
+				 "<Enter><Enter><Enter><Enter><Enter>%s<Enter>", user, user, user,
+				 secret);
+	char *s = run(h, 0, keys, 80, 24), *pw = cd_asprintf("%s/%s.pw", outdir, user);
+	char *typed = cd_asprintf("%s\n", secret);
+	tl_result r;
+
+	CU_ASSERT(!tl_contains(s, refusal ? typed : secret));
+	if (refusal) {
+		CU_ASSERT(tl_contains(s, refusal));
+		CU_ASSERT_EQUAL(tl_mode(pw), -1); /* nothing issued */
+	} else {
+		CU_ASSERT(tl_contains(s, "created") && tl_contains(s, user));
+		r = tl_sh("openssl pkcs12 -in '%s/%s.p12' -passin 'file:%s' -nokeys 2>&1 | "
+			  "openssl verify -CAfile '%s/ca/ca.crt'", outdir, user, pw, h);
+		CU_ASSERT(tl_contains(r.out, "OK"));
+		tl_free(&r);
+	}
+	free(typed);
+	free(pw);
+	free(s);
+	free(keys);
+}
+
 /* A passphrase-protected CA key: the dashboard asks in a dialog, never echoes it, and
  * a wrong passphrase is an error in the status bar with nothing issued. */
 static void test_encrypted_ca(void)
 {
-	char h[700], pass[800], pwpath[900];
-	char *s;
-	tl_result r;
+	char h[700], pass[800];
 
 	snprintf(h, sizeof h, "%s/enc", tl_tmpdir());
 	snprintf(pass, sizeof pass, "%s.pass", h);
@@ -981,22 +1009,39 @@ static void test_encrypted_ca(void)
 	must(tl_cd(h, "config", "out.dir", outdir, NULL));
 	must(tl_sh("rm -f '%s'/lock1.* '%s'/lock2.*", outdir, outdir));
 	unsetenv("CERTDESK_PASSPHRASE_FILE");
-	s = run(h, 0, "clock1<Tab>Lock One<Tab>l1@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>wrong<Enter>", 80, 24);
-	CU_ASSERT(tl_contains(s, "wrong CA passphrase"));
-	CU_ASSERT(!tl_contains(s, "wrong\n"));
-	free(s);
-	snprintf(pwpath, sizeof pwpath, "%s/lock1.pw", outdir);
-	CU_ASSERT_EQUAL(tl_mode(pwpath), -1); /* nothing issued */
-	s = run(h, 0, "clock2<Tab>Lock Two<Tab>l2@example.org"
-		"<Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter><Enter>open sesame<Enter>", 80, 24);
-	CU_ASSERT(tl_contains(s, "created lock2"));
-	CU_ASSERT(!tl_contains(s, "open sesame"));
-	free(s);
-	r = tl_sh("openssl pkcs12 -in '%s/lock2.p12' -passin 'file:%s/lock2.pw' -nokeys 2>&1 | "
-		  "openssl verify -CAfile '%s/ca/ca.crt'", outdir, outdir, h);
-	CU_ASSERT(tl_contains(r.out, "OK"));
-	tl_free(&r);
+	dialog_create(h, "lock1", "wrong", "wrong CA passphrase");
+	dialog_create(h, "lock2", "open sesame", NULL);
+}
+
+/* A CA key on a PKCS#11 token (a SoftHSM2 token made here): the dashboard asks for the
+ * PIN in the same dialog, a wrong PIN is an error in the status bar with nothing issued,
+ * and the right one signs. */
+static void test_token_ca(void)
+{
+	const char *mod = "/usr/lib/softhsm/libsofthsm2.so";
+	char h[700], dir[800], conf[900], pin[900];
+
+	if (!cd_path_exists(mod)) {
+		printf("\n  skipped: %s is missing (apt-get install softhsm2)\n", mod);
+		return;
+	}
+	snprintf(h, sizeof h, "%s/tok", tl_tmpdir());
+	snprintf(dir, sizeof dir, "%s.softhsm", h);
+	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
+	snprintf(pin, sizeof pin, "%s/pin", dir);
+	must(tl_sh("mkdir -p '%s/tokens' && printf 'directories.tokendir = %s/tokens\\n"
+		   "objectstore.backend = file\\n' > '%s' && printf 'pin-2468\\n' > '%s' && "
+		   "SOFTHSM2_CONF='%s' softhsm2-util --init-token --free --label uitok --pin pin-2468 "
+		   "--so-pin 1357 >/dev/null", dir, dir, conf, pin, conf));
+	setenv("SOFTHSM2_CONF", conf, 1);
+	must(tl_cd(h, "init", "--pkcs11", "pkcs11:token=uitok;object=ca", "--pkcs11-module", mod,
+		   "--passphrase-file", pin, NULL));
+	must(tl_cd(h, "config", "out.dir", outdir, NULL));
+	must(tl_sh("rm -f '%s'/tok1.* '%s'/tok2.*", outdir, outdir));
+	unsetenv("CERTDESK_PASSPHRASE_FILE");
+	dialog_create(h, "tok1", "bad-pin", "wrong PIN for token 'uitok'");
+	dialog_create(h, "tok2", "pin-2468", NULL);
+	unsetenv("SOFTHSM2_CONF");
 }
 
 static void test_revoke_confirm(void)
@@ -1399,6 +1444,11 @@ static void clock_encrypted_ca(void)
 	ON_THE_CLOCK(test_encrypted_ca());
 }
 
+static void clock_token_ca(void)
+{
+	ON_THE_CLOCK(test_token_ca());
+}
+
 static void clock_revoke_confirm(void)
 {
 	ON_THE_CLOCK(test_revoke_confirm());
@@ -1481,6 +1531,7 @@ static CU_TestInfo screen_tests[] = {
 static CU_TestInfo action_tests[] = {
 	{"create through the form; password on P only", clock_create_then_password},
 	{"a passphrase-protected CA key asked in a dialog", clock_encrypted_ca},
+	{"a CA key on a token: its PIN asked in the dialog", clock_token_ca},
 	{"revoke needs the user name typed", clock_revoke_confirm},
 	{"notify, task, renew, applied, publish dry run", clock_notify_task_applied},
 	{"the selection keeps its place after a renewal", clock_selection_after_renew},

@@ -50,4 +50,7 @@ ok "the passphrase of a new CA (init)" wipes desk_init
 ok "the CA passphrase a rollover gives the new key" wipes "desk_ca_rollover|rollover_keys"
 ok "a .pw file shown in the dashboard" wipes ui_do_password
 ok "the passphrase of an imported CA key" wipes "check_key|read_source|import_run"
+ok "the token PIN of a signing command" wipes desk_token_signing
+ok "the token PIN of a rollover on a token home" wipes desk_token_rollover
+ok "the token PIN of ca move-to-token" wipes desk_move_to_token
 finish

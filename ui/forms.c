@@ -263,14 +263,16 @@ static const char *opt_value(ui_form *f, const char *name)
 
 /* ---- the passphrase, asked in the middle of an action ---- */
 
-ui_form *ui_open_passphrase(ui *u)
+ui_form *ui_open_passphrase(ui *u, int pin)
 {
 	ui_form *f = ui_form_new("CA key", NULL);
 
 	f->modal = 1;
-	snprintf(f->note[0], sizeof f->note[0], "The CA key is passphrase-protected.");
+	snprintf(f->note[0], sizeof f->note[0], "%s", pin ? "The CA key is on a PKCS#11 token." :
+		 "The CA key is passphrase-protected.");
 	/* The core's prompt is worded for a terminal line; the label column is narrow. */
-	ui_form_add(f, "pass", "Passphrase", FIELD_REQUIRED | FIELD_SECRET, NULL, NULL);
+	ui_form_add(f, "pass", pin ? "Token PIN" : "Passphrase", FIELD_REQUIRED | FIELD_SECRET,
+		    NULL, NULL);
 	return ui_form_open(u, f) < 0 ? NULL : f;
 }
 

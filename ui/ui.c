@@ -667,7 +667,8 @@ static int answered(void *f)
 static int ui_ask(void *ctx, const char *prompt, char *buf, size_t size)
 {
 	ui *u = ctx;
-	ui_form *f = ui_open_passphrase(u);
+	/* desk_token_pin asks for the token's PIN in these words. */
+	ui_form *f = ui_open_passphrase(u, prompt && strstr(prompt, "PIN") != NULL);
 	int rc;
 
 	if (!f)

@@ -205,7 +205,7 @@ int ui_open_search(ui *u);
 /* The passphrase dialog, modal: the loop runs until ui_form_answer is not 0 (1: the
  * text, copied to buf when it fits; -1: cancelled, or too long for buf). */
 typedef struct ui_form ui_form;
-ui_form *ui_open_passphrase(ui *u);
+ui_form *ui_open_passphrase(ui *u, int pin); /* pin: the CA key is on a token */
 int ui_form_answer(ui_form *f, char *buf, size_t size);
 
 /* theme.c */

@@ -5,7 +5,8 @@
  * Input: one byte choosing a setting of conf_table (past its end: the text up to the
  * first NUL is the key), then the value.  Checks: an accepted value passes
  * cd_check_field and the rule of its kind (a number in range, one of the choices, an
- * absolute directory, a relative repository path, an http(s) URL); an accepted date
+ * absolute directory, a relative repository path, an http(s) URL, a pkcs11: URI without
+ * a query, an absolute module path); an accepted date
  * formats back to itself; sanitised text is UTF-8 without control characters. */
 #include "fuzz.h"
 
@@ -65,6 +66,10 @@ static void check_accepted(const conf_def *d, const char *v)
 		FUZZ_CHECK(!*v || v[0] == '/');
 	} else if (strcmp(d->kind, "branch") == 0 || strcmp(d->kind, "path") == 0) {
 		FUZZ_CHECK(repo_path_ok(v));
+	} else if (strcmp(d->kind, "pkcs11") == 0) {
+		FUZZ_CHECK(!*v || (!strncmp(v, "pkcs11:", 7) && !strchr(v, '?')));
+	} else if (strcmp(d->kind, "module") == 0) {
+		FUZZ_CHECK(!*v || v[0] == '/');
 	}
 	if (strcmp(d->key, "phab.url") == 0)
 		FUZZ_CHECK(!strncmp(v, "https://", 8) || !strncmp(v, "http://", 7));
