@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/servers.lib
 
 bin=${CERTDESK_BIN:-$PWD/certdesk}
-if ! srv_have; then
-	echo "nginx, apache2 or curl is missing (make check installs them)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/certdesk-csr-nginx.XXXXXX") || exit 1
-trap 'srv_stop "$T/nginx" 2>/dev/null; rm -rf "$T"' EXIT
+srv_begin csr-nginx
 home=$T/home
 cd_() { "$bin" --home "$home" "$@"; }
 
