@@ -372,7 +372,17 @@ int desk_move_to_token(desk *d, const char *uri, const char *module, const char 
 
 	if (desk_writable(d, "move the CA key") < 0 || (on = desk_token_of(d, &cur, &mod)) < 0)
 		goto out;
-	if (on) { /* a move killed after the setting: only the files are left to remove */
+	if (on) {
+		/* A move killed after the setting leaves only the files to remove, but the
+		 * setting alone proves nothing (config accepts any well-formed URI): the token
+		 * must sign a CRL that verifies before a key file goes. */
+		if (token_uri_parse(cur, &u) < 0 ||
+		    desk_token_pin(d->ask, d->ask_ctx, pin_file, pin, sizeof pin) < 0 ||
+		    pin_check(mod, &u, pin) < 0 || load_keys(d->ca, mod, &u, pin) < 0 ||
+		    test_crl(d) < 0) {
+			cd_err("ca.pkcs11_uri is %s, but %s: no key file removed", cur, cd_errmsg());
+			goto out;
+		}
 		rc = remove_key_files(d, fn, ctx);
 		if (rc == 0)
 			say(d, fn, ctx, "the CA key is on the token already (%s)", cur);

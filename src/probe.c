@@ -330,10 +330,12 @@ static void http_exchange(const probe_target *t, SSL *ssl, struct conn *c, probe
 {
 	char req[1100], buf[4096];
 	int rc, st = 0, n;
+	int v6 = strchr(t->host, ':') != NULL, other = strcmp(t->port, "443") != 0;
 
-	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s%s%s\r\nUser-Agent: "
-		     "certdesk-probe\r\nConnection: close\r\n\r\n", t->path, t->host,
-		     strcmp(t->port, "443") ? ":" : "", strcmp(t->port, "443") ? t->port : "");
+	/* An IPv6 literal goes in brackets (RFC 7230 5.4), or nginx answers 400. */
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: "
+		     "certdesk-probe\r\nConnection: close\r\n\r\n", t->path, v6 ? "[" : "",
+		     t->host, v6 ? "]" : "", other ? ":" : "", other ? t->port : "");
 	while ((rc = SSL_write(ssl, req, n)) <= 0 && (st = tls_step(ssl, c, rc)) == 0)
 		;
 	if (rc > 0)
@@ -428,6 +430,12 @@ void probe_connect(const probe_target *t, const struct probe_cred *cred, int tim
 
 /* ---- a run ---- */
 
+static void cred_free(struct probe_cred *cr)
+{
+	X509_free(cr->cert);
+	EVP_PKEY_free(cr->key);
+}
+
 static int cred_load(desk *d, const store_canary *k, struct probe_cred *cr)
 {
 	char *crt = canary_path(d, k->serial, "crt"), *key = canary_path(d, k->serial, "key");
@@ -447,6 +455,10 @@ static int cred_load(desk *d, const store_canary *k, struct probe_cred *cr)
 			BIO_free(b);
 		}
 		rc = cr->cert && cr->key ? 0 : cd_err("cannot read the canary %s", k->serial);
+		if (rc < 0) {
+			cred_free(cr);
+			memset(cr, 0, sizeof *cr);
+		}
 	} else {
 		cd_err("the canary %s is missing from %s/canary: run certdesk publish", k->serial,
 		       d->ca_dir);
@@ -457,12 +469,6 @@ static int cred_load(desk *d, const store_canary *k, struct probe_cred *cr)
 	free(crt);
 	free(key);
 	return rc;
-}
-
-static void cred_free(struct probe_cred *cr)
-{
-	X509_free(cr->cert);
-	EVP_PKEY_free(cr->key);
 }
 
 /* The canaries a probe presents: the control, then the revoked ones, newest first. */

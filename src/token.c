@@ -111,7 +111,9 @@ static int login(token *t, ck_slot_id_t slot, const char *pin)
 	struct ck_token_info ti;
 	ck_rv_t rv;
 
-	if (t->f->C_GetTokenInfo(slot, &ti) == CKR_OK && (ti.flags & CKF_USER_PIN_LOCKED))
+	if (t->f->C_GetTokenInfo(slot, &ti) != CKR_OK)
+		return cd_err("cannot read the state of token '%s'", t->label);
+	if (ti.flags & CKF_USER_PIN_LOCKED)
 		return cd_err("the PIN of token '%s' is locked (too many wrong PINs): the security "
 			      "officer must unlock it", t->label);
 	if (!(ti.flags & CKF_USER_PIN_INITIALIZED))
@@ -430,8 +432,8 @@ static EVP_PKEY *rsa_pub(token *t, ck_object_handle_t h)
 	EVP_PKEY *k = NULL;
 
 	/* OSSL_PARAM integers are native-endian. */
-	if (bn && be && BN_bn2nativepad(bn, nb, (int)nlen) > 0 && elen <= sizeof eb &&
-	    nlen <= sizeof nb && BN_bn2nativepad(be, eb, (int)elen) > 0) {
+	if (bn && be && nlen <= sizeof nb && elen <= sizeof eb &&
+	    BN_bn2nativepad(bn, nb, (int)nlen) > 0 && BN_bn2nativepad(be, eb, (int)elen) > 0) {
 		OSSL_PARAM p[] = {
 			OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, nb, nlen),
 			OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, eb, elen), OSSL_PARAM_END};

@@ -34,6 +34,8 @@ ports=
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
 	ports="$ports $(srv_port)"
 done
+# nginx also on [::1] when the host has it, for a target written as an IPv6 literal.
+grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null && SRV_V6=1
 # shellcheck disable=SC2086 # the ports are words
 srv_nginx_start "$T/nginx" "$T/bundle.pem" "$T/crl.pem" $ports || exit 1
 aport=$(srv_port)
@@ -60,6 +62,10 @@ probe() {
 ok "both current with the newest CRL: exit 0" probe 0 $targets
 ok "nginx: current" state "https://127.0.0.1:$nport/" current
 ok "apache (a 301 is an answer): current" state "https://127.0.0.1:$aport/" current
+if [ -n "${SRV_V6:-}" ]; then
+	ok "an IPv6 literal target (Host: [::1]:port): exit 0" probe 0 "https://[::1]:$nport/"
+	ok "... current" state "https://[::1]:$nport/" current
+fi
 
 cd_ revoke alice --now >/dev/null
 ok "a new publish rotates the canaries" cd_ publish

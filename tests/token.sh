@@ -245,6 +245,13 @@ fd_ init --cn "File CA" >/dev/null
 fd_ create eve --name Eve --email eve@example.org --out "$T/f" >/dev/null
 fd_ ca rollover --cn "File CA 2" >/dev/null
 home=$fhome
+# The setting alone, set by hand, proves nothing: no key file goes until the token signs.
+fd_ config ca.pkcs11_uri 'pkcs11:token=nope;object=ca' >/dev/null
+ok "ca.pkcs11_uri set by hand to a missing token: move-to-token keeps every key file" \
+	unchanged_after fd_ ca move-to-token 'pkcs11:token=other;object=moved' \
+	--pkcs11-module "$mod" --passphrase-file "$T/pin"
+ok "... and names the setting" grep -q "^certdesk: ca.pkcs11_uri is pkcs11:token=nope" "$T/err"
+fd_ config ca.pkcs11_uri '' >/dev/null
 ok "move-to-token with a wrong PIN: one line, home unchanged" unchanged_after fd_ ca move-to-token \
 	'pkcs11:token=other;object=moved' --pkcs11-module "$mod" --passphrase-file "$T/badpin"
 ok "move-to-token to a missing token: one line, home unchanged" unchanged_after fd_ ca \
