@@ -462,7 +462,7 @@ static int cmd_seen(cli_ctx *c, const cmd_args *a)
 		return cli_fail();
 	set = l.set = seen_set_new();
 	sc.d = l.d = &d;
-	if (seen_configure(&d, set) < 0 || store_rows(d.st, STORE_BY_EXPIRY, add_awaited, &l) < 0)
+	if (seen_configure(&d, set) < 0 || store_brief_rows(d.st, STORE_STORED, add_awaited, &l) < 0)
 		rc = cli_fail();
 	for (i = 0; rc == 0 && i < (n ? n : 1); i++) {
 		seen_stats st = {0};
@@ -498,8 +498,8 @@ struct list_ctx {
 	int all;
 };
 
-static void row_values(desk *d, const store_row *r, char expiry[16], char days[24],
-		       const char **v)
+static void row_values(desk *d, const store_row *r, cycle_stage stage, char expiry[16],
+		       char days[24], const char **v)
 {
 	const store_cert *cc = desk_cycle_cert(d, r);
 
@@ -511,7 +511,7 @@ static void row_values(desk *d, const store_row *r, char expiry[16], char days[2
 	v[3] = r->cur.serial;
 	v[4] = expiry;
 	v[5] = days;
-	v[6] = cycle_stage_name(desk_stage(d, r));
+	v[6] = cycle_stage_name(stage);
 	v[7] = cc->task ? cc->task : "";
 	v[8] = desk_issuer_name(d, &r->cur);
 }
@@ -521,10 +521,11 @@ static int list_row(void *ctx, const store_row *r)
 	struct list_ctx *l = ctx;
 	const char *v[LIST_NCOLS];
 	char expiry[16], days[24];
+	cycle_stage stage = desk_stage(l->d, r);
 
-	if (!l->all && desk_stage(l->d, r) == STAGE_REVOKED)
+	if (!l->all && stage == STAGE_REVOKED)
 		return 0;
-	row_values(l->d, r, expiry, days, v);
+	row_values(l->d, r, stage, expiry, days, v);
 	out_row(l->t, v);
 	return 0;
 }
@@ -542,7 +543,7 @@ static int cmd_list(cli_ctx *c, const cmd_args *a)
 	/* The text table names the CA only while more than one signs (a rollover). */
 	l.t = out_begin(c->fmt, stdout, list_cols, c->fmt == OUT_TEXT && !ca_older(d.ca) ?
 			LIST_NCOLS - 1 : LIST_NCOLS);
-	rc = store_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
+	rc = store_brief_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
 	out_end(l.t);
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
@@ -639,7 +640,7 @@ static void check_print(struct check_ctx *k, const store_row *r, const struct ch
 	char expiry[16], days[24];
 	char *tl = NULL, *ml = NULL;
 
-	row_values(k->d, r, expiry, days, v);
+	row_values(k->d, r, desk_stage(k->d, r), expiry, days, v);
 	/* One bad record (a line break in a name) must not keep everyone else out of the
 	 * cron mail: it is listed without links, and said on standard error. */
 	if (desk_links_late(k->d, r, x->l.kind, &tl, &ml) < 0) {

@@ -125,17 +125,17 @@ void cycle_ready(const store_row *p, int64_t now, cycle_readiness *out)
  * refusal is shown, not for every row of a listing. */
 enum act_why { ACT_OK, ACT_EXISTS, ACT_REVOKED, ACT_NOT_RENEWING, ACT_APPLIED, ACT_NO_PW };
 
-static enum act_why act_why(const store_row *r, int64_t now, int64_t window, cmd_id c)
+/* open: cycle_renewal_open(r), judged once by a caller that asks about every command. */
+static enum act_why act_judged(const store_row *r, int open, cmd_id c)
 {
-	int open, dead;
+	/* A plain revocation ends the story (the stage is revoked): only create starts a
+	 * new one. */
+	int dead = r && r->cur.revoke_at && !open;
 
 	if (c == CMD_CREATE)
-		return !r || cycle_stage_of(r, now, window) == STAGE_REVOKED ? ACT_OK : ACT_EXISTS;
+		return !r || dead ? ACT_OK : ACT_EXISTS;
 	if (!(cmd_table[c].flags & CMD_ROW) || !r)
 		return ACT_OK;
-	open = cycle_renewal_open(r, now, window);
-	/* A plain revocation ends the story: only create starts a new one. */
-	dead = r->cur.revoke_at && !open;
 	switch (c) {
 	case CMD_RENEW: case CMD_REVOKE: case CMD_NOTIFY:
 		return dead ? ACT_REVOKED : ACT_OK;
@@ -150,6 +150,11 @@ static enum act_why act_why(const store_row *r, int64_t now, int64_t window, cmd
 	}
 }
 
+static enum act_why act_why(const store_row *r, int64_t now, int64_t window, cmd_id c)
+{
+	return act_judged(r, r && cycle_renewal_open(r, now, window), c);
+}
+
 int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
 {
 	return act_why(r, now, window, c) == ACT_OK;
@@ -158,10 +163,10 @@ int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
 uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window)
 {
 	uint64_t acts = 0;
-	int i;
+	int i, open = r && cycle_renewal_open(r, now, window);
 
 	for (i = 0; i < CMD_COUNT; i++)
-		if (act_why(r, now, window, (cmd_id)i) == ACT_OK)
+		if (act_judged(r, open, (cmd_id)i) == ACT_OK)
 			acts |= (uint64_t)1 << i;
 	return acts;
 }

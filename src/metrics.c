@@ -163,7 +163,7 @@ int metrics_text(desk *d, cd_buf *out)
 	p.out = &users;
 	family(&users, "certdesk_cert_not_after_seconds",
 	       "notAfter of each user's current certificate, Unix time (revoked users left out)");
-	rc = store_rows(d->st, STORE_BY_USER, user_line, &p);
+	rc = store_brief_rows(d->st, STORE_BY_USER, user_line, &p);
 	if (rc == 0) {
 		stage_lines(out, p.stages);
 		cd_buf_add(out, users.s, users.len);

@@ -895,12 +895,24 @@ static int chain_existing(store *st)
 #define CERT_NCOLS 22
 #define USER_COLS "u.id, u.name, u.full_name, u.email, u.phone, u.location, u.org, u.ou, u.country"
 #define USER_NCOLS 9
-#define ROW_SELECT "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
-	" FROM users u JOIN certs c ON c.id = u.cert_id LEFT JOIN certs o ON o.id = c.replaces "
-/* By expiry: walk the expiry index and sort only ties by name, never whole rows. */
+#define ROW_FROM " FROM users u JOIN certs c ON c.id = u.cert_id LEFT JOIN certs o ON o.id = c.replaces "
+#define ROW_SELECT "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") ROW_FROM
+/* By expiry: walk the expiry index and sort only ties by name, never whole rows. The user
+ * is found by its primary key (a certificate's user_id), which saves a descent into the
+ * users_cert index for each row; u.cert_id = c.id keeps the current certificates only. */
+#define ROW_FROM_BY_EXPIRY " FROM certs c CROSS JOIN users u ON u.id = c.user_id AND " \
+	"u.cert_id = c.id LEFT JOIN certs o ON o.id = c.replaces "
 #define ROW_SELECT_BY_EXPIRY "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
-	" FROM certs c CROSS JOIN users u ON u.cert_id = c.id " \
-	"LEFT JOIN certs o ON o.id = c.replaces "
+	ROW_FROM_BY_EXPIRY
+/* What a listing reads (store_brief_rows): keep in step with read_brief(). */
+#define BRIEF_CERT_COLS(t) \
+	t ".id, " t ".serial, " t ".not_after, " t ".issued_at, " t ".notified_at, " \
+	t ".applied_at, " t ".revoke_at, " t ".published_at, " t ".revoke_forced, " \
+	t ".pw_path, " t ".task, " t ".issuer"
+#define BRIEF_CERT_NCOLS 12
+#define BRIEF_USER_COLS "u.id, u.name, u.full_name, u.email"
+#define BRIEF_USER_NCOLS 4
+#define BRIEF_COLS BRIEF_USER_COLS ", " BRIEF_CERT_COLS("c") ", " BRIEF_CERT_COLS("o")
 
 static void read_cert(sqlite3_stmt *s, int i, store_cert *c)
 {
@@ -931,6 +943,26 @@ static void read_cert(sqlite3_stmt *s, int i, store_cert *c)
 	c->issuer = col_opt_text(s, i + 21);
 }
 
+static void read_brief_cert(sqlite3_stmt *s, int i, store_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = sqlite3_column_int64(s, i);
+	if (!c->id)
+		return;
+	c->serial = col_text(s, i + 1);
+	c->subject = c->key_type = c->state = "";
+	c->not_after = sqlite3_column_int64(s, i + 2);
+	c->issued_at = sqlite3_column_int64(s, i + 3);
+	c->notified_at = sqlite3_column_int64(s, i + 4);
+	c->applied_at = sqlite3_column_int64(s, i + 5);
+	c->revoke_at = sqlite3_column_int64(s, i + 6);
+	c->published_at = sqlite3_column_int64(s, i + 7);
+	c->revoke_forced = sqlite3_column_int(s, i + 8);
+	c->pw_path = col_opt_text(s, i + 9);
+	c->task = col_opt_text(s, i + 10);
+	c->issuer = col_opt_text(s, i + 11);
+}
+
 static void read_user(sqlite3_stmt *s, store_user *u)
 {
 	u->id = sqlite3_column_int64(s, 0);
@@ -949,6 +981,7 @@ struct row_ctx {
 	void *ctx;
 	int n;
 	int64_t cap;
+	int brief; /* the columns of BRIEF_COLS */
 };
 
 /* A certificate ends when it does or when its CA does, whichever comes first. */
@@ -958,27 +991,59 @@ static void cap_cert(store_cert *c, int64_t cap)
 		c->not_after = cap;
 }
 
+static void read_brief_user(sqlite3_stmt *s, store_user *u)
+{
+	u->id = sqlite3_column_int64(s, 0);
+	u->name = col_text(s, 1);
+	u->full_name = col_text(s, 2);
+	u->email = col_text(s, 3);
+	u->phone = u->location = u->org = u->ou = u->country = "";
+}
+
 static int row_cb(sqlite3_stmt *s, void *p)
 {
 	struct row_ctx *r = p;
 	store_row row;
 
-	read_user(s, &row.u);
-	read_cert(s, USER_NCOLS, &row.cur);
-	read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
+	if (r->brief) {
+		read_brief_user(s, &row.u);
+		read_brief_cert(s, BRIEF_USER_NCOLS, &row.cur);
+		read_brief_cert(s, BRIEF_USER_NCOLS + BRIEF_CERT_NCOLS, &row.old);
+	} else {
+		read_user(s, &row.u);
+		read_cert(s, USER_NCOLS, &row.cur);
+		read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
+	}
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
 	r->n++;
 	return r->fn(r->ctx, &row);
 }
 
+static int rows_in_order(store *st, enum store_order order, int brief, store_row_fn fn,
+			 void *ctx)
+{
+	static const char *const sql[2][3] = {
+		{[STORE_BY_EXPIRY] = ROW_SELECT_BY_EXPIRY "ORDER BY c.not_after, u.name",
+		 [STORE_BY_USER] = ROW_SELECT "ORDER BY u.name", [STORE_STORED] = ROW_SELECT},
+		{[STORE_BY_EXPIRY] = "SELECT " BRIEF_COLS ROW_FROM_BY_EXPIRY
+				     "ORDER BY c.not_after, u.name",
+		 [STORE_BY_USER] = "SELECT " BRIEF_COLS ROW_FROM "ORDER BY u.name",
+		 [STORE_STORED] = "SELECT " BRIEF_COLS ROW_FROM},
+	};
+	struct row_ctx r = {fn, ctx, 0, st->cap, brief};
+
+	return each(st, stmt(st, sql[brief][order]), row_cb, &r);
+}
+
 int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
 {
-	static const char by_expiry[] = ROW_SELECT_BY_EXPIRY "ORDER BY c.not_after, u.name";
-	static const char by_user[] = ROW_SELECT "ORDER BY u.name";
-	struct row_ctx r = {fn, ctx, 0, st->cap};
+	return rows_in_order(st, order, 0, fn, ctx);
+}
 
-	return each(st, stmt(st, order == STORE_BY_USER ? by_user : by_expiry), row_cb, &r);
+int store_brief_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
+{
+	return rows_in_order(st, order, 1, fn, ctx);
 }
 
 int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx)

@@ -87,9 +87,16 @@ typedef struct {
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
 
-enum store_order { STORE_BY_EXPIRY, STORE_BY_USER };
+/* STORE_STORED: the order rows are stored in, for readers that sort for themselves. */
+enum store_order { STORE_BY_EXPIRY, STORE_BY_USER, STORE_STORED };
 /* Every user, ordered. Returns -1 on error or when fn returns non-zero (with its error). */
 int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx);
+/* Every user, as store_rows, but reading only what a listing needs: u.id, name, full_name,
+ * email; of cur and old: id, serial, not_after, issued_at, notified_at, applied_at,
+ * revoke_at, published_at, revoke_forced, pw_path, task, issuer. Enough for every rule of
+ * cycle.h that judges a row (stage, actions, late, the cycle's certificate); the other
+ * fields are 0, NULL, or "" where store_rows never gives NULL. */
+int store_brief_rows(store *st, enum store_order order, store_row_fn fn, void *ctx);
 /* Users whose current certificate ends before `before`, by expiry. */
 int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx);
 /* One user; *found = 0 when there is none. */

@@ -220,11 +220,34 @@ int cd_parse_date(const char *s, int64_t *out)
 
 void cd_format_date(int64_t t, char out[16])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	/* The civil date of a day count (the proleptic Gregorian calendar in 400-year eras),
+	 * without gmtime_r and strftime: a listing formats a date per row. */
+	int64_t z = (t >= 0 ? t / CD_DAY : -((-t + CD_DAY - 1) / CD_DAY)) + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
 
-	gmtime_r(&tt, &tm);
-	strftime(out, 16, "%Y-%m-%d", &tm);
+	if (y < 0 || y > 9999) {
+		char wide[64];
+
+		snprintf(wide, sizeof wide, "%lld-%02d-%02d", (long long)y, (int)m, (int)d);
+		snprintf(out, 16, "%.15s", wide);
+		return;
+	}
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
 }
 
 void cd_format_time(int64_t t, char out[32])

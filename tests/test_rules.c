@@ -211,6 +211,82 @@ static void test_rule_per_stage(void)
 	desk_close(&d);
 }
 
+/* Rows read by store_rows or store_brief_rows, copied. */
+struct rows_read {
+	desk_row v[NPEOPLE + 4];
+	size_t n;
+};
+
+static int keep_row(void *ctx, const store_row *r)
+{
+	struct rows_read *k = ctx;
+
+	if (k->n < sizeof k->v / sizeof *k->v)
+		desk_row_copy(&k->v[k->n], r);
+	k->n++;
+	return 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* A listing reads only some columns (store_brief_rows): every rule judges its rows as it
+ * judges the whole rows, for every user on days from a year before to two years after. */
+static void test_brief_rows_judged_alike(void)
+{
+	static const enum store_order orders[] = {STORE_BY_EXPIRY, STORE_BY_USER, STORE_STORED};
+	struct rows_read full, brief;
+	size_t i, k, o;
+	int64_t now0, off;
+	desk d;
+
+	CU_ASSERT_EQUAL_FATAL(desk_open(&d, fixture(), DESK_READONLY), 0);
+	now0 = d.now;
+	for (o = 0; o < sizeof orders / sizeof *orders; o++) {
+		full.n = brief.n = 0;
+		CU_ASSERT_EQUAL(store_rows(d.st, orders[o], keep_row, &full), 0);
+		CU_ASSERT_EQUAL(store_brief_rows(d.st, orders[o], keep_row, &brief), 0);
+		CU_ASSERT_EQUAL_FATAL(full.n, NPEOPLE);
+		CU_ASSERT_EQUAL_FATAL(brief.n, full.n);
+		for (i = 0; i < full.n; i++) {
+			const store_row *f = &full.v[i].r, *b = &brief.v[i].r;
+
+			/* The same user in the same place, with what a listing shows. */
+			CU_ASSERT_STRING_EQUAL(b->u.name, f->u.name);
+			CU_ASSERT_STRING_EQUAL(b->u.full_name, f->u.full_name);
+			CU_ASSERT_STRING_EQUAL(b->u.email, f->u.email);
+			CU_ASSERT_STRING_EQUAL(b->cur.serial, f->cur.serial);
+			CU_ASSERT(same_str(b->cur.issuer, f->cur.issuer));
+			CU_ASSERT_EQUAL(b->cur.not_after, f->cur.not_after);
+			CU_ASSERT_EQUAL(b->old.id, f->old.id);
+			for (off = -400 * CD_DAY; off <= 800 * CD_DAY; off += CD_DAY / 2 + 7) {
+				cycle_late lf, lb;
+				int late_f, late_b;
+
+				d.now = now0 + off;
+				CU_ASSERT_EQUAL(desk_stage(&d, b), desk_stage(&d, f));
+				CU_ASSERT_EQUAL(desk_actions(&d, b), desk_actions(&d, f));
+				CU_ASSERT_EQUAL(desk_renewal_open(&d, b), desk_renewal_open(&d, f));
+				CU_ASSERT(same_str(desk_cycle_cert(&d, b)->task,
+						   desk_cycle_cert(&d, f)->task));
+				late_f = desk_late(&d, f, &lf);
+				late_b = desk_late(&d, b, &lb);
+				CU_ASSERT(late_b == late_f && lb.kind == lf.kind &&
+					  lb.since == lf.since && lb.days == lf.days &&
+					  lb.mailed == lf.mailed);
+			}
+			d.now = now0;
+		}
+		for (k = 0; k < full.n; k++) {
+			desk_row_free(&full.v[k]);
+			desk_row_free(&brief.v[k]);
+		}
+	}
+	desk_close(&d);
+}
+
 /* The command line's refusal is the same sentence, with nothing changed; judged on the
  * clock (hotel, whose certificate has not expired yet there, is left out). */
 static void test_rule_cli(void)
@@ -551,6 +627,7 @@ static void test_ca_renew_killed(void)
 static CU_TestInfo rule_tests[] = {
 	{"every command in every stage: rule, hint and refusal", test_rule_per_stage},
 	{"the command line refuses in the same words", test_rule_cli},
+	{"a listing's brief rows are judged as whole rows", test_brief_rows_judged_alike},
 	{"create after a revocation for good", test_create_after_revocation},
 	{"no certificate outlives its CA", test_no_cert_outlives_ca},
 	{"ca renew", test_ca_renew},

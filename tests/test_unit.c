@@ -80,6 +80,33 @@ static void test_format_roundtrip(void)
 	CU_ASSERT_EQUAL(back, D(2027, 2, 3));
 }
 
+/* The date arithmetic against the C library's, over every day from 1600 to 2400 at a
+ * varying hour, and at the ends of the range a certificate can name (years 0 and 9999). */
+static void test_format_date_as_gmtime(void)
+{
+	int64_t t, from = cd_timegm(1600, 1, 1, 0, 0, 0), to = cd_timegm(2400, 12, 31, 0, 0, 0);
+	char got[16], want[16];
+	int bad = 0;
+
+	for (t = from; t <= to; t += CD_DAY + 3607) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		strftime(want, sizeof want, "%Y-%m-%d", &tm);
+		cd_format_date(t, got);
+		if (strcmp(got, want) != 0 && bad++ < 3)
+			fprintf(stderr, "%lld: %s, not %s\n", (long long)t, got, want);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	cd_format_date(cd_timegm(9999, 12, 31, 23, 59, 59), got);
+	CU_ASSERT_STRING_EQUAL(got, "9999-12-31");
+	cd_format_date(cd_timegm(0, 1, 1, 0, 0, 0), got);
+	CU_ASSERT_STRING_EQUAL(got, "0000-01-01");
+	cd_format_date(-1, got);
+	CU_ASSERT_STRING_EQUAL(got, "1969-12-31");
+}
+
 static void test_days_until(void)
 {
 	int64_t noon = cd_timegm(2026, 11, 27, 12, 0, 0);
@@ -815,6 +842,7 @@ static CU_TestInfo date_tests[] = {
 	{"cd_timegm agrees with libc timegm", test_timegm_matches_libc},
 	{"cd_parse_date: valid and invalid days", test_parse_date},
 	{"date and time formatting round-trip", test_format_roundtrip},
+	{"dates formatted as gmtime and strftime do, 1600-2400", test_format_date_as_gmtime},
 	{"cd_days_until counts calendar days", test_days_until},
 	CU_TEST_INFO_NULL,
 };

@@ -86,8 +86,9 @@ static int load_into(ui *u, ui_data *dt, size_t limit)
 	publish_state ps;
 
 	dt->ca_name = cd_sanitize(ca_name(u->d->ca));
+	/* The view sorts for itself: the rows come in the order they are stored. */
 	if (limit ? load_first(u, dt, limit) < 0 :
-	    store_rows(u->d->st, STORE_BY_EXPIRY, load_row, &l) < 0)
+	    store_brief_rows(u->d->st, STORE_STORED, load_row, &l) < 0)
 		return -1;
 	if (!limit)
 		dt->total = dt->nrows;
@@ -164,13 +165,13 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 	const ui_row *y = &u->data.rows[*(const uint32_t *)b];
 	int by_stage = x->stage - y->stage;
 	int by_expiry = (x->expiry > y->expiry) - (x->expiry < y->expiry);
-	int by_user = strcmp(ui_str(u, x->user), ui_str(u, y->user));
 
-	if (u->sort == UI_SORT_USER)
-		return by_user;
-	if (u->sort == UI_SORT_STAGE)
-		return by_stage ? by_stage : by_expiry ? by_expiry : by_user;
-	return by_expiry ? by_expiry : by_stage ? by_stage : by_user;
+	/* The names only for ties: most comparisons are decided by the numbers. */
+	if (u->sort == UI_SORT_STAGE && by_stage)
+		return by_stage;
+	if (u->sort != UI_SORT_USER && (by_expiry || by_stage))
+		return by_expiry ? by_expiry : by_stage;
+	return strcmp(ui_str(u, x->user), ui_str(u, y->user));
 }
 
 static int row_matches(const ui *u, const ui_row *r)
