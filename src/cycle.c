@@ -125,26 +125,37 @@ void cycle_ready(const store_row *p, int64_t now, cycle_readiness *out)
  * refusal is shown, not for every row of a listing. */
 enum act_why { ACT_OK, ACT_EXISTS, ACT_REVOKED, ACT_NOT_RENEWING, ACT_APPLIED, ACT_NO_PW };
 
-/* open: cycle_renewal_open(r), judged once by a caller that asks about every command. */
-static enum act_why act_judged(const store_row *r, int open, cmd_id c)
+enum { V_USER = 1, V_OPEN = 2, V_REVOKE_AT = 4, V_APPLIED = 8, V_PW = 16 };
+
+cycle_verdict cycle_verdict_of(const store_row *r, int64_t now, int64_t window)
+{
+	if (!r)
+		return 0;
+	return (cycle_verdict)(V_USER | (cycle_renewal_open(r, now, window) ? V_OPEN : 0) |
+			       (r->cur.revoke_at ? V_REVOKE_AT : 0) |
+			       (r->cur.applied_at ? V_APPLIED : 0) |
+			       (r->cur.pw_path && *r->cur.pw_path ? V_PW : 0));
+}
+
+static enum act_why act_judged(cycle_verdict v, cmd_id c)
 {
 	/* A plain revocation ends the story (the stage is revoked): only create starts a
 	 * new one. */
-	int dead = r && r->cur.revoke_at && !open;
+	int open = v & V_OPEN, dead = (v & V_REVOKE_AT) && !open;
 
 	if (c == CMD_CREATE)
-		return !r || dead ? ACT_OK : ACT_EXISTS;
-	if (!(cmd_table[c].flags & CMD_ROW) || !r)
+		return !(v & V_USER) || dead ? ACT_OK : ACT_EXISTS;
+	if (!(cmd_table[c].flags & CMD_ROW) || !(v & V_USER))
 		return ACT_OK;
 	switch (c) {
 	case CMD_RENEW: case CMD_REVOKE: case CMD_NOTIFY:
 		return dead ? ACT_REVOKED : ACT_OK;
 	case CMD_APPLIED:
-		if (!open || r->cur.revoke_at)
+		if (!open || (v & V_REVOKE_AT))
 			return ACT_NOT_RENEWING;
-		return r->cur.applied_at ? ACT_APPLIED : ACT_OK;
+		return v & V_APPLIED ? ACT_APPLIED : ACT_OK;
 	case CMD_PASSWORD:
-		return r->cur.pw_path && *r->cur.pw_path ? ACT_OK : ACT_NO_PW;
+		return v & V_PW ? ACT_OK : ACT_NO_PW;
 	default:
 		return ACT_OK;
 	}
@@ -152,7 +163,7 @@ static enum act_why act_judged(const store_row *r, int open, cmd_id c)
 
 static enum act_why act_why(const store_row *r, int64_t now, int64_t window, cmd_id c)
 {
-	return act_judged(r, r && cycle_renewal_open(r, now, window), c);
+	return act_judged(cycle_verdict_of(r, now, window), c);
 }
 
 int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
@@ -160,15 +171,9 @@ int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c)
 	return act_why(r, now, window, c) == ACT_OK;
 }
 
-uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window)
+int cycle_verdict_allows(cycle_verdict v, cmd_id c)
 {
-	uint64_t acts = 0;
-	int i, open = r && cycle_renewal_open(r, now, window);
-
-	for (i = 0; i < CMD_COUNT; i++)
-		if (act_judged(r, open, (cmd_id)i) == ACT_OK)
-			acts |= (uint64_t)1 << i;
-	return acts;
+	return act_judged(v, c) == ACT_OK;
 }
 
 int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c)
@@ -342,4 +347,3 @@ int cycle_late_of(const store_row *r, int64_t now, int64_t window, const cycle_l
 	return out->kind != LATE_ON_TIME;
 }
 
-_Static_assert(CMD_COUNT <= 64, "cycle_actions keeps one bit per command in 64 bits");

@@ -63,8 +63,12 @@ int cycle_needs_action(cycle_stage s);
  */
 /* Whether c applies to r, without the words. */
 int cycle_applies(const store_row *r, int64_t now, int64_t window, cmd_id c);
-/* The commands (bit 1 << id) that apply to r. */
-uint64_t cycle_actions(const store_row *r, int64_t now, int64_t window);
+/* What the rule needs of a user, in one byte, for a listing that keeps many users:
+ * cycle_verdict_allows(cycle_verdict_of(r, now, window), c) == cycle_applies(r, now,
+ * window, c) for every command. */
+typedef uint8_t cycle_verdict;
+cycle_verdict cycle_verdict_of(const store_row *r, int64_t now, int64_t window);
+int cycle_verdict_allows(cycle_verdict v, cmd_id c);
 /* 0 when c applies to r; else -1 with cd_err() saying why, in the words both show. */
 int cycle_action_check(const store_row *r, int64_t now, int64_t window, cmd_id c);
 

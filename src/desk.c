@@ -647,9 +647,9 @@ int desk_applies(const desk *d, const store_row *r, cmd_id c)
 	return cycle_applies(r, d->now, d->window, c);
 }
 
-uint64_t desk_actions(const desk *d, const store_row *r)
+cycle_verdict desk_verdict(const desk *d, const store_row *r)
 {
-	return cycle_actions(r, d->now, d->window);
+	return cycle_verdict_of(r, d->now, d->window);
 }
 
 /* What a certificate's description needs of the one that replaced it. */

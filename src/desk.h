@@ -119,10 +119,11 @@ cycle_stage desk_stage(const desk *d, const store_row *r);
 int desk_renewal_open(const desk *d, const store_row *r);
 const store_cert *desk_cycle_cert(const desk *d, const store_row *r);
 /* The action rule (cycle_action_check) as of the desk's day: 0 when c applies to r,
- * else -1 with the refusal; and every command that applies, as bits 1 << id. */
+ * else -1 with the refusal; and the one byte a listing keeps to judge every command
+ * (cycle_verdict_allows). */
 int desk_may(const desk *d, const store_row *r, cmd_id c);
 int desk_applies(const desk *d, const store_row *r, cmd_id c); /* the same, no words */
-uint64_t desk_actions(const desk *d, const store_row *r);
+cycle_verdict desk_verdict(const desk *d, const store_row *r);
 /* Every certificate of the user, oldest first, with what became of it as of the desk's
  * day (cycle_describe_cert, judged with the certificate that replaced it). */
 typedef int (*desk_cert_fn)(void *ctx, const store_cert *c, const cycle_cert_desc *what);

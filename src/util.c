@@ -218,6 +218,139 @@ int cd_parse_date(const char *s, int64_t *out)
 	return 0;
 }
 
+/* ---- cd_sort: introsort (quicksort, heapsort past a depth, insertion for short runs) */
+
+struct sorter {
+	unsigned char *b;
+	size_t size;
+	int (*cmp)(const void *, const void *, void *);
+	void *ctx;
+};
+
+static unsigned char *at(const struct sorter *s, size_t i)
+{
+	return s->b + i * s->size;
+}
+
+static int less(const struct sorter *s, size_t i, size_t j)
+{
+	return s->cmp(at(s, i), at(s, j), s->ctx) < 0;
+}
+
+static void swap_at(const struct sorter *s, size_t i, size_t j)
+{
+	unsigned char t[64];
+
+	if (i == j)
+		return;
+	if (s->size == 16) { /* the dashboard's rows: two words, no call */
+		uint64_t a[2], b[2];
+
+		memcpy(a, at(s, i), 16);
+		memcpy(b, at(s, j), 16);
+		memcpy(at(s, i), b, 16);
+		memcpy(at(s, j), a, 16);
+		return;
+	}
+	memcpy(t, at(s, i), s->size);
+	memcpy(at(s, i), at(s, j), s->size);
+	memcpy(at(s, j), t, s->size);
+}
+
+static void sift_down(const struct sorter *s, size_t lo, size_t root, size_t n)
+{
+	size_t child;
+
+	while ((child = 2 * root + 1) < n) {
+		if (child + 1 < n && less(s, lo + child, lo + child + 1))
+			child++;
+		if (!less(s, lo + root, lo + child))
+			return;
+		swap_at(s, lo + root, lo + child);
+		root = child;
+	}
+}
+
+static void heap_sort(const struct sorter *s, size_t lo, size_t n)
+{
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		sift_down(s, lo, i, n);
+	for (i = n; i-- > 1;) {
+		swap_at(s, lo, lo + i);
+		sift_down(s, lo, 0, i);
+	}
+}
+
+static void insertion_sort(const struct sorter *s, size_t lo, size_t hi)
+{
+	size_t i, j;
+
+	for (i = lo + 1; i < hi; i++)
+		for (j = i; j > lo && less(s, j, j - 1); j--)
+			swap_at(s, j, j - 1);
+}
+
+/* Sorts [lo, hi): recursion on the shorter side, so the stack stays O(log n). */
+static void intro_sort(const struct sorter *s, size_t lo, size_t hi, int depth)
+{
+	while (hi - lo > 16) {
+		size_t mid = lo + (hi - lo) / 2, i, j;
+
+		if (depth-- == 0) {
+			heap_sort(s, lo, hi - lo);
+			return;
+		}
+		/* The median of three goes to lo, the pivot's place during the partition. */
+		if (less(s, mid, lo))
+			swap_at(s, mid, lo);
+		if (less(s, hi - 1, lo))
+			swap_at(s, hi - 1, lo);
+		if (less(s, hi - 1, mid))
+			swap_at(s, hi - 1, mid);
+		swap_at(s, lo, mid);
+		/* Hoare's partition around the pivot at lo: equal keys split evenly. */
+		i = lo;
+		j = hi;
+		for (;;) {
+			do
+				i++;
+			while (i < hi && less(s, i, lo));
+			do
+				j--;
+			while (less(s, lo, j));
+			if (i >= j)
+				break;
+			swap_at(s, i, j);
+		}
+		swap_at(s, lo, j);
+		if (j - lo < hi - j - 1) {
+			intro_sort(s, lo, j, depth);
+			lo = j + 1;
+		} else {
+			intro_sort(s, j + 1, hi, depth);
+			hi = j;
+		}
+	}
+	insertion_sort(s, lo, hi);
+}
+
+void cd_sort(void *base, size_t n, size_t size,
+	     int (*cmp)(const void *a, const void *b, void *ctx), void *ctx)
+{
+	struct sorter s = {base, size, cmp, ctx};
+	int depth = 0;
+	size_t k;
+
+	if (size > 64)
+		abort();
+	for (k = n; k; k >>= 1)
+		depth += 2;
+	if (n > 1)
+		intro_sort(&s, 0, n, depth);
+}
+
 void cd_format_date(int64_t t, char out[16])
 {
 	/* The civil date of a day count (the proleptic Gregorian calendar in 400-year eras),
@@ -489,6 +622,16 @@ void cd_sanitize_into(cd_buf *b, const char *s)
 		unsigned char c = (unsigned char)s[i];
 		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2, run = i;
 
+		/* Printable ASCII eight bytes at a time: none below 0x20, none from 0x7F. */
+		while (run + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, s + run, 8);
+			if (((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) ||
+			    ((w | (w + 0x0101010101010101ULL)) & 0x8080808080808080ULL))
+				break;
+			run += 8;
+		}
 		while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7F)
 			run++;
 		if (run > i) {

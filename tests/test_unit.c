@@ -107,6 +107,72 @@ static void test_format_date_as_gmtime(void)
 	CU_ASSERT_STRING_EQUAL(got, "1969-12-31");
 }
 
+struct sort_el {
+	int64_t key;
+	uint32_t tie, pad;
+};
+
+static int sort_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct sort_el *x = a, *y = b;
+	int *calls = ctx;
+
+	(*calls)++;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->tie > y->tie) - (x->tie < y->tie);
+}
+
+static int sort_cmp_plain(const void *a, const void *b)
+{
+	int calls = 0;
+
+	return sort_cmp(a, b, &calls);
+}
+
+/* cd_sort against qsort on the patterns that break naive quicksorts: sorted, reversed,
+ * all equal, few keys, organ pipe, random; and its comparisons stay n log n. */
+static void test_sort_in_place(void)
+{
+	static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 100, 1000, 4099, 100000};
+	size_t si, i, n;
+	int pat, bad = 0;
+	uint32_t seed = 12345;
+
+	for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+		n = sizes[si];
+		for (pat = 0; pat < 6; pat++) {
+			struct sort_el *a = cd_malloc((n + 1) * sizeof *a);
+			struct sort_el *b = cd_malloc((n + 1) * sizeof *b);
+			int calls = 0;
+			double limit = 0;
+
+			for (i = 0; i < n; i++) {
+				seed = seed * 1103515245 + 12345;
+				a[i].key = pat == 0 ? (int64_t)i : pat == 1 ? (int64_t)(n - i) :
+					   pat == 2 ? 7 : pat == 3 ? (int64_t)(seed >> 16) % 3 :
+					   pat == 4 ? (int64_t)(i < n / 2 ? i : n - i) :
+					   (int64_t)(seed >> 8);
+				a[i].tie = pat == 2 ? (uint32_t)(n - i) : (uint32_t)i;
+				a[i].pad = 0;
+			}
+			memcpy(b, a, n * sizeof *a);
+			cd_sort(a, n, sizeof *a, sort_cmp, &calls);
+			qsort(b, n, sizeof *b, sort_cmp_plain);
+			if (n && memcmp(a, b, n * sizeof *a) != 0 && bad++ < 3)
+				fprintf(stderr, "cd_sort: %zu elements, pattern %d differ\n", n, pat);
+			for (i = n; i > 1; i >>= 1)
+				limit += (double)n;
+			if (n > 16 && calls > 4 * limit + 64 && bad++ < 3)
+				fprintf(stderr, "cd_sort: %d comparisons for %zu (pattern %d)\n", calls,
+					n, pat);
+			free(a);
+			free(b);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void test_days_until(void)
 {
 	int64_t noon = cd_timegm(2026, 11, 27, 12, 0, 0);
@@ -197,6 +263,28 @@ static void test_utf8_and_sanitize(void)
 	s = cd_sanitize("Ev\xe2\x80\xaeil");
 	CU_ASSERT_STRING_EQUAL(s, "Ev???il");
 	free(s);
+	/* Printable ASCII is passed eight bytes at a time: a control, DEL or a stray
+	 * continuation byte at every offset of those words is still caught. */
+	{
+		static const char bad[] = {'\x01', '\x1f', '\x7f', '\x80', '\xff'};
+		char in[41], want[41];
+		size_t pos, k;
+		int wrong = 0;
+
+		for (k = 0; k < sizeof bad; k++) {
+			for (pos = 0; pos < 40; pos++) {
+				memset(in, 'a' + (int)(pos % 26), 40);
+				in[40] = '\0';
+				memcpy(want, in, sizeof want);
+				in[pos] = bad[k];
+				want[pos] = '?';
+				s = cd_sanitize(in);
+				wrong += strcmp(s, want) != 0;
+				free(s);
+			}
+		}
+		CU_ASSERT_EQUAL(wrong, 0);
+	}
 	/* An empty BIO hands out no data pointer (an empty subject): no memcpy from NULL,
 	 * which the sanitizer build aborts on. */
 	s = cd_strndup(NULL, 0);
@@ -843,6 +931,7 @@ static CU_TestInfo date_tests[] = {
 	{"cd_parse_date: valid and invalid days", test_parse_date},
 	{"date and time formatting round-trip", test_format_roundtrip},
 	{"dates formatted as gmtime and strftime do, 1600-2400", test_format_date_as_gmtime},
+	{"sort in place as qsort does, n log n on every pattern", test_sort_in_place},
 	{"cd_days_until counts calendar days", test_days_until},
 	CU_TEST_INFO_NULL,
 };

@@ -613,7 +613,7 @@ void ui_detail_free(ui *u)
 int ui_detail_refresh(ui *u)
 {
 	const ui_row *r = ui_selected(u);
-	const char *user = r ? ui_str(u, r->user) : "";
+	const char *user = r ? ui_row_user(u, r) : "";
 	ui_text *t;
 
 	if (u->dlines && strcmp(user, u->duser) == 0)
@@ -696,7 +696,7 @@ static int open_log(ui *u, const char *user)
 
 int ui_open_log(ui *u)
 {
-	return open_log(u, ui_str(u, ui_selected(u)->user));
+	return open_log(u, ui_row_user(u, ui_selected(u)));
 }
 
 int ui_open_log_all(ui *u)

@@ -443,7 +443,7 @@ static int renew_submit(ui *u, ui_form *f, ui_text **view)
 
 int ui_open_renew(ui *u)
 {
-	const char *user = ui_str(u, ui_selected(u)->user);
+	const char *user = ui_row_user(u, ui_selected(u));
 	ui_form *f;
 	desk_row row;
 	char title[160];
@@ -571,7 +571,7 @@ int ui_open_revoke(ui *u)
 	ui_menu *m = cd_malloc(sizeof *m);
 
 	memset(m, 0, sizeof *m);
-	snprintf(m->user, sizeof m->user, "%s", ui_str(u, r->user));
+	snprintf(m->user, sizeof m->user, "%s", ui_row_user(u, r));
 	m->renewing = !!(r->flags & UI_ROW_RENEWING);
 	m->n = nreasons() + m->renewing;
 	return screen_push(u, &menu_ops, m);
@@ -604,8 +604,8 @@ static int notify_submit(ui *u, ui_form *f, ui_text **view)
 /* The core reads the id as pasted (a number, a task URL) when the form is sent. */
 static ui_form *task_form(ui *u, const char *verb, int required)
 {
-	const char *user = ui_str(u, ui_selected(u)->user);
-	const char *task = ui_str(u, ui_selected(u)->task);
+	const char *user = ui_row_user(u, ui_selected(u));
+	const char *task = ui_row_task(u, ui_selected(u));
 	char title[160];
 	ui_form *f;
 
@@ -650,7 +650,7 @@ int ui_do_applied(ui *u)
 {
 	char user[128], moved[256];
 
-	snprintf(user, sizeof user, "%s", ui_str(u, ui_selected(u)->user));
+	snprintf(user, sizeof user, "%s", ui_row_user(u, ui_selected(u)));
 	if (desk_applied(u->d, user, "operator", 0) < 0)
 		return -1;
 	ui_load_after(u, user, moved, sizeof moved);
@@ -663,7 +663,7 @@ int ui_do_applied(ui *u)
 
 int ui_do_copy(ui *u, int mail)
 {
-	const char *user = ui_str(u, ui_selected(u)->user);
+	const char *user = ui_row_user(u, ui_selected(u));
 	char *tl = NULL, *ml = NULL, how[128] = "";
 	desk_row row;
 	int rc;
@@ -685,7 +685,7 @@ int ui_do_copy(ui *u, int mail)
 
 int ui_do_password(ui *u)
 {
-	const char *user = ui_str(u, ui_selected(u)->user);
+	const char *user = ui_row_user(u, ui_selected(u));
 	char *data = NULL, path[1024];
 	size_t len;
 	desk_row row;

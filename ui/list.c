@@ -9,19 +9,29 @@
 #include "publish.h"
 #include "ui.h"
 
-const char *ui_str(const ui *u, uint32_t off)
+const char *ui_row_user(const ui *u, const ui_row *r)
 {
-	return u->data.text.s + off;
+	return u->data.text.s + r->text;
 }
 
-static uint32_t add_str(ui_data *dt, const char *s)
+const char *ui_row_name(const ui *u, const ui_row *r)
 {
-	char *clean = cd_sanitize(s ? s : "");
-	uint32_t off = (uint32_t)dt->text.len;
+	const char *user = ui_row_user(u, r);
 
-	cd_buf_add(&dt->text, clean, strlen(clean) + 1);
-	free(clean);
-	return off;
+	return user + strlen(user) + 1;
+}
+
+const char *ui_row_task(const ui *u, const ui_row *r)
+{
+	const char *name = ui_row_name(u, r);
+
+	return r->flags & UI_ROW_TASK ? name + strlen(name) + 1 : "";
+}
+
+static void add_str(ui_data *dt, const char *s)
+{
+	cd_sanitize_into(&dt->text, s ? s : "");
+	cd_buf_putc(&dt->text, '\0');
 }
 
 struct load_ctx {
@@ -42,14 +52,22 @@ static int load_row(void *ctx, const store_row *r)
 		dt->cap = dt->cap ? dt->cap * 2 : 256;
 		dt->rows = cd_realloc(dt->rows, dt->cap * sizeof *dt->rows);
 	}
+	if (dt->text.len > UINT32_MAX - 3 * 4096)
+		return cd_err("too many users for the dashboard's list (4 GB of names)");
 	row = &dt->rows[dt->nrows++];
-	row->user = add_str(dt, r->u.name);
-	row->name = add_str(dt, r->u.full_name);
-	row->task = add_str(dt, cc->task);
+	row->text = (uint32_t)dt->text.len;
+	add_str(dt, r->u.name);
+	add_str(dt, r->u.full_name);
+	row->flags = 0;
+	if (cc->task && *cc->task) {
+		add_str(dt, cc->task);
+		row->flags |= UI_ROW_TASK;
+	}
 	row->expiry = r->cur.not_after;
 	row->stage = (unsigned char)desk_stage(l->u->d, r);
-	row->acts = desk_actions(l->u->d, r);
-	row->flags = desk_renewal_open(l->u->d, r) ? UI_ROW_RENEWING : 0;
+	row->verdict = desk_verdict(l->u->d, r);
+	if (desk_renewal_open(l->u->d, r))
+		row->flags |= UI_ROW_RENEWING;
 	if (desk_late(l->u->d, r, &late))
 		row->flags |= UI_ROW_LATE;
 	dt->counts[row->stage]++;
@@ -126,9 +144,13 @@ int ui_load(ui *u)
 	char keep[128] = "";
 
 	if (r)
-		snprintf(keep, sizeof keep, "%s", ui_str(u, r->user));
+		snprintf(keep, sizeof keep, "%s", ui_row_user(u, r));
 	u->version = store_data_version(u->d->st);
 	desk_reload(u->d);
+	/* As many rows as the home had a moment ago, with room for a few more: a million
+	 * users are not reached by doubling (which leaves up to half the array unused). */
+	fresh.cap = u->data.total + 64;
+	fresh.rows = cd_malloc(fresh.cap * sizeof *fresh.rows);
 	if (load_into(u, &fresh, 0) < 0) {
 		ui_data_free(&fresh);
 		return -1;
@@ -161,8 +183,7 @@ int ui_load_after(ui *u, const char *user, char *moved, size_t n)
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
 	const ui *u = ctx;
-	const ui_row *x = &u->data.rows[*(const uint32_t *)a];
-	const ui_row *y = &u->data.rows[*(const uint32_t *)b];
+	const ui_row *x = a, *y = b;
 	int by_stage = x->stage - y->stage;
 	int by_expiry = (x->expiry > y->expiry) - (x->expiry < y->expiry);
 
@@ -171,7 +192,7 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 		return by_stage;
 	if (u->sort != UI_SORT_USER && (by_expiry || by_stage))
 		return by_expiry ? by_expiry : by_stage;
-	return strcmp(ui_str(u, x->user), ui_str(u, y->user));
+	return strcmp(ui_row_user(u, x), ui_row_user(u, y));
 }
 
 static int row_matches(const ui *u, const ui_row *r)
@@ -182,10 +203,13 @@ static int row_matches(const ui *u, const ui_row *r)
 		return 0;
 	if (u->stage_filter >= 0 && r->stage != u->stage_filter)
 		return 0;
-	return !*f || strcasestr(ui_str(u, r->user), f) || strcasestr(ui_str(u, r->name), f) ||
-	       strcasestr(ui_str(u, r->task), f);
+	return !*f || strcasestr(ui_row_user(u, r), f) || strcasestr(ui_row_name(u, r), f) ||
+	       strcasestr(ui_row_task(u, r), f);
 }
 
+/* The rows are sorted in place, once per order and load; a filter makes the view, the
+ * indices of the rows it keeps, in that order. Without one every row is shown and no
+ * index is kept (4 bytes a user). */
 void ui_view_build(ui *u)
 {
 	ui_data *dt = &u->data;
@@ -194,21 +218,35 @@ void ui_view_build(ui *u)
 	size_t i;
 
 	if (cur)
-		snprintf(keep, sizeof keep, "%s", ui_str(u, cur->user));
-	dt->view = cd_realloc(dt->view, (dt->nrows ? dt->nrows : 1) * sizeof *dt->view);
-	dt->nview = 0;
-	for (i = 0; i < dt->nrows; i++)
-		if (row_matches(u, &dt->rows[i]))
-			dt->view[dt->nview++] = (uint32_t)i;
-	qsort_r(dt->view, dt->nview, sizeof *dt->view, row_cmp, u);
+		snprintf(keep, sizeof keep, "%s", ui_row_user(u, cur));
+	if (dt->sorted != u->sort + 1) {
+		cd_sort(dt->rows, dt->nrows, sizeof *dt->rows, row_cmp, u);
+		dt->sorted = u->sort + 1;
+	}
+	free(dt->view);
+	dt->view = NULL;
+	dt->nview = dt->nrows;
+	if (*u->filter || u->stage_filter != UI_FILTER_ALL) {
+		dt->view = cd_malloc((dt->nrows ? dt->nrows : 1) * sizeof *dt->view);
+		dt->nview = 0;
+		for (i = 0; i < dt->nrows; i++)
+			if (row_matches(u, &dt->rows[i]))
+				dt->view[dt->nview++] = (uint32_t)i;
+		dt->view = cd_realloc(dt->view, (dt->nview ? dt->nview : 1) * sizeof *dt->view);
+	}
 	ui_select_user(u, keep);
+}
+
+const ui_row *ui_view_row(const ui *u, size_t i)
+{
+	if (i >= u->data.nview)
+		return NULL;
+	return &u->data.rows[u->data.view ? u->data.view[i] : i];
 }
 
 const ui_row *ui_selected(ui *u)
 {
-	if (!u->data.view || u->sel >= u->data.nview)
-		return NULL;
-	return &u->data.rows[u->data.view[u->sel]];
+	return ui_view_row(u, u->sel);
 }
 
 void ui_select_user(ui *u, const char *user)
@@ -218,7 +256,7 @@ void ui_select_user(ui *u, const char *user)
 	u->sel = 0;
 	u->top = 0;
 	for (i = 0; user && *user && i < u->data.nview; i++) {
-		if (strcmp(ui_str(u, u->data.rows[u->data.view[i]].user), user) == 0) {
+		if (strcmp(ui_row_user(u, ui_view_row(u, i)), user) == 0) {
 			u->sel = i;
 			break;
 		}
@@ -422,8 +460,8 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	snprintf(days, sizeof days, "%5lld", (long long)cd_days_until(r->expiry, u->d->now));
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
 	ui_fill(y, x, w, selected ? ui_attr(UI_SELECTED) : A_NORMAL);
-	cx += put_cell(y, cx, ui_str(u, r->user), c.user) + 1;
-	cx += put_cell(y, cx, ui_str(u, r->name), c.name) + 1;
+	cx += put_cell(y, cx, ui_row_user(u, r), c.user) + 1;
+	cx += put_cell(y, cx, ui_row_name(u, r), c.name) + 1;
 	cx += ui_put(y, cx, date, 10, 1) + 1;
 	if (!selected)
 		attrset(ui_attr(ui_stage_role(r->stage)));
@@ -435,7 +473,7 @@ static void draw_row(ui *u, const ui_row *r, int y, int x, int w, int selected)
 	cx += ui_put(y, cx, cycle_stage_name((cycle_stage)r->stage), 8, 1) + 1;
 	attrset(selected ? ui_attr(UI_SELECTED) : A_NORMAL);
 	if (c.task)
-		ui_put(y, cx, ui_str(u, r->task), x + w - cx, 1);
+		ui_put(y, cx, ui_row_task(u, r), x + w - cx, 1);
 	attrset(A_NORMAL);
 }
 
@@ -469,7 +507,7 @@ void ui_draw_list(ui *u, int y, int x, int h, int w)
 		size_t k = u->top + i;
 
 		if (k < u->data.nview)
-			draw_row(u, &u->data.rows[u->data.view[k]], y + (int)i, x, w, k == u->sel);
+			draw_row(u, ui_view_row(u, k), y + (int)i, x, w, k == u->sel);
 		else
 			ui_fill(y + (int)i, x, w, A_NORMAL);
 	}

@@ -82,14 +82,14 @@ void ui_key_name(const cmd_info *c, char *out, size_t n)
 	}
 }
 
-/* The core's rule, as loaded with the row (desk_actions). */
+/* The core's rule, as loaded with the row (desk_verdict). */
 int ui_cmd_applies(ui *u, const cmd_info *c)
 {
 	const ui_row *r = ui_selected(u);
 
 	if (!(c->flags & CMD_ROW))
 		return 1;
-	return r && (r->acts & ((uint64_t)1 << c->id));
+	return r && cycle_verdict_allows(r->verdict, c->id);
 }
 
 /* The core's words name a command line ("'certdesk create gone' issues a new one"); the
@@ -123,7 +123,7 @@ static int ui_cmd_why_not(ui *u, const cmd_info *c)
 
 	if (!ui_selected(u))
 		return cd_err("no user selected");
-	if (desk_get_existing(u->d, ui_str(u, ui_selected(u)->user), &row) < 0)
+	if (desk_get_existing(u->d, ui_row_user(u, ui_selected(u)), &row) < 0)
 		return -1;
 	rc = desk_may(u->d, &row.r, c->id);
 	desk_row_free(&row);
@@ -324,7 +324,7 @@ static void dispatch_for(ui *u, const char *user, const cmd_info *c)
 
 	snprintf(who, sizeof who, "%s", user); /* the result may close */
 	ui_select_user(u, who);
-	if (strcmp(ui_selected(u) ? ui_str(u, ui_selected(u)->user) : "", who) != 0) {
+	if (strcmp(ui_selected(u) ? ui_row_user(u, ui_selected(u)) : "", who) != 0) {
 		ui_msg(u, 1, "%s is not in the list as filtered now", who);
 		return;
 	}

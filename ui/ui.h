@@ -55,24 +55,28 @@ int ui_run_script(desk *d, const ui_opts *o, const int *keys, size_t n, int cols
 int ui_head_rows(void);
 #define UI_KEY_INTR 3    /* Ctrl-C, read as a key in raw mode */
 
-/* One user in the list: what the list shows, in one compact array (strings are
- * sanitised and live in ui_data.text). */
+/* One user in the list: what the list shows, in one compact array. Its strings are
+ * sanitised and live one after the other in ui_data.text: the user, the full name,
+ * then the task when the row has one (ui_row_user, ui_row_name, ui_row_task). */
 typedef struct {
-	uint32_t user, name, task; /* offsets into ui_data.text */
-	unsigned char stage;
-	unsigned char flags; /* UI_ROW_* */
-	uint64_t acts;       /* the commands that apply (desk_actions: bit 1 << id) */
 	int64_t expiry;
-} ui_row; /* 32 bytes: a million users fit in 32 MB */
+	uint32_t text;          /* offset into ui_data.text */
+	unsigned char stage;
+	unsigned char flags;    /* UI_ROW_* */
+	cycle_verdict verdict;  /* what the action rule needs (desk_verdict) */
+} ui_row; /* 16 bytes: a million users in 16 MB, with their names in about as much */
 
 #define UI_ROW_RENEWING 0x01 /* a renewal is open: the old certificate can go at once */
 #define UI_ROW_LATE 0x02     /* overdue (desk_late): the reminder is due */
+#define UI_ROW_TASK 0x04     /* a task follows the full name in the text */
 
 typedef struct {
 	ui_row *rows;
 	size_t nrows, cap;
 	cd_buf text;
-	uint32_t *view; /* rows shown: indices into rows, sorted and filtered */
+	int sorted;     /* the order rows are in: UI_SORT_* + 1, 0 as loaded */
+	uint32_t *view; /* with a filter, the rows it shows: indices into rows, in order;
+			 * NULL: every row (ui_view_row) */
 	size_t nview;
 	size_t counts[STAGE_COUNT];
 	int ready, held;           /* scheduled revocations */
@@ -137,7 +141,11 @@ int ui_load_after(ui *u, const char *user, char *moved, size_t n);
 int ui_load_first(ui *u, size_t rows); /* the first rows by expiry, for a quick start */
 void ui_view_build(ui *u);          /* sort and filter */
 const ui_row *ui_selected(ui *u);
-const char *ui_str(const ui *u, uint32_t off);
+/* Row i of the view (0 = the top of the list), NULL past its end. */
+const ui_row *ui_view_row(const ui *u, size_t i);
+const char *ui_row_user(const ui *u, const ui_row *r);
+const char *ui_row_name(const ui *u, const ui_row *r);
+const char *ui_row_task(const ui *u, const ui_row *r); /* "" when none */
 void ui_select_user(ui *u, const char *user);
 void ui_move(ui *u, long delta);
 void ui_draw_header(ui *u);
