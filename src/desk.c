@@ -560,37 +560,12 @@ int desk_audit(desk *d, const char *action, const char *user, const char *fmt, .
 	return rc;
 }
 
-/* Copies: one allocation holding every string, pointers re-aimed into it. */
-static void copy_str(const char **p, cd_buf *b, size_t *offs, int *n)
-{
-	offs[(*n)++] = *p ? b->len : (size_t)-1;
-	if (*p)
-		cd_buf_add(b, *p, strlen(*p) + 1);
-}
-
-#define ROW_STRINGS(r) \
-	&r->u.name, &r->u.full_name, &r->u.email, &r->u.phone, &r->u.location, &r->u.org, \
-	&r->u.ou, &r->u.country, \
-	&r->cur.serial, &r->cur.subject, &r->cur.key_type, &r->cur.state, &r->cur.p12_path, \
-	&r->cur.pw_path, &r->cur.task, &r->cur.applied_via, &r->cur.publish_commit, \
-	&r->old.serial, &r->old.subject, &r->old.key_type, &r->old.state, &r->old.p12_path, \
-	&r->old.pw_path, &r->old.task, &r->old.applied_via, &r->old.publish_commit, \
-	&r->cur.issuer, &r->old.issuer
-
 void desk_row_copy(desk_row *dst, const store_row *src)
 {
-	store_row *r = &dst->r;
-	const char **fields[] = {ROW_STRINGS(r)};
-	size_t offs[sizeof fields / sizeof *fields];
 	cd_buf b = {0};
-	int i, n = 0;
 
-	*r = *src;
-	for (i = 0; i < (int)(sizeof fields / sizeof *fields); i++)
-		copy_str(fields[i], &b, offs, &n);
-	dst->strings = cd_buf_take(&b);
-	for (i = 0; i < n; i++)
-		*fields[i] = offs[i] == (size_t)-1 ? NULL : dst->strings + offs[i];
+	store_row_copy(&dst->r, src, &b);
+	dst->strings = cd_buf_take(&b); /* the same block: the pointers stay valid */
 }
 
 void desk_row_free(desk_row *r)

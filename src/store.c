@@ -976,13 +976,96 @@ static void read_user(sqlite3_stmt *s, store_user *u)
 	u->country = col_text(s, 8);
 }
 
+#define ROW_STRINGS(r) \
+	&r->u.name, &r->u.full_name, &r->u.email, &r->u.phone, &r->u.location, &r->u.org, \
+	&r->u.ou, &r->u.country, \
+	&r->cur.serial, &r->cur.subject, &r->cur.key_type, &r->cur.state, &r->cur.p12_path, \
+	&r->cur.pw_path, &r->cur.task, &r->cur.applied_via, &r->cur.publish_commit, \
+	&r->old.serial, &r->old.subject, &r->old.key_type, &r->old.state, &r->old.p12_path, \
+	&r->old.pw_path, &r->old.task, &r->old.applied_via, &r->old.publish_commit, \
+	&r->cur.issuer, &r->old.issuer
+
+void store_row_copy(store_row *dst, const store_row *src, cd_buf *b)
+{
+	const char **fields[] = {ROW_STRINGS(dst)};
+	size_t offs[sizeof fields / sizeof *fields];
+	size_t i, n = sizeof fields / sizeof *fields;
+
+	*dst = *src;
+	b->len = 0;
+	for (i = 0; i < n; i++) {
+		offs[i] = *fields[i] ? b->len : (size_t)-1;
+		if (*fields[i])
+			cd_buf_add(b, *fields[i], strlen(*fields[i]) + 1);
+	}
+	for (i = 0; i < n; i++) /* after the last append: the block may have moved */
+		*fields[i] = offs[i] == (size_t)-1 ? NULL : b->s + offs[i];
+}
+
+/* Rows of one expiry, held until the next expiry shows, then given by name. */
+struct held_row {
+	store_row r;
+	cd_buf b;
+};
+
 struct row_ctx {
 	store_row_fn fn;
 	void *ctx;
 	int n;
 	int64_t cap;
-	int brief; /* the columns of BRIEF_COLS */
+	int brief;   /* the columns of BRIEF_COLS */
+	int by_name; /* group ties of not_after and give them by name (ties) */
+	struct held_row *ties;
+	size_t nties, capties;
 };
+
+static int held_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct held_row *)a)->r.u.name, ((const struct held_row *)b)->r.u.name);
+}
+
+/* The held rows, by name. */
+static int ties_flush(struct row_ctx *r)
+{
+	size_t i, n = r->nties;
+	int rc = 0;
+
+	r->nties = 0;
+	if (n > 1)
+		qsort(r->ties, n, sizeof *r->ties, held_cmp);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = r->fn(r->ctx, &r->ties[i].r);
+	return rc;
+}
+
+/* By expiry, SQLite walks the not_after index and sorts nothing; ties of the same
+ * second (rare) are put in name order here, so no row goes through SQLite's sorter. */
+static int ties_add(struct row_ctx *r, const store_row *row)
+{
+	if (r->nties && r->ties[0].r.cur.not_after != row->cur.not_after) {
+		int rc = ties_flush(r);
+
+		if (rc)
+			return rc;
+	}
+	if (r->nties == r->capties) {
+		r->capties = r->capties ? r->capties * 2 : 4;
+		r->ties = cd_realloc(r->ties, r->capties * sizeof *r->ties);
+		memset(r->ties + r->nties, 0, (r->capties - r->nties) * sizeof *r->ties);
+	}
+	store_row_copy(&r->ties[r->nties].r, row, &r->ties[r->nties].b);
+	r->nties++;
+	return 0;
+}
+
+static void ties_free(struct row_ctx *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->capties; i++)
+		cd_buf_free(&r->ties[i].b);
+	free(r->ties);
+}
 
 /* A certificate ends when it does or when its CA does, whichever comes first. */
 static void cap_cert(store_cert *c, int64_t cap)
@@ -1017,23 +1100,26 @@ static int row_cb(sqlite3_stmt *s, void *p)
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
 	r->n++;
-	return r->fn(r->ctx, &row);
+	return r->by_name ? ties_add(r, &row) : r->fn(r->ctx, &row);
 }
 
 static int rows_in_order(store *st, enum store_order order, int brief, store_row_fn fn,
 			 void *ctx)
 {
 	static const char *const sql[2][3] = {
-		{[STORE_BY_EXPIRY] = ROW_SELECT_BY_EXPIRY "ORDER BY c.not_after, u.name",
+		{[STORE_BY_EXPIRY] = ROW_SELECT_BY_EXPIRY "ORDER BY c.not_after",
 		 [STORE_BY_USER] = ROW_SELECT "ORDER BY u.name", [STORE_STORED] = ROW_SELECT},
-		{[STORE_BY_EXPIRY] = "SELECT " BRIEF_COLS ROW_FROM_BY_EXPIRY
-				     "ORDER BY c.not_after, u.name",
+		{[STORE_BY_EXPIRY] = "SELECT " BRIEF_COLS ROW_FROM_BY_EXPIRY "ORDER BY c.not_after",
 		 [STORE_BY_USER] = "SELECT " BRIEF_COLS ROW_FROM "ORDER BY u.name",
 		 [STORE_STORED] = "SELECT " BRIEF_COLS ROW_FROM},
 	};
-	struct row_ctx r = {fn, ctx, 0, st->cap, brief};
+	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY};
+	int rc = each(st, stmt(st, sql[brief][order]), row_cb, &r);
 
-	return each(st, stmt(st, sql[brief][order]), row_cb, &r);
+	if (rc == 0 && ties_flush(&r))
+		rc = -1;
+	ties_free(&r);
+	return rc;
 }
 
 int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
@@ -1050,15 +1136,20 @@ int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx)
 {
 	/* Once the CA itself ends before `before`, every certificate does. */
 	static const char sql[] = ROW_SELECT_BY_EXPIRY "WHERE c.not_after < ?1 OR ?2 < ?1 "
-				  "ORDER BY c.not_after, u.name";
-	struct row_ctx r = {fn, ctx, 0, st->cap};
+				  "ORDER BY c.not_after";
+	struct row_ctx r = {fn, ctx, 0, st->cap, 0, 1};
 	sqlite3_stmt *s = stmt(st, sql);
+	int rc;
 
 	if (s) {
 		sqlite3_bind_int64(s, 1, before);
 		sqlite3_bind_int64(s, 2, st->cap ? st->cap : INT64_MAX);
 	}
-	return each(st, s, row_cb, &r);
+	rc = each(st, s, row_cb, &r);
+	if (rc == 0 && ties_flush(&r))
+		rc = -1;
+	ties_free(&r);
+	return rc;
 }
 
 int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *found)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 typedef struct store store;
 
 #define STORE_SCHEMA_VERSION 8
@@ -86,6 +88,8 @@ typedef struct {
 } store_row;
 
 typedef int (*store_row_fn)(void *ctx, const store_row *row);
+/* dst = src with every string copied into b (emptied first; its block then owns them). */
+void store_row_copy(store_row *dst, const store_row *src, cd_buf *b);
 
 /* STORE_STORED: the order rows are stored in, for readers that sort for themselves. */
 enum store_order { STORE_BY_EXPIRY, STORE_BY_USER, STORE_STORED };

@@ -435,6 +435,38 @@ static void test_list_sorted(void)
 	free(home);
 }
 
+/* Users whose certificates end in the same second are listed by name (SQLite walks the
+ * expiry index; the store orders ties), in list and in expirecheck, wherever the tie is. */
+static void test_list_ties_by_name(void)
+{
+	static const char *const order[] = {"zoe", "bob", "kim", "amy", "lee", "dan", "ian"};
+	static const char *const want = "amy bob zoe dan ian kim lee ";
+	char *home = new_home(), *out = new_dir(), *tsv, *chk, got[128] = "";
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof order / sizeof *order; i++)
+		create(home, out, order[i], "10");
+	/* Three ties: amy bob zoe at one second, dan alone, ian kim lee at the last. */
+	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = CASE (SELECT name "
+		       "FROM users WHERE users.id = certs.user_id) WHEN 'zoe' THEN 2000000000 "
+		       "WHEN 'bob' THEN 2000000000 WHEN 'amy' THEN 2000000000 WHEN 'dan' THEN "
+		       "2000000100 WHEN 'kim' THEN 2000000200 WHEN 'ian' THEN 2000000200 ELSE "
+		       "2000000200 END\"", home));
+	tsv = list_tsv(home, NULL);
+	for (p = strchr(tsv, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s ",
+			 (int)strcspn(p + 1, "\t"), p + 1);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(tsv);
+	chk = tl_sh_out("'%s' --home '%s' --as-of 2033-05-20 --expirecheck --format tsv | "
+			"tail -n +2 | cut -f1 | tr '\\n' ' '", tl_bin(), home);
+	CU_ASSERT_STRING_EQUAL(chk, want);
+	free(chk);
+	free(out);
+	free(home);
+}
+
 static void test_log_and_config(void)
 {
 	char *home = new_home(), *out = new_dir();
@@ -1357,6 +1389,7 @@ static CU_TestInfo issue_tests[] = {
 };
 
 static CU_TestInfo read_tests[] = {
+	{"ties of expiry listed by name", test_list_ties_by_name},
 	{"list sorted by expiry, tsv and json", test_list_sorted},
 	{"log and config", test_log_and_config},
 	{"expirecheck at several dates", test_expirecheck},
