@@ -351,6 +351,40 @@ void cd_sort(void *base, size_t n, size_t size,
 		intro_sort(&s, 0, n, depth);
 }
 
+void cd_sort_bucketed(void *base, size_t n, size_t size, size_t (*bucket)(const void *x, void *ctx),
+		      size_t nbuckets, int (*cmp)(const void *a, const void *b, void *ctx),
+		      void *ctx)
+{
+	struct sorter s = {base, size, cmp, ctx};
+	size_t *next = cd_malloc((nbuckets + 1) * sizeof *next);
+	size_t *end = cd_malloc((nbuckets + 1) * sizeof *end);
+	size_t i, b;
+
+	memset(end, 0, (nbuckets + 1) * sizeof *end);
+	for (i = 0; i < n; i++)
+		end[bucket(at(&s, i), ctx) + 1]++;
+	for (b = 0; b < nbuckets; b++) {
+		end[b + 1] += end[b];
+		next[b] = end[b];
+	}
+	/* end[b] is where bucket b starts, end[b + 1] where it ends. */
+	for (b = 0; b < nbuckets; b++) {
+		while (next[b] < end[b + 1]) {
+			size_t to = bucket(at(&s, next[b]), ctx);
+
+			if (to == b)
+				next[b]++;
+			else
+				swap_at(&s, next[b], next[to]++);
+		}
+	}
+	for (b = 0; b < nbuckets; b++)
+		if (end[b + 1] - end[b] > 1)
+			cd_sort(at(&s, end[b]), end[b + 1] - end[b], size, cmp, ctx);
+	free(next);
+	free(end);
+}
+
 void cd_format_date(int64_t t, char out[16])
 {
 	/* The civil date of a day count (the proleptic Gregorian calendar in 400-year eras),

@@ -23,6 +23,12 @@ void *cd_realloc(void *p, size_t n);
  * at worst. size is at most 64 bytes. */
 void cd_sort(void *base, size_t n, size_t size,
 	     int (*cmp)(const void *a, const void *b, void *ctx), void *ctx);
+/* cd_sort after one in-place distribution into nbuckets buckets (an American flag pass):
+ * bucket(x) must be below nbuckets and never decrease where cmp increases, so that each
+ * bucket is then sorted alone, within the cache. For a million rows in random order. */
+void cd_sort_bucketed(void *base, size_t n, size_t size, size_t (*bucket)(const void *x, void *ctx),
+		      size_t nbuckets, int (*cmp)(const void *a, const void *b, void *ctx),
+		      void *ctx);
 char *cd_strdup(const char *s);
 char *cd_strndup(const char *s, size_t n);
 char *cd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -173,6 +173,47 @@ static void test_sort_in_place(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+static size_t sort_bucket(const void *x, void *ctx)
+{
+	(void)ctx;
+	return (size_t)(((const struct sort_el *)x)->key >> 22); /* keys below 2^31: 512 */
+}
+
+/* cd_sort_bucketed gives what qsort gives, with buckets empty, full or uneven. */
+static void test_sort_bucketed(void)
+{
+	static const size_t sizes[] = {0, 1, 5000, 100000};
+	size_t si, i, n;
+	int pat, bad = 0, calls = 0;
+	uint32_t seed = 777;
+
+	for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+		n = sizes[si];
+		for (pat = 0; pat < 4; pat++) {
+			struct sort_el *a = cd_malloc((n + 1) * sizeof *a);
+			struct sort_el *b = cd_malloc((n + 1) * sizeof *b);
+
+			for (i = 0; i < n; i++) {
+				seed = seed * 1103515245 + 12345;
+				a[i].key = pat == 0 ? (int64_t)(seed >> 1) : pat == 1 ? 5 :
+					   pat == 2 ? (int64_t)(n - i) << 12 :
+					   (int64_t)(seed >> 1) % 3 << 29;
+				a[i].tie = (uint32_t)(seed ^ i);
+				a[i].pad = 0;
+			}
+			memcpy(b, a, n * sizeof *a);
+			cd_sort_bucketed(a, n, sizeof *a, sort_bucket, 512, sort_cmp, &calls);
+			qsort(b, n, sizeof *b, sort_cmp_plain);
+			if (n && memcmp(a, b, n * sizeof *a) != 0 && bad++ < 3)
+				fprintf(stderr, "cd_sort_bucketed: %zu elements, pattern %d differ\n", n,
+					pat);
+			free(a);
+			free(b);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void test_days_until(void)
 {
 	int64_t noon = cd_timegm(2026, 11, 27, 12, 0, 0);
@@ -932,6 +973,7 @@ static CU_TestInfo date_tests[] = {
 	{"date and time formatting round-trip", test_format_roundtrip},
 	{"dates formatted as gmtime and strftime do, 1600-2400", test_format_date_as_gmtime},
 	{"sort in place as qsort does, n log n on every pattern", test_sort_in_place},
+	{"sort after a distribution into buckets, as qsort does", test_sort_bucketed},
 	{"cd_days_until counts calendar days", test_days_until},
 	CU_TEST_INFO_NULL,
 };

@@ -195,6 +195,52 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 	return strcmp(ui_row_user(u, x), ui_row_user(u, y));
 }
 
+/* The expiry range, for the buckets of sort_rows. */
+struct expiry_span {
+	const ui *u;
+	int64_t min;
+	uint64_t width; /* seconds a bucket spans */
+};
+
+#define SORT_BUCKETS 512 /* per stage, when the stage comes first */
+
+static size_t row_bucket(const void *x, void *ctx)
+{
+	const struct expiry_span *e = ctx;
+	const ui_row *r = x;
+	size_t b = (size_t)(((uint64_t)r->expiry - (uint64_t)e->min) / e->width);
+
+	return e->u->sort == UI_SORT_STAGE ? r->stage * SORT_BUCKETS + b : b;
+}
+
+static int span_cmp(const void *a, const void *b, void *ctx)
+{
+	return row_cmp(a, b, (void *)((const struct expiry_span *)ctx)->u);
+}
+
+/* By expiry (or stage, then expiry), the rows are first dealt into buckets of expiry in
+ * one pass, then each bucket is sorted in the cache: a million rows in random order took
+ * 0.4 s in one quicksort. By user, a plain sort. */
+static void sort_rows(ui *u)
+{
+	ui_data *dt = &u->data;
+	struct expiry_span e = {u, INT64_MAX, 1};
+	int64_t max = INT64_MIN;
+	size_t i;
+
+	if (u->sort == UI_SORT_USER || dt->nrows < 2) {
+		cd_sort(dt->rows, dt->nrows, sizeof *dt->rows, row_cmp, u);
+		return;
+	}
+	for (i = 0; i < dt->nrows; i++) {
+		e.min = dt->rows[i].expiry < e.min ? dt->rows[i].expiry : e.min;
+		max = dt->rows[i].expiry > max ? dt->rows[i].expiry : max;
+	}
+	e.width = ((uint64_t)max - (uint64_t)e.min) / SORT_BUCKETS + 1;
+	cd_sort_bucketed(dt->rows, dt->nrows, sizeof *dt->rows, row_bucket,
+			 (size_t)STAGE_COUNT * SORT_BUCKETS, span_cmp, &e);
+}
+
 static int row_matches(const ui *u, const ui_row *r)
 {
 	const char *f = u->filter;
@@ -220,7 +266,7 @@ void ui_view_build(ui *u)
 	if (cur)
 		snprintf(keep, sizeof keep, "%s", ui_row_user(u, cur));
 	if (dt->sorted != u->sort + 1) {
-		cd_sort(dt->rows, dt->nrows, sizeof *dt->rows, row_cmp, u);
+		sort_rows(u);
 		dt->sorted = u->sort + 1;
 	}
 	free(dt->view);
