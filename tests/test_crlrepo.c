@@ -752,6 +752,72 @@ static void test_bad_arguments(void)
 	free(base);
 }
 
+/* A CRL-like file: numbered lines after a header that changes with the version;
+ * versions 20 and 21 are the same file. */
+static char *versioned_file(int version)
+{
+	int n = (version == 21 ? 20 : version) * 25 + 1, i;
+	cd_buf b = {0};
+
+	cd_buf_printf(&b, "-----BEGIN X509 CRL-----\n%d lines\n", n);
+	for (i = 0; i < n; i++)
+		cd_buf_printf(&b, "line %05d %s\n", i * 7919 % 100000,
+			      "MIIBszCCAVkCAQEwCgYIKoZIzj0EAwIwEzERMA8GA1UEAwwIQmVuY2ggQ0EX");
+	cd_buf_puts(&b, "-----END X509 CRL-----\n");
+	return cd_buf_take(&b);
+}
+
+/* The clone's packs are written by certdesk itself: git must read them as its own. */
+static void test_clone_pack_is_git_s(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s, *file;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	char prev[41] = "", id[41], ids[40][41];
+	crlrepo *r = open_ok(base, remote);
+	int i;
+
+	for (i = 0; r && i < 40; i++) {
+		file = versioned_file(i);
+		if (commit_ok(r, prev, i < 30 ? "crl.pem" : "ssl/crl/ca.crl", file, "Revoke", id) == 0)
+			memcpy(prev, id, sizeof prev);
+		memcpy(ids[i], id, sizeof id);
+		free(file);
+	}
+	crlrepo_close(r); /* never pushed: saved to the clone as it closes */
+	s = sh_ok("git -C %s verify-pack %s/objects/pack/*.idx 2>&1 && echo ok", clone, clone);
+	CU_ASSERT_STRING_EQUAL(s, "ok\n");
+	free(s);
+	/* no branch yet: fsck notices as much, and checks every object of the packs */
+	s = sh_ok("{ git -C %s fsck --strict --no-dangling %s; echo status $?; } 2>&1 | "
+		  "grep -v '^notice: '", clone, prev);
+	if (strcmp(s, "status 0\n"))
+		fprintf(stderr, "\ngit fsck: %s", s);
+	CU_ASSERT_STRING_EQUAL(s, "status 0\n");
+	free(s);
+	for (i = 0; i < 40; i += 3) {
+		file = versioned_file(i);
+		s = sh_ok("git -C %s cat-file -p %s:%s", clone, ids[i],
+			  i < 30 ? "crl.pem" : "ssl/crl/ca.crl");
+		CU_ASSERT_STRING_EQUAL(s, file);
+		free(s);
+		free(file);
+	}
+	s = sh_ok("git -C %s rev-list --count %s", clone, prev);
+	CU_ASSERT_STRING_EQUAL(s, "40\n");
+	free(s);
+	r = open_ok(base, remote);
+	if (r)
+		push_ok(r, prev, "main", 0);
+	crlrepo_close(r);
+	s = sh_ok("git -C %s fsck --strict --no-dangling 2>&1 && git -C %s rev-parse main", remote,
+		  remote);
+	CU_ASSERT_EQUAL(strncmp(s, prev, 40), 0);
+	free(s);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
 static CU_TestInfo repo_tests[] = {
 	{"empty remote, root commit, push, read back", test_empty_remote_root_commit},
 	{"other files kept, nested paths", test_keeps_other_files_nested_path},
@@ -764,6 +830,7 @@ static CU_TestInfo repo_tests[] = {
 	{"publish: a hook's refusal is reported, not retried", test_publish_refused_by_hook},
 	{"first-parent walk and ancestry", test_walk_and_descends},
 	{"invalid arguments", test_bad_arguments},
+	{"the clone's packs, as git reads them", test_clone_pack_is_git_s},
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,0 +1,28 @@
+/* crlpack.h: new git objects gathered into one pack (format v2) and its index (v2),
+ * written without an indexer: the ids are known, so nothing is hashed or inflated again. */
+#ifndef CD_CRLPACK_H
+#define CD_CRLPACK_H
+
+#include <stddef.h>
+
+/* git's object types, as a pack numbers them. */
+enum { CRLPACK_COMMIT = 1, CRLPACK_TREE = 2, CRLPACK_BLOB = 3, CRLPACK_TAG = 4 };
+
+typedef struct crlpack crlpack;
+
+crlpack *crlpack_new(void);
+void crlpack_free(crlpack *p);
+
+/* Compresses the object whose id (raw, 20 bytes) is id into the pack; an id already
+ * there is skipped. The caller vouches that id is the object's hash. */
+int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *data,
+		size_t len);
+size_t crlpack_count(const crlpack *p);
+
+
+/* Writes dir/pack-<sum>.pack, then dir/pack-<sum>.idx (each under a temporary name,
+ * fsync'd, then renamed: git reads a pack once its .idx is there), and empties p.
+ * A pack of no objects writes nothing. */
+int crlpack_write(crlpack *p, const char *dir);
+
+#endif
