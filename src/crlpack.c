@@ -199,6 +199,22 @@ static int crlpack_sha1(const void *data, size_t len, unsigned char out[20])
 	return 0;
 }
 
+int crlpack_object_id(int type, const void *data, size_t len, unsigned char id[20])
+{
+	static const char *const names[] = {"", "commit", "tree", "blob", "tag"};
+	char hdr[32];
+	int n = snprintf(hdr, sizeof hdr, "%s %zu", names[type >= 1 && type <= 4 ? type : 0], len);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int got = 0;
+	int ok;
+
+	ok = md && n > 0 && type >= 1 && type <= 4 && EVP_DigestInit_ex(md, EVP_sha1(), NULL) &&
+	     EVP_DigestUpdate(md, hdr, (size_t)n + 1) && EVP_DigestUpdate(md, data, len) &&
+	     EVP_DigestFinal_ex(md, id, &got) && got == 20;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : cd_err("cannot compute a git object's id");
+}
+
 static int crlpack_by_id(const void *a, const void *b)
 {
 	return memcmp(((const struct crlpack_obj *)a)->id, ((const struct crlpack_obj *)b)->id,

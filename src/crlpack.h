@@ -19,6 +19,9 @@ int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *da
 		size_t len);
 size_t crlpack_count(const crlpack *p);
 
+/* The id git gives an object: the SHA-1 of "<type> <len>\0" and data. OpenSSL's, which
+ * is many times faster than the collision-detecting one libgit2 carries. */
+int crlpack_object_id(int type, const void *data, size_t len, unsigned char id[20]);
 
 /* Writes dir/pack-<sum>.pack, then dir/pack-<sum>.idx (each under a temporary name,
  * fsync'd, then renamed: git reads a pack once its .idx is there), and empties p.

@@ -844,6 +844,27 @@ static int cr_pack_trees(crlrepo *r, git_tree *root, const char *path)
 	return rc;
 }
 
+/* The file as a blob, in memory and in the next pack. Its id is computed here (most
+ * of what libgit2 would spend on a large CRL is hashing it), and it goes straight to
+ * memory, unless a pack or the memory has it already. */
+static int cr_write_blob(crlrepo *r, const char *data, size_t len, git_oid *id)
+{
+	git_odb *odb = NULL;
+	int there;
+
+	if (crlpack_object_id(CRLPACK_BLOB, data, len, id->id) < 0)
+		return -1;
+	if (git_repository_odb(&odb, r->repo) < 0)
+		return cr_fail(r, "cannot store the file");
+	there = git_odb_exists(odb, id);
+	git_odb_free(odb);
+	if (there)
+		return 0;
+	if (r->mempack->write(r->mempack, id, data, len, GIT_OBJECT_BLOB) < 0)
+		return cr_fail(r, "cannot store the file");
+	return cr_pack_object(r, id, CRLPACK_BLOB, data, len);
+}
+
 /* Writes data as a blob and returns the parent's tree with path replaced by it. */
 static int cr_write_tree(crlrepo *r, git_commit *parent, const char *path, const char *data,
 			 size_t len, git_tree **out)
@@ -855,10 +876,7 @@ static int cr_write_tree(crlrepo *r, git_commit *parent, const char *path, const
 	git_oid oid;
 	int rc;
 
-	if (git_blob_create_from_buffer(&upd.id, r->repo, data, len) < 0)
-		return cr_fail(r, "cannot store the file");
-	if (cr_pack_object(r, &upd.id, CRLPACK_BLOB, data, len) < 0 ||
-	    cr_base_tree(r, parent, &base) < 0)
+	if (cr_write_blob(r, data, len, &upd.id) < 0 || cr_base_tree(r, parent, &base) < 0)
 		return -1;
 	rc = git_tree_create_updated(&oid, r->repo, base, 1, &upd);
 	git_tree_free(base);
