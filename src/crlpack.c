@@ -2,9 +2,13 @@
  *
  * libgit2 1.5 writes a pack by searching deltas (a window of ten objects), compressing,
  * then running its indexer over the result, which inflates and hashes every object again.
- * The objects of a publish are already hashed (libgit2 made them) and are read back from
- * memory by the push that follows, so here each is only compressed, at zlib's fastest
- * level and without deltas: a larger pack in the clone, in a fraction of the time. */
+ * The objects of a publish are already hashed and are read back from memory by the push
+ * that follows, so here each is compressed once, at zlib's fastest level, and a blob is
+ * stored as a delta against the blob added before it when that saves a quarter or more.
+ * The delta looks for the previous version's bytes where a CRL with one more entry has
+ * them: at the same offset before the new entry, at the same distance from the end after
+ * it. In between, PEM's base64 is shifted by the new entry's length (49 bytes for a
+ * 128-bit serial: not a multiple of 3), so nothing else repeats and no search is made. */
 #include "crlpack.h"
 
 #include <stdint.h>
@@ -22,8 +26,18 @@ struct crlpack_obj {
 	uint32_t crc; /* of the object's bytes in the pack, as the index records it */
 };
 
+/* Delta chains stay as short as git's default (pack.depth 50): reading an object applies
+ * its whole chain. */
+#define CRLPACK_DEPTH 50
+/* A copy shorter than this costs more to describe than to insert. */
+#define CRLPACK_MIN_COPY 16
+
 struct crlpack {
 	cd_buf data; /* the pack file: a 12-byte header (filled when written), the objects */
+	cd_buf base; /* the last blob added, as the next one's delta base */
+	uint64_t base_off;
+	int base_depth, has_base;
+	cd_buf delta;
 	struct crlpack_obj *obj;
 	size_t n, cap;
 	uint32_t *slot; /* open addressing over obj, by id: 0 empty, else index + 1 */
@@ -46,6 +60,7 @@ static void crlpack_reset(crlpack *p)
 {
 	p->data.len = 12;
 	p->n = 0;
+	p->has_base = 0;
 	if (p->slot)
 		memset(p->slot, 0, p->nslot * sizeof *p->slot);
 }
@@ -57,6 +72,8 @@ void crlpack_free(crlpack *p)
 	if (p->z_ready)
 		deflateEnd(&p->z);
 	cd_buf_free(&p->data);
+	cd_buf_free(&p->base);
+	cd_buf_free(&p->delta);
 	free(p->obj);
 	free(p->slot);
 	free(p);
@@ -119,6 +136,113 @@ static size_t crlpack_header(unsigned char *out, int type, size_t len)
 	return n + 1;
 }
 
+/* A delta's sizes: seven bits a byte, least significant first. */
+static void crlpack_varint(cd_buf *b, size_t v)
+{
+	unsigned char c;
+
+	do {
+		c = v & 0x7f;
+		v >>= 7;
+		cd_buf_putc(b, (char)(c | (v ? 0x80 : 0)));
+	} while (v);
+}
+
+static void crlpack_insert(cd_buf *d, const unsigned char *lit, size_t n)
+{
+	while (n) {
+		size_t k = n > 127 ? 127 : n;
+
+		cd_buf_putc(d, (char)k);
+		cd_buf_add(d, lit, k);
+		lit += k;
+		n -= k;
+	}
+}
+
+/* Copy instructions: the offset's and size's non-zero bytes, flagged in the first. */
+static void crlpack_copy(cd_buf *d, size_t off, size_t n)
+{
+	while (n) {
+		size_t k = n > 0xffffff ? 0xffffff : n;
+		unsigned char op[8];
+		int i, len = 1;
+
+		op[0] = 0x80;
+		for (i = 0; i < 4; i++)
+			if ((off >> (8 * i)) & 0xff) {
+				op[len++] = (unsigned char)(off >> (8 * i));
+				op[0] |= (unsigned char)(1 << i);
+			}
+		for (i = 0; i < 3; i++)
+			if ((k >> (8 * i)) & 0xff) {
+				op[len++] = (unsigned char)(k >> (8 * i));
+				op[0] |= (unsigned char)(0x10 << i);
+			}
+		cd_buf_add(d, op, (size_t)len);
+		off += k;
+		n -= k;
+	}
+}
+
+static size_t crlpack_common(const unsigned char *a, const unsigned char *b, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* The copy of base[from..] that t[i..] starts, if one of CRLPACK_MIN_COPY bytes or more
+ * runs through i: it may start before i, down to lit. 0 when none. */
+static size_t crlpack_run(const unsigned char *b, size_t bn, long shift, const unsigned char *t,
+			  size_t tn, size_t lit, size_t *i)
+{
+	size_t at = *i, from, m;
+
+	if ((long)at + shift < 0 || (size_t)((long)at + shift) + 8 > bn || at + 8 > tn)
+		return 0;
+	from = (size_t)((long)at + shift);
+	if (memcmp(b + from, t + at, 8))
+		return 0;
+	while (at > lit && from > 0 && b[from - 1] == t[at - 1])
+		at--, from--;
+	m = crlpack_common(b + from, t + at, bn - from < tn - at ? bn - from : tn - at);
+	if (m < CRLPACK_MIN_COPY)
+		return 0;
+	*i = at;
+	return m;
+}
+
+/* The delta from the base to t (git's format: sizes, then copies and inserts). Any copy
+ * of CRLPACK_MIN_COPY bytes holds 8 at a multiple of 8, so only those are tried. */
+static void crlpack_delta(crlpack *p, const unsigned char *t, size_t tn)
+{
+	const unsigned char *b = (const unsigned char *)p->base.s;
+	size_t bn = p->base.len, i = 0, lit = 0, m;
+	long shift[2] = {0, (long)bn - (long)tn}; /* same offset; same distance from the end */
+	cd_buf *d = &p->delta;
+	int k;
+
+	d->len = 0;
+	crlpack_varint(d, bn);
+	crlpack_varint(d, tn);
+	while (i < tn) {
+		for (k = 0, m = 0; k < 2 && !m; k++)
+			m = crlpack_run(b, bn, shift[k], t, tn, lit, &i);
+		if (!m) {
+			i = (i | 7) + 1;
+			continue;
+		}
+		crlpack_insert(d, t + lit, i - lit);
+		crlpack_copy(d, (size_t)((long)i + shift[k - 1]), m);
+		i += m;
+		lit = i;
+	}
+	crlpack_insert(d, t + lit, tn - lit);
+}
+
 static int crlpack_deflate(crlpack *p, const void *data, size_t len)
 {
 	size_t room = deflateBound(&p->z, (uLong)len);
@@ -137,12 +261,52 @@ static int crlpack_deflate(crlpack *p, const void *data, size_t len)
 	return 0;
 }
 
+/* The delta's header: its size, then how far back its base starts (git's OFS_DELTA:
+ * seven bits a byte, most significant first, each continuation adding one). */
+static size_t crlpack_ofs_header(unsigned char *out, size_t len, uint64_t back)
+{
+	unsigned char rev[10];
+	size_t n = crlpack_header(out, 6, len), k = 0;
+
+	rev[k++] = back & 0x7f;
+	while (back >>= 7)
+		rev[k++] = 0x80 | (--back & 0x7f);
+	while (k)
+		out[n++] = rev[--k];
+	return n;
+}
+
+/* Writes the entry of a blob, as a delta when that is worth it; it becomes the base. */
+static int crlpack_blob(crlpack *p, struct crlpack_obj *o, const void *data, size_t len)
+{
+	unsigned char hdr[32];
+	int delta = 0;
+
+	if (p->has_base && p->base_depth < CRLPACK_DEPTH) {
+		crlpack_delta(p, data, len);
+		delta = p->delta.len < len - len / 4;
+	}
+	if (delta)
+		cd_buf_add(&p->data, hdr, crlpack_ofs_header(hdr, p->delta.len, o->off - p->base_off));
+	else
+		cd_buf_add(&p->data, hdr, crlpack_header(hdr, CRLPACK_BLOB, len));
+	if (crlpack_deflate(p, delta ? p->delta.s : data, delta ? p->delta.len : len) < 0)
+		return -1;
+	p->base.len = 0;
+	cd_buf_add(&p->base, data, len);
+	p->base_off = o->off;
+	p->base_depth = delta ? p->base_depth + 1 : 0;
+	p->has_base = 1;
+	return 0;
+}
+
 int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *data,
 		size_t len)
 {
 	struct crlpack_obj *o;
 	unsigned char hdr[16];
 	uint32_t *slot;
+	int rc;
 
 	if (type < CRLPACK_COMMIT || type > CRLPACK_TAG || len > UINT32_MAX)
 		return cd_err("cannot pack a git object of type %d and %zu bytes", type, len);
@@ -163,8 +327,13 @@ int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *da
 	o = &p->obj[p->n];
 	memcpy(o->id, id, 20);
 	o->off = p->data.len;
-	cd_buf_add(&p->data, hdr, crlpack_header(hdr, type, len));
-	if (crlpack_deflate(p, data, len) < 0) {
+	if (type == CRLPACK_BLOB) {
+		rc = crlpack_blob(p, o, data, len);
+	} else {
+		cd_buf_add(&p->data, hdr, crlpack_header(hdr, type, len));
+		rc = crlpack_deflate(p, data, len);
+	}
+	if (rc < 0) {
 		p->data.len = o->off;
 		return -1;
 	}
