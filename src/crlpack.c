@@ -8,9 +8,14 @@
  * The delta looks for the previous version's bytes where a CRL with one more entry has
  * them: at the same offset before the new entry, at the same distance from the end after
  * it. In between, PEM's base64 is shifted by the new entry's length (49 bytes for a
- * 128-bit serial: not a multiple of 3), so nothing else repeats and no search is made. */
+ * 128-bit serial: not a multiple of 3), so nothing else repeats and no search is made.
+ *
+ * The compressing is done by a thread of its own, while the caller signs the next CRL:
+ * objects wait for it in a queue of copies (CRLPACK_QUEUE_MAX bytes at most). The thread
+ * owns the pack's bytes and the delta base; the rest is the caller's, under the lock. */
 #include "crlpack.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,13 @@ struct crlpack_obj {
 #define CRLPACK_DEPTH 50
 /* A copy shorter than this costs more to describe than to insert. */
 #define CRLPACK_MIN_COPY 16
+#define CRLPACK_QUEUE_MAX (16u << 20)
+
+struct crlpack_job {
+	int type;
+	char *data;
+	size_t len, k; /* k: the object's index in obj */
+};
 
 struct crlpack {
 	cd_buf data; /* the pack file: a 12-byte header (filled when written), the objects */
@@ -38,6 +50,13 @@ struct crlpack {
 	uint64_t base_off;
 	int base_depth, has_base;
 	cd_buf delta;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t more, idle; /* a job queued; a job done */
+	struct crlpack_job *job;
+	size_t head, njob, jobcap, queued, done;
+	int started, quit;
+	const char *failed; /* what went wrong in the thread: the pack is unusable */
 	struct crlpack_obj *obj;
 	size_t n, cap;
 	uint32_t *slot; /* open addressing over obj, by id: 0 empty, else index + 1 */
@@ -53,6 +72,9 @@ crlpack *crlpack_new(void)
 	memset(p, 0, sizeof *p);
 	cd_buf_space(&p->data, 12);
 	p->data.len = 12;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->idle, NULL);
 	return p;
 }
 
@@ -60,6 +82,7 @@ static void crlpack_reset(crlpack *p)
 {
 	p->data.len = 12;
 	p->n = 0;
+	p->done = 0;
 	p->has_base = 0;
 	if (p->slot)
 		memset(p->slot, 0, p->nslot * sizeof *p->slot);
@@ -69,6 +92,19 @@ void crlpack_free(crlpack *p)
 {
 	if (!p)
 		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = 1;
+		pthread_cond_signal(&p->more);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->worker, NULL);
+	}
+	for (; p->head < p->njob; p->head++)
+		free(p->job[p->head].data);
+	free(p->job);
+	pthread_cond_destroy(&p->idle);
+	pthread_cond_destroy(&p->more);
+	pthread_mutex_destroy(&p->mu);
 	if (p->z_ready)
 		deflateEnd(&p->z);
 	cd_buf_free(&p->data);
@@ -243,22 +279,28 @@ static void crlpack_delta(crlpack *p, const unsigned char *t, size_t tn)
 	crlpack_insert(d, t + lit, tn - lit);
 }
 
-static int crlpack_deflate(crlpack *p, const void *data, size_t len)
+/* In the thread: failures are described, not reported (cd_err is the caller's). */
+static const char *crlpack_deflate(crlpack *p, const void *data, size_t len)
 {
-	size_t room = deflateBound(&p->z, (uLong)len);
-	int rc;
+	size_t room;
 
+	if (!p->z_ready) {
+		memset(&p->z, 0, sizeof p->z);
+		if (deflateInit(&p->z, Z_BEST_SPEED) != Z_OK)
+			return "zlib failed to start";
+		p->z_ready = 1;
+	}
 	if (deflateReset(&p->z) != Z_OK)
-		return cd_err("cannot compress a git object: zlib failed");
+		return "zlib failed";
+	room = deflateBound(&p->z, (uLong)len);
 	p->z.next_in = (Bytef *)data;
 	p->z.avail_in = (uInt)len;
 	p->z.next_out = (Bytef *)cd_buf_space(&p->data, room);
 	p->z.avail_out = (uInt)room;
-	rc = deflate(&p->z, Z_FINISH);
-	if (rc != Z_STREAM_END)
-		return cd_err("cannot compress a git object: zlib said %d", rc);
+	if (deflate(&p->z, Z_FINISH) != Z_STREAM_END)
+		return "zlib could not compress it";
 	p->data.len += room - p->z.avail_out;
-	return 0;
+	return NULL;
 }
 
 /* The delta's header: its size, then how far back its base starts (git's OFS_DELTA:
@@ -277,9 +319,10 @@ static size_t crlpack_ofs_header(unsigned char *out, size_t len, uint64_t back)
 }
 
 /* Writes the entry of a blob, as a delta when that is worth it; it becomes the base. */
-static int crlpack_blob(crlpack *p, struct crlpack_obj *o, const void *data, size_t len)
+static const char *crlpack_blob(crlpack *p, uint64_t off, const void *data, size_t len)
 {
 	unsigned char hdr[32];
+	const char *err;
 	int delta = 0;
 
 	if (p->has_base && p->base_depth < CRLPACK_DEPTH) {
@@ -287,26 +330,98 @@ static int crlpack_blob(crlpack *p, struct crlpack_obj *o, const void *data, siz
 		delta = p->delta.len < len - len / 4;
 	}
 	if (delta)
-		cd_buf_add(&p->data, hdr, crlpack_ofs_header(hdr, p->delta.len, o->off - p->base_off));
+		cd_buf_add(&p->data, hdr, crlpack_ofs_header(hdr, p->delta.len, off - p->base_off));
 	else
 		cd_buf_add(&p->data, hdr, crlpack_header(hdr, CRLPACK_BLOB, len));
-	if (crlpack_deflate(p, delta ? p->delta.s : data, delta ? p->delta.len : len) < 0)
-		return -1;
+	err = crlpack_deflate(p, delta ? p->delta.s : data, delta ? p->delta.len : len);
+	if (err)
+		return err;
 	p->base.len = 0;
 	cd_buf_add(&p->base, data, len);
-	p->base_off = o->off;
+	p->base_off = off;
 	p->base_depth = delta ? p->base_depth + 1 : 0;
 	p->has_base = 1;
+	return NULL;
+}
+
+/* In the thread: one object's entry at the end of the pack, its offset and CRC. */
+static const char *crlpack_encode(crlpack *p, const struct crlpack_job *j, uint64_t *off,
+				  uint32_t *crc)
+{
+	unsigned char hdr[16];
+	const char *err;
+
+	*off = p->data.len;
+	if (j->type == CRLPACK_BLOB) {
+		err = crlpack_blob(p, *off, j->data, j->len);
+	} else {
+		cd_buf_add(&p->data, hdr, crlpack_header(hdr, j->type, j->len));
+		err = crlpack_deflate(p, j->data, j->len);
+	}
+	if (err)
+		return err;
+	*crc = (uint32_t)crc32(0, (const Bytef *)p->data.s + *off, (uInt)(p->data.len - *off));
+	return NULL;
+}
+
+static void *crlpack_work(void *arg)
+{
+	crlpack *p = arg;
+	struct crlpack_job j;
+	const char *err;
+	uint64_t off = 0;
+	uint32_t crc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->head == p->njob && !p->quit)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (p->head == p->njob)
+			break;
+		j = p->job[p->head++];
+		err = p->failed;
+		pthread_mutex_unlock(&p->mu);
+		if (!err)
+			err = crlpack_encode(p, &j, &off, &crc);
+		free(j.data);
+		pthread_mutex_lock(&p->mu);
+		if (err && !p->failed)
+			p->failed = err;
+		if (!err) {
+			p->obj[j.k].off = off;
+			p->obj[j.k].crc = crc;
+		}
+		p->queued -= j.len;
+		p->done++;
+		pthread_cond_broadcast(&p->idle);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Waits (holding the lock) until the thread has done every job queued. */
+static void crlpack_drain(crlpack *p)
+{
+	while (p->done < p->n)
+		pthread_cond_wait(&p->idle, &p->mu);
+	p->head = p->njob = 0;
+}
+
+static int crlpack_start(crlpack *p)
+{
+	if (p->started)
+		return 0;
+	if (pthread_create(&p->worker, NULL, crlpack_work, p) != 0)
+		return cd_err("cannot start the thread that compresses git objects");
+	p->started = 1;
 	return 0;
 }
 
 int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *data,
 		size_t len)
 {
-	struct crlpack_obj *o;
-	unsigned char hdr[16];
+	struct crlpack_job j = {type, NULL, len, 0};
 	uint32_t *slot;
-	int rc;
 
 	if (type < CRLPACK_COMMIT || type > CRLPACK_TAG || len > UINT32_MAX)
 		return cd_err("cannot pack a git object of type %d and %zu bytes", type, len);
@@ -314,32 +429,28 @@ int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *da
 	slot = crlpack_find(p, id);
 	if (*slot)
 		return 0;
-	if (!p->z_ready) {
-		memset(&p->z, 0, sizeof p->z);
-		if (deflateInit(&p->z, Z_BEST_SPEED) != Z_OK)
-			return cd_err("cannot compress git objects: zlib failed to start");
-		p->z_ready = 1;
-	}
+	if (crlpack_start(p) < 0)
+		return -1;
+	j.data = cd_malloc(len ? len : 1);
+	memcpy(j.data, data, len);
+	pthread_mutex_lock(&p->mu);
+	while (p->queued > CRLPACK_QUEUE_MAX)
+		pthread_cond_wait(&p->idle, &p->mu);
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 256;
 		p->obj = cd_realloc(p->obj, p->cap * sizeof *p->obj);
 	}
-	o = &p->obj[p->n];
-	memcpy(o->id, id, 20);
-	o->off = p->data.len;
-	if (type == CRLPACK_BLOB) {
-		rc = crlpack_blob(p, o, data, len);
-	} else {
-		cd_buf_add(&p->data, hdr, crlpack_header(hdr, type, len));
-		rc = crlpack_deflate(p, data, len);
+	if (p->njob == p->jobcap) {
+		p->jobcap = p->jobcap ? p->jobcap * 2 : 256;
+		p->job = cd_realloc(p->job, p->jobcap * sizeof *p->job);
 	}
-	if (rc < 0) {
-		p->data.len = o->off;
-		return -1;
-	}
-	o->crc = (uint32_t)crc32(0, (const Bytef *)p->data.s + o->off,
-				 (uInt)(p->data.len - o->off));
+	memcpy(p->obj[p->n].id, id, 20);
+	j.k = p->n;
+	p->job[p->njob++] = j;
+	p->queued += len;
 	*slot = (uint32_t)++p->n;
+	pthread_cond_signal(&p->more);
+	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -437,6 +548,11 @@ int crlpack_write(crlpack *p, const char *dir)
 
 	if (!p->n)
 		return 0;
+	pthread_mutex_lock(&p->mu);
+	crlpack_drain(p);
+	pthread_mutex_unlock(&p->mu);
+	if (p->failed)
+		return cd_err("cannot compress a git object: %s", p->failed);
 	memcpy(p->data.s, magic, sizeof magic);
 	crlpack_be32((unsigned char *)p->data.s + 8, (uint32_t)p->n);
 	if (crlpack_sha1(p->data.s, p->data.len, sum) < 0)
