@@ -818,6 +818,64 @@ static void test_clone_pack_is_git_s(void)
 	free(base);
 }
 
+/* Each version a random edit of the one before (bytes inserted, removed or replaced,
+ * at either end or inside; now and then a whole new file): the deltas of the clone's
+ * pack meet bases longer and shorter than their files, and git rebuilds every one. */
+static void test_clone_pack_random_edits(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s, *path;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	char prev[41] = "", id[41];
+	crlrepo *r = open_ok(base, remote);
+	cd_buf f = {0}, next = {0};
+	unsigned seed = 15;
+	int i, k;
+
+	for (k = 0; k < 3000; k++)
+		cd_buf_putc(&f, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\n"
+				[rand_r(&seed) % 65]);
+	for (i = 0; r && i < 60; i++) {
+		size_t at = f.len ? (size_t)rand_r(&seed) % f.len : 0, n = rand_r(&seed) % 200;
+		int what = rand_r(&seed) % 8;
+
+		next.len = 0;
+		if (what == 7)
+			for (k = 0; k < 500 + rand_r(&seed) % 3000; k++)
+				cd_buf_putc(&next, (char)('a' + rand_r(&seed) % 26));
+		else {
+			at = what == 0 ? 0 : what == 1 ? f.len : at;
+			cd_buf_add(&next, f.s, at);
+			for (k = 0; what < 5 && k < (int)n; k++)
+				cd_buf_putc(&next, (char)('A' + rand_r(&seed) % 26));
+			at += what >= 4 ? (n < f.len - at ? n : f.len - at) : 0;
+			cd_buf_add(&next, f.s + at, f.len - at);
+		}
+		f.len = 0;
+		cd_buf_add(&f, next.s ? next.s : "", next.len);
+		if (crlrepo_commit(r, prev, "crl.pem", f.s ? f.s : "", f.len, "Edit", &bot, id) < 0)
+			fprintf(stderr, "\ncrlrepo_commit: %s\n", cd_errmsg());
+		memcpy(prev, id, sizeof prev);
+		path = cd_asprintf("%s/v%d", base, i);
+		CU_ASSERT_EQUAL(cd_write_file(path, f.s ? f.s : "", f.len, 0600), 0);
+		free(path);
+	}
+	crlrepo_close(r);
+	s = sh_ok("git -C %s verify-pack %s/objects/pack/*.idx 2>&1 && echo ok", clone, clone);
+	CU_ASSERT_STRING_EQUAL(s, "ok\n");
+	free(s);
+	/* newest first: version i is commit prev~(59 - i) */
+	s = sh_ok("cd %s && i=59 && for c in $(git -C %s rev-list %s); do "
+		  "git -C %s cat-file blob $c:crl.pem | cmp -s - v$i || echo v$i differs; "
+		  "i=$((i - 1)); done; echo $i", base, clone, prev, clone);
+	CU_ASSERT_STRING_EQUAL(s, "-1\n");
+	free(s);
+	cd_buf_free(&f);
+	cd_buf_free(&next);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
 static CU_TestInfo repo_tests[] = {
 	{"empty remote, root commit, push, read back", test_empty_remote_root_commit},
 	{"other files kept, nested paths", test_keeps_other_files_nested_path},
@@ -831,6 +889,7 @@ static CU_TestInfo repo_tests[] = {
 	{"first-parent walk and ancestry", test_walk_and_descends},
 	{"invalid arguments", test_bad_arguments},
 	{"the clone's packs, as git reads them", test_clone_pack_is_git_s},
+	{"the clone's packs: deltas of random edits", test_clone_pack_random_edits},
 	CU_TEST_INFO_NULL,
 };
 
