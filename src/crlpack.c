@@ -7,8 +7,8 @@
  * stored as a delta against the blob added before it when that saves a quarter or more.
  * The delta looks for the previous version's bytes where a CRL with one more entry has
  * them: at the same offset before the new entry, at the same distance from the end after
- * it. In between, PEM's base64 is shifted by the new entry's length (49 bytes for a
- * 128-bit serial: not a multiple of 3), so nothing else repeats and no search is made.
+ * it. In between, PEM's base64 is shifted by the new entry's length (49 or 50 bytes for
+ * a 128-bit serial, neither a multiple of 3), so nothing else repeats: no search is made.
  *
  * The compressing is done by a thread of its own, while the caller signs the next CRL:
  * objects wait for it in a queue of copies (CRLPACK_QUEUE_MAX bytes at most). The thread
@@ -113,11 +113,6 @@ void crlpack_free(crlpack *p)
 	free(p->obj);
 	free(p->slot);
 	free(p);
-}
-
-size_t crlpack_count(const crlpack *p)
-{
-	return p->n;
 }
 
 /* Ids are hashes: their first bytes are as good a hash as any. */

@@ -13,11 +13,11 @@ typedef struct crlpack crlpack;
 crlpack *crlpack_new(void);
 void crlpack_free(crlpack *p);
 
-/* Compresses the object whose id (raw, 20 bytes) is id into the pack; an id already
- * there is skipped. The caller vouches that id is the object's hash. */
+/* Adds the object whose id (raw, 20 bytes) is id to the pack: a copy is queued for the
+ * thread that compresses it. An id already there is skipped. The caller vouches that id
+ * is the object's hash. */
 int crlpack_add(crlpack *p, const unsigned char id[20], int type, const void *data,
 		size_t len);
-size_t crlpack_count(const crlpack *p);
 
 /* The id git gives an object: the SHA-1 of "<type> <len>\0" and data. OpenSSL's, which
  * is many times faster than the collision-detecting one libgit2 carries. */

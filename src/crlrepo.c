@@ -222,6 +222,12 @@ static int cr_git_temp(const char *name)
 	return !strncmp(name, "_git2_", 6);
 }
 
+/* A pack certdesk was writing (crlpack.c, through cd_replace_file) when it was killed. */
+static int cr_pack_temp(const char *name)
+{
+	return !strncmp(name, "pack-", 5) && strstr(name, ".tmp.") != NULL;
+}
+
 /* What creating a bare repository puts in its directory (HEAD comes last). */
 static int cr_git_name(const char *name)
 {
@@ -264,7 +270,8 @@ static int cr_drop(const char *what, const char *path, crlrepo_note_fn note, voi
  * libgit2's found there was left by a run that was killed, and so was a temporary file
  * of the top directory: removed, each one reported. Loose objects are written under
  * temporary names and harm nothing unused: that tree is skipped, but for objects/pack,
- * where the indexer of a killed fetch leaves its pack_git2_*idx.lock.
+ * where the indexer of a killed fetch leaves its pack_git2_*idx.lock and a killed save
+ * its pack-*.tmp.<pid> files.
  */
 static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int depth)
 {
@@ -294,6 +301,8 @@ static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int 
 			rc = cr_clear_locks(path, note, ctx, depth + 1);
 		else if (S_ISREG(st.st_mode) && cr_ends_with(e->d_name, ".lock"))
 			rc = cr_drop("lock file", path, note, ctx);
+		else if (S_ISREG(st.st_mode) && depth == 16 && cr_pack_temp(e->d_name))
+			rc = cr_drop("temporary file", path, note, ctx);
 		else if (S_ISREG(st.st_mode) && depth == 0 && cr_git_temp(e->d_name))
 			rc = cr_drop("temporary file", path, note, ctx);
 		free(path);

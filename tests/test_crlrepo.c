@@ -876,6 +876,36 @@ static void test_clone_pack_random_edits(void)
 	free(base);
 }
 
+static void note_line(void *ctx, const char *line)
+{
+	cd_buf_printf(ctx, "%s\n", line);
+}
+
+/* A save killed while it wrote the clone's pack leaves its temporary files: the repair
+ * of the next publish removes them, and says so. */
+static void test_repair_removes_pack_temps(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	crlrepo *r = open_ok(base, remote);
+	cd_buf notes = {0};
+
+	crlrepo_close(r);
+	r = NULL;
+	free(sh_ok("cd %s/objects/pack && touch pack-0123abcd.pack.tmp.4242 "
+		   "pack-0123abcd.idx.tmp.4243 keep-me", clone));
+	CU_ASSERT_EQUAL(crlrepo_open_repair(clone, remote, note_line, &notes, &r), 0);
+	crlrepo_close(r);
+	s = sh_ok("ls %s/objects/pack", clone);
+	CU_ASSERT_STRING_EQUAL(s, "keep-me\n");
+	free(s);
+	CU_ASSERT_PTR_NOT_NULL(notes.s && strstr(notes.s, "removed the stale temporary file"));
+	cd_buf_free(&notes);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
 static CU_TestInfo repo_tests[] = {
 	{"empty remote, root commit, push, read back", test_empty_remote_root_commit},
 	{"other files kept, nested paths", test_keeps_other_files_nested_path},
@@ -890,6 +920,7 @@ static CU_TestInfo repo_tests[] = {
 	{"invalid arguments", test_bad_arguments},
 	{"the clone's packs, as git reads them", test_clone_pack_is_git_s},
 	{"the clone's packs: deltas of random edits", test_clone_pack_random_edits},
+	{"repair: a killed save's temporary pack files", test_repair_removes_pack_temps},
 	CU_TEST_INFO_NULL,
 };
 
