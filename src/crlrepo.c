@@ -21,6 +21,7 @@
 
 #include "git2dl.h"
 
+#include "crlpack.h"
 #include "util.h"
 
 #define CR_REMOTE "origin"
@@ -35,8 +36,9 @@ struct crlrepo {
 	char *shown;  /* url without a password, for messages */
 	char *secret; /* the password in url, scrubbed from messages; NULL when none */
 	git_odb_backend *mempack; /* where new objects wait; owned by the odb */
+	crlpack *pack;            /* the same objects, compressed for the clone's next pack */
 	int unsaved;              /* objects in mempack not yet written as a pack */
-	size_t held;              /* bytes of files given to mempack since */
+	size_t held;              /* bytes of files given to mempack since it was emptied */
 };
 
 /* State shared with libgit2's network callbacks during one fetch or push. */
@@ -220,6 +222,12 @@ static int cr_git_temp(const char *name)
 	return !strncmp(name, "_git2_", 6);
 }
 
+/* A pack certdesk was writing (crlpack.c, through cd_replace_file) when it was killed. */
+static int cr_pack_temp(const char *name)
+{
+	return !strncmp(name, "pack-", 5) && strstr(name, ".tmp.") != NULL;
+}
+
 /* What creating a bare repository puts in its directory (HEAD comes last). */
 static int cr_git_name(const char *name)
 {
@@ -262,7 +270,8 @@ static int cr_drop(const char *what, const char *path, crlrepo_note_fn note, voi
  * libgit2's found there was left by a run that was killed, and so was a temporary file
  * of the top directory: removed, each one reported. Loose objects are written under
  * temporary names and harm nothing unused: that tree is skipped, but for objects/pack,
- * where the indexer of a killed fetch leaves its pack_git2_*idx.lock.
+ * where the indexer of a killed fetch leaves its pack_git2_*idx.lock and a killed save
+ * its pack-*.tmp.<pid> files.
  */
 static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int depth)
 {
@@ -292,6 +301,8 @@ static int cr_clear_locks(const char *dir, crlrepo_note_fn note, void *ctx, int 
 			rc = cr_clear_locks(path, note, ctx, depth + 1);
 		else if (S_ISREG(st.st_mode) && cr_ends_with(e->d_name, ".lock"))
 			rc = cr_drop("lock file", path, note, ctx);
+		else if (S_ISREG(st.st_mode) && depth == 16 && cr_pack_temp(e->d_name))
+			rc = cr_drop("temporary file", path, note, ctx);
 		else if (S_ISREG(st.st_mode) && depth == 0 && cr_git_temp(e->d_name))
 			rc = cr_drop("temporary file", path, note, ctx);
 		free(path);
@@ -371,18 +382,30 @@ static int cr_set_origin(crlrepo *r)
 /*
  * A push packs every new CRL; a CRL of a thousand entries barely deltas against the
  * previous one (the base64 shifts after the inserted entry), so a wide delta window only
- * costs time: 64 KiB keeps pushes of large CRLs fast and small CRLs well packed. Best
- * effort: a teammate's read-only open must not fail for want of it.
+ * costs time: 64 KiB keeps pushes of large CRLs fast and small CRLs well packed. Every
+ * delta is kept from the search to the writing (libgit2 keeps only those under 1,000
+ * bytes by default and computes the others a second time, reading both objects again);
+ * the cache stays under libgit2's default total of 256 MiB. Best effort: a teammate's
+ * read-only open must not fail for want of it.
  */
 static void cr_tune(crlrepo *r)
 {
+	static const struct {
+		const char *name;
+		int64_t value;
+	} set[] = {{"pack.windowMemory", 65536}, {"pack.deltaCacheLimit", 1 << 20}};
 	git_config *cfg = NULL;
 	int64_t v = 0;
+	size_t i;
 
-	if (git_repository_config(&cfg, r->repo) == 0 &&
-	    (git_config_get_int64(&v, cfg, "pack.windowMemory") < 0 || v != 65536) &&
-	    git_config_set_int64(cfg, "pack.windowMemory", 65536) < 0)
+	if (git_repository_config(&cfg, r->repo) < 0) {
 		git_error_clear();
+		return;
+	}
+	for (i = 0; i < sizeof set / sizeof *set; i++)
+		if ((git_config_get_int64(&v, cfg, set[i].name) < 0 || v != set[i].value) &&
+		    git_config_set_int64(cfg, set[i].name, set[i].value) < 0)
+			git_error_clear();
 	git_config_free(cfg);
 }
 
@@ -405,63 +428,44 @@ static int cr_attach_mempack(crlrepo *r)
 	return rc < 0 ? cr_fail(r, "cannot prepare the CRL repository's object store") : 0;
 }
 
-/* Feeds a pack to the object database's indexer, which writes the .pack and its .idx. */
-static int cr_write_pack(crlrepo *r, const git_buf *pack)
-{
-	git_odb *odb = NULL;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats;
-	int rc;
-
-	memset(&stats, 0, sizeof stats);
-	rc = git_repository_odb(&odb, r->repo);
-	if (rc == 0)
-		rc = git_odb_write_pack(&wp, odb, NULL, NULL);
-	if (rc == 0)
-		rc = wp->append(wp, pack->ptr, pack->size, &stats);
-	if (rc == 0)
-		rc = wp->commit(wp, &stats);
-	if (wp)
-		wp->free(wp);
-	git_odb_free(odb);
-	return rc;
-}
-
-/* The object count in a pack's header ("PACK", version, count: big-endian). */
-static uint32_t cr_pack_count(const git_buf *pack)
-{
-	const unsigned char *p = (const unsigned char *)pack->ptr;
-
-	if (pack->size < 12)
-		return 0;
-	return (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-}
-
-/* Writes the objects waiting in memory to the clone as one pack; a libgit2 status. */
+/*
+ * Writes the objects waiting in memory to the clone as one pack (crlpack.c). They stay
+ * in memory too, until cr_release: the push that follows reads each of them two or three
+ * times, and reading them back from the pack would mean inflating them each time.
+ */
 static int cr_dump(crlrepo *r)
 {
-	git_buf pack = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	char *dir;
 	int rc;
 
 	if (!r->mempack || !r->unsaved)
 		return 0;
-	rc = git_mempack_dump(&pack, r->repo, r->mempack);
-	/* Commits that were all there already leave a pack of no objects: skip it. */
-	if (rc == 0 && cr_pack_count(&pack) > 0)
-		rc = cr_write_pack(r, &pack);
-	git_buf_dispose(&pack);
-	if (rc == 0) {
-		git_mempack_reset(r->mempack);
+	dir = cd_asprintf("%sobjects/pack", git_repository_path(r->repo));
+	rc = crlpack_write(r->pack, dir);
+	free(dir);
+	if (rc == 0 && (git_repository_odb(&odb, r->repo) < 0 || git_odb_refresh(odb) < 0))
+		rc = cr_fail(r, "cannot read the new pack");
+	git_odb_free(odb);
+	if (rc == 0)
 		r->unsaved = 0;
+	return rc;
+}
+
+/* Empties the memory once what it holds is on disk. */
+static void cr_release(crlrepo *r)
+{
+	if (r->mempack && !r->unsaved) {
+		git_mempack_reset(r->mempack);
 		r->held = 0;
 	}
-	return rc;
 }
 
 static int cr_save(crlrepo *r)
 {
 	if (cr_dump(r) < 0)
-		return cr_fail(r, "cannot write the new commits to the CRL repository");
+		return cd_err("cannot write the new commits to the CRL repository: %s",
+			      cd_errmsg());
 	return 0;
 }
 
@@ -571,8 +575,14 @@ static int cr_open(const char *dir, const char *url, crlrepo_note_fn note, void 
 		return -1;
 	if (git_libgit2_init() < 0)
 		return cr_fail(NULL, "cannot initialise libgit2");
+	/* As git does, an object read is not hashed again (libgit2 does it by default, and a
+	 * push reads every object two or three times): the objects were hashed when they were
+	 * made here, or by the indexer of the fetch that brought them. */
+	if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0) < 0)
+		git_error_clear();
 	r = cd_malloc(sizeof *r);
 	memset(r, 0, sizeof *r);
+	r->pack = crlpack_new();
 	r->dir = cd_strdup(dir);
 	cr_set_url(r, url);
 	if (cr_open_repo(dir, note, ctx, repair, &r->repo) < 0 || cr_set_origin(r) < 0 ||
@@ -599,12 +609,19 @@ int crlrepo_open_repair(const char *dir, const char *url, crlrepo_note_fn note, 
 
 void crlrepo_close(crlrepo *r)
 {
+	char *keep;
+
 	if (!r)
 		return;
 	/* Commits never pushed are kept as loose ones were. The caller's error line stays:
 	 * such commits are rebuilt from the database anyway. */
-	if (r->repo && cr_dump(r) < 0)
+	keep = cd_strdup(cd_errmsg());
+	if (r->repo && cr_dump(r) < 0) {
 		git_error_clear();
+		cd_err("%s", keep);
+	}
+	free(keep);
+	crlpack_free(r->pack);
 	git_repository_free(r->repo);
 	free(r->dir);
 	free(r->url);
@@ -792,6 +809,71 @@ static int cr_base_tree(crlrepo *r, git_commit *parent, git_tree **tree)
 	return rc < 0 ? cr_fail(r, "cannot make an empty tree") : 0;
 }
 
+/* Hands an object just made to the next pack, unless it was on disk already (then
+ * libgit2 wrote nothing to memory). data NULL: read from memory. */
+static int cr_pack_object(crlrepo *r, const git_oid *id, int type, const void *data,
+			  size_t len)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc;
+
+	if (!r->mempack->exists(r->mempack, id))
+		return 0;
+	if (data)
+		return crlpack_add(r->pack, id->id, type, data, len);
+	if (git_repository_odb(&odb, r->repo) < 0 || git_odb_read(&obj, odb, id) < 0)
+		rc = cr_fail(r, "cannot read a new object");
+	else
+		rc = crlpack_add(r->pack, id->id, type, git_odb_object_data(obj),
+				 git_odb_object_size(obj));
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* The trees a new commit made: its root and each directory on the way to path. */
+static int cr_pack_trees(crlrepo *r, git_tree *root, const char *path)
+{
+	const char *slash = path;
+	int rc = cr_pack_object(r, git_tree_id(root), CRLPACK_TREE, NULL, 0);
+
+	while (rc == 0 && (slash = strchr(slash, '/'))) {
+		char *dir = cd_strndup(path, (size_t)(slash - path));
+		git_tree_entry *e = NULL;
+
+		if (git_tree_entry_bypath(&e, root, dir) < 0)
+			rc = cr_fail(r, "cannot read the new tree");
+		else
+			rc = cr_pack_object(r, git_tree_entry_id(e), CRLPACK_TREE, NULL, 0);
+		git_tree_entry_free(e);
+		free(dir);
+		slash++;
+	}
+	return rc;
+}
+
+/* The file as a blob, in memory and in the next pack. Its id is computed here (most
+ * of what libgit2 would spend on a large CRL is hashing it), and it goes straight to
+ * memory, unless a pack or the memory has it already. */
+static int cr_write_blob(crlrepo *r, const char *data, size_t len, git_oid *id)
+{
+	git_odb *odb = NULL;
+	int there;
+
+	if (crlpack_object_id(CRLPACK_BLOB, data, len, id->id) < 0)
+		return -1;
+	if (git_repository_odb(&odb, r->repo) < 0)
+		return cr_fail(r, "cannot store the file");
+	there = git_odb_exists(odb, id);
+	git_odb_free(odb);
+	if (there)
+		return 0;
+	if (r->mempack->write(r->mempack, id, data, len, GIT_OBJECT_BLOB) < 0)
+		return cr_fail(r, "cannot store the file");
+	return cr_pack_object(r, id, CRLPACK_BLOB, data, len);
+}
+
 /* Writes data as a blob and returns the parent's tree with path replaced by it. */
 static int cr_write_tree(crlrepo *r, git_commit *parent, const char *path, const char *data,
 			 size_t len, git_tree **out)
@@ -803,15 +885,15 @@ static int cr_write_tree(crlrepo *r, git_commit *parent, const char *path, const
 	git_oid oid;
 	int rc;
 
-	if (git_blob_create_from_buffer(&upd.id, r->repo, data, len) < 0)
-		return cr_fail(r, "cannot store the file");
-	if (cr_base_tree(r, parent, &base) < 0)
+	if (cr_write_blob(r, data, len, &upd.id) < 0 || cr_base_tree(r, parent, &base) < 0)
 		return -1;
 	rc = git_tree_create_updated(&oid, r->repo, base, 1, &upd);
 	git_tree_free(base);
 	if (rc == 0)
 		rc = git_tree_lookup(out, r->repo, &oid);
-	return rc < 0 ? cr_fail(r, "cannot build the new tree") : 0;
+	if (rc < 0)
+		return cr_fail(r, "cannot build the new tree");
+	return cr_pack_trees(r, *out, path);
 }
 
 static int cr_check_commit_args(const char *message, const crlrepo_sig *author)
@@ -845,7 +927,7 @@ static int cr_make_commit(crlrepo *r, git_commit *parent, git_tree *tree, const 
 	if (rc < 0)
 		return cr_fail(r, "cannot create the commit");
 	git_oid_tostr(out, 41, &oid);
-	return 0;
+	return cr_pack_object(r, &oid, CRLPACK_COMMIT, NULL, 0);
 }
 
 int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char *data,
@@ -867,8 +949,8 @@ int crlrepo_commit(crlrepo *r, const char *parent, const char *path, const char 
 	git_tree_free(tree);
 	git_commit_free(p);
 	r->held += len;
-	if (rc == 0 && r->held > CR_HOLD_MAX)
-		rc = cr_save(r);
+	if (rc == 0 && r->held > CR_HOLD_MAX && (rc = cr_save(r)) == 0)
+		cr_release(r);
 	return rc;
 }
 
@@ -984,6 +1066,7 @@ int crlrepo_push(crlrepo *r, const char *commit, const char *branch, int force)
 	specs.strings = &spec;
 	specs.count = 1;
 	rc = git_remote_push(remote, &specs, &opts);
+	cr_release(r);
 	cr_unmark_push(r);
 	free(spec);
 	git_remote_free(remote);

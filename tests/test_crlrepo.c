@@ -752,6 +752,160 @@ static void test_bad_arguments(void)
 	free(base);
 }
 
+/* A CRL-like file: numbered lines after a header that changes with the version;
+ * versions 20 and 21 are the same file. */
+static char *versioned_file(int version)
+{
+	int n = (version == 21 ? 20 : version) * 25 + 1, i;
+	cd_buf b = {0};
+
+	cd_buf_printf(&b, "-----BEGIN X509 CRL-----\n%d lines\n", n);
+	for (i = 0; i < n; i++)
+		cd_buf_printf(&b, "line %05d %s\n", i * 7919 % 100000,
+			      "MIIBszCCAVkCAQEwCgYIKoZIzj0EAwIwEzERMA8GA1UEAwwIQmVuY2ggQ0EX");
+	cd_buf_puts(&b, "-----END X509 CRL-----\n");
+	return cd_buf_take(&b);
+}
+
+/* The clone's packs are written by certdesk itself: git must read them as its own. */
+static void test_clone_pack_is_git_s(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s, *file;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	char prev[41] = "", id[41], ids[40][41];
+	crlrepo *r = open_ok(base, remote);
+	int i;
+
+	for (i = 0; r && i < 40; i++) {
+		file = versioned_file(i);
+		if (commit_ok(r, prev, i < 30 ? "crl.pem" : "ssl/crl/ca.crl", file, "Revoke", id) == 0)
+			memcpy(prev, id, sizeof prev);
+		memcpy(ids[i], id, sizeof id);
+		free(file);
+	}
+	crlrepo_close(r); /* never pushed: saved to the clone as it closes */
+	s = sh_ok("git -C %s verify-pack %s/objects/pack/*.idx 2>&1 && echo ok", clone, clone);
+	CU_ASSERT_STRING_EQUAL(s, "ok\n");
+	free(s);
+	/* no branch yet: fsck notices as much, and checks every object of the packs */
+	s = sh_ok("{ git -C %s fsck --strict --no-dangling %s; echo status $?; } 2>&1 | "
+		  "grep -v '^notice: '", clone, prev);
+	if (strcmp(s, "status 0\n"))
+		fprintf(stderr, "\ngit fsck: %s", s);
+	CU_ASSERT_STRING_EQUAL(s, "status 0\n");
+	free(s);
+	for (i = 0; i < 40; i += 3) {
+		file = versioned_file(i);
+		s = sh_ok("git -C %s cat-file -p %s:%s", clone, ids[i],
+			  i < 30 ? "crl.pem" : "ssl/crl/ca.crl");
+		CU_ASSERT_STRING_EQUAL(s, file);
+		free(s);
+		free(file);
+	}
+	s = sh_ok("git -C %s rev-list --count %s", clone, prev);
+	CU_ASSERT_STRING_EQUAL(s, "40\n");
+	free(s);
+	r = open_ok(base, remote);
+	if (r)
+		push_ok(r, prev, "main", 0);
+	crlrepo_close(r);
+	s = sh_ok("git -C %s fsck --strict --no-dangling 2>&1 && git -C %s rev-parse main", remote,
+		  remote);
+	CU_ASSERT_EQUAL(strncmp(s, prev, 40), 0);
+	free(s);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
+/* Each version a random edit of the one before (bytes inserted, removed or replaced,
+ * at either end or inside; now and then a whole new file): the deltas of the clone's
+ * pack meet bases longer and shorter than their files, and git rebuilds every one. */
+static void test_clone_pack_random_edits(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s, *path;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	char prev[41] = "", id[41];
+	crlrepo *r = open_ok(base, remote);
+	cd_buf f = {0}, next = {0};
+	unsigned seed = 15;
+	int i, k;
+
+	for (k = 0; k < 3000; k++)
+		cd_buf_putc(&f, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\n"
+				[rand_r(&seed) % 65]);
+	for (i = 0; r && i < 60; i++) {
+		size_t at = f.len ? (size_t)rand_r(&seed) % f.len : 0, n = rand_r(&seed) % 200;
+		int what = rand_r(&seed) % 8;
+
+		next.len = 0;
+		if (what == 7)
+			for (k = 0; k < 500 + rand_r(&seed) % 3000; k++)
+				cd_buf_putc(&next, (char)('a' + rand_r(&seed) % 26));
+		else {
+			at = what == 0 ? 0 : what == 1 ? f.len : at;
+			cd_buf_add(&next, f.s, at);
+			for (k = 0; what < 5 && k < (int)n; k++)
+				cd_buf_putc(&next, (char)('A' + rand_r(&seed) % 26));
+			at += what >= 4 ? (n < f.len - at ? n : f.len - at) : 0;
+			cd_buf_add(&next, f.s + at, f.len - at);
+		}
+		f.len = 0;
+		cd_buf_add(&f, next.s ? next.s : "", next.len);
+		if (crlrepo_commit(r, prev, "crl.pem", f.s ? f.s : "", f.len, "Edit", &bot, id) < 0)
+			fprintf(stderr, "\ncrlrepo_commit: %s\n", cd_errmsg());
+		memcpy(prev, id, sizeof prev);
+		path = cd_asprintf("%s/v%d", base, i);
+		CU_ASSERT_EQUAL(cd_write_file(path, f.s ? f.s : "", f.len, 0600), 0);
+		free(path);
+	}
+	crlrepo_close(r);
+	s = sh_ok("git -C %s verify-pack %s/objects/pack/*.idx 2>&1 && echo ok", clone, clone);
+	CU_ASSERT_STRING_EQUAL(s, "ok\n");
+	free(s);
+	/* newest first: version i is commit prev~(59 - i) */
+	s = sh_ok("cd %s && i=59 && for c in $(git -C %s rev-list %s); do "
+		  "git -C %s cat-file blob $c:crl.pem | cmp -s - v$i || echo v$i differs; "
+		  "i=$((i - 1)); done; echo $i", base, clone, prev, clone);
+	CU_ASSERT_STRING_EQUAL(s, "-1\n");
+	free(s);
+	cd_buf_free(&f);
+	cd_buf_free(&next);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
+static void note_line(void *ctx, const char *line)
+{
+	cd_buf_printf(ctx, "%s\n", line);
+}
+
+/* A save killed while it wrote the clone's pack leaves its temporary files: the repair
+ * of the next publish removes them, and says so. */
+static void test_repair_removes_pack_temps(void)
+{
+	char *base = new_dir(), *remote = empty_remote(base), *s;
+	char *clone = cd_asprintf("%s/home/crl.git", base);
+	crlrepo *r = open_ok(base, remote);
+	cd_buf notes = {0};
+
+	crlrepo_close(r);
+	r = NULL;
+	free(sh_ok("cd %s/objects/pack && touch pack-0123abcd.pack.tmp.4242 "
+		   "pack-0123abcd.idx.tmp.4243 keep-me", clone));
+	CU_ASSERT_EQUAL(crlrepo_open_repair(clone, remote, note_line, &notes, &r), 0);
+	crlrepo_close(r);
+	s = sh_ok("ls %s/objects/pack", clone);
+	CU_ASSERT_STRING_EQUAL(s, "keep-me\n");
+	free(s);
+	CU_ASSERT_PTR_NOT_NULL(notes.s && strstr(notes.s, "removed the stale temporary file"));
+	cd_buf_free(&notes);
+	free(clone);
+	free(remote);
+	free(base);
+}
+
 static CU_TestInfo repo_tests[] = {
 	{"empty remote, root commit, push, read back", test_empty_remote_root_commit},
 	{"other files kept, nested paths", test_keeps_other_files_nested_path},
@@ -764,6 +918,9 @@ static CU_TestInfo repo_tests[] = {
 	{"publish: a hook's refusal is reported, not retried", test_publish_refused_by_hook},
 	{"first-parent walk and ancestry", test_walk_and_descends},
 	{"invalid arguments", test_bad_arguments},
+	{"the clone's packs, as git reads them", test_clone_pack_is_git_s},
+	{"the clone's packs: deltas of random edits", test_clone_pack_random_edits},
+	{"repair: a killed save's temporary pack files", test_repair_removes_pack_temps},
 	CU_TEST_INFO_NULL,
 };
 
