@@ -30,8 +30,8 @@ cert_cols() {
 		revoke_forced pw_path task issuer; do printf ', %s.%s' "$1" "$c"; done
 }
 query="SELECT u.id, u.name, u.full_name, u.email$(cert_cols c)$(cert_cols o) FROM certs c
-CROSS JOIN users u ON u.id = c.user_id AND u.cert_id = c.id LEFT JOIN certs o ON o.id =
-c.replaces ORDER BY c.not_after"
+CROSS JOIN users u ON u.cert_id = c.id LEFT JOIN certs o ON o.id = c.replaces ORDER BY
+c.not_after"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

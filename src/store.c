@@ -897,11 +897,11 @@ static int chain_existing(store *st)
 #define USER_NCOLS 9
 #define ROW_FROM " FROM users u JOIN certs c ON c.id = u.cert_id LEFT JOIN certs o ON o.id = c.replaces "
 #define ROW_SELECT "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") ROW_FROM
-/* By expiry: walk the expiry index and sort only ties by name, never whole rows. The user
- * is found by its primary key (a certificate's user_id), which saves a descent into the
- * users_cert index for each row; u.cert_id = c.id keeps the current certificates only. */
-#define ROW_FROM_BY_EXPIRY " FROM certs c CROSS JOIN users u ON u.id = c.user_id AND " \
-	"u.cert_id = c.id LEFT JOIN certs o ON o.id = c.replaces "
+/* By expiry: walk the expiry index; only ties are put in name order (ties_add). The user
+ * is found through its current certificate (users_cert), never through certs.user_id:
+ * a home where the two disagree (verify names it) must not lose a user from expirecheck. */
+#define ROW_FROM_BY_EXPIRY " FROM certs c CROSS JOIN users u ON u.cert_id = c.id " \
+	"LEFT JOIN certs o ON o.id = c.replaces "
 #define ROW_SELECT_BY_EXPIRY "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
 	ROW_FROM_BY_EXPIRY
 /* What a listing reads (store_brief_rows): keep in step with read_brief(). */
@@ -1017,6 +1017,7 @@ struct row_ctx {
 	int by_name; /* group ties of not_after and give them by name (ties) */
 	struct held_row *ties;
 	size_t nties, capties;
+	int64_t tie_at; /* the stored not_after of the held rows (before cap_cert) */
 };
 
 static int held_cmp(const void *a, const void *b)
@@ -1040,14 +1041,17 @@ static int ties_flush(struct row_ctx *r)
 
 /* By expiry, SQLite walks the not_after index and sorts nothing; ties of the same
  * second (rare) are put in name order here, so no row goes through SQLite's sorter. */
-static int ties_add(struct row_ctx *r, const store_row *row)
+static int ties_add(struct row_ctx *r, const store_row *row, int64_t at)
 {
-	if (r->nties && r->ties[0].r.cur.not_after != row->cur.not_after) {
+	/* Grouped on the stored value, the one SQLite orders by: certificates past the CA's
+	 * end all show that end, and stay in their own order, not one group of everyone. */
+	if (r->nties && r->tie_at != at) {
 		int rc = ties_flush(r);
 
 		if (rc)
 			return rc;
 	}
+	r->tie_at = at;
 	if (r->nties == r->capties) {
 		r->capties = r->capties ? r->capties * 2 : 4;
 		r->ties = cd_realloc(r->ties, r->capties * sizeof *r->ties);
@@ -1087,6 +1091,7 @@ static int row_cb(sqlite3_stmt *s, void *p)
 {
 	struct row_ctx *r = p;
 	store_row row;
+	int64_t at;
 
 	if (r->brief) {
 		read_brief_user(s, &row.u);
@@ -1097,10 +1102,11 @@ static int row_cb(sqlite3_stmt *s, void *p)
 		read_cert(s, USER_NCOLS, &row.cur);
 		read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
 	}
+	at = row.cur.not_after;
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
 	r->n++;
-	return r->by_name ? ties_add(r, &row) : r->fn(r->ctx, &row);
+	return r->by_name ? ties_add(r, &row, at) : r->fn(r->ctx, &row);
 }
 
 static int rows_in_order(store *st, enum store_order order, int brief, store_row_fn fn,

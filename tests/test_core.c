@@ -435,6 +435,17 @@ static void test_list_sorted(void)
 	free(home);
 }
 
+/* The users of a listing in order, as "a b c ". */
+static void names_of(const char *tsv, char *got, size_t n)
+{
+	const char *p;
+
+	got[0] = '\0';
+	for (p = strchr(tsv, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		snprintf(got + strlen(got), n - strlen(got), "%.*s ", (int)strcspn(p + 1, "\t"),
+			 p + 1);
+}
+
 /* Users whose certificates end in the same second are listed by name (SQLite walks the
  * expiry index; the store orders ties), in list and in expirecheck, wherever the tie is. */
 static void test_list_ties_by_name(void)
@@ -442,7 +453,6 @@ static void test_list_ties_by_name(void)
 	static const char *const order[] = {"zoe", "bob", "kim", "amy", "lee", "dan", "ian"};
 	static const char *const want = "amy bob zoe dan ian kim lee ";
 	char *home = new_home(), *out = new_dir(), *tsv, *chk, got[128] = "";
-	const char *p;
 	size_t i;
 
 	for (i = 0; i < sizeof order / sizeof *order; i++)
@@ -454,14 +464,47 @@ static void test_list_ties_by_name(void)
 		       "2000000100 WHEN 'kim' THEN 2000000200 WHEN 'ian' THEN 2000000200 ELSE "
 		       "2000000200 END\"", home));
 	tsv = list_tsv(home, NULL);
-	for (p = strchr(tsv, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
-		snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s ",
-			 (int)strcspn(p + 1, "\t"), p + 1);
+	names_of(tsv, got, sizeof got);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	free(tsv);
 	chk = tl_sh_out("'%s' --home '%s' --as-of 2033-05-20 --expirecheck --format tsv | "
 			"tail -n +2 | cut -f1 | tr '\\n' ' '", tl_bin(), home);
 	CU_ASSERT_STRING_EQUAL(chk, want);
+	free(chk);
+	free(out);
+	free(home);
+}
+
+/* Certificates recorded past the CA's end all show its end, and keep the order of their
+ * own dates (not one tie of everyone); a current certificate whose user_id disagrees
+ * with its user (a damaged home, which verify names) still lists that user, in list and
+ * in expirecheck. */
+static void test_list_keeps_every_user(void)
+{
+	char *home = new_home(), *out = new_dir(), *tsv, *chk, got[128];
+
+	create(home, out, "alice", "30");
+	create(home, out, "bob", "30");
+	create(home, out, "carol", "30");
+	create(home, out, "dave", "30");
+	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = CASE (SELECT name "
+		       "FROM users WHERE users.id = certs.user_id) WHEN 'dave' THEN 4000000000 "
+		       "WHEN 'carol' THEN 4000000100 WHEN 'alice' THEN 4000000200 ELSE 4000000300 "
+		       "END\"", home));
+	tsv = list_tsv(home, NULL);
+	names_of(tsv, got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "dave carol alice bob ");
+	free(tsv);
+	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = 2000000000; "
+		       "UPDATE certs SET user_id = (SELECT id FROM users WHERE name = 'alice') "
+		       "WHERE id = (SELECT cert_id FROM users WHERE name = 'carol')\"", home));
+	tsv = list_tsv(home, NULL);
+	names_of(tsv, got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "alice bob carol dave ");
+	free(tsv);
+	chk = tl_sh_out("'%s' --home '%s' --as-of 2033-05-17 --expirecheck --format tsv | "
+			"tail -n +2 | cut -f1 | tr '\\n' ' '", tl_bin(), home);
+	CU_ASSERT_STRING_EQUAL(chk, "alice bob carol dave ");
 	free(chk);
 	free(out);
 	free(home);
@@ -1390,6 +1433,7 @@ static CU_TestInfo issue_tests[] = {
 
 static CU_TestInfo read_tests[] = {
 	{"ties of expiry listed by name", test_list_ties_by_name},
+	{"list keeps every user: past the CA's end, a damaged user_id", test_list_keeps_every_user},
 	{"list sorted by expiry, tsv and json", test_list_sorted},
 	{"log and config", test_log_and_config},
 	{"expirecheck at several dates", test_expirecheck},
