@@ -84,11 +84,9 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[32];
 	unsigned int n = 0;
-	int i;
 
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	cd_hex(md, sizeof md, out);
 }
 
 /* ---- names: only what a home holds, never a path that leaves it ---- */

@@ -538,7 +538,6 @@ int crlpack_write(crlpack *p, const char *dir)
 	unsigned char sum[20];
 	char hex[41], *path = NULL;
 	cd_buf idx = {0};
-	size_t i;
 	int rc;
 
 	if (!p->n)
@@ -553,8 +552,7 @@ int crlpack_write(crlpack *p, const char *dir)
 	if (crlpack_sha1(p->data.s, p->data.len, sum) < 0)
 		return -1;
 	cd_buf_add(&p->data, sum, 20);
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	cd_hex(sum, sizeof sum, hex);
 	rc = crlpack_index(p, sum, &idx);
 	/* The pack first: until its index is there, git and libgit2 ignore it. */
 	if (rc == 0) {

@@ -641,7 +641,7 @@ static int audit_hash(EVP_MD_CTX *h, const char *prev, const audit_entry *e, cha
 {
 	static const char tag[] = "certdesk audit v1";
 	unsigned char md[32], flag = e->user ? 1 : 0;
-	unsigned int len = 0, i;
+	unsigned int len = 0;
 
 	if (EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
 		return cd_err("SHA-256 is not available");
@@ -657,8 +657,7 @@ static int audit_hash(EVP_MD_CTX *h, const char *prev, const audit_entry *e, cha
 	hash_str(h, e->detail, e->detail_n);
 	if (EVP_DigestFinal_ex(h, md, &len) != 1 || len != sizeof md)
 		return cd_err("SHA-256 failed");
-	for (i = 0; i < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	cd_hex(md, len, out);
 	return 0;
 }
 
@@ -904,7 +903,8 @@ static int chain_existing(store *st)
 	"LEFT JOIN certs o ON o.id = c.replaces "
 #define ROW_SELECT_BY_EXPIRY "SELECT " USER_COLS ", " CERT_COLS("c") ", " CERT_COLS("o") \
 	ROW_FROM_BY_EXPIRY
-/* What a listing reads (store_brief_rows): keep in step with read_brief(). */
+/* What a listing reads (store_brief_rows): keep in step with read_brief_user() and
+ * read_brief_cert(). */
 #define BRIEF_CERT_COLS(t) \
 	t ".id, " t ".serial, " t ".not_after, " t ".issued_at, " t ".notified_at, " \
 	t ".applied_at, " t ".revoke_at, " t ".published_at, " t ".revoke_forced, " \
@@ -1109,6 +1109,17 @@ static int row_cb(sqlite3_stmt *s, void *p)
 	return r->by_name ? ties_add(r, &row, at) : r->fn(r->ctx, &row);
 }
 
+/* Runs a row query through row_cb, then gives the ties still held. */
+static int rows_run(store *st, sqlite3_stmt *s, struct row_ctx *r)
+{
+	int rc = each(st, s, row_cb, r);
+
+	if (rc == 0 && ties_flush(r))
+		rc = -1;
+	ties_free(r);
+	return rc;
+}
+
 static int rows_in_order(store *st, enum store_order order, int brief, store_row_fn fn,
 			 void *ctx)
 {
@@ -1120,12 +1131,8 @@ static int rows_in_order(store *st, enum store_order order, int brief, store_row
 		 [STORE_STORED] = "SELECT " BRIEF_COLS ROW_FROM},
 	};
 	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY};
-	int rc = each(st, stmt(st, sql[brief][order]), row_cb, &r);
 
-	if (rc == 0 && ties_flush(&r))
-		rc = -1;
-	ties_free(&r);
-	return rc;
+	return rows_run(st, stmt(st, sql[brief][order]), &r);
 }
 
 int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
@@ -1145,17 +1152,12 @@ int store_rows_expiring(store *st, int64_t before, store_row_fn fn, void *ctx)
 				  "ORDER BY c.not_after";
 	struct row_ctx r = {fn, ctx, 0, st->cap, 0, 1};
 	sqlite3_stmt *s = stmt(st, sql);
-	int rc;
 
 	if (s) {
 		sqlite3_bind_int64(s, 1, before);
 		sqlite3_bind_int64(s, 2, st->cap ? st->cap : INT64_MAX);
 	}
-	rc = each(st, s, row_cb, &r);
-	if (rc == 0 && ties_flush(&r))
-		rc = -1;
-	ties_free(&r);
-	return rc;
+	return rows_run(st, s, &r);
 }
 
 int store_row_get(store *st, const char *user, store_row_fn fn, void *ctx, int *found)

@@ -336,27 +336,48 @@ static void intro_sort(const struct sorter *s, size_t lo, size_t hi, int depth)
 	insertion_sort(s, lo, hi);
 }
 
-void cd_sort(void *base, size_t n, size_t size,
-	     int (*cmp)(const void *a, const void *b, void *ctx), void *ctx)
+/* swap_at's buffer holds 64 bytes: a larger element is a caller's error. */
+static struct sorter sorter_of(void *base, size_t size,
+			       int (*cmp)(const void *, const void *, void *), void *ctx)
 {
 	struct sorter s = {base, size, cmp, ctx};
-	int depth = 0;
-	size_t k;
 
 	if (size > 64)
 		abort();
+	return s;
+}
+
+void cd_sort(void *base, size_t n, size_t size,
+	     int (*cmp)(const void *a, const void *b, void *ctx), void *ctx)
+{
+	struct sorter s = sorter_of(base, size, cmp, ctx);
+	int depth = 0;
+	size_t k;
+
 	for (k = n; k; k >>= 1)
 		depth += 2;
 	if (n > 1)
 		intro_sort(&s, 0, n, depth);
 }
 
+void cd_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 void cd_sort_bucketed(void *base, size_t n, size_t size, size_t (*bucket)(const void *x, void *ctx),
 		      size_t nbuckets, int (*cmp)(const void *a, const void *b, void *ctx),
 		      void *ctx)
 {
-	struct sorter s = {base, size, cmp, ctx};
-	size_t *next = cd_malloc((nbuckets + 1) * sizeof *next);
+	struct sorter s = sorter_of(base, size, cmp, ctx);
+	size_t *next = cd_malloc(nbuckets * sizeof *next);
 	size_t *end = cd_malloc((nbuckets + 1) * sizeof *end);
 	size_t i, b;
 

@@ -29,6 +29,8 @@ void cd_sort(void *base, size_t n, size_t size,
 void cd_sort_bucketed(void *base, size_t n, size_t size, size_t (*bucket)(const void *x, void *ctx),
 		      size_t nbuckets, int (*cmp)(const void *a, const void *b, void *ctx),
 		      void *ctx);
+/* The n bytes of in as 2n lower-case hex digits and a NUL in out. */
+void cd_hex(const unsigned char *in, size_t n, char *out);
 char *cd_strdup(const char *s);
 char *cd_strndup(const char *s, size_t n);
 char *cd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -435,15 +435,33 @@ static void test_list_sorted(void)
 	free(home);
 }
 
-/* The users of a listing in order, as "a b c ". */
-static void names_of(const char *tsv, char *got, size_t n)
+/* The users `list` gives, in order, as "a b c " (malloc'd). */
+static char *listed(const char *home)
 {
+	char *tsv = list_tsv(home, NULL), *got = cd_strdup("");
 	const char *p;
 
-	got[0] = '\0';
-	for (p = strchr(tsv, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
-		snprintf(got + strlen(got), n - strlen(got), "%.*s ", (int)strcspn(p + 1, "\t"),
-			 p + 1);
+	for (p = strchr(tsv, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		char *more = cd_asprintf("%s%.*s ", got, (int)strcspn(p + 1, "\t"), p + 1);
+
+		free(got);
+		got = more;
+	}
+	free(tsv);
+	return got;
+}
+
+/* The users `--expirecheck --as-of DAY` names, in order, as "a b c " (malloc'd). */
+static char *checked(const char *home, const char *day)
+{
+	return tl_sh_out("'%s' --home '%s' --as-of %s --expirecheck --format tsv | tail -n +2 | "
+			 "cut -f1 | tr '\\n' ' '", tl_bin(), home, day);
+}
+
+/* Runs SQL on the home's database, as a damaged or hand-edited home would have it. */
+static void sql_on(const char *home, const char *sql)
+{
+	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"%s\"", home, sql));
 }
 
 /* Users whose certificates end in the same second are listed by name (SQLite walks the
@@ -452,25 +470,22 @@ static void test_list_ties_by_name(void)
 {
 	static const char *const order[] = {"zoe", "bob", "kim", "amy", "lee", "dan", "ian"};
 	static const char *const want = "amy bob zoe dan ian kim lee ";
-	char *home = new_home(), *out = new_dir(), *tsv, *chk, got[128] = "";
+	char *home = new_home(), *out = new_dir(), *got;
 	size_t i;
 
 	for (i = 0; i < sizeof order / sizeof *order; i++)
 		create(home, out, order[i], "10");
 	/* Three ties: amy bob zoe at one second, dan alone, ian kim lee at the last. */
-	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = CASE (SELECT name "
-		       "FROM users WHERE users.id = certs.user_id) WHEN 'zoe' THEN 2000000000 "
-		       "WHEN 'bob' THEN 2000000000 WHEN 'amy' THEN 2000000000 WHEN 'dan' THEN "
-		       "2000000100 WHEN 'kim' THEN 2000000200 WHEN 'ian' THEN 2000000200 ELSE "
-		       "2000000200 END\"", home));
-	tsv = list_tsv(home, NULL);
-	names_of(tsv, got, sizeof got);
+	sql_on(home, "UPDATE certs SET not_after = CASE (SELECT name FROM users WHERE users.id = "
+	       "certs.user_id) WHEN 'zoe' THEN 2000000000 WHEN 'bob' THEN 2000000000 WHEN 'amy' "
+	       "THEN 2000000000 WHEN 'dan' THEN 2000000100 WHEN 'kim' THEN 2000000200 WHEN 'ian' "
+	       "THEN 2000000200 ELSE 2000000200 END");
+	got = listed(home);
 	CU_ASSERT_STRING_EQUAL(got, want);
-	free(tsv);
-	chk = tl_sh_out("'%s' --home '%s' --as-of 2033-05-20 --expirecheck --format tsv | "
-			"tail -n +2 | cut -f1 | tr '\\n' ' '", tl_bin(), home);
-	CU_ASSERT_STRING_EQUAL(chk, want);
-	free(chk);
+	free(got);
+	got = checked(home, "2033-05-20");
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
 	free(out);
 	free(home);
 }
@@ -481,31 +496,27 @@ static void test_list_ties_by_name(void)
  * in expirecheck. */
 static void test_list_keeps_every_user(void)
 {
-	char *home = new_home(), *out = new_dir(), *tsv, *chk, got[128];
+	char *home = new_home(), *out = new_dir(), *got;
 
 	create(home, out, "alice", "30");
 	create(home, out, "bob", "30");
 	create(home, out, "carol", "30");
 	create(home, out, "dave", "30");
-	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = CASE (SELECT name "
-		       "FROM users WHERE users.id = certs.user_id) WHEN 'dave' THEN 4000000000 "
-		       "WHEN 'carol' THEN 4000000100 WHEN 'alice' THEN 4000000200 ELSE 4000000300 "
-		       "END\"", home));
-	tsv = list_tsv(home, NULL);
-	names_of(tsv, got, sizeof got);
+	sql_on(home, "UPDATE certs SET not_after = CASE (SELECT name FROM users WHERE users.id = "
+	       "certs.user_id) WHEN 'dave' THEN 4000000000 WHEN 'carol' THEN 4000000100 WHEN "
+	       "'alice' THEN 4000000200 ELSE 4000000300 END");
+	got = listed(home);
 	CU_ASSERT_STRING_EQUAL(got, "dave carol alice bob ");
-	free(tsv);
-	free(tl_sh_out("sqlite3 '%s/certdesk.db' \"UPDATE certs SET not_after = 2000000000; "
-		       "UPDATE certs SET user_id = (SELECT id FROM users WHERE name = 'alice') "
-		       "WHERE id = (SELECT cert_id FROM users WHERE name = 'carol')\"", home));
-	tsv = list_tsv(home, NULL);
-	names_of(tsv, got, sizeof got);
+	free(got);
+	sql_on(home, "UPDATE certs SET not_after = 2000000000; UPDATE certs SET user_id = (SELECT "
+	       "id FROM users WHERE name = 'alice') WHERE id = (SELECT cert_id FROM users WHERE "
+	       "name = 'carol')");
+	got = listed(home);
 	CU_ASSERT_STRING_EQUAL(got, "alice bob carol dave ");
-	free(tsv);
-	chk = tl_sh_out("'%s' --home '%s' --as-of 2033-05-17 --expirecheck --format tsv | "
-			"tail -n +2 | cut -f1 | tr '\\n' ' '", tl_bin(), home);
-	CU_ASSERT_STRING_EQUAL(chk, "alice bob carol dave ");
-	free(chk);
+	free(got);
+	got = checked(home, "2033-05-17");
+	CU_ASSERT_STRING_EQUAL(got, "alice bob carol dave ");
+	free(got);
 	free(out);
 	free(home);
 }
