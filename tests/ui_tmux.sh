@@ -253,6 +253,13 @@ check $? "Ctrl-C inside a form quits and restores the terminal"
 start small "$BIN --home $home"
 tm resize-window -t small -x 60 -y 15
 wait_for small "alice" >/dev/null
+# "alice" is there before the resize is drawn: wait until the short header is (line 2
+# holds the CRL only once the small layout shows), or 3 s.
+n=0
+until tm capture-pane -p -t small | sed -n 2p | grep -q "CRL: none" || [ "$n" -ge 30 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 [ "$(tm capture-pane -p -t small | sed -n 3p | cut -c1-5)" = "USER " ] &&
 	tm capture-pane -p -t small | sed -n 2p | grep -q "notified 1  active 1  *CRL: none  ready 0  held 0"
 { r=$?; [ $r = 0 ] || tm capture-pane -p -t small | sed "s/^/  | /"; check $r "60x15: two header lines, then the column titles"; }
