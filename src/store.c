@@ -1,6 +1,8 @@
 /* store.c: the SQLite database. See store.h. */
 #include "store.h"
 
+#include "spool.h"
+
 #include <sqlite3.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@ struct store {
 	sqlite3 *db;
 	int readonly;
 	int64_t cap;       /* the issuer's end: no certificate is read as valid past it */
+	size_t sort_limit; /* bytes a listing by expiry holds before it writes runs */
 	int syslog;          /* also send each audit entry to syslog once committed */
 	cd_buf syslog_queue; /* this transaction's entries, one per line */
 	struct {
@@ -393,6 +396,11 @@ void store_rollback(store *st)
 void store_set_validity_cap(store *st, int64_t cap)
 {
 	st->cap = cap;
+}
+
+void store_set_sort_limit(store *st, size_t bytes)
+{
+	st->sort_limit = bytes;
 }
 
 int store_end(store *st, int rc)
@@ -1018,6 +1026,8 @@ struct row_ctx {
 	struct held_row *ties;
 	size_t nties, capties;
 	int64_t tie_at; /* the stored not_after of the held rows (before cap_cert) */
+	spool *sp;      /* brief rows by (stored not_after, name), packed (spool_row) */
+	cd_buf pack;
 };
 
 static int held_cmp(const void *a, const void *b)
@@ -1087,6 +1097,140 @@ static void read_brief_user(sqlite3_stmt *s, store_user *u)
 	u->phone = u->location = u->org = u->ou = u->country = "";
 }
 
+/*
+ * A listing by expiry scans the rows as stored and puts them in order itself, through a
+ * spool (bounded memory, sorted runs in $TMPDIR past st->sort_limit): walking the expiry
+ * index costs three random B-tree descents a row, which in a home whose rows are not
+ * stored in expiry order is four times the sequential scan at a million users. The
+ * order is the index walk's: stored not_after, then name (names are unique). A brief
+ * row is packed as its name and a NUL first, so that the spool's order of bytes is the
+ * name's for ties, then varints and strings.
+ */
+static void put_u64(cd_buf *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+
+	do {
+		t[n] = v & 127;
+		v >>= 7;
+		t[n++] |= v ? 128 : 0;
+	} while (v);
+	cd_buf_add(b, t, n);
+}
+
+static void put_i64(cd_buf *b, int64_t v)
+{
+	put_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); /* zigzag: small negatives */
+}
+
+static void put_str(cd_buf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	put_u64(b, s ? n + 1 : 0);
+	if (s)
+		cd_buf_add(b, s, n + 1);
+}
+
+static uint64_t get_u64(const unsigned char **p)
+{
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (**p & 128 && shift < 63) {
+		v |= (uint64_t)(*(*p)++ & 127) << shift;
+		shift += 7;
+	}
+	return v | (uint64_t)*(*p)++ << shift;
+}
+
+static int64_t get_i64(const unsigned char **p)
+{
+	uint64_t v = get_u64(p);
+
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static const char *get_str(const unsigned char **p)
+{
+	uint64_t n = get_u64(p);
+	const char *s = (const char *)*p;
+
+	*p += n;
+	return n ? s : NULL;
+}
+
+static void put_brief_cert(cd_buf *b, const store_cert *c)
+{
+	put_i64(b, c->id);
+	if (!c->id)
+		return;
+	put_str(b, c->serial);
+	put_str(b, c->pw_path);
+	put_str(b, c->task);
+	put_str(b, c->issuer);
+	put_i64(b, c->not_after);
+	put_i64(b, c->issued_at);
+	put_i64(b, c->notified_at);
+	put_i64(b, c->applied_at);
+	put_i64(b, c->revoke_at);
+	put_i64(b, c->published_at);
+	put_i64(b, c->revoke_forced);
+}
+
+static void get_brief_cert(const unsigned char **p, store_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = get_i64(p);
+	if (!c->id)
+		return;
+	c->subject = c->key_type = c->state = "";
+	c->serial = get_str(p);
+	c->pw_path = get_str(p);
+	c->task = get_str(p);
+	c->issuer = get_str(p);
+	c->not_after = get_i64(p);
+	c->issued_at = get_i64(p);
+	c->notified_at = get_i64(p);
+	c->applied_at = get_i64(p);
+	c->revoke_at = get_i64(p);
+	c->published_at = get_i64(p);
+	c->revoke_forced = (int)get_i64(p);
+}
+
+static int spool_row(struct row_ctx *r, const store_row *row, int64_t at)
+{
+	r->pack.len = 0;
+	cd_buf_add(&r->pack, row->u.name, strlen(row->u.name) + 1);
+	put_str(&r->pack, row->u.full_name);
+	put_str(&r->pack, row->u.email);
+	put_i64(&r->pack, row->u.id);
+	put_brief_cert(&r->pack, &row->cur);
+	put_brief_cert(&r->pack, &row->old);
+	return spool_add(r->sp, at, r->pack.s, r->pack.len);
+}
+
+static int unspool_row(void *p, const void *rec, size_t len)
+{
+	struct row_ctx *r = p;
+	const unsigned char *q = rec;
+	store_row row;
+
+	(void)len;
+	row.u.name = (const char *)q;
+	q += strlen(row.u.name) + 1;
+	row.u.full_name = get_str(&q);
+	row.u.email = get_str(&q);
+	row.u.id = get_i64(&q);
+	row.u.phone = row.u.location = row.u.org = row.u.ou = row.u.country = "";
+	get_brief_cert(&q, &row.cur);
+	get_brief_cert(&q, &row.old);
+	cap_cert(&row.cur, r->cap);
+	cap_cert(&row.old, r->cap);
+	return r->fn(r->ctx, &row);
+}
+
 static int row_cb(sqlite3_stmt *s, void *p)
 {
 	struct row_ctx *r = p;
@@ -1103,20 +1247,26 @@ static int row_cb(sqlite3_stmt *s, void *p)
 		read_cert(s, USER_NCOLS + CERT_NCOLS, &row.old);
 	}
 	at = row.cur.not_after;
+	r->n++;
+	if (r->sp)
+		return spool_row(r, &row, at);
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
-	r->n++;
 	return r->by_name ? ties_add(r, &row, at) : r->fn(r->ctx, &row);
 }
 
-/* Runs a row query through row_cb, then gives the ties still held. */
+/* Runs a row query through row_cb, then gives the rows still held. */
 static int rows_run(store *st, sqlite3_stmt *s, struct row_ctx *r)
 {
 	int rc = each(st, s, row_cb, r);
 
 	if (rc == 0 && ties_flush(r))
 		rc = -1;
+	if (rc == 0 && r->sp && spool_each(r->sp, unspool_row, r))
+		rc = -1;
 	ties_free(r);
+	spool_free(r->sp);
+	cd_buf_free(&r->pack);
 	return rc;
 }
 
@@ -1132,6 +1282,11 @@ static int rows_in_order(store *st, enum store_order order, int brief, store_row
 	};
 	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY};
 
+	if (brief && order == STORE_BY_EXPIRY) {
+		r.by_name = 0;
+		r.sp = spool_new(st->sort_limit ? st->sort_limit : STORE_SORT_LIMIT);
+		order = STORE_STORED;
+	}
 	return rows_run(st, stmt(st, sql[brief][order]), &r);
 }
 

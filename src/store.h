@@ -32,6 +32,10 @@ int store_commit(store *st);
 void store_rollback(store *st);
 /* Certificates read from now on end no later than cap (the CA's notAfter; 0: none). */
 void store_set_validity_cap(store *st, int64_t cap);
+/* Bytes of rows a listing by expiry holds in memory before it writes sorted runs to a
+ * file in $TMPDIR (0: STORE_SORT_LIMIT). */
+#define STORE_SORT_LIMIT ((size_t)16 << 20)
+void store_set_sort_limit(store *st, size_t bytes);
 /* Ends what store_begin began: commits when rc is 0, else rolls back, keeping the
  * caller's error. Returns 0, or -1. Every write transaction ends here. */
 int store_end(store *st, int rc);
