@@ -1028,6 +1028,8 @@ struct row_ctx {
 	int64_t tie_at; /* the stored not_after of the held rows (before cap_cert) */
 	spool *sp;      /* brief rows by (stored not_after, name), packed (spool_row) */
 	cd_buf pack;
+	size_t given;    /* rows the spool gave to fn */
+	int spool_error; /* the spool's file could not be written or read before any */
 };
 
 static int held_cmp(const void *a, const void *b)
@@ -1208,7 +1210,11 @@ static int spool_row(struct row_ctx *r, const store_row *row, int64_t at)
 	put_i64(&r->pack, row->u.id);
 	put_brief_cert(&r->pack, &row->cur);
 	put_brief_cert(&r->pack, &row->old);
-	return spool_add(r->sp, at, r->pack.s, r->pack.len);
+	if (spool_add(r->sp, at, r->pack.s, r->pack.len) < 0) {
+		r->spool_error = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static int unspool_row(void *p, const void *rec, size_t len)
@@ -1228,6 +1234,7 @@ static int unspool_row(void *p, const void *rec, size_t len)
 	get_brief_cert(&q, &row.old);
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
+	r->given++;
 	return r->fn(r->ctx, &row);
 }
 
@@ -1262,8 +1269,10 @@ static int rows_run(store *st, sqlite3_stmt *s, struct row_ctx *r)
 
 	if (rc == 0 && ties_flush(r))
 		rc = -1;
-	if (rc == 0 && r->sp && spool_each(r->sp, unspool_row, r))
+	if (rc == 0 && r->sp && spool_each(r->sp, unspool_row, r)) {
 		rc = -1;
+		r->spool_error = !r->given; /* fn saw nothing: the spool's own error */
+	}
 	ties_free(r);
 	spool_free(r->sp);
 	cd_buf_free(&r->pack);
@@ -1280,14 +1289,18 @@ static int rows_in_order(store *st, enum store_order order, int brief, store_row
 		 [STORE_BY_USER] = "SELECT " BRIEF_COLS ROW_FROM "ORDER BY u.name",
 		 [STORE_STORED] = "SELECT " BRIEF_COLS ROW_FROM},
 	};
-	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY};
+	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY}, w = r;
+	int rc;
 
-	if (brief && order == STORE_BY_EXPIRY) {
-		r.by_name = 0;
-		r.sp = spool_new(st->sort_limit ? st->sort_limit : STORE_SORT_LIMIT);
-		order = STORE_STORED;
-	}
-	return rows_run(st, stmt(st, sql[brief][order]), &r);
+	if (!brief || order != STORE_BY_EXPIRY)
+		return rows_run(st, stmt(st, sql[brief][order]), &r);
+	r.by_name = 0;
+	r.sp = spool_new(st->sort_limit ? st->sort_limit : STORE_SORT_LIMIT);
+	rc = rows_run(st, stmt(st, sql[1][STORE_STORED]), &r);
+	if (rc == 0 || !r.spool_error)
+		return rc;
+	/* No room in TMPDIR, or none allowed: the index walk needs no file, only time. */
+	return rows_run(st, stmt(st, sql[1][STORE_BY_EXPIRY]), &w);
 }
 
 int store_rows(store *st, enum store_order order, store_row_fn fn, void *ctx)
