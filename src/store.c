@@ -22,6 +22,7 @@
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int wrote; /* a write transaction was begun */
 	int64_t cap;       /* the issuer's end: no certificate is read as valid past it */
 	size_t sort_limit; /* bytes a listing by expiry holds before it writes runs */
 	int syslog;          /* also send each audit entry to syslog once committed */
@@ -213,11 +214,10 @@ static int migration(store *st, int version)
 	}
 }
 
-static int migrate(store *st)
+/* v: the schema version check_kept read, or -1 to read it here. */
+static int migrate(store *st, int v)
 {
-	int v;
-
-	if (user_version(st, &v) < 0)
+	if (v < 0 && user_version(st, &v) < 0)
 		return -1;
 	if (v > STORE_SCHEMA_VERSION)
 		return cd_err("the database has schema version %d, newer than this certdesk "
@@ -249,16 +249,16 @@ fail:
  * table-less file for a new database, and certdesk would carry on beside the home's CA
  * with no users, settings or audit trail (a truncated file, a botched restore).
  */
-static int check_kept(store *st, const char *path)
+static int check_kept(store *st, const char *path, int *v)
 {
 	static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
 	int64_t tables = 0;
 	struct stat sb;
-	int v, found;
+	int found;
 
-	if (user_version(st, &v) < 0 || one_int(st, stmt(st, sql), &tables, &found) < 0)
+	if (user_version(st, v) < 0 || one_int(st, stmt(st, sql), &tables, &found) < 0)
 		return -1;
-	if (tables > 0 && v > 0)
+	if (tables > 0 && *v > 0)
 		return 0;
 	if (tables > 0)
 		cd_err("%s holds tables but no certdesk schema", path); /* another program's */
@@ -297,7 +297,7 @@ static int open_db(store *st, const char *path, int flags)
 /* Checks (before anything is written), then sets the journal up and migrates. */
 static int prepare_db(store *st, const char *path, int flags)
 {
-	int rc = flags & STORE_CREATE ? 0 : check_kept(st, path);
+	int v = -1, rc = flags & STORE_CREATE ? 0 : check_kept(st, path, &v);
 
 	if (rc == STORE_LOST)
 		return rc;
@@ -306,7 +306,7 @@ static int prepare_db(store *st, const char *path, int flags)
 	if (rc < 0 ||
 	    (!st->readonly && exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 				   "PRAGMA journal_size_limit = 1048576") < 0) ||
-	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st) < 0) {
+	    exec(st, "PRAGMA foreign_keys = ON") < 0 || migrate(st, v) < 0) {
 		char *msg = cd_strdup(cd_errmsg());
 		cd_err("%s: %s", path, msg);
 		free(msg);
@@ -339,6 +339,10 @@ void store_close(store *st)
 		return;
 	for (i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	/* A connection that wrote nothing has nothing to checkpoint: the last writer's
+	 * close did it (and a writer killed before that leaves the WAL to the next one). */
+	if (!st->wrote && st->db)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_close(st->db);
 	cd_buf_free(&st->syslog_queue);
 	free(st);
@@ -367,6 +371,7 @@ int store_begin(store *st)
 
 	if (st->readonly)
 		return cd_err("the database is open read-only");
+	st->wrote = 1;
 	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if ((rc & 0xff) == SQLITE_BUSY)
 		return cd_err("database is busy: another certdesk is writing; try again");
