@@ -544,7 +544,10 @@ static int cmd_list(cli_ctx *c, const cmd_args *a)
 	l.t = out_begin(c->fmt, stdout, list_cols, c->fmt == OUT_TEXT && !ca_older(d.ca) ?
 			LIST_NCOLS - 1 : LIST_NCOLS);
 	rc = store_brief_rows(d.st, STORE_BY_EXPIRY, list_row, &l);
-	out_end(l.t);
+	if (rc < 0)
+		out_abort(l.t);
+	else
+		out_end(l.t);
 	desk_close(&d);
 	return rc < 0 ? cli_fail() : 0;
 }

@@ -196,15 +196,15 @@ static void flush_text(out_table *t)
 	}
 }
 
-long out_end(out_table *t)
+static long finish(out_table *t, int complete)
 {
 	long rows = t->rows;
 	size_t i;
 	int c;
 
-	if (t->f == OUT_TEXT)
+	if (complete && t->f == OUT_TEXT)
 		flush_text(t);
-	if (t->f == OUT_JSON)
+	if (complete && t->f == OUT_JSON)
 		fputs(t->rows ? "\n]\n" : "]\n", t->fp);
 	for (i = 0; i < t->ncells; i++)
 		free(t->cells[i]);
@@ -217,4 +217,14 @@ long out_end(out_table *t)
 	cd_buf_free(&t->line);
 	free(t);
 	return rows;
+}
+
+long out_end(out_table *t)
+{
+	return finish(t, 1);
+}
+
+void out_abort(out_table *t)
+{
+	finish(t, 0);
 }

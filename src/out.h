@@ -17,6 +17,9 @@ out_table *out_begin(out_format f, FILE *fp, const char *const *cols, int ncols)
 void out_row(out_table *t, const char *const *vals);
 /* Flushes (text aligns its columns here) and frees. Returns rows written. */
 long out_end(out_table *t);
+/* Frees a table whose rows failed part way: text prints nothing, JSON stays unclosed
+ * (no parser takes it for the whole list); TSV rows already written stay written. */
+void out_abort(out_table *t);
 
 /* Writes s as a JSON string literal, quotes included. */
 void out_json_string(FILE *fp, const char *s);

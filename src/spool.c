@@ -5,11 +5,13 @@
  * and writing cost no time where the caller is the slower side (a SQLite scan). The half
  * held at the end is sorted and merged from memory, never written.
  */
+#define _GNU_SOURCE /* mkostemp */
 #include "spool.h"
 
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,7 @@ struct spool {
 	off_t size;
 	struct run *runs;
 	size_t nruns;
+	size_t chunk; /* bytes each run's reader reads at a time */
 };
 
 static int rec_cmp(int64_t ka, const void *a, size_t alen, int64_t kb, const void *b, size_t blen)
@@ -101,10 +104,6 @@ spool *spool_new(size_t limit)
 	return sp;
 }
 
-size_t spool_runs(const spool *sp)
-{
-	return sp->nruns + (size_t)sp->busy;
-}
 
 static int open_file(spool *sp)
 {
@@ -113,11 +112,16 @@ static int open_file(spool *sp)
 	if (!dir || !*dir)
 		dir = "/tmp";
 	sp->path = cd_asprintf("%s/certdesk-sort-XXXXXX", dir);
-	sp->fd = mkstemp(sp->path); /* 0600 */
+	sp->fd = mkostemp(sp->path, O_CLOEXEC); /* 0600 */
 	if (sp->fd < 0)
 		return cd_err("sorting: cannot create a file in %s (TMPDIR): %s", dir,
 			      strerror(errno));
-	unlink(sp->path);
+	if (unlink(sp->path) < 0) { /* names and emails must not stay behind */
+		cd_err("sorting: cannot remove %s: %s", sp->path, strerror(errno));
+		close(sp->fd);
+		sp->fd = -1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -171,17 +175,23 @@ static void *write_run(void *p)
 	return NULL;
 }
 
-/* Waits for the run being written; its error, if any. */
+/* Waits for the run being written; the writer's error, if any run had one. */
 static int join_writer(spool *sp)
 {
-	if (!sp->busy)
-		return 0;
-	pthread_join(sp->writer, NULL);
-	sp->busy = 0;
+	if (sp->busy) {
+		pthread_join(sp->writer, NULL);
+		sp->busy = 0;
+	}
 	if (sp->werr)
 		return cd_err("sorting: writing %s: %s", sp->path,
 			      sp->werr > 0 ? strerror(sp->werr) : "nothing written");
 	return 0;
+}
+
+size_t spool_runs(spool *sp)
+{
+	join_writer(sp);
+	return sp->nruns;
 }
 
 /* cur goes to the writer; the other half, once written, becomes cur. */
@@ -195,9 +205,8 @@ static int spill(spool *sp)
 	if (pthread_create(&sp->writer, NULL, write_run, sp) != 0) {
 		sp->busy = 0;
 		write_run(sp); /* no thread to be had: the same work, here */
-		return join_writer(sp);
 	}
-	return 0;
+	return sp->busy ? 0 : join_writer(sp);
 }
 
 int spool_add(spool *sp, int64_t key, const void *rec, size_t len)
@@ -250,7 +259,7 @@ static int fill(spool *sp, struct reader *r, size_t want)
 	r->buf.len = have;
 	r->lo = 0;
 	while (r->buf.len < want && r->at < r->end) {
-		size_t room = want > 256 << 10 ? want : 256 << 10;
+		size_t room = want > sp->chunk ? want : sp->chunk;
 		off_t left = r->end - r->at;
 		ssize_t got;
 		char *p;
@@ -327,8 +336,15 @@ static int merge(spool *sp, spool_fn fn, void *ctx)
 	size_t i, n = 0, nr = sp->nruns + 1;
 	struct reader *rs = cd_malloc(nr * sizeof *rs);
 	struct reader **heap = cd_malloc(nr * sizeof *heap);
+	struct half *idle = sp->cur == &sp->halves[0] ? &sp->halves[1] : &sp->halves[0];
 	int rc = 0;
 
+	/* The idle half's memory goes to the readers: a share of the limit each. */
+	cd_buf_free(&idle->block);
+	free(idle->ents);
+	memset(idle, 0, sizeof *idle);
+	sp->chunk = sp->limit / (sp->nruns ? sp->nruns : 1);
+	sp->chunk = sp->chunk < 16 << 10 ? 16 << 10 : sp->chunk > 256 << 10 ? 256 << 10 : sp->chunk;
 	memset(rs, 0, nr * sizeof *rs);
 	for (i = 0; i < nr && rc == 0; i++) {
 		if (i < sp->nruns) {

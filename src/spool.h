@@ -24,8 +24,9 @@ int spool_add(spool *sp, int64_t key, const void *rec, size_t len);
 /* Every record added, in order. Once: the spool is empty afterwards. Returns -1
  * with cd_err() on a read error, or when fn returns non-zero (keeping fn's error). */
 int spool_each(spool *sp, spool_fn fn, void *ctx);
-/* Runs written so far (0 while everything fits): for tests and benchmarks. */
-size_t spool_runs(const spool *sp);
+/* Runs written so far (0 while everything fits), once the one being written is done:
+ * for tests and benchmarks. */
+size_t spool_runs(spool *sp);
 void spool_free(spool *sp);
 
 #endif

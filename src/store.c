@@ -4,6 +4,7 @@
 #include "spool.h"
 
 #include <sqlite3.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct store {
 	int wrote; /* a write transaction was begun */
 	int64_t cap;       /* the issuer's end: no certificate is read as valid past it */
 	size_t sort_limit; /* bytes a listing by expiry holds before it writes runs */
+	size_t sort_runs;  /* the runs the last listing wrote */
 	int syslog;          /* also send each audit entry to syslog once committed */
 	cd_buf syslog_queue; /* this transaction's entries, one per line */
 	struct {
@@ -406,6 +408,11 @@ void store_set_validity_cap(store *st, int64_t cap)
 void store_set_sort_limit(store *st, size_t bytes)
 {
 	st->sort_limit = bytes;
+}
+
+size_t store_sort_runs(const store *st)
+{
+	return st->sort_runs;
 }
 
 int store_end(store *st, int rc)
@@ -1206,6 +1213,17 @@ static void get_brief_cert(const unsigned char **p, store_cert *c)
 	c->revoke_forced = (int)get_i64(p);
 }
 
+/* The stored not_after as the expiry index orders it: numbers by value, then text and
+ * blobs (a damaged home, which verify names) after every number, whatever the row's id. */
+static int64_t expiry_key(sqlite3_stmt *s, int col)
+{
+	int t = sqlite3_column_type(s, col);
+
+	if (t == SQLITE_NULL)
+		return INT64_MIN;
+	return t == SQLITE_INTEGER || t == SQLITE_FLOAT ? sqlite3_column_int64(s, col) : INT64_MAX;
+}
+
 static int spool_row(struct row_ctx *r, const store_row *row, int64_t at)
 {
 	r->pack.len = 0;
@@ -1225,10 +1243,9 @@ static int spool_row(struct row_ctx *r, const store_row *row, int64_t at)
 static int unspool_row(void *p, const void *rec, size_t len)
 {
 	struct row_ctx *r = p;
-	const unsigned char *q = rec;
+	const unsigned char *q = rec, *end = q + len;
 	store_row row;
 
-	(void)len;
 	row.u.name = (const char *)q;
 	q += strlen(row.u.name) + 1;
 	row.u.full_name = get_str(&q);
@@ -1237,6 +1254,8 @@ static int unspool_row(void *p, const void *rec, size_t len)
 	row.u.phone = row.u.location = row.u.org = row.u.ou = row.u.country = "";
 	get_brief_cert(&q, &row.cur);
 	get_brief_cert(&q, &row.old);
+	assert(q == end); /* packing and unpacking agree on every field */
+	(void)end;
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
 	r->given++;
@@ -1261,7 +1280,7 @@ static int row_cb(sqlite3_stmt *s, void *p)
 	at = row.cur.not_after;
 	r->n++;
 	if (r->sp)
-		return spool_row(r, &row, at);
+		return spool_row(r, &row, expiry_key(s, BRIEF_USER_NCOLS + 2));
 	cap_cert(&row.cur, r->cap);
 	cap_cert(&row.old, r->cap);
 	return r->by_name ? ties_add(r, &row, at) : r->fn(r->ctx, &row);
@@ -1274,6 +1293,8 @@ static int rows_run(store *st, sqlite3_stmt *s, struct row_ctx *r)
 
 	if (rc == 0 && ties_flush(r))
 		rc = -1;
+	if (r->sp)
+		st->sort_runs = spool_runs(r->sp);
 	if (rc == 0 && r->sp && spool_each(r->sp, unspool_row, r)) {
 		rc = -1;
 		r->spool_error = !r->given; /* fn saw nothing: the spool's own error */
@@ -1297,6 +1318,7 @@ static int rows_in_order(store *st, enum store_order order, int brief, store_row
 	struct row_ctx r = {fn, ctx, 0, st->cap, brief, order == STORE_BY_EXPIRY}, w = r;
 	int rc;
 
+	st->sort_runs = 0;
 	if (!brief || order != STORE_BY_EXPIRY)
 		return rows_run(st, stmt(st, sql[brief][order]), &r);
 	r.by_name = 0;

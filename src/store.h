@@ -36,6 +36,9 @@ void store_set_validity_cap(store *st, int64_t cap);
  * file in $TMPDIR (0: STORE_SORT_LIMIT). */
 #define STORE_SORT_LIMIT ((size_t)16 << 20)
 void store_set_sort_limit(store *st, size_t bytes);
+/* Sorted runs the last listing wrote (0: its rows fitted in memory, or it was not by
+ * expiry). */
+size_t store_sort_runs(const store *st);
 /* Ends what store_begin began: commits when rc is 0, else rolls back, keeping the
  * caller's error. Returns 0, or -1. Every write transaction ends here. */
 int store_end(store *st, int rc);

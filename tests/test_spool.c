@@ -3,6 +3,8 @@
  * larger than the limit, a $TMPDIR that cannot be written, and no file left behind. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +152,7 @@ static int check_long(void *ctx, const void *rec, size_t len)
 /* Records above the limit each make a run of their own and come back whole. */
 static void test_long_records(void)
 {
-	struct longs k = {NULL, 6, 200000, 0, 0};
+	struct longs k = {NULL, 6, 300000, 0, 0}; /* above a reader's 256 KB at a time */
 	spool *sp = spool_new(1024);
 	size_t i;
 
@@ -253,6 +255,33 @@ static void test_tmpdir(void)
 	free(old);
 }
 
+/* A run that cannot be written (here a file size limit, as a full disk would) is an
+ * error, with or without rows given: never a short list. */
+static void test_write_error(void)
+{
+	struct rlimit old, small;
+	struct seen s = {NULL, 0, 0, 0};
+	spool *sp = spool_new(4096);
+	int k, rc = 0;
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 16384;
+	signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &small), 0);
+	for (k = 0; k < 2000 && rc == 0; k++)
+		rc = spool_add(sp, k % 13, "a row of a listing, forty bytes long....", 40);
+	if (rc == 0)
+		rc = spool_each(sp, check_rec, &s);
+	CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(s.n, 0);
+	CU_ASSERT(strstr(cd_errmsg(), "sorting: writing ") != NULL);
+	CU_ASSERT(strstr(cd_errmsg(), "File too large") != NULL);
+	spool_free(sp);
+}
+
 static CU_TestInfo spool_tests[] = {
 	{"in memory: the order of qsort", test_in_memory},
 	{"through runs in a file: the order of qsort", test_runs},
@@ -260,6 +289,7 @@ static CU_TestInfo spool_tests[] = {
 	{"records longer than the limit", test_long_records},
 	{"the callback's error stops it", test_callback_stops},
 	{"TMPDIR: an unlinked 0600 file, or one line", test_tmpdir},
+	{"a run that cannot be written", test_write_error},
 	CU_TEST_INFO_NULL,
 };
 

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "cycle.h"
+#include "out.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -967,6 +968,45 @@ static void test_ready(void)
 	CU_ASSERT(tl_contains(rd.why, "forced"));
 }
 
+/* A table whose rows failed part way: JSON stays unclosed (python's json refuses it),
+ * text prints nothing; a finished one parses. */
+static void test_out_abort(void)
+{
+	static const char *const cols[] = {"user", "#days"};
+	static const char *const row[] = {"amy", "12"};
+	const char *path = cd_asprintf("%s/out.json", tl_tmpdir());
+	out_format f;
+
+	for (f = OUT_TEXT; f <= OUT_JSON; f++) {
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			FILE *fp = fopen(path, "w");
+			out_table *t = out_begin(f, fp, cols, 2);
+			tl_result r;
+
+			out_row(t, row);
+			if (k)
+				out_end(t);
+			else
+				out_abort(t);
+			fclose(fp);
+			r = tl_sh("python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '%s' "
+				  "2>/dev/null", path);
+			if (f == OUT_JSON)
+				CU_ASSERT_EQUAL(r.status == 0, k);
+			tl_free(&r);
+			r = tl_sh("cat '%s'", path);
+			if (f == OUT_TEXT)
+				CU_ASSERT_EQUAL(tl_contains(r.out, "amy"), k);
+			if (f == OUT_TSV)
+				CU_ASSERT(tl_contains(r.out, "amy\t12\n"));
+			tl_free(&r);
+		}
+	}
+	free((char *)path);
+}
+
 static CU_TestInfo date_tests[] = {
 	{"cd_timegm agrees with libc timegm", test_timegm_matches_libc},
 	{"cd_parse_date: valid and invalid days", test_parse_date},
@@ -999,6 +1039,11 @@ static CU_TestInfo conf_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo out_tests[] = {
+	{"a table abandoned part way is not taken for whole", test_out_abort},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo store_tests[] = {
 	{"a fresh database is at the current version", test_store_fresh_schema},
 	{"read-only open never creates a file", test_store_readonly_never_creates},
@@ -1024,6 +1069,7 @@ int main(void)
 		{"dates", date_tests},
 		{"validation", check_tests},
 		{"settings", conf_tests},
+		{"output", out_tests},
 		{"store", store_tests},
 		{"cycle", cycle_tests},
 		{NULL, NULL},
