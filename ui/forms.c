@@ -397,7 +397,7 @@ static ui_text *show_issued(ui *u, const char *verb, const char *user, const des
 	snprintf(u->last_user, sizeof u->last_user, "%s", user);
 	snprintf(t->user, sizeof t->user, "%s", user);
 	if (strcmp(verb, "created") == 0) {
-		ui_load(u);
+		ui_load_after(u, user, moved, sizeof moved);
 		ui_select_user(u, user); /* a new user: shown where it went */
 	} else if (ui_load_after(u, user, moved, sizeof moved) == 0 && moved[0]) {
 		ui_text_add(t, "  the list keeps its place%s; keys here act on %s", moved, user);

@@ -40,21 +40,14 @@ struct load_ctx {
 	size_t limit; /* 0: every user */
 };
 
-static int load_row(void *ctx, const store_row *r)
+/* What the list keeps of a row: its strings appended to dt->text. */
+static int fill_row(ui *u, ui_data *dt, ui_row *row, const store_row *r)
 {
-	struct load_ctx *l = ctx;
-	ui_data *dt = l->dt;
-	const store_cert *cc = desk_cycle_cert(l->u->d, r);
+	const store_cert *cc = desk_cycle_cert(u->d, r);
 	cycle_late late;
-	ui_row *row;
 
-	if (dt->nrows == dt->cap) {
-		dt->cap = dt->cap ? dt->cap * 2 : 256;
-		dt->rows = cd_realloc(dt->rows, dt->cap * sizeof *dt->rows);
-	}
 	if (dt->text.len > UINT32_MAX - 3 * 4096)
 		return cd_err("too many users for the dashboard's list (4 GB of names)");
-	row = &dt->rows[dt->nrows++];
 	row->text = (uint32_t)dt->text.len;
 	add_str(dt, r->u.name);
 	add_str(dt, r->u.full_name);
@@ -64,13 +57,35 @@ static int load_row(void *ctx, const store_row *r)
 		row->flags |= UI_ROW_TASK;
 	}
 	row->expiry = r->cur.not_after;
-	row->stage = (unsigned char)desk_stage(l->u->d, r);
-	row->verdict = desk_verdict(l->u->d, r);
-	if (desk_renewal_open(l->u->d, r))
+	row->stage = (unsigned char)desk_stage(u->d, r);
+	row->verdict = desk_verdict(u->d, r);
+	if (desk_renewal_open(u->d, r))
 		row->flags |= UI_ROW_RENEWING;
-	if (desk_late(l->u->d, r, &late))
+	if (desk_late(u->d, r, &late))
 		row->flags |= UI_ROW_LATE;
 	dt->counts[row->stage]++;
+	return 0;
+}
+
+/* A row more at the end of the array. */
+static ui_row *new_row(ui_data *dt)
+{
+	if (dt->nrows == dt->cap) {
+		dt->cap = dt->cap ? dt->cap * 2 : 256;
+		dt->rows = cd_realloc(dt->rows, dt->cap * sizeof *dt->rows);
+	}
+	return &dt->rows[dt->nrows++];
+}
+
+static int load_row(void *ctx, const store_row *r)
+{
+	struct load_ctx *l = ctx;
+	ui_data *dt = l->dt;
+
+	if (fill_row(l->u, dt, new_row(dt), r) < 0) {
+		dt->nrows--;
+		return -1;
+	}
 	return l->limit && dt->nrows >= l->limit;
 }
 
@@ -98,10 +113,11 @@ static int load_first(ui *u, ui_data *dt, size_t limit)
 	return 0;
 }
 
+static int load_header(ui *u, ui_data *dt);
+
 static int load_into(ui *u, ui_data *dt, size_t limit)
 {
 	struct load_ctx l = {u, dt, 0};
-	publish_state ps;
 
 	dt->ca_name = cd_sanitize(ca_name(u->d->ca));
 	/* The view sorts for itself: the rows come in the order they are stored. */
@@ -110,6 +126,14 @@ static int load_into(ui *u, ui_data *dt, size_t limit)
 		return -1;
 	if (!limit)
 		dt->total = dt->nrows;
+	return load_header(u, dt);
+}
+
+/* The header's facts: the CRL, the revocations waiting, the servers, the alarms. */
+static int load_header(ui *u, ui_data *dt)
+{
+	publish_state ps;
+
 	if (publish_state_get(u->d, &ps) < 0)
 		return -1;
 	dt->crl_found = ps.published;
@@ -164,14 +188,104 @@ int ui_load(ui *u)
 	return 0;
 }
 
+static int row_cmp(const void *a, const void *b, void *ctx);
+
+struct refresh_ctx {
+	ui *u;
+	size_t at; /* the user's row, or nrows when the user is new */
+};
+
+static int refresh_row(void *ctx, const store_row *r)
+{
+	struct refresh_ctx *f = ctx;
+	ui_data *dt = &f->u->data;
+	ui_row *row;
+
+	if (f->at < dt->nrows)
+		dt->counts[dt->rows[f->at].stage]--;
+	row = f->at < dt->nrows ? &dt->rows[f->at] : new_row(dt);
+	return fill_row(f->u, dt, row, r);
+}
+
+/* Moves row at, changed, to where the order puts it among the others (sorted); its
+ * index there. */
+static size_t put_in_place(ui *u, size_t at)
+{
+	ui_data *dt = &u->data;
+	ui_row tmp = dt->rows[at];
+	size_t lo = 0, hi = dt->nrows - 1;
+
+	memmove(&dt->rows[at], &dt->rows[at + 1], (dt->nrows - 1 - at) * sizeof tmp);
+	while (lo < hi) { /* the first of the others that goes after it */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (row_cmp(&dt->rows[mid], &tmp, u) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&dt->rows[lo + 1], &dt->rows[lo], (dt->nrows - 1 - lo) * sizeof tmp);
+	dt->rows[lo] = tmp;
+	return lo;
+}
+
+static int filtered(const ui *u)
+{
+	return *u->filter || u->stage_filter != UI_FILTER_ALL;
+}
+
+/*
+ * After an action on one user, only that user is read again and put in its place, with
+ * the header: reading every user again took over half a second at a million. The whole
+ * list is read when it is not loaded yet or another process wrote since (its changes
+ * may be anyone's). The row's old strings stay in the text until the next whole load.
+ */
+static int refresh_user(ui *u, const char *user, size_t *where)
+{
+	ui_data *dt = &u->data;
+	const ui_row *sel = ui_selected(u);
+	struct refresh_ctx f = {u, 0};
+	int found = 0, in_order;
+
+	*where = (size_t)-1;
+	if (u->loading || dt->total != dt->nrows || store_data_version(u->d->st) != u->version)
+		return ui_load(u);
+	if (sel && strcmp(ui_row_user(u, sel), user) == 0)
+		f.at = (size_t)(sel - dt->rows); /* the usual case: the selected user */
+	else
+		for (f.at = 0; f.at < dt->nrows && strcmp(ui_row_user(u, &dt->rows[f.at]), user);)
+			f.at++;
+	desk_reload(u->d);
+	if (store_row_get(u->d->st, user, refresh_row, &f, &found) < 0 || !found ||
+	    load_header(u, dt) < 0)
+		return ui_load(u);
+	dt->total = dt->nrows;
+	in_order = dt->sorted == u->sort + 1;
+	if (in_order)
+		f.at = put_in_place(u, f.at);
+	u->duser[0] = '\0'; /* the detail is stale */
+	if (!in_order || filtered(u) || dt->view) {
+		ui_view_build(u);
+		return 0;
+	}
+	dt->nview = dt->nrows; /* every row shown, in order: the user is at f.at */
+	*where = f.at;
+	return 0;
+}
+
 int ui_load_after(ui *u, const char *user, char *moved, size_t n)
 {
 	size_t at = u->sel, top = u->top;
 
+	size_t where;
+
 	moved[0] = '\0';
-	if (ui_load(u) < 0)
+	if (refresh_user(u, user, &where) < 0)
 		return -1;
-	ui_select_user(u, user);
+	if (where != (size_t)-1)
+		u->sel = where;
+	else
+		ui_select_user(u, user);
 	if (u->sel != at && u->data.nview)
 		snprintf(moved, n, "; %s moved to %zu/%zu (sort: %s)", user, u->sel + 1,
 			 u->data.nview, ui_sort_name(u->sort));
@@ -272,7 +386,7 @@ void ui_view_build(ui *u)
 	free(dt->view);
 	dt->view = NULL;
 	dt->nview = dt->nrows;
-	if (*u->filter || u->stage_filter != UI_FILTER_ALL) {
+	if (filtered(u)) {
 		dt->view = cd_malloc((dt->nrows ? dt->nrows : 1) * sizeof *dt->view);
 		dt->nview = 0;
 		for (i = 0; i < dt->nrows; i++)
